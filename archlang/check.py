@@ -1,0 +1,225 @@
+"""The static shape pass: every node's output shape, parameters and state, and diagnostics.
+
+Walks the DAG in topological order. A layer whose rule fails is diagnosed; when its output is
+still well defined (a channel mismatch still yields c_out channels) checking goes on, so one
+run reports every independent mistake. Never raises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .diagnostics import Diagnostic, Diagnostics, Label
+from .ir.graph import Group, Model, Node
+from .layers.base import Layer, ShapeProblem
+from .layers.shape import Shape
+from .layers.structural import Flatten, Input
+
+
+@dataclass
+class LayerInfo:
+    node: Node
+    index: int                       # 1-based position in the table (0: the input)
+    layer: Layer | None              # with sizes written `_` resolved
+    inputs: list[Shape | None]
+    out: Shape | None
+    params: int = 0
+    state: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.out is not None
+
+
+@dataclass
+class ModelReport:
+    model: Model
+    infos: list[LayerInfo]
+    errors: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0 and all(i.out is not None for i in self.infos)
+
+    @property
+    def input_shape(self) -> Shape | None:
+        return self.model.input_shape
+
+    @property
+    def output_shape(self) -> Shape | None:
+        return self.infos[self.model.output].out
+
+    @property
+    def layers(self) -> list[LayerInfo]:
+        """Every node but the input, in order."""
+        return self.infos[1:]
+
+    @property
+    def params(self) -> int:
+        return sum(i.params for i in self.infos)
+
+    @property
+    def trainable_params(self) -> int:
+        # Every parameter a spec declares is trainable; `archlang train --freeze` changes that
+        # at training time, not in the spec.
+        return self.params
+
+    @property
+    def state(self) -> int:
+        return sum(i.state for i in self.infos)
+
+    def stage_shapes(self) -> list[Shape | None]:
+        """The output after each top-level element of the model's body."""
+        return [self.infos[s].out for s in self.model.stages]
+
+    def group_params(self, group: Group) -> int:
+        return sum(self.infos[i].params for i in group.node_ids())
+
+
+def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
+    """'the input' or 'layer 3, Conv((3, 3), 8 => 16, relu)'."""
+    info = report_infos[node_id]
+    if info.index == 0:
+        return "the input"
+    return f"layer {info.index}, {info.layer}"
+
+
+def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model: Model) -> list[Label]:
+    labels: list[Label] = []
+    sources = node.inputs if (problem.blame_input or problem.join) else ()
+    for i, src in enumerate(sources):
+        info = infos[src]
+        span = model.input_span if info.index == 0 else info.node.span
+        if problem.join:
+            if len(node.inputs) == 2 and i == 1 and model.graph[node.id].span is not None and \
+                    _is_skip(node, infos):
+                text = f"the skip's input is {info.out}"
+            else:
+                text = f"gives {info.out}"
+        else:
+            text = f"the input is {info.out}" if info.index == 0 else f"gives {info.out}"
+        labels.append(Label(span, text))
+    for scope in node.scope:
+        if scope.kind == "block":
+            labels.append(Label(scope.span, f"in `{scope.label}`"))
+    return labels
+
+
+def _is_skip(node: Node, infos: list[LayerInfo]) -> bool:
+    # A SkipConnection's join takes (inner output, the skip's own input); the second input
+    # is an ancestor of the first.
+    first, second = node.inputs
+    return second < first
+
+
+def _dense_source_note(node: Node, infos: list[LayerInfo]) -> tuple[str, str | None]:
+    """For a Dense fed by flatten: ' (10×10×16 after layer 3, flattened)' and a note."""
+    src = infos[node.inputs[0]]
+    if isinstance(src.layer, Flatten):
+        pre = infos[src.node.inputs[0]]
+        where = "the input" if pre.index == 0 else f"layer {pre.index}"
+        return (f" ({pre.out} after {where}, flattened)",
+                f"{pre.out} = {pre.out.numel:,}")
+    return "", None
+
+
+def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -> Diagnostic:
+    span = node.spans.get(problem.arg) if problem.arg else None
+    if span is None:
+        span = node.span
+    message, notes = problem.message, list(problem.notes)
+    help_ = problem.help
+    if problem.code == "E0301":
+        suffix, note = _dense_source_note(node, infos)
+        message += suffix
+        if note:
+            notes.append(note)
+        from .hints import dense_input_help
+        help_ = dense_input_help(model, infos, node) or help_
+    elif problem.blame_input and node.inputs:
+        src = infos[node.inputs[0]]
+        if src.index > 0 and node.inputs[0] != node.id - 1:
+            notes.append(f"the input {src.out} comes from {describe_source(infos, node.inputs[0])}")
+    return Diagnostic(problem.code, message, span, label=problem.label,
+                      labels=tuple(_labels_for(problem, node, infos, model)), notes=tuple(notes),
+                      help=help_)
+
+
+def check_model(model: Model, diags: Diagnostics) -> ModelReport:
+    infos: list[LayerInfo] = []
+    errors = 0
+    index = 0
+    for node in model.graph.nodes:
+        ins = [infos[i].out for i in node.inputs]
+        if isinstance(node.layer, Input):
+            infos.append(LayerInfo(node, 0, node.layer, [], node.layer.shape))
+            continue
+        index += 1
+        info = LayerInfo(node, index, node.layer, ins, None)
+        infos.append(info)
+        if node.layer is None or any(s is None for s in ins):
+            continue          # already diagnosed upstream: no cascade of errors
+        layer = node.layer.resolve(ins)
+        info.layer = layer
+        try:
+            info.out = layer.infer(ins)
+        except ShapeProblem as problem:
+            diags.add(problem_diagnostic(problem, node, infos, model))
+            errors += 1
+            info.out = problem.output
+        if info.out is not None:
+            info.params, info.state = layer.params(), layer.state()
+    return ModelReport(model, infos, errors)
+
+
+@dataclass
+class CheckResult:
+    """The checked file: one report per model, and every diagnostic of the file."""
+
+    path: str
+    models: list[ModelReport] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    program: object = None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def model(self, name: str | None = None) -> ModelReport:
+        if name is None:
+            return self.models[0]
+        for m in self.models:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+
+def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
+    """One diagnostic per problem: a block called five times with the same mistake says it once."""
+    seen, out = set(), []
+    for d in ds:
+        key = (d.code, d.message, id(d.span.source) if d.span else None, d.span.start if d.span else None)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def check_source(source, program_loader=None) -> CheckResult:
+    from .ir.program import load_program
+    diags = Diagnostics()
+    program = load_program(source, diags)
+    result = CheckResult(source.path, program=program)
+    for model in program.models:
+        if model.input_shape is None:
+            continue
+        result.models.append(check_model(model, diags))
+    result.diagnostics = dedupe(diags.items)
+    return result

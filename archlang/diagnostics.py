@@ -1,0 +1,96 @@
+"""Diagnostics as data: code, message, span, labels, notes and a help line; and a collector.
+
+A Diagnostic is an object before it is text (render.py), so the CLI, `--json`, an editor
+and the Python API all show the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .source import Span
+
+
+@dataclass(frozen=True)
+class Label:
+    """A secondary span with a short message (rendered `---` under the cause)."""
+
+    span: Span
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None
+    label: str = ""                      # text beside the primary carets
+    labels: tuple[Label, ...] = ()
+    notes: tuple[str, ...] = ()
+    help: str | None = None
+    severity: str = "error"              # "error" | "warning"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def with_note(self, note: str) -> Diagnostic:
+        return Diagnostic(self.code, self.message, self.span, self.label, self.labels,
+                          self.notes + (note,), self.help, self.severity)
+
+    def __str__(self) -> str:
+        from .render import render_text
+        return render_text(self)
+
+
+class SpecError(Exception):
+    """Raised at the edges (Python API) when a spec has errors; carries every diagnostic."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        from .render import render_text
+        super().__init__("\n".join(render_text(d) for d in self.diagnostics))
+
+
+class Problem(Exception):
+    """Internal control flow: a stage raises one Diagnostic where it cannot go on locally."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+        super().__init__(diagnostic.message)
+
+
+@dataclass
+class Diagnostics:
+    """Collects diagnostics across stages; never raises."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, d: Diagnostic) -> None:
+        self.items.append(d)
+
+    def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
+        d = Diagnostic(code, message, span, **kw)
+        self.items.append(d)
+        return d
+
+    def warning(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
+        d = Diagnostic(code, message, span, severity="warning", **kw)
+        self.items.append(d)
+        return d
+
+    def extend(self, ds) -> None:
+        self.items.extend(ds)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.is_error]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)

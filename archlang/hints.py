@@ -1,0 +1,76 @@
+"""Help for a Dense layer whose input size is wrong: what change upstream would make it fit.
+
+Re-runs the shape rules along the chain that feeds the Dense with a few plausible edits
+(a 2×2 max pool after some convolutions; `pad` keeping the size on the convolutions) and
+suggests the smallest one that gives the size the Dense layer declares.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+from .layers.base import ShapeProblem
+from .layers.conv import Conv
+from .layers.pool import MaxPool
+from .layers.structural import Flatten
+
+
+def _chain_to(infos, node):
+    """The linear path of single-input nodes from the model input to `node` (exclusive)."""
+    path = []
+    cur = node.inputs[0]
+    while True:
+        info = infos[cur]
+        if info.index == 0:
+            return list(reversed(path))
+        if len(info.node.inputs) != 1 or info.layer is None:
+            return None
+        path.append(info)
+        cur = info.node.inputs[0]
+
+
+def _run(start, layers):
+    x = start
+    try:
+        for layer in layers:
+            x = layer.infer([x])
+    except ShapeProblem:
+        return None
+    return x
+
+
+def dense_input_help(model, infos, node) -> str | None:
+    dense = infos[node.id].layer
+    want, got = dense.c_in, infos[node.inputs[0]].out[0]
+    path = _chain_to(infos, node)
+    plain = f"or write Dense({got} => {dense.c_out})"
+    if not path or not isinstance(path[-1].layer, Flatten):
+        return f"the previous layer gives {got:,} values; {plain}"
+    layers = [i.layer for i in path]
+    start = model.input_shape
+    convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)]
+    pool = MaxPool.from_bound({"window": (2, 2), "stride": None, "pad": (0,)}, {}, "MaxPool")
+    # 1. 2×2 max pooling after some of the convolutions (fewest insertions first).
+    for n in range(1, min(len(convs), 4) + 1):
+        for chosen in combinations(convs, n):
+            edited = []
+            for k, layer in enumerate(layers):
+                edited.append(layer)
+                if k in chosen and layer.rank == 2:
+                    edited.append(pool)
+            out = _run(start, edited[:-1])
+            if out is not None and out.numel == want:
+                where = ("after each convolution" if len(chosen) == len(convs) else
+                         "after layer" + ("s " if n > 1 else " ") +
+                         " and ".join(str(path[k].index) for k in chosen))
+                return f"a MaxPool((2, 2)) {where} gives {out} = {want:,}; {plain}"
+    # 2. padding that keeps the size on every convolution.
+    edited = [l.replace(pad=(d := tuple((k - 1) // 2 for k in l.kernel)), pad_lo=d, pad_hi=d)
+              if isinstance(l, Conv) and all(k % 2 for k in l.kernel) else l for l in layers]
+    out = _run(start, edited[:-1])
+    if out is not None and out.numel == want:
+        ks = sorted({"×".join(map(str, l.kernel)) for l in layers if isinstance(l, Conv)})
+        pads = sorted({(k - 1) // 2 for l in layers if isinstance(l, Conv) for k in l.kernel})
+        pad = f"pad={pads[0]}" if len(pads) == 1 else "pad=SamePad()"
+        return f"{pad} on the {', '.join(ks)} convolutions gives {out} = {want:,}; {plain}"
+    pre = infos[path[-1].node.inputs[0]].out
+    return f"the flattened {pre} has {got:,} values; {plain}"

@@ -1,0 +1,1 @@
+"""AST → IR: layer terms (lower.py) built into a DAG of layer nodes (graph.py)."""

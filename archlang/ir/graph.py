@@ -1,0 +1,190 @@
+"""The layer graph: a DAG (networkx) of layer nodes, plus the tree of groups it was written as.
+
+Nodes are numbered in creation order, which is a topological order. Each node keeps the span
+of the call that made it and the block calls around it, so diagnostics, tables and drawings
+can point into blocks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ..layers.base import Layer
+from ..layers.shape import Shape
+from ..layers.structural import Add, Concat, Input
+from ..source import Span
+from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A block call (or repeat copy) that encloses a node."""
+
+    kind: str          # "block" | "repeat"
+    label: str         # "BasicBlock(64)", "repeat 2/3"
+    span: Span
+    uid: int
+
+
+@dataclass(eq=False)
+class Node:
+    id: int
+    layer: Layer | None                  # None: a Broken term (already diagnosed)
+    inputs: tuple[int, ...]
+    span: Span
+    spans: dict[str, Span] = field(default_factory=dict)
+    scope: tuple[Scope, ...] = ()
+
+    @property
+    def family(self) -> str:
+        return self.layer.family if self.layer is not None else "error"
+
+
+@dataclass(eq=False)
+class Group:
+    """A piece of the spec as written: the model, a block call, a repeat, a skip, a branch."""
+
+    kind: str          # model | chain | block | repeat | copy | skip | parallel | branch
+    label: str
+    span: Span
+    children: list = field(default_factory=list)     # Group | node id
+    output: int | None = None
+
+    def node_ids(self):
+        for c in self.children:
+            if isinstance(c, Group):
+                yield from c.node_ids()
+            else:
+                yield c
+
+
+@dataclass(eq=False)
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    dag: nx.DiGraph = field(default_factory=nx.DiGraph)
+
+    def add(self, layer, inputs, span, spans=None, scope=()) -> int:
+        node = Node(len(self.nodes), layer, tuple(inputs), span, spans or {}, scope)
+        self.nodes.append(node)
+        self.dag.add_node(node.id)
+        for port, src in enumerate(node.inputs):
+            self.dag.add_edge(src, node.id, port=port)
+        return node.id
+
+    def __getitem__(self, i: int) -> Node:
+        return self.nodes[i]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def successors(self, i: int) -> list[int]:
+        return list(self.dag.successors(i))
+
+
+@dataclass(eq=False)
+class Model:
+    name: str
+    span: Span
+    name_span: Span
+    input_name: str
+    input_shape: Shape | None
+    input_span: Span
+    graph: Graph
+    tree: Group
+    stages: list[int]            # output node of each top-level element of the body
+    output: int
+
+
+class Builder:
+    """Wire terms into a Graph; each walk of a term makes new nodes (separate weights)."""
+
+    def __init__(self):
+        self.graph = Graph()
+        self.scope: tuple[Scope, ...] = ()
+        self._uid = 0
+
+    def _scoped(self, kind, label, span):
+        self._uid += 1
+        return self.scope + (Scope(kind, label, span, self._uid),)
+
+    def build(self, term: Term, x: int, parent: Group) -> int:
+        g = self.graph
+        if isinstance(term, Leaf):
+            out = g.add(term.layer, (x,), term.span, term.spans, self.scope)
+            parent.children.append(out)
+            return out
+        if isinstance(term, Broken):
+            out = g.add(None, (x,), term.span, {}, self.scope)
+            parent.children.append(out)
+            return out
+        if isinstance(term, Seq):
+            group = Group("chain", "Chain", term.span)
+            for item in term.items:
+                x = self.build(item, x, group)
+            group.output = x
+            # A chain inside a chain adds nothing to show: splice its children in.
+            parent.children.extend(group.children)
+            return x
+        if isinstance(term, BlockCall):
+            group = Group("block", term.text, term.span)
+            outer, self.scope = self.scope, self._scoped("block", term.text, term.span)
+            try:
+                group.output = self.build(term.body, x, group)
+            finally:
+                self.scope = outer
+            parent.children.append(group)
+            return group.output
+        if isinstance(term, Repeat):
+            group = Group("repeat", f"repeat({term.n}, …)", term.span)
+            for i in range(term.n):
+                copy = Group("copy", f"{i + 1}/{term.n}", term.span)
+                outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
+                try:
+                    x = self.build(term.body, x, copy)
+                finally:
+                    self.scope = outer
+                copy.output = x
+                group.children.append(copy)
+            group.output = x
+            parent.children.append(group)
+            return x
+        if isinstance(term, Skip):
+            group = Group("skip", f"SkipConnection(…, {'+' if term.op == 'add' else 'cat'})", term.span)
+            inner = self.build(term.inner, x, group)
+            join = Add() if term.op == "add" else Concat()
+            out = g.add(join, (inner, x), term.op_span, {}, self.scope)
+            group.children.append(out)
+            group.output = out
+            parent.children.append(group)
+            return out
+        if isinstance(term, Par):
+            group = Group("parallel", f"Parallel({'+' if term.op == 'add' else 'cat'}, …)", term.span)
+            outs = []
+            for i, branch in enumerate(term.branches):
+                b = Group("branch", f"branch {i + 1}", branch.span)
+                outs.append(self.build(branch, x, b))
+                b.output = outs[-1]
+                group.children.append(b)
+            join = Add() if term.op == "add" else Concat()
+            out = g.add(join, outs, term.op_span, {}, self.scope)
+            group.children.append(out)
+            group.output = out
+            parent.children.append(group)
+            return out
+        raise TypeError(f"unknown term {term!r}")
+
+
+def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:
+    b = Builder()
+    tree = Group("model", name, span)
+    x = b.graph.add(Input(input_shape, input_name) if input_shape is not None else None, (),
+                    input_span)
+    stages = []
+    if body is not None:
+        items = body.items if isinstance(body, Seq) else [body]
+        for item in items:
+            x = b.build(item, x, tree)
+            stages.append(x)
+    tree.output = x
+    return Model(name, span, name_span, input_name, input_shape, input_span, b.graph, tree, stages, x)

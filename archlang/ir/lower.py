@@ -1,0 +1,399 @@
+"""AST → layer terms: evaluate expressions, expand blocks, check calls against the registry.
+
+Errors never stop the whole file: a chain item that fails becomes a `Broken` term after its
+diagnostic is recorded, so every independent mistake in a spec is reported at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..layers import REGISTRY
+from ..layers import args as A
+from ..layers.activation import Activation as ActivationLayer
+from ..layers.base import ArgProblem
+from ..layers.bind import bind, signature
+from ..layers.shape import Shape
+from ..source import Span
+from ..suggest import did_you_mean
+from ..syntax import ast
+from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
+
+STRUCTURAL = ("Chain", "SkipConnection", "Parallel", "repeat", "SamePad")
+CONSTANTS = {"true": True, "false": False}
+MAX_INT = 2 ** 63 - 1
+
+
+@dataclass
+class Env:
+    """Values of block parameters while a block body is evaluated."""
+
+    values: dict[str, A.Arg] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A block call being expanded: for recursion checks and 'in block X called at' labels."""
+
+    name: str
+    span: Span
+
+
+class Lowerer:
+    def __init__(self, blocks: dict[str, ast.BlockDef], diags: Diagnostics):
+        self.blocks = blocks
+        self.diags = diags
+        self.stack: list[Frame] = []
+
+    # ---- diagnostics -------------------------------------------------------------------
+    def problem(self, code: str, message: str, span: Span | None, **kw) -> Problem:
+        """A Problem for `span`, labelled with the block calls that led there."""
+        return Problem(self.in_context(Diagnostic(code, message, span, **kw)))
+
+    def in_context(self, d: Diagnostic) -> Diagnostic:
+        labels = list(d.labels)
+        notes = list(d.notes)
+        for frame in reversed(self.stack):
+            if d.span is not None and frame.span.source is d.span.source:
+                labels.append(Label(frame.span, f"in `{frame.name}` called here"))
+            else:
+                notes.append(f"in `{frame.name}` called at {frame.span.location()}")
+        return Diagnostic(d.code, d.message, d.span, d.label, tuple(labels), tuple(notes),
+                          d.help, d.severity)
+
+    def from_arg_problem(self, err: ArgProblem, call_span: Span) -> Problem:
+        return self.problem(err.code, err.message, err.span or call_span, label=err.label,
+                            help=err.help)
+
+    # ---- values ------------------------------------------------------------------------
+    def value(self, node: ast.Node, env: Env) -> A.Arg:
+        """Evaluate an expression to an Arg (a value with its span)."""
+        method = getattr(self, "v_" + type(node).__name__.lower())
+        return method(node, env)
+
+    def v_number(self, node: ast.Number, env) -> A.Arg:
+        if isinstance(node.value, int) and node.value > MAX_INT:
+            raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
+        return A.Arg(node.value, node.span)
+
+    def v_asciishape(self, node: ast.AsciiShape, env) -> A.Arg:
+        return A.Arg(A.ShapeValue(node.dims), node.span)
+
+    def v_string(self, node: ast.String, env) -> A.Arg:
+        return A.Arg(node.value, node.span)
+
+    def v_infer(self, node: ast.Infer, env) -> A.Arg:
+        return A.Arg(A.INFER, node.span)
+
+    def v_tuple(self, node: ast.Tuple, env) -> A.Arg:
+        return A.Arg(tuple(self.value(item, env) for item in node.items), node.span)
+
+    def v_pair(self, node: ast.Pair, env) -> A.Arg:
+        return A.Arg(A.Pair(self.value(node.left, env), self.value(node.right, env)), node.span)
+
+    def v_joinop(self, node: ast.JoinOp, env) -> A.Arg:
+        return A.Arg(A.Join("add"), node.span)
+
+    def v_numbered(self, node: ast.Numbered, env) -> A.Arg:
+        raise self.problem("E0012", "numbered lines belong directly inside a `Chain(...)`", node.span,
+                           help="remove the `N:` label")
+
+    def v_keyword(self, node: ast.Keyword, env) -> A.Arg:
+        raise self.problem("E0101", f"keyword `{node.name}` is not allowed here", node.name_span)
+
+    def v_shape(self, node: ast.Shape, env) -> A.Arg:
+        dims = []
+        for d in node.dims:
+            arg = self.value(d, env)
+            if isinstance(arg.value, A.ShapeValue):
+                dims.extend(arg.value.dims)
+                continue
+            try:
+                dims.append(A.size(arg))
+            except ArgProblem as err:
+                raise self.from_arg_problem(err, node.span)
+        return A.Arg(A.ShapeValue(tuple(dims)), node.span)
+
+    def v_neg(self, node: ast.Neg, env) -> A.Arg:
+        arg = self.value(node.operand, env)
+        if isinstance(arg.value, bool) or not isinstance(arg.value, (int, float)):
+            raise self.problem("E0103", f"cannot negate {A.describe(arg.value)}", node.span)
+        return A.Arg(-arg.value, node.span)
+
+    def v_binop(self, node: ast.BinOp, env) -> A.Arg:
+        left, right = self.value(node.left, env), self.value(node.right, env)
+        for side in (left, right):
+            if isinstance(side.value, bool) or not isinstance(side.value, (int, float)):
+                raise self.problem("E0103", f"`{node.op}` needs numbers, found {A.describe(side.value)}",
+                                   side.span, label="not a number")
+        a, b, op = left.value, right.value, node.op
+        if op in ("/", "÷", "//") and b == 0:
+            raise self.problem("E0204", "division by zero", node.span, label="divides by zero")
+        if op == "+":
+            v = a + b
+        elif op == "-":
+            v = a - b
+        elif op == "*":
+            v = a * b
+        elif op == "^":
+            v = self._power(a, b, node)
+        elif op == "//":
+            v = a // b
+        elif op == "÷":
+            if not (isinstance(a, int) and isinstance(b, int)) or a % b:
+                raise self.problem("E0200", f"{_num(a)} ÷ {_num(b)} is not a whole number", node.span,
+                                   label="inexact division",
+                                   help="`÷` is exact division; use `//` to round down")
+            v = a // b
+        else:  # "/": exact for ints that divide, else a real number
+            v = a // b if isinstance(a, int) and isinstance(b, int) and a % b == 0 else a / b
+        if isinstance(v, int) and abs(v) > MAX_INT:
+            raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
+        return A.Arg(v, node.span)
+
+    def _power(self, a, b, node):
+        if isinstance(a, int) and isinstance(b, int):
+            if b < 0:
+                return a ** b
+            # Refuse before computing: 10^10^10 must not hang.
+            if a not in (0, 1, -1) and b * max(1, abs(a).bit_length() - 1) > 63:
+                raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
+            return a ** b
+        try:
+            return float(a) ** float(b)
+        except OverflowError:
+            raise self.problem("E0203", "number too large", node.span)
+
+    def v_name(self, node: ast.Name, env) -> A.Arg:
+        name = node.id
+        if name in env.values:
+            return A.Arg(env.values[name].value, node.span)
+        if name in CONSTANTS:
+            return A.Arg(CONSTANTS[name], node.span)
+        if name == "same":
+            return A.Arg(A.SAME, node.span)
+        if name == "cat":
+            return A.Arg(A.Join("cat"), node.span)
+        act = A.activation_name(name)
+        if act is not None:
+            return A.Arg(A.Activation(act), node.span)
+        if name in REGISTRY or name in self.blocks:
+            # A bare layer or block name is a call without arguments: `flatten`, `GlobalMeanPool`.
+            return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
+        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false"]
+        raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
+                           help=did_you_mean(name, known))
+
+    def v_call(self, node: ast.Call, env) -> A.Arg:
+        if node.func == "SamePad":
+            if node.args:
+                raise self.problem("E0102", "SamePad takes no arguments", node.span)
+            return A.Arg(A.SAME, node.span)
+        act = A.activation_name(node.func)
+        if act is not None:
+            if node.args:
+                raise self.problem("E0102", f"`{node.func}` takes no arguments", node.args[0].span,
+                                   help=f"write `{node.func}` or `{node.func}()`")
+            return A.Arg(A.Activation(act), node.span)
+        return A.Arg(self.call_term(node, env), node.span)
+
+    # ---- layer terms -------------------------------------------------------------------
+    def term(self, node: ast.Node, env: Env) -> Term:
+        """Evaluate a layer expression; on error record it and return a Broken term."""
+        try:
+            return self.as_term(self.value(node, env))
+        except Problem as p:
+            self.diags.add(p.diagnostic)
+            return Broken(node.span)
+
+    def as_term(self, arg: A.Arg) -> Term:
+        v = arg.value
+        if isinstance(v, Term):
+            return v
+        if isinstance(v, A.Activation):
+            return Leaf(arg.span, ActivationLayer(fn=v.name))
+        help_ = None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            help_ = "a number on its own is not a layer; did a layer lose its name or parentheses?"
+        raise self.problem("E0103", f"expected a layer, found {A.describe(v)}", arg.span,
+                           label="not a layer", help=help_)
+
+    def call_term(self, node: ast.Call, env: Env) -> Term:
+        name = node.func
+        if name == "Chain":
+            return self.chain(node, env)
+        if name == "SkipConnection":
+            return self.skip(node, env)
+        if name == "Parallel":
+            return self.parallel(node, env)
+        if name == "repeat":
+            return self.repeat(node, env)
+        if name in self.blocks:
+            return self.block_call(node, env)
+        cls = REGISTRY.get(name)
+        if cls is None:
+            known = [*REGISTRY, *self.blocks, *STRUCTURAL]
+            hint = did_you_mean(name, known)
+            raise self.problem("E0100", f"unknown layer `{name}`", node.func_span,
+                               label="not a layer or block", help=hint or
+                               "layers: Dense, Conv, ConvTranspose, DepthwiseConv, MaxPool, MeanPool, "
+                               "GlobalMeanPool, AdaptiveMeanPool, BatchNorm, LayerNorm, Dropout, "
+                               "flatten, reshape, and the activations; or define it with `block`")
+        positional, keywords = [], []
+        for a in node.args:
+            if isinstance(a, ast.Keyword):
+                keywords.append((a.name, a.name_span, self.value(a.value, env)))
+            else:
+                positional.append(self.value(a, env))
+        try:
+            layer, spans = bind(cls, name, node.span, positional, keywords)
+        except ArgProblem as err:
+            raise self.from_arg_problem(err, node.span)
+        return Leaf(node.span, layer, spans)
+
+    def _no_keywords(self, node: ast.Call) -> None:
+        if node.keywords:
+            k = node.keywords[0]
+            raise self.problem("E0101", f"{node.func} takes no keyword arguments", k.name_span,
+                               label="unexpected keyword")
+
+    def chain(self, node: ast.Call, env: Env) -> Seq:
+        self._no_keywords(node)
+        items = []
+        for a in node.args:
+            if isinstance(a, ast.Numbered):
+                a = a.expr
+            if isinstance(a, ast.JoinOp):
+                self.diags.add(self.in_context(Diagnostic(
+                    "E0103", "a join operator on its own is not a layer", a.span,
+                    help="`+` and `cat` join branches: SkipConnection(layer, +) or Parallel(+, a, b)")))
+                continue
+            items.append(self.term(a, env))
+        if not items:
+            raise self.problem("E0102", "an empty Chain", node.span, label="no layers",
+                               help="a Chain holds at least one layer")
+        return Seq(node.span, items)
+
+    def _join(self, arg: A.Arg) -> str:
+        if isinstance(arg.value, A.Join):
+            return arg.value.op
+        raise self.problem("E0103", f"expected a join, `+` or `cat`, found {A.describe(arg.value)}",
+                           arg.span, label="expected `+` or `cat`")
+
+    def skip(self, node: ast.Call, env: Env) -> Skip:
+        self._no_keywords(node)
+        args = node.positional
+        if len(args) != 2:
+            raise self.problem("E0102", f"SkipConnection takes a layer and a join (`+` or `cat`), "
+                               f"found {len(args)} argument{'s' if len(args) != 1 else ''}", node.span,
+                               help="write SkipConnection(layer, +)")
+        op_arg = self.value(args[1], env)
+        op = self._join(op_arg)
+        return Skip(node.span, self.term(args[0], env), op, op_arg.span)
+
+    def parallel(self, node: ast.Call, env: Env) -> Par:
+        self._no_keywords(node)
+        args = node.positional
+        if len(args) < 2:
+            raise self.problem("E0102", "Parallel takes a join (`+` or `cat`) and at least one branch",
+                               node.span, help="write Parallel(cat, branch1, branch2, ...)")
+        op_arg = self.value(args[0], env)
+        op = self._join(op_arg)
+        return Par(node.span, op, op_arg.span, [self.term(b, env) for b in args[1:]])
+
+    def repeat(self, node: ast.Call, env: Env) -> Repeat:
+        self._no_keywords(node)
+        args = node.positional
+        if len(args) != 2:
+            raise self.problem("E0102", f"repeat takes a count and a layer, found {len(args)} "
+                               f"argument{'s' if len(args) != 1 else ''}", node.span,
+                               help="write repeat(3, BasicBlock(64))")
+        try:
+            n = A.whole(self.value(args[0], env), "a repeat count")
+        except ArgProblem as err:
+            raise self.from_arg_problem(err, node.span)
+        return Repeat(node.span, n, self.term(args[1], env))
+
+    def block_call(self, node: ast.Call, env: Env) -> BlockCall:
+        block = self.blocks[node.func]
+        if any(f.name == block.name for f in self.stack):
+            cycle = " → ".join([f.name for f in self.stack] + [block.name])
+            raise self.problem("E0105", f"block `{block.name}` calls itself ({cycle})", node.span,
+                               label="recursive call", help="blocks cannot be recursive; use repeat(n, ...)")
+        params = {p.name: p for p in block.params}
+        values: dict[str, A.Arg] = {}
+        positional = node.positional
+        if len(positional) > len(block.params):
+            extra = positional[len(block.params)]
+            raise self.problem("E0102", f"block `{block.name}` takes {len(block.params)} argument"
+                               f"{'s' if len(block.params) != 1 else ''} but {len(positional)} were given",
+                               extra.span, label="unexpected argument",
+                               help=f"`{block.name}` is defined at {block.name_span.location()}: "
+                                    f"{block.name}({', '.join(params)})")
+        for p, a in zip(block.params, positional):
+            values[p.name] = self.value(a, env)
+        for k in node.keywords:
+            if k.name not in params:
+                raise self.problem("E0101", f"block `{block.name}` has no parameter `{k.name}`",
+                                   k.name_span, label="unknown parameter",
+                                   help=did_you_mean(k.name, params) or
+                                   f"its parameters: {', '.join(params) or 'none'}")
+            if k.name in values:
+                raise self.problem("E0102", f"parameter `{k.name}` is given twice", k.name_span)
+            values[k.name] = self.value(k.value, env)
+        for p in block.params:
+            if p.name not in values:
+                if p.default is None:
+                    raise self.problem("E0102", f"block `{block.name}` is missing its parameter "
+                                       f"`{p.name}`", node.span, label=f"missing `{p.name}`",
+                                       help=f"defined at {block.name_span.location()}: "
+                                            f"{block.name}({', '.join(params)})")
+                values[p.name] = self.value(p.default, Env(dict(values)))
+        text = f"{block.name}({', '.join(_value_text(values[p.name].value) for p in block.params)})"
+        self.stack.append(Frame(block.name, node.span))
+        try:
+            body = self.term(block.body, Env(values))
+        finally:
+            self.stack.pop()
+        return BlockCall(node.span, block.name, text, body, block.name_span)
+
+    # ---- model inputs ------------------------------------------------------------------
+    def input_shape(self, node: ast.Node) -> Shape:
+        arg = self.value(node, Env())
+        v = arg.value
+        try:
+            if isinstance(v, A.ShapeValue):
+                dims = v.dims
+            elif isinstance(v, tuple):
+                dims = tuple(A.size(a) for a in v)
+            else:
+                dims = (A.size(arg),)
+        except ArgProblem as err:
+            raise self.from_arg_problem(err, node.span)
+        if len(dims) > 4:
+            raise self.problem("E0103", f"an input has at most 3 spatial dimensions and channels, "
+                               f"found {len(dims)} dimensions", node.span)
+        return Shape(dims)
+
+
+def _num(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _value_text(v) -> str:
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (int, float)):
+        return _num(v)
+    if isinstance(v, A.Activation):
+        return v.name
+    if isinstance(v, tuple):
+        items = [_value_text(a.value) for a in v]
+        return f"({items[0]},)" if len(items) == 1 else "(" + ", ".join(items) + ")"
+    if isinstance(v, A.ShapeValue):
+        return "×".join(map(str, v.dims))
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, A.Join):
+        return "+" if v.op == "add" else "cat"
+    return "…"

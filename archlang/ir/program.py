@@ -1,0 +1,154 @@
+"""A spec file with its imports: parse, gather blocks, lower every model to a graph.
+
+Imports are relative to the importing file; `std/...` also finds archlang's bundled standard
+library. An import may not climb out of the directory of the file the user named (or the
+standard library), and cycles are reported with the whole chain.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..source import Source
+from ..syntax import ast, parse
+from .graph import Model, build_model
+from .lower import Lowerer
+
+
+def std_root() -> Path:
+    return Path(str(resources.files("archlang").joinpath("std")))
+
+
+def read_source(path: str | os.PathLike) -> Source | Diagnostic:
+    """Read a spec as UTF-8 text; a file that is not text gets a diagnostic, not a traceback."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        return Diagnostic("E0106", f"cannot read `{path}`: {err.strerror or err}", None)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        src = Source(str(path), data[:err.start].decode("utf-8", "replace"))
+        return Diagnostic("E0001", f"the file is not UTF-8 text (byte 0x{data[err.start]:02X} at "
+                          f"offset {err.start})", src.span(len(src.text)),
+                          help="an .arch spec is UTF-8 text; is this the right file?")
+    return Source(str(path), text)
+
+
+@dataclass
+class Program:
+    source: Source
+    module: ast.Module | None
+    blocks: dict[str, ast.BlockDef] = field(default_factory=dict)
+    models: list[Model] = field(default_factory=list)
+    trains: list[ast.TrainDef] = field(default_factory=list)
+
+
+class _Loader:
+    def __init__(self, root_dir: Path, diags: Diagnostics):
+        self.roots = [root_dir.resolve(), std_root().resolve()]
+        self.diags = diags
+        self.loaded: dict[Path, ast.Module | None] = {}
+        self.blocks: dict[str, ast.BlockDef] = {}
+
+    def add_blocks(self, module: ast.Module) -> None:
+        for b in module.blocks:
+            prev = self.blocks.get(b.name)
+            if prev is not None and prev is not b:
+                self.diags.error("E0104", f"block `{b.name}` is defined twice", b.name_span,
+                                 label="defined again here",
+                                 labels=(Label(prev.name_span, "first defined here"),)
+                                 if prev.name_span.source is b.name_span.source else (),
+                                 notes=() if prev.name_span.source is b.name_span.source else
+                                 (f"first defined at {prev.name_span.location()}",),
+                                 help="rename one of them")
+                continue
+            self.blocks[b.name] = b
+
+    def resolve(self, imp: ast.ImportStmt, importer: Source) -> Path | None:
+        base = Path(importer.path).parent
+        candidates = [base / imp.path]
+        if imp.path.startswith("std/"):
+            candidates.append(std_root() / imp.path[len("std/"):])
+        for c in candidates:
+            if c.is_file():
+                real = c.resolve()
+                if not any(real.is_relative_to(r) for r in self.roots):
+                    self.diags.error("E0106", f"import `{imp.path}` climbs out of `{self.roots[0]}`",
+                                     imp.path_span, label="outside the spec's directory",
+                                     help="imports stay inside the directory of the file you named "
+                                          "or use the standard library (`std/...`)")
+                    return None
+                return real
+        self.diags.error("E0106", f"cannot find `{imp.path}`", imp.path_span, label="no such file",
+                         help=f"paths are relative to {base or Path('.')}/; the standard library is "
+                              f"imported as `std/resnet.arch`, `std/inception.arch`, ...")
+        return None
+
+    def imports(self, module: ast.Module, chain: list[Path]) -> None:
+        for imp in module.imports:
+            path = self.resolve(imp, module.source)
+            if path is None:
+                continue
+            if path in chain:
+                names = " → ".join(p.name for p in chain[chain.index(path):]) + f" → {path.name}"
+                self.diags.error("E0106", f"import cycle: {names}", imp.path_span,
+                                 label="imported again here", help="remove one of the imports")
+                continue
+            if path in self.loaded:
+                continue
+            src = read_source(path)
+            if isinstance(src, Diagnostic):
+                self.diags.add(src)
+                self.loaded[path] = None
+                continue
+            sub = parse(src)
+            if isinstance(sub, Diagnostic):
+                self.diags.add(sub.with_note(f"imported from {imp.path_span.location()}"))
+                self.loaded[path] = None
+                continue
+            self.loaded[path] = sub
+            self.imports(sub, chain + [path])
+            self.add_blocks(sub)
+
+
+def load_program(source: Source, diags: Diagnostics) -> Program:
+    """Parse `source` and its imports, lower every model. Diagnostics go to `diags`."""
+    module = parse(source)
+    if isinstance(module, Diagnostic):
+        diags.add(module)
+        return Program(source, None)
+    here = Path(source.path).resolve() if Path(source.path).is_file() else None
+    loader = _Loader(here.parent if here else Path.cwd(), diags)
+    if here:
+        loader.loaded[here] = module
+    loader.imports(module, [here] if here else [])
+    loader.add_blocks(module)
+    program = Program(source, module, loader.blocks, trains=module.trains)
+    lowerer = Lowerer(loader.blocks, diags)
+    seen: dict[str, ast.ModelDef] = {}
+    for m in module.models:
+        if m.name in seen:
+            diags.error("E0104", f"model `{m.name}` is defined twice", m.name_span,
+                        labels=(Label(seen[m.name].name_span, "first defined here"),),
+                        help="rename one of them")
+            continue
+        seen[m.name] = m
+        try:
+            shape = lowerer.input_shape(m.input_shape)
+        except Problem as p:
+            diags.add(p.diagnostic)
+            shape = None
+        body = lowerer.term(m.body, _empty_env())
+        program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
+                                          m.input_shape.span, body))
+    return program
+
+
+def _empty_env():
+    from .lower import Env
+    return Env()

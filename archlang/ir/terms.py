@@ -1,0 +1,60 @@
+"""Layer terms: what a layer expression means, before it is wired into a graph.
+
+A term is a description, so one term can be built many times: `repeat(3, Res(4))` builds
+its body three times into three sets of nodes, with separate weights.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..layers.base import Layer
+from ..source import Span
+
+
+@dataclass(eq=False)
+class Term:
+    span: Span
+
+
+@dataclass(eq=False)
+class Leaf(Term):
+    layer: Layer
+    spans: dict[str, Span] = field(default_factory=dict)   # argument name → where it was written
+
+
+@dataclass(eq=False)
+class Seq(Term):
+    items: list[Term]
+
+
+@dataclass(eq=False)
+class Skip(Term):
+    inner: Term
+    op: str                     # "add" | "cat"
+    op_span: Span
+
+
+@dataclass(eq=False)
+class Par(Term):
+    op: str
+    op_span: Span
+    branches: list[Term]
+
+
+@dataclass(eq=False)
+class BlockCall(Term):
+    name: str
+    text: str                   # the call with its arguments evaluated: BasicBlock(64)
+    body: Term
+    defined_at: Span
+
+
+@dataclass(eq=False)
+class Repeat(Term):
+    n: int
+    body: Term
+
+
+@dataclass(eq=False)
+class Broken(Term):
+    """A layer expression that failed to evaluate (already diagnosed): its output is unknown."""

@@ -1,0 +1,6 @@
+"""The layer kinds, one family per module; importing this package registers them all."""
+from . import activation, conv, linear, norm, pool, structural  # noqa: F401  (registration)
+from .base import REGISTRY, ArgProblem, Layer, Param, ShapeProblem, Window, kinds
+from .shape import Shape
+
+__all__ = ["REGISTRY", "ArgProblem", "Layer", "Param", "Shape", "ShapeProblem", "Window", "kinds"]

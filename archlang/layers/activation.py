@@ -1,0 +1,35 @@
+"""Activations as layers: `relu` in a Chain is the layer form of the `relu` argument."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .args import ACTIVATION_ALIASES, ACTIVATIONS, activation_name
+from .base import Layer, register
+
+
+@dataclass(frozen=True)
+class Activation(Layer):
+    fn: str
+
+    kind = "activation"
+    family = "activation"
+    summary = "element-wise activation (softmax: over the channels)"
+
+    @classmethod
+    def from_bound(cls, bound, spans, alias):
+        return cls(fn=activation_name(alias))
+
+    def infer(self, inputs):
+        return inputs[0]
+
+    def elementwise(self, inputs, out) -> int:
+        return out.numel
+
+    def __str__(self) -> str:
+        return self.fn
+
+
+# Every activation name (and alias) can be called as a layer: `relu` or `ReLU()`.
+for _name in (*ACTIVATIONS, *ACTIVATION_ALIASES):
+    from .base import REGISTRY as _REGISTRY
+    _REGISTRY[_name] = Activation

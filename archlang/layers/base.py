@@ -1,0 +1,162 @@
+"""The layer registry: every layer kind is declared once, as a frozen dataclass.
+
+A kind's class holds, in one place: its names (Flux's and PyTorch's aliases), its argument
+schema (`schema`), its shape rule (`infer`), its parameter and state counts, its MACs and
+element operations, its window for receptive fields, and how it prints (`__str__`, Flux's
+way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, ClassVar
+
+from .shape import Shape
+
+REQUIRED = object()
+
+
+class ShapeProblem(Exception):
+    """Raised by a layer's shape rule; check.py turns it into a positioned Diagnostic.
+
+    `arg` names the argument whose span is the smallest that shows the problem (None: the
+    whole call). `blame_input` adds a label at the layer that produced the input.
+    """
+
+    def __init__(self, code: str, message: str, *, label: str = "", help: str | None = None,
+                 notes: tuple[str, ...] = (), arg: str | None = None, blame_input: bool = False,
+                 output: Shape | None = None, join: bool = False):
+        super().__init__(message)
+        self.code, self.message, self.label, self.help = code, message, label, help
+        self.notes, self.arg, self.blame_input = notes, arg, blame_input
+        # The shape checking can continue with, when the layer's output is still well defined
+        # (a channel mismatch still produces c_out channels): later errors are reported too.
+        self.output = output
+        self.join = join             # a join's problem: label every incoming branch
+
+
+class ArgProblem(Exception):
+    """Raised by an argument converter; `span` is the offending argument's (None: the call)."""
+
+    def __init__(self, message: str, span=None, *, label: str = "", help: str | None = None,
+                 code: str = "E0103"):
+        super().__init__(message)
+        self.message, self.span, self.label, self.help, self.code = message, span, label, help, code
+
+
+@dataclass(frozen=True)
+class Param:
+    """One argument of a layer: a converter from an evaluated Arg to the field's value."""
+
+    name: str
+    convert: Callable
+    default: Any = REQUIRED
+    positional: bool = True
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window per spatial dimension, for receptive fields and Toeplitz views."""
+
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    pad_lo: tuple[int, ...]
+    dilation: tuple[int, ...]
+
+    @property
+    def effective_kernel(self) -> tuple[int, ...]:
+        """k' = d(k−1)+1."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Base of every layer kind. Subclasses are frozen dataclasses whose fields are the schema."""
+
+    kind: ClassVar[str] = ""
+    names: ClassVar[tuple[str, ...]] = ()      # aliases accepted in specs, besides `kind`
+    family: ClassVar[str] = "other"            # conv | pool | dense | norm | activation | join | reshape | regularize | input
+    schema: ClassVar[tuple[Param, ...]] = ()
+    arity: ClassVar[int] = 1                   # inputs; 0 for the model input, -1 for any (joins)
+    summary: ClassVar[str] = ""
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def prepare(cls, positional: list, keywords: dict) -> tuple[list, dict]:
+        """Rewrite alternative argument forms before binding (Dense(784, 200) → 784 => 200)."""
+        return positional, keywords
+
+    @classmethod
+    def from_bound(cls, bound: dict[str, Any], spans: dict, alias: str) -> Layer:
+        """Make the layer from converted arguments; `spans` locate them for ArgProblems."""
+        return cls(**bound)
+
+    # -- shape rule --------------------------------------------------------------------
+    def resolve(self, inputs: list[Shape]) -> Layer:
+        """Fill sizes written `_` from the incoming shapes (default: nothing to infer)."""
+        return self
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        raise NotImplementedError
+
+    # -- counts ------------------------------------------------------------------------
+    def params(self) -> int:
+        """Trainable parameters, as PyTorch counts them."""
+        return 0
+
+    def state(self) -> int:
+        """Non-trainable state (buffers such as BatchNorm's running statistics)."""
+        return 0
+
+    def macs(self, inputs: list[Shape], out: Shape) -> int:
+        """Multiply-accumulates of one forward pass of one sample."""
+        return 0
+
+    def elementwise(self, inputs: list[Shape], out: Shape) -> int:
+        """Other element operations (activations, pooling comparisons, additions)."""
+        return 0
+
+    def window(self) -> Window | None:
+        """The sliding window, for layers that have one (conv, pool)."""
+        return None
+
+    # -- printing ----------------------------------------------------------------------
+    def args_text(self) -> list[str]:
+        return []
+
+    def __str__(self) -> str:
+        args = self.args_text()
+        return f"{self.kind}({', '.join(args)})" if args or self.arity != 1 else self.kind
+
+    def replace(self, **changes) -> Layer:
+        return replace(self, **changes)
+
+
+REGISTRY: dict[str, type[Layer]] = {}
+"""Every name a spec may call (kinds and aliases) → its class."""
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    for name in (cls.kind, *cls.names):
+        assert name not in REGISTRY, f"layer name {name} declared twice"
+        REGISTRY[name] = cls
+    return cls
+
+
+def kinds() -> list[type[Layer]]:
+    return list(dict.fromkeys(REGISTRY.values()))
+
+
+def fields_of(layer: Layer) -> dict[str, Any]:
+    return {f.name: getattr(layer, f.name) for f in fields(layer)}
+
+
+def tup(values) -> str:
+    """Python/Julia tuple text: (3,) for one element."""
+    values = list(values)
+    return f"({values[0]},)" if len(values) == 1 else "(" + ", ".join(str(v) for v in values) + ")"

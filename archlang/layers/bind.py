@@ -1,0 +1,77 @@
+"""Bind a call's evaluated arguments to a layer kind's schema: positional, then keywords."""
+from __future__ import annotations
+
+from .args import Arg, Pair
+from .base import REQUIRED, ArgProblem, Layer
+from ..suggest import did_you_mean
+
+
+def signature(cls: type[Layer], name: str | None = None) -> str:
+    """Conv(kernel, channels, act=identity; stride, pad, dilation, groups, bias, init)."""
+    pos = [p.name if p.required else f"{p.name}={_default_text(p.default)}"
+           for p in cls.schema if p.positional]
+    kw = [p.name for p in cls.schema if not p.positional]
+    inner = ", ".join(pos) + (("; " if pos else "") + ", ".join(kw) if kw else "")
+    return f"{name or cls.kind}({inner})"
+
+
+def _default_text(v) -> str:
+    if isinstance(v, tuple) and len(v) == 1:
+        return str(v[0])
+    if isinstance(v, bool):
+        return str(v).lower()
+    return str(v)
+
+
+def bind(cls: type[Layer], alias: str, call_span, positional: list[Arg],
+         keywords: list[tuple[str, object, Arg]]) -> Layer:
+    """Build a layer, raising ArgProblem with the span of the offending argument."""
+    positional, kw_map = cls.prepare(list(positional), {k: (s, a) for k, s, a in keywords})
+    pos_params = [p for p in cls.schema if p.positional]
+    by_name = {}
+    for p in cls.schema:
+        by_name[p.name] = p
+        for a in p.aliases:
+            by_name[a] = p
+    if len(positional) > len(pos_params):
+        extra = positional[len(pos_params)]
+        n = len(pos_params)
+        raise ArgProblem(f"{alias} takes {n} positional argument{'s' if n != 1 else ''} but "
+                         f"{len(positional)} were given", extra.span, code="E0102",
+                         label="unexpected argument", help=f"the signature is {signature(cls, alias)}")
+    given: dict[str, Arg] = {}
+    spans: dict[str, object] = {}
+    for p, arg in zip(pos_params, positional):
+        given[p.name] = arg
+    for key, (name_span, arg) in kw_map.items():
+        p = by_name.get(key)
+        if p is None:
+            hint = did_you_mean(key, list(by_name))
+            raise ArgProblem(f"{alias} has no keyword `{key}`", name_span, code="E0101",
+                             label="unknown keyword",
+                             help=hint or f"the signature is {signature(cls, alias)}")
+        if p.name in given:
+            raise ArgProblem(f"`{p.name}` of {alias} is given twice", name_span, code="E0102",
+                             label="given again here")
+        given[p.name] = arg
+    bound = {}
+    for p in cls.schema:
+        if p.name not in given:
+            if p.required:
+                raise ArgProblem(f"{alias} is missing its `{p.name}` argument", call_span,
+                                 code="E0102", label=f"missing `{p.name}`",
+                                 help=f"the signature is {signature(cls, alias)}"
+                                      + (f"; {p.name}: {p.doc}" if p.doc else ""))
+            bound[p.name] = p.default
+            continue
+        arg = given[p.name]
+        spans[p.name] = arg.span
+        if isinstance(arg.value, Pair):
+            spans[p.name + ".left"] = arg.value.left.span
+            spans[p.name + ".right"] = arg.value.right.span
+        bound[p.name] = p.convert(arg)
+    layer = cls.from_bound(bound, spans, alias)
+    return layer, spans
+
+
+__all__ = ["bind", "signature", "REQUIRED"]

@@ -1,0 +1,82 @@
+"""Dense (fully connected) layers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import args as A
+from .base import Layer, Param, ShapeProblem, register
+from .shape import Shape
+
+
+@register
+@dataclass(frozen=True)
+class Dense(Layer):
+    c_in: int | None
+    c_out: int
+    act: str = "identity"
+    bias: bool = True
+    init: str = "default"
+
+    kind = "Dense"
+    names = ("Linear",)
+    family = "dense"
+    summary = "fully connected layer on a vector"
+    schema = (
+        Param("channels", A.channels_pair, doc="inputs => outputs (or two numbers); `_` infers the input"),
+        Param("act", A.activation, default="identity"),
+        Param("bias", A.boolean, default=True, positional=False),
+        Param("init", A.init, default="default", positional=False),
+    )
+
+    @classmethod
+    def prepare(cls, positional, keywords):
+        # Dense(784, 200, relu) is Flux's older form of Dense(784 => 200, relu).
+        if len(positional) >= 2 and not isinstance(positional[0].value, A.Pair):
+            first, second, *rest = positional
+            pair = A.Arg(A.Pair(first, second), first.span.to(second.span))
+            return [pair, *rest], keywords
+        return positional, keywords
+
+    @classmethod
+    def from_bound(cls, bound, spans, alias):
+        c_in, c_out = bound.pop("channels")
+        return cls(c_in=c_in, c_out=c_out, **bound)
+
+    def resolve(self, inputs):
+        x = inputs[0]
+        if self.c_in is None and x.is_vector:
+            return self.replace(c_in=x[0])
+        return self
+
+    def infer(self, inputs):
+        x = inputs[0]
+        if not x.is_vector:
+            raise ShapeProblem(
+                "E0303", f"Dense applied to {x.describe()}", label="expects a vector",
+                help=f"add `flatten` before it: {x} flattens to {x.numel:,}", blame_input=True)
+        if self.c_in != x[0]:
+            raise ShapeProblem(
+                "E0301", f"Dense expects {self.c_in:,} inputs but receives {x[0]:,}",
+                label=f"expects {self.c_in:,}", arg="channels.left", blame_input=True,
+                output=Shape((self.c_out,)))
+        return Shape((self.c_out,))
+
+    def params(self) -> int:
+        return self.c_in * self.c_out + (self.c_out if self.bias else 0)
+
+    def macs(self, inputs, out) -> int:
+        return self.c_in * self.c_out
+
+    def elementwise(self, inputs, out) -> int:
+        return out.numel * ((1 if self.bias else 0) + (self.act != "identity"))
+
+    def args_text(self):
+        c_in = "_" if self.c_in is None else self.c_in
+        out = [f"{c_in} => {self.c_out}"]
+        if self.act != "identity":
+            out.append(self.act)
+        if not self.bias:
+            out.append("bias=false")
+        if self.init != "default":
+            out.append(f'init="{self.init}"')
+        return out

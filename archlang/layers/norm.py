@@ -1,0 +1,91 @@
+"""Normalisation and regularisation: BatchNorm, LayerNorm, Dropout."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import args as A
+from .base import Layer, Param, ShapeProblem, register
+
+
+@dataclass(frozen=True)
+class _ChannelNorm(Layer):
+    c: int | None
+    act: str = "identity"
+    eps: float = 1e-5
+
+    family = "norm"
+    schema = (
+        Param("c", A.size_or_infer, doc="channels (a vector's length); `_` infers it"),
+        Param("act", A.activation, default="identity"),
+        Param("eps", A.positive_number, default=1e-5, positional=False),
+    )
+
+    def resolve(self, inputs):
+        return self.replace(c=inputs[0].channels) if self.c is None else self
+
+    def infer(self, inputs):
+        x = inputs[0]
+        if self.c != x.channels:
+            what = "inputs" if x.is_vector else "channels"
+            raise ShapeProblem("E0300", f"{self.kind}({self.c}) receives {x.channels} {what}",
+                               arg="c", label=f"declares {self.c}", blame_input=True,
+                               help=f"write {self.kind}({x.channels})", output=x)
+        return x
+
+    def params(self) -> int:
+        return 2 * self.c      # scale γ and shift β per channel
+
+    def elementwise(self, inputs, out) -> int:
+        return out.numel * (2 + (self.act != "identity"))
+
+    def args_text(self):
+        out = ["_" if self.c is None else str(self.c)]
+        if self.act != "identity":
+            out.append(self.act)
+        if self.eps != 1e-5:
+            out.append(f"eps={self.eps:g}")
+        return out
+
+
+@register
+@dataclass(frozen=True)
+class BatchNorm(_ChannelNorm):
+    momentum: float = 0.1
+
+    kind = "BatchNorm"
+    names = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+    summary = "batch normalisation per channel; running mean and variance are state, not parameters"
+    schema = _ChannelNorm.schema + (Param("momentum", A.probability, default=0.1, positional=False),)
+
+    def state(self) -> int:
+        return 2 * self.c      # running mean and variance (buffers)
+
+    def args_text(self):
+        out = super().args_text()
+        if self.momentum != 0.1:
+            out.append(f"momentum={self.momentum:g}")
+        return out
+
+
+@register
+@dataclass(frozen=True)
+class LayerNorm(_ChannelNorm):
+    kind = "LayerNorm"
+    summary = "layer normalisation over the channels at each position"
+
+
+@register
+@dataclass(frozen=True)
+class Dropout(Layer):
+    p: float
+
+    kind = "Dropout"
+    family = "regularize"
+    summary = "zeroes each element with probability p while training"
+    schema = (Param("p", A.probability),)
+
+    def infer(self, inputs):
+        return inputs[0]
+
+    def args_text(self):
+        return [f"{self.p:g}"]

@@ -1,0 +1,168 @@
+"""Pooling: MaxPool and MeanPool (windowed), global pools, adaptive pools."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from . import args as A
+from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
+from .shape import Shape
+from .window import check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding
+
+_RANK_OF_ALIAS = {"MaxPool1d": 1, "MaxPool2d": 2, "MaxPool3d": 3, "AvgPool1d": 1,
+                  "AvgPool2d": 2, "AvgPool3d": 3, "AdaptiveAvgPool1d": 1, "AdaptiveAvgPool2d": 2,
+                  "AdaptiveAvgPool3d": 3, "AdaptiveMaxPool1d": 1, "AdaptiveMaxPool2d": 2,
+                  "AdaptiveMaxPool3d": 3}
+
+
+@dataclass(frozen=True)
+class _Pool(Layer):
+    window_: tuple[int, ...]
+    stride: tuple[int, ...]
+    pad: object = (0,)
+    pad_lo: tuple[int, ...] = ()
+    pad_hi: tuple[int, ...] = ()
+
+    family = "pool"
+    schema = (
+        Param("window", A.sizes, doc="window size per spatial dimension, W first"),
+        Param("stride", A.sizes, default=None, positional=False, doc="defaults to the window"),
+        Param("pad", A.padding, default=(0,), positional=False, aliases=("padding",)),
+    )
+
+    @classmethod
+    def from_bound(cls, bound, spans, alias):
+        window = bound["window"]
+        rank = len(window)
+        want = _RANK_OF_ALIAS.get(alias)
+        if want is not None and rank != want:
+            raise ArgProblem(f"`{alias}` takes a {want}-D window, found {tup(window)}",
+                             spans.get("window"), label=f"{rank}-D window")
+        # Flux and PyTorch: the stride defaults to the window (non-overlapping pooling).
+        stride = window if bound["stride"] is None else per_dim(bound["stride"], rank, "stride", spans.get("stride"))
+        lo, hi = resolve_pad(bound["pad"], window, (1,) * rank, spans.get("pad"))
+        return cls(window_=window, stride=stride, pad=bound["pad"], pad_lo=lo, pad_hi=hi)
+
+    def infer(self, inputs):
+        x = inputs[0]
+        check_rank(self.kind, len(self.window_), x, "pooling")
+        out = sliding(x, self.window_, self.stride, (1,) * len(self.window_), self.pad_lo,
+                      self.pad_hi, "window")
+        return x.with_spatial(out)
+
+    def elementwise(self, inputs, out) -> int:
+        return out.numel * prod(self.window_)
+
+    def window(self) -> Window:
+        return Window(self.window_, self.stride, self.pad_lo, (1,) * len(self.window_))
+
+    def args_text(self):
+        out = [tup(self.window_)]
+        if self.stride != self.window_:
+            out.append(dims_text("stride", self.stride, -1))
+        p = pad_text(self.pad, self.pad_lo, self.pad_hi)
+        if p:
+            out.append(p)
+        return out
+
+
+@register
+@dataclass(frozen=True)
+class MaxPool(_Pool):
+    kind = "MaxPool"
+    names = ("MaxPool1d", "MaxPool2d", "MaxPool3d")
+    summary = "max pooling; padding counts as −∞"
+
+
+@register
+@dataclass(frozen=True)
+class MeanPool(_Pool):
+    kind = "MeanPool"
+    names = ("AvgPool", "MeanPool1d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
+    summary = "mean pooling; zero padding is counted in the mean (Flux, PyTorch's default)"
+
+
+@dataclass(frozen=True)
+class _GlobalPool(Layer):
+    family = "pool"
+
+    def infer(self, inputs):
+        x = inputs[0]
+        if x.is_vector:
+            raise ShapeProblem("E0303", f"{self.kind} applied to {x.describe()}",
+                               label="needs spatial dimensions", blame_input=True,
+                               help="global pooling reduces W×H×C to 1×1×C; this input has no W or H")
+        return x.with_spatial((1,) * x.rank)
+
+    def elementwise(self, inputs, out) -> int:
+        return inputs[0].numel
+
+    def args_text(self):
+        return []
+
+    def __str__(self):
+        return f"{self.kind}()"
+
+
+@register
+@dataclass(frozen=True)
+class GlobalMaxPool(_GlobalPool):
+    kind = "GlobalMaxPool"
+    summary = "maximum over all spatial positions: W×H×C → 1×1×C"
+
+
+@register
+@dataclass(frozen=True)
+class GlobalMeanPool(_GlobalPool):
+    kind = "GlobalMeanPool"
+    names = ("GlobalAvgPool",)
+    summary = "mean over all spatial positions: W×H×C → 1×1×C"
+
+
+@dataclass(frozen=True)
+class _AdaptivePool(Layer):
+    out: tuple[int, ...]
+
+    family = "pool"
+    schema = (Param("out", A.sizes, doc="output size per spatial dimension, W first"),)
+
+    @classmethod
+    def from_bound(cls, bound, spans, alias):
+        want = _RANK_OF_ALIAS.get(alias)
+        if want is not None and len(bound["out"]) not in (1, want):
+            raise ArgProblem(f"`{alias}` takes a {want}-D output size, found {tup(bound['out'])}",
+                             spans.get("out"))
+        return cls(out=bound["out"])
+
+    def infer(self, inputs):
+        x = inputs[0]
+        if x.is_vector:
+            raise ShapeProblem("E0303", f"{self.kind} applied to {x.describe()}",
+                               label="needs spatial dimensions", blame_input=True)
+        out = self.out * x.rank if len(self.out) == 1 else self.out
+        if len(out) != x.rank:
+            raise ShapeProblem("E0303", f"{self.kind} gives a {len(out)}-D output size for {x.describe()}",
+                               arg="out", label=f"expected {x.rank} entries")
+        return x.with_spatial(out)
+
+    def elementwise(self, inputs, out) -> int:
+        return inputs[0].numel
+
+    def args_text(self):
+        return [tup(self.out)]
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMeanPool(_AdaptivePool):
+    kind = "AdaptiveMeanPool"
+    names = ("AdaptiveAvgPool", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
+    summary = "mean pooling to a fixed output size (PyTorch's bins)"
+
+
+@register
+@dataclass(frozen=True)
+class AdaptiveMaxPool(_AdaptivePool):
+    kind = "AdaptiveMaxPool"
+    names = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
+    summary = "max pooling to a fixed output size (PyTorch's bins)"

@@ -1,0 +1,102 @@
+"""What convolutions and pools share: per-dimension arguments, padding forms, the size formula."""
+from __future__ import annotations
+
+from .args import SAME
+from .base import ArgProblem, ShapeProblem, tup
+from .shape import Shape, fmt_dims, rank_word
+
+
+def per_dim(values: tuple[int, ...], rank: int, name: str, span) -> tuple[int, ...]:
+    """Broadcast a scalar to every spatial dimension; a tuple must have one entry per dimension."""
+    if len(values) == 1:
+        return values * rank
+    if len(values) != rank:
+        raise ArgProblem(f"`{name}` has {len(values)} entries but the kernel has {rank} "
+                         f"dimension{'s' if rank > 1 else ''}", span,
+                         label=f"expected 1 or {rank} entries")
+    return values
+
+
+def resolve_pad(pad, kernel, dilation, span) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(lo, hi) per dimension from `pad` as written.
+
+    SamePad (Flux): total d(k−1) per dimension, the odd pixel on the low side, so that the
+    output is ceil(n / stride). Uneven padding is Flux's order (w_lo, w_hi, h_lo, h_hi, ...).
+    """
+    rank = len(kernel)
+    if pad is SAME:
+        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t + 1) // 2 for t in total), tuple(t // 2 for t in total)
+    if len(pad) == 1:
+        return pad * rank, pad * rank
+    if len(pad) == rank:
+        return tuple(pad), tuple(pad)
+    if len(pad) == 2 * rank:
+        return tuple(pad[0::2]), tuple(pad[1::2])
+    raise ArgProblem(f"`pad` has {len(pad)} entries; a {rank_word(rank)} window takes 1, {rank} "
+                     f"(one per dimension) or {2 * rank} (low and high per dimension)", span,
+                     label="wrong number of entries")
+
+
+def pad_text(pad, lo, hi) -> str | None:
+    """`pad=...` as Flux prints it, or None when there is no padding."""
+    if pad is SAME:
+        return "pad=SamePad()"
+    if not any(lo) and not any(hi):
+        return None
+    if lo == hi:
+        return f"pad={lo[0]}" if len(set(lo)) == 1 else f"pad={tup(lo)}"
+    return "pad=" + tup([v for pair in zip(lo, hi) for v in pair])
+
+
+def dims_text(name: str, values: tuple[int, ...], default: int) -> str | None:
+    if all(v == default for v in values):
+        return None
+    return f"{name}={values[0]}" if len(set(values)) == 1 else f"{name}={tup(values)}"
+
+
+def check_rank(layer_name: str, rank: int, x: Shape, noun: str) -> None:
+    """A window of `rank` dimensions needs an input with that many spatial dimensions."""
+    if x.rank == rank:
+        return
+    if x.is_vector:
+        help_ = (f"give the model's input as W×H×C (e.g. 28×28×1) or add `reshape` before it"
+                 if rank == 2 else "reshape the vector into a shape with spatial dimensions first")
+        raise ShapeProblem("E0303", f"a {rank_word(rank)} {noun} applied to {x.describe()}",
+                           label=f"needs a {rank_word(rank)} input with channels", help=help_,
+                           blame_input=True)
+    want = {1: "L×C", 2: "W×H×C", 3: "W×H×D×C"}.get(rank, "")
+    example = tup([3] * x.rank)
+    raise ShapeProblem("E0303", f"a {rank_word(rank)} {noun} applied to {x.describe()}",
+                       label=f"expects {want} input", arg="kernel",
+                       help=f"a {x.kind()} takes a {rank_word(x.rank)} window such as {example}",
+                       blame_input=True)
+
+
+def sliding(x: Shape, kernel, stride, dilation, lo, hi, noun: str) -> tuple[int, ...]:
+    """out = floor((n + p_lo + p_hi − d(k−1) − 1) / s) + 1 per spatial dimension.
+
+    The book's formula (§5.3.1) with uneven padding and dilation, as PyTorch computes it.
+    """
+    spatial = x.spatial
+    padded = tuple(n + a + b for n, a, b in zip(spatial, lo, hi))
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < e for p, e in zip(padded, eff)):
+        window = fmt_dims(eff)
+        kind = "window" if eff == tuple(kernel) else f"window (dilated from {fmt_dims(kernel)})"
+        if padded == spatial:
+            msg = f"a {window} {kind} does not fit a {fmt_dims(spatial)} input without padding"
+        else:
+            msg = f"a {window} {kind} does not fit the {fmt_dims(spatial)} input padded to {fmt_dims(padded)}"
+        need = tuple(max(0, e - n) for e, n in zip(eff, spatial))
+        raise ShapeProblem("E0302", msg, label=f"{noun} larger than its input",
+                           help=f"pad the input (at least {fmt_dims(need)} in total, e.g. "
+                                f"pad=SamePad() keeps the size), or use a smaller kernel",
+                           blame_input=True)
+    return tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
+
+
+def dropped_pixels(x: Shape, kernel, stride, dilation, lo, hi) -> tuple[int, ...]:
+    """Pixels at the high end that no window covers when the stride does not divide evenly."""
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    return tuple((n + a + b - e) % s for n, a, b, e, s in zip(x.spatial, lo, hi, eff, stride))

@@ -1,0 +1,95 @@
+"""Diagnostic → terminal text (rustc/gcc style) and → JSON-ready dicts.
+
+    file:line:col: error[E0301]: message
+       |
+     8 |     Dense(400, 10),
+       |     ^^^^^^^^^^^^^^ label
+       |
+       = note: ...
+       = help: ...
+"""
+from __future__ import annotations
+
+from .diagnostics import Diagnostic
+from .source import Span
+
+_COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "help": "\x1b[1;36m",
+            "bold": "\x1b[1m", "blue": "\x1b[1;34m", "reset": "\x1b[0m"}
+
+
+def _underline(span: Span, line: int) -> tuple[int, int]:
+    """Column range (0-based start, width) under `line` for the part of span on that line."""
+    src = span.source
+    text = src.line_text(line)
+    l0, c0 = src.line_col(span.start)
+    l1, c1 = span.end_line_col()
+    start = c0 - 1 if l0 == line else len(text) - len(text.lstrip())
+    end = c1 if l1 == line else len(text)
+    return start, max(1, end - start)
+
+
+def render_text(d: Diagnostic, colour: bool = False) -> str:
+    c = _COLOURS if colour else {k: "" for k in _COLOURS}
+    head = f"{c[d.severity]}{d.severity}[{d.code}]{c['reset']}{c['bold']}: {d.message}{c['reset']}"
+    if d.span is not None:
+        head = f"{c['bold']}{d.span.location()}{c['reset']}: " + head
+    out = [head]
+    marks: list[tuple[Span, str, str]] = []
+    if d.span is not None:
+        marks.append((d.span, "^", d.label))
+    for lab in d.labels:
+        if d.span is None or lab.span.source is d.span.source:
+            marks.append((lab.span, "-", lab.message))
+    lines = sorted({s.line for s, _, _ in marks})
+    if lines:
+        gutter = len(str(max(lines)))
+        pad = " " * gutter
+        out.append(f"{c['blue']}{pad} |{c['reset']}")
+        for line in lines:
+            on_line = sorted((m for m in marks if m[0].line == line), key=lambda m: m[0].start)
+            text = on_line[0][0].source.line_text(line)
+            shown = text.replace("\t", "    ")
+            out.append(f"{c['blue']}{line:>{gutter}} |{c['reset']} {shown}")
+            for span, char, msg in on_line:
+                start, width = _underline(span, line)
+                lead = text[:start].replace("\t", "    ")
+                width = min(width, max(1, len(shown) - len(lead)))
+                colour_on = c[d.severity] if char == "^" else c["blue"]
+                tail = f" {msg}" if msg else ""
+                out.append(f"{c['blue']}{pad} |{c['reset']} {' ' * len(lead)}"
+                           f"{colour_on}{char * width}{tail}{c['reset']}")
+        for lab in d.labels:
+            if d.span is not None and lab.span.source is not d.span.source:
+                out.append(f"{c['blue']}{pad} = {c['reset']}note: {lab.message} "
+                           f"({lab.span.location()})")
+        if d.notes or d.help:
+            out.append(f"{c['blue']}{pad} |{c['reset']}")
+    else:
+        pad = ""
+    for note in d.notes:
+        out.append(f"{c['blue']}{pad} = {c['reset']}{c['bold']}note{c['reset']}: {note}")
+    if d.help:
+        out.append(f"{c['blue']}{pad} = {c['reset']}{c['help']}help{c['reset']}: {d.help}")
+    return "\n".join(out)
+
+
+def span_dict(span: Span | None) -> dict | None:
+    if span is None:
+        return None
+    line, col = span.source.line_col(span.start)
+    end_line, end_col = span.source.line_col(span.end)
+    return {"file": span.source.path, "line": line, "column": col,
+            "end_line": end_line, "end_column": end_col}
+
+
+def render_json(d: Diagnostic) -> dict:
+    out = {"severity": d.severity, "code": d.code, "message": d.message}
+    loc = span_dict(d.span)
+    if loc:
+        out.update(loc)
+    if d.label:
+        out["label"] = d.label
+    out["labels"] = [{"message": lab.message, **span_dict(lab.span)} for lab in d.labels]
+    out["notes"] = list(d.notes)
+    out["help"] = d.help
+    return out

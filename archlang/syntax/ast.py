@@ -1,0 +1,174 @@
+"""The AST: one frozen dataclass per grammar rule, each with the span of the text it came from.
+
+Rule names in grammars/archlang.lark, these classes and the transformer's methods share one
+name (`call` → Call, `block_def` → BlockDef).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..source import Source, Span
+
+
+@dataclass(frozen=True)
+class Node:
+    span: Span
+
+
+# ---- expressions ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Number(Node):
+    value: int | float
+
+
+@dataclass(frozen=True)
+class AsciiShape(Node):
+    """`28x28x1`: one token."""
+    dims: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class Infer(Node):
+    """`_`: a size inferred from the incoming shape."""
+
+
+@dataclass(frozen=True)
+class String(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Tuple(Node):
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Pair(Node):
+    """`a => b`."""
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Shape(Node):
+    """`w × h × c`."""
+    dims: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    op: str          # + - * / ÷ // ^
+    left: Node
+    right: Node
+    op_span: Span
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Keyword(Node):
+    name: str
+    name_span: Span
+    value: Node
+
+
+@dataclass(frozen=True)
+class JoinOp(Node):
+    """The bare `+` of `SkipConnection(layer, +)` and `Parallel(+, ...)`."""
+    op: str
+
+
+@dataclass(frozen=True)
+class Numbered(Node):
+    """`12: Conv(...)`, a pasted Metalhead printout line inside a Chain."""
+    label: int
+    expr: Node
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str
+    func_span: Span
+    args: tuple[Node, ...]           # positional nodes, Keyword, JoinOp, Numbered
+
+    @property
+    def positional(self) -> list[Node]:
+        return [a for a in self.args if not isinstance(a, Keyword)]
+
+    @property
+    def keywords(self) -> list[Keyword]:
+        return [a for a in self.args if isinstance(a, Keyword)]
+
+
+# ---- definitions ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param(Node):
+    name: str
+    default: Node | None
+
+
+@dataclass(frozen=True)
+class BlockDef(Node):
+    name: str
+    name_span: Span
+    params: tuple[Param, ...]
+    body: Node
+
+
+@dataclass(frozen=True)
+class ModelDef(Node):
+    name: str
+    name_span: Span
+    input_name: str
+    input_shape: Node
+    body: Node
+
+
+@dataclass(frozen=True)
+class Setting(Node):
+    name: str
+    name_span: Span
+    value: Node
+
+
+@dataclass(frozen=True)
+class TrainDef(Node):
+    model: str
+    model_span: Span
+    settings: tuple[Setting, ...]
+
+
+@dataclass(frozen=True)
+class ImportStmt(Node):
+    path: str
+    path_span: Span
+
+
+@dataclass(frozen=True)
+class Module:
+    source: Source
+    definitions: tuple[Node, ...]
+
+    @property
+    def models(self) -> list[ModelDef]:
+        return [d for d in self.definitions if isinstance(d, ModelDef)]
+
+    @property
+    def blocks(self) -> list[BlockDef]:
+        return [d for d in self.definitions if isinstance(d, BlockDef)]
+
+    @property
+    def imports(self) -> list[ImportStmt]:
+        return [d for d in self.definitions if isinstance(d, ImportStmt)]
+
+    @property
+    def trains(self) -> list[TrainDef]:
+        return [d for d in self.definitions if isinstance(d, TrainDef)]

@@ -1,0 +1,45 @@
+"""Parse `.arch` text with the LALR grammar in grammars/archlang.lark.
+
+`parse` never raises for bad input: it returns the AST or a Diagnostic. Before Lark runs,
+one linear scan checks brackets, so an unclosed `(` is reported where it opens (Lark would
+only notice at the end of the file) and absurd nesting is refused before any recursion.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from lark import Lark
+from lark.exceptions import UnexpectedInput
+
+from ..diagnostics import Diagnostic
+from ..source import Source
+from . import ast
+from .syntax_errors import bracket_problem, describe_parse_error
+from .transformer import ToAst
+
+MAX_NESTING = 100
+
+
+@lru_cache(maxsize=1)
+def grammar_text() -> str:
+    return resources.files("archlang").joinpath("grammars/archlang.lark").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    # propagate_positions gives every tree a span; cache_grammar keeps start-up fast.
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                cache=False)
+
+
+def parse(source: Source) -> ast.Module | Diagnostic:
+    """Parse one source into an AST Module, or return the syntax error as a Diagnostic."""
+    problem = bracket_problem(source, MAX_NESTING)
+    if problem is not None:
+        return problem
+    try:
+        tree = lark_parser().parse(source.text)
+    except UnexpectedInput as err:
+        return describe_parse_error(source, err, lambda text: lark_parser().parse(text))
+    return ast.Module(source, ToAst(source).transform(tree))

@@ -1,0 +1,283 @@
+"""Turn Lark's raw parse failures into named mistakes (Lark's `match_examples`).
+
+The table of bad inputs below is kept beside the grammar: when a spec fails to parse, Lark
+finds the example that fails in the same parser state on the same token, and we report that
+mistake by name with a fix. Bracket problems are found by a scan before parsing.
+"""
+from __future__ import annotations
+
+import re
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from ..diagnostics import Diagnostic, Label
+from ..source import Source, Span
+from ..suggest import did_you_mean
+
+DEFINITION_KEYWORDS = ("model", "block", "import", "train")
+
+# label → examples that fail in the same way. Each label is a key of MISTAKES below.
+EXAMPLES: dict[str, list[str]] = {
+    "missing_comma": [
+        "model m(x: 1) = Chain(relu relu)",
+        "model m(x: 1) = Chain(Dense(1, 1) Dense(1, 1))",
+        "model m(x: 1) = Chain(relu, Dense(1, 1) relu)",
+        "model m(x: 1) = Dense(1 1)",
+        "model m(x: 1) = Conv((3, 3) 1 => 1)",
+        "model m(x: 1) = Conv((3 3), 1 => 1)",
+        "model m(x: 1) = Chain(relu (relu))",
+        "model m(x: 1) = Chain(relu, 1 relu)",
+        'model m(x: 1) = Chain(relu "a")',
+        "model m(x: 1) = Chain(a => b c)",
+        "model m(x: 1) = Chain(a * b c)",
+        "model m(x: 1) = Chain(a(b) 1)",
+        "model m(x: 1) = Chain(Dense(1, 1) (1))",
+    ],
+    "missing_input_shape": [
+        "model m(x) = relu",
+        "model m() = relu",
+        "model m(x:) = relu",
+    ],
+    "missing_model_input": [
+        "model m = relu",
+        "model m: 1 = relu",
+    ],
+    "missing_equals": [
+        "model m(x: 1) relu",
+        "model m(x: 1) Chain(relu)",
+        "block b(c) relu",
+        "block b(c) Chain(relu)",
+    ],
+    "missing_body": [
+        "model m(x: 1) =",
+        "model m(x: 1) = model n(x: 1) = relu",
+        "block b(c) =",
+    ],
+    "pair_typo": [
+        "model m(x: 1) = Conv((3, 3), 1 = 8)",
+        "model m(x: 1) = Conv((3, 3), 1 = > 8)",
+        "model m(x: 1) = Dense(a = > 8)",
+    ],
+    "empty_argument": [
+        "model m(x: 1) = Dense(1,, 2)",
+        "model m(x: 1) = Dense(, 2)",
+        "model m(x: 1) = Chain(relu,,)",
+    ],
+    "missing_operand": [
+        "model m(x: 1) = Conv((3, 3), 1 => )",
+        "model m(x: 1) = Conv((3, 3), 1 => ,)",
+        "model m(x: 1) = Dense(1 * )",
+        "model m(x: 1) = Dense(1 + , 2)",
+        "model m(x: 1 × ) = relu",
+        "model m(x: 1) = Dense(4 ÷ )",
+        "model m(x: 1) = Dense(stride = )",
+        "model m(x: 1) = Dense(stride = , 1)",
+    ],
+    "numbered_without_layer": [
+        "model m(x: 1) = Chain(1: relu 2: 3: relu)",
+        "model m(x: 1) = Chain(1: 2: relu)",
+    ],
+    "definition_expected": [
+        "relu",
+        "model m(x: 1) = relu relu",
+        "model m(x: 1) = relu 1",
+        "model m(x: 1) = relu (",
+        "Chain(relu)",
+        "model m(x: 1) = relu )",
+    ],
+    "missing_model_name": [
+        "model (x: 1) = relu",
+        "block (c) = relu",
+        "block b = relu",
+    ],
+}
+
+# label → (code, message template, help). `{found}` is the offending token as written.
+MISTAKES: dict[str, tuple[str, str, str | None]] = {
+    "missing_comma": ("E0003", "missing comma before {found}",
+                      "separate the arguments of `{call}` with commas"),
+    "missing_input_shape": ("E0006", "missing input shape",
+                            "a model names its input and its shape: `model {name}(x: 28×28×1) = ...`"),
+    "missing_model_input": ("E0006", "missing input shape: expected `(`, found {found}",
+                            "a model names its input and its shape: `model {name}(x: 28×28×1) = ...`"),
+    "missing_equals": ("E0007", "expected `=` before the definition's body, found {found}",
+                       "write `= ` between the header and the body: `model m(x: 784) = Chain(...)`"),
+    "missing_body": ("E0008", "the definition has no body: expected a layer, found {found}",
+                     "write the layers after `=`, e.g. `= Chain(Dense(784, 10))`"),
+    "pair_typo": ("E0004", "expected `=>` between the input and output sizes, found {found}",
+                  "pairs are written `in => out` (one token `=>`, no space inside), as in `1 => 8`"),
+    "empty_argument": ("E0010", "expected an argument, found {found}",
+                       "remove the extra comma"),
+    "missing_operand": ("E0011", "expected a value, found {found}",
+                        "an operator needs a value on both sides"),
+    "numbered_without_layer": ("E0012", "a numbered line has no layer",
+                               "every numbered line needs a layer; Metalhead prints `#44` for its "
+                               "reshape: write `flatten`"),
+    "definition_expected": ("E0013", "expected a definition (`model`, `block`, `import` or `train`), "
+                                     "found {found}",
+                            "a model is written `model NAME(x: 28×28×1) = Chain(...)`; if this "
+                            "continues the previous layer list, check its parentheses"),
+    "missing_model_name": ("E0014", "expected a name after the keyword, found {found}",
+                           "name the definition: `model mlp(x: 784) = ...`, `block Res(c) = ...`"),
+}
+
+_TOKEN_WORDS = {
+    "RPAR": "`)`", "LPAR": "`(`", "COMMA": "`,`", "SEMICOLON": "`;`", "COLON": "`:`",
+    "EQUAL": "`=`", "NAME": "a name", "NUMBER": "a number", "STRING": "a string",
+    "ASCII_SHAPE": "a shape", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
+    "DIVIDE": "`÷`", "FLOORDIV": "`//`", "CARET": "`^`", "TIMES": "`×`", "$END": "end of file",
+    "LBRACE": "`{`", "RBRACE": "`}`", "MODEL": "`model`", "BLOCK": "`block`",
+    "IMPORT": "`import`", "TRAIN": "`train`",
+}
+
+
+def _describe_expected(names) -> str:
+    words = sorted({_TOKEN_WORDS.get(n, n.lower()) for n in names if not n.startswith("__")})
+    if "`=>`" in words:
+        pass
+    if len(words) > 6:
+        return "an expression or punctuation"
+    if len(words) <= 1:
+        return "".join(words) or "something else"
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _found(err: UnexpectedInput, source: Source) -> str:
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        return "end of file"
+    tok = err.token
+    text = str(tok).strip()
+    return f"`{text}`" if text else "end of file"
+
+
+_BRACKETS = {"(": ")", "{": "}", "[": "]"}
+_CLOSERS = {v: k for k, v in _BRACKETS.items()}
+
+
+def _scan(text: str):
+    """Yield (offset, char) for every bracket outside comments and strings."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in _BRACKETS or ch in _CLOSERS:
+            yield i, ch
+        i += 1
+
+
+def _callee_before(text: str, open_offset: int) -> str | None:
+    m = re.search(r"([^\W\d]\w*)\s*$", text[:open_offset])
+    return m.group(1) if m else None
+
+
+def enclosing_call(source: Source, offset: int) -> str | None:
+    """The name of the innermost call whose `(` is open at `offset`."""
+    stack = []
+    for i, ch in _scan(source.text[:offset]):
+        if ch in _BRACKETS:
+            stack.append(i)
+        elif stack:
+            stack.pop()
+    for i in reversed(stack):
+        name = _callee_before(source.text, i)
+        if name:
+            return name
+    return None
+
+
+def bracket_problem(source: Source, max_nesting: int) -> Diagnostic | None:
+    """Unclosed, unmatched or too deeply nested brackets, found in one linear scan."""
+    stack: list[tuple[int, str]] = []
+    for i, ch in _scan(source.text):
+        if ch in _BRACKETS:
+            stack.append((i, ch))
+            if len(stack) > max_nesting:
+                return Diagnostic(
+                    "E0009", f"brackets nested more than {max_nesting} levels deep", source.span(i),
+                    label="too deep", help="split the network into blocks (`block NAME(...) = ...`)")
+            continue
+        if not stack:
+            return Diagnostic("E0005", f"unmatched `{ch}`", source.span(i),
+                              label="no `(` opens this" if ch == ")" else f"no `{_CLOSERS[ch]}` opens this",
+                              help="remove it, or add the missing opening bracket")
+        j, opener = stack.pop()
+        if _BRACKETS[opener] != ch:
+            return Diagnostic("E0005", f"`{opener}` closed by `{ch}`", source.span(i),
+                              label=f"expected `{_BRACKETS[opener]}`",
+                              labels=(Label(source.span(j), "opened here"),),
+                              help=f"close it with `{_BRACKETS[opener]}`")
+    if stack:
+        j, opener = stack[-1]
+        callee = _callee_before(source.text, j)
+        what = f"`{callee}(`" if callee and opener == "(" else f"`{opener}`"
+        return Diagnostic("E0005", f"unclosed {what}", source.span(j),
+                          label="this bracket is never closed",
+                          help=f"add `{_BRACKETS[opener]}` where the list ends")
+    return None
+
+
+def _character_error(source: Source, err: UnexpectedCharacters) -> Diagnostic:
+    pos = err.pos_in_stream
+    ch = source.text[pos]
+    span = source.span(pos)
+    before = source.text[:pos].rstrip()
+    if ch == ">" and before.endswith(("-", "=")):
+        arrow_start = len(before) - 1
+        written = source.text[arrow_start:pos + 1]
+        return Diagnostic("E0004", f"`{written}` is not an arrow in archlang; expected `=>`",
+                          Span(source, arrow_start, pos + 1), label="write `=>`",
+                          help="pairs are written `in => out`, as in `Conv((5, 5), 1 => 8)`")
+    if ch == "'":
+        return Diagnostic("E0001", "unexpected `'`", span, label="strings use double quotes",
+                          help='write "path.arch"')
+    if not ch.isprintable() and ch not in "\t\r\n":
+        return Diagnostic("E0001", f"unexpected character U+{ord(ch):04X}", span,
+                          label="not text", help="an .arch spec is UTF-8 text; is this the right file?")
+    return Diagnostic("E0001", f"unexpected character `{ch}`", span,
+                      label=f"expected {_describe_expected(err.allowed or [])}" if err.allowed else "",
+                      help=None)
+
+
+def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
+    """A named Diagnostic for a Lark parse failure."""
+    if isinstance(err, UnexpectedCharacters):
+        return _character_error(source, err)
+    if isinstance(err, UnexpectedEOF):
+        span = source.span(len(source.text.rstrip()) or 0)
+    else:
+        tok = err.token
+        start = tok.start_pos if tok.start_pos is not None else len(source.text)
+        end = tok.end_pos if tok.end_pos is not None else start + 1
+        span = Span(source, start, max(end, start + 1))
+    found = _found(err, source)
+    label = None
+    try:
+        label = err.match_examples(parse, EXAMPLES, use_accepts=True)
+    except Exception:  # match_examples re-parses examples; any failure there means no match
+        label = None
+    call = enclosing_call(source, span.start) or "the list"
+    name_match = re.search(r"(?:model|block)\s+([^\W\d]\w*)", source.text[:span.start][-200:])
+    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m"}
+    if label is not None:
+        code, message, help_text = MISTAKES[label]
+        message = message.format(**fmt)
+        help_text = help_text.format(**fmt) if help_text else None
+        if label == "definition_expected" and found.strip("`") not in DEFINITION_KEYWORDS:
+            hint = did_you_mean(found.strip("`"), DEFINITION_KEYWORDS)
+            if hint and isinstance(err, UnexpectedToken) and err.token.type == "NAME":
+                help_text = hint
+        labels = {"missing_comma": "expected `,` before this",
+                  "pair_typo": "expected `=>`"}
+        return Diagnostic(code, message, span, label=labels.get(label, ""), help=help_text)
+    expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or []
+    return Diagnostic("E0002", f"expected {_describe_expected(expected)}, found {found}", span,
+                      label="unexpected here")

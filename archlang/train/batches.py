@@ -1,0 +1,90 @@
+"""Feeding batches: data on the GPU whole when it fits, else pinned host memory with
+non-blocking copies; the same shuffle on every device and after every resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+# Put a data set on the GPU when it takes at most this share of the free memory.
+GPU_SHARE = 0.4
+
+
+def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The shuffle of epoch `epoch`: a permutation drawn from its own generator seeded by
+    (seed, epoch), so a resumed run shuffles exactly as an uninterrupted one."""
+    key = int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0] >> 1)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(key))
+
+
+class Feeder:
+    """Holds one split (x, y) where it is cheapest to batch from, and yields device batches.
+
+    `resident`: the data live on the training device (always on CPU; on a GPU when they
+    fit), and a batch is an index_select there. Otherwise each epoch's shuffled copy is
+    pinned, so batch copies overlap compute (non_blocking), or `workers` DataLoader
+    processes assemble the batches.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, device: torch.device,
+                 channels_last: bool = False, workers: int = 0):
+        self.device, self.workers = device, workers
+        self.channels_last = channels_last and x.dim() == 4
+        self.n = len(x)
+        self.resident = device.type != "cuda" or _fits(x, y, device)
+        if self.resident:
+            x, y = x.to(device), y.to(device)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+        self.x, self.y = x, y
+
+    def batches(self, order: torch.Tensor, batch: int):
+        """Yield (x, y) batches on the device, taking samples in `order` (a CPU index tensor)."""
+        if self.resident:
+            order = order.to(self.device, non_blocking=True)
+            for i in range(0, len(order), batch):
+                idx = order[i:i + batch]
+                yield self.x.index_select(0, idx), self.y.index_select(0, idx)
+            return
+        if self.workers > 0:  # the workers gather the batches, in parallel with training
+            loader = torch.utils.data.DataLoader(
+                _Gather(self.x, self.y, order, batch), batch_size=None,
+                num_workers=self.workers, pin_memory=self.device.type == "cuda")
+            for xb, yb in loader:
+                yield self._to_device(xb, yb)
+            return
+        xs, ys = self.x[order], self.y[order]  # one gather per epoch, then plain slices
+        if self.device.type == "cuda":
+            xs, ys = xs.pin_memory(), ys.pin_memory()
+        for i in range(0, len(xs), batch):
+            yield self._to_device(xs[i:i + batch], ys[i:i + batch])
+
+    def in_order(self, batch: int):
+        """Yield all samples in stored order (validation)."""
+        yield from self.batches(torch.arange(self.n), batch)
+
+    def _to_device(self, xb: torch.Tensor, yb: torch.Tensor):
+        xb = xb.to(self.device, non_blocking=True)
+        if self.channels_last:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        return xb, yb.to(self.device, non_blocking=True)
+
+
+class _Gather(torch.utils.data.Dataset):
+    """Batch i of one epoch's order, for DataLoader workers (batch_size=None)."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, batch: int):
+        self.x, self.y, self.order, self.batch = x, y, order, batch
+
+    def __len__(self) -> int:
+        return (len(self.order) + self.batch - 1) // self.batch
+
+    def __getitem__(self, i: int):
+        idx = self.order[i * self.batch:(i + 1) * self.batch]
+        return self.x[idx], self.y[idx]
+
+
+def _fits(x: torch.Tensor, y: torch.Tensor, device: torch.device) -> bool:
+    need = x.numel() * x.element_size() + y.numel() * y.element_size()
+    free, _ = torch.cuda.mem_get_info(device)
+    return need <= GPU_SHARE * free

@@ -1,0 +1,306 @@
+"""TrainConfig: every training setting, built from a spec's `train` section and CLI flags.
+
+A `train` section arrives as a plain dict whose values are int/float/str/bool or calls
+`{"call": NAME, "args": [...], "kwargs": {...}}`, e.g.
+
+    {"data": {"call": "mnist", "args": ["data/mnist"], "kwargs": {}},
+     "loss": "crossentropy",
+     "optimizer": {"call": "Adam", "args": [], "kwargs": {"lr": 0.005}},
+     "batch": 1000, "epochs": 20}
+
+Every value is checked here, so the loop never sees a bad one; mistakes raise
+`TrainError(message, hint)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+
+from .errors import TrainError
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+LOSSES = ("crossentropy", "mse", "localization")
+AMP_MODES = ("bf16", "fp16", "off")
+
+# Flux.jl and PyTorch spellings → our names. Flux's `Momentum` is SGD with ρ = 0.9.
+_OPTIMIZER_ALIASES = {"adam": "adam", "adamw": "adamw", "sgd": "sgd", "descent": "sgd",
+                      "momentum": "sgd"}
+_LOSS_ALIASES = {"crossentropy": "crossentropy", "cross_entropy": "crossentropy",
+                 "logitcrossentropy": "crossentropy", "ce": "crossentropy",
+                 "mse": "mse", "localization": "localization",
+                 "localization_loss": "localization"}
+_LR_NAMES = ("lr", "eta", "η", "learning_rate")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run. Field by field:
+
+    data: the data source as a call dict {"call", "args", "kwargs"} (see `data.load_data`);
+        a string is accepted too: "digits", "digits(28)", "mnist(data/mnist)", "x.npz".
+    epochs, batch: epochs to run; samples per step *per process* (PyTorch's DDP convention).
+    optimizer: adam | adamw | sgd; lr, weight_decay its main settings; optimizer_kwargs any
+        other keyword the torch optimizer takes (momentum, betas, eps, nesterov).
+    loss: crossentropy | mse | localization (book §5.8.1).
+    val_split: validation share of the data: a fraction in (0, 1) or a count ≥ 1; 0 = none.
+    train_size: cap on training samples after the split (the book: 5,000 and 5,000).
+    seed: seeds the split, the per-epoch shuffles and the torch/numpy/python RNGs.
+    device: auto (cuda if available) | cpu | cuda | cuda:N.
+    amp: bf16 | fp16 (with a GradScaler) | off. channels_last, compile: speed switches.
+    workers: DataLoader worker processes for batches assembled in host memory (0 = none).
+    out: output folder (checkpoints, metrics.csv, curves.png); None → runs/<name>.
+    resume: False, True (out/last.pt) or a checkpoint path: continue exactly where it stopped.
+    freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").
+    init_from: a checkpoint (or run folder) whose same-name, same-shape weights are loaded
+        before training (transfer learning, book §5.4.4).
+    """
+
+    data: dict | None = None
+    epochs: int = 10
+    batch: int = 128
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    optimizer_kwargs: dict = field(default_factory=dict)
+    loss: str = "crossentropy"
+    val_split: float | int = 0.2
+    train_size: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    amp: str = "off"
+    channels_last: bool = False
+    compile: bool = False
+    workers: int = 0
+    out: str | None = None
+    resume: bool | str = False
+    freeze: str | None = None
+    init_from: str | None = None
+
+    @classmethod
+    def from_section(cls, section: dict) -> "TrainConfig":
+        """Build a config from a spec's `train` section (see the module docstring)."""
+        if not isinstance(section, dict):
+            raise TrainError(f"the train section must be a mapping, got {type(section).__name__}")
+        return cls().merge(section)
+
+    def merge(self, flags: dict) -> "TrainConfig":
+        """A copy with `flags` applied on top; a flag whose value is None is ignored,
+        so command-line flags that were not given leave the spec's values alone."""
+        values = dataclasses.asdict(self)
+        for key, value in flags.items():
+            if value is None:
+                continue
+            key = key.replace("-", "_")
+            if key == "optimizer":
+                name, opt_kwargs = _optimizer(value)
+                values["optimizer"] = name
+                for lr_name in _LR_NAMES:
+                    if lr_name in opt_kwargs:
+                        values["lr"] = opt_kwargs.pop(lr_name)
+                if "weight_decay" in opt_kwargs:
+                    values["weight_decay"] = opt_kwargs.pop("weight_decay")
+                values["optimizer_kwargs"] = opt_kwargs
+            elif key in ("batch_size", "batchsize"):
+                values["batch"] = value
+            elif key in values:
+                values[key] = value
+            else:
+                raise TrainError(f"unknown train setting `{key}`",
+                                 _did_you_mean(key, list(values)))
+        return _validated(values)
+
+    def to_dict(self) -> dict:
+        """Plain dict (str/int/float/bool/None/list/dict only), safe for checkpoints."""
+        return dataclasses.asdict(self)
+
+
+def parse_freeze(text: str | None) -> list[int | str]:
+    """Parse a `freeze` setting into 1-based layer indices and parameter-name prefixes.
+
+    Comma-separated items, each one of:
+      "3"      the model's 3rd top-level layer (`list(model.named_children())[2]`);
+      "1:4"    layers 1 to 4, both ends included (Julia's `1:4`; `model[1:4]` in Flux);
+      "1-4"    the same range, for shells where `:` is awkward;
+      "conv1"  every parameter whose name is `conv1` or starts with `conv1.`.
+    Layers count from 1 as in the spec and Flux, and include parameter-free layers (ReLU,
+    pooling), so `1:4` of the book's model2 is conv, relu, pool, conv.
+    """
+    if text is None or str(text).strip() == "":
+        return []
+    items: list[int | str] = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d+)\s*(?:[:\-]\s*(\d+))?", part)
+        if m is None:
+            items.append(part)
+            continue
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else lo
+        if lo < 1 or hi < lo:
+            raise TrainError(f"bad freeze range `{part}`",
+                             "layers count from 1 and ranges go up: freeze = \"1:4\"")
+        items.extend(range(lo, hi + 1))
+    return items
+
+
+def parse_call(text: str) -> dict:
+    """'mnist(data/mnist)' → {"call": "mnist", "args": ["data/mnist"], "kwargs": {}}.
+
+    Arguments are split on commas; integers and floats are converted, `k=v` become kwargs.
+    A bare name gives no arguments; a path ending in .npz means npz(path).
+    """
+    text = text.strip()
+    if text.endswith(".npz") and "(" not in text:
+        return {"call": "npz", "args": [text], "kwargs": {}}
+    m = re.fullmatch(r"([A-Za-z_][\w]*)\s*(?:\((.*)\))?", text, flags=re.S)
+    if m is None:
+        raise TrainError(f"cannot read the data source `{text}`",
+                         "write a name and optional arguments: digits, digits(28), "
+                         "mnist(data/mnist), or a path ending in .npz")
+    args, kwargs = [], {}
+    for raw in (m.group(2) or "").split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        key, eq, val = raw.partition("=")
+        if eq:
+            kwargs[key.strip()] = _literal(val.strip())
+        else:
+            args.append(_literal(raw))
+    return {"call": m.group(1), "args": args, "kwargs": kwargs}
+
+
+def _literal(text: str):
+    text = text.strip().strip("\"'")
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def _call_name(value) -> tuple[str, list, dict]:
+    if isinstance(value, dict) and "call" in value:
+        return str(value["call"]), list(value.get("args", [])), dict(value.get("kwargs", {}))
+    if isinstance(value, str):
+        call = parse_call(value)
+        return call["call"], call["args"], call["kwargs"]
+    raise TrainError(f"expected a name or a call, got {value!r}")
+
+
+def _optimizer(value) -> tuple[str, dict]:
+    name, args, kwargs = _call_name(value)
+    key = name.lower()
+    if key not in _OPTIMIZER_ALIASES:
+        raise TrainError(f"unknown optimizer `{name}`",
+                         f"use one of {', '.join(OPTIMIZERS)}" + _close(key, _OPTIMIZER_ALIASES))
+    if key == "momentum":
+        kwargs.setdefault("momentum", 0.9)
+    if args:  # Flux's Adam(0.005): the first positional argument is the learning rate
+        kwargs.setdefault("lr", args[0])
+        if len(args) > 1:
+            raise TrainError(f"`{name}` takes one positional argument (the learning rate)",
+                             "pass the others by keyword, e.g. Adam(0.001, betas=...)")
+    return _OPTIMIZER_ALIASES[key], kwargs
+
+
+def _validated(v: dict) -> TrainConfig:
+    """Coerce and check every field; raise TrainError on the first bad one."""
+    if v["data"] is not None:
+        name, args, kwargs = _call_name(v["data"])
+        v["data"] = {"call": name, "args": args, "kwargs": kwargs}
+    v["epochs"] = _int(v, "epochs", 1)
+    v["batch"] = _int(v, "batch", 1)
+    v["seed"] = _int(v, "seed", 0)
+    v["workers"] = _int(v, "workers", 0)
+    if v["train_size"] is not None:
+        v["train_size"] = _int(v, "train_size", 1)
+    v["lr"] = _float(v, "lr", positive=True)
+    v["weight_decay"] = _float(v, "weight_decay")
+    loss, _, _ = _call_name(v["loss"])
+    if loss.lower() not in _LOSS_ALIASES:
+        raise TrainError(f"unknown loss `{loss}`",
+                         f"use one of {', '.join(LOSSES)}" + _close(loss.lower(), _LOSS_ALIASES))
+    v["loss"] = _LOSS_ALIASES[loss.lower()]
+    v["val_split"] = _val_split(v["val_split"])
+    amp = v["amp"]
+    amp = {True: "bf16", False: "off"}.get(amp, amp) if isinstance(amp, bool) else str(amp).lower()
+    if amp not in AMP_MODES:
+        raise TrainError(f"unknown amp mode `{v['amp']}`", "use bf16, fp16 or off")
+    v["amp"] = amp
+    device = str(v["device"]).lower()
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        raise TrainError(f"unknown device `{v['device']}`", "use auto, cpu, cuda or cuda:N")
+    v["device"] = device
+    for key in ("channels_last", "compile"):
+        if not isinstance(v[key], bool):
+            v[key] = _bool(key, v[key])
+    if isinstance(v["resume"], str) and v["resume"].lower() in ("true", "false", ""):
+        v["resume"] = v["resume"].lower() == "true"
+    if v["freeze"] is not None:
+        v["freeze"] = str(v["freeze"])
+        parse_freeze(v["freeze"])  # fail early on a bad range
+    for key in ("out", "init_from"):
+        if v[key] is not None:
+            v[key] = str(v[key])
+    return TrainConfig(**v)
+
+
+def _int(v: dict, key: str, least: int) -> int:
+    value = v[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TrainError(f"`{key}` must be an integer, got {value!r}")
+    try:
+        number = int(value) if not isinstance(value, float) or value.is_integer() else None
+    except ValueError:
+        number = None
+    if number is None or number < least:
+        raise TrainError(f"`{key}` must be an integer ≥ {least}, got {value!r}")
+    return number
+
+
+def _float(v: dict, key: str, positive: bool = False) -> float:
+    try:
+        number = float(v[key])
+    except (TypeError, ValueError):
+        raise TrainError(f"`{key}` must be a number, got {v[key]!r}") from None
+    if number != number or number < 0 or (positive and number == 0):
+        raise TrainError(f"`{key}` must be {'> 0' if positive else '≥ 0'}, got {v[key]!r}")
+    return number
+
+
+def _val_split(value) -> float | int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TrainError(f"`val_split` must be a number, got {value!r}") from None
+    if 0 <= number < 1:
+        return number
+    if number >= 1 and number.is_integer():
+        return int(number)
+    raise TrainError(f"`val_split` must be a fraction in [0, 1) or a whole count, got {value!r}",
+                     "val_split = 0.2 keeps a fifth for validation; val_split = 5000 keeps 5,000")
+
+
+def _bool(key: str, value) -> bool:
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no", "1", "0"):
+        return value.lower() in ("true", "yes", "1")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise TrainError(f"`{key}` must be true or false, got {value!r}")
+
+
+def _close(word: str, names) -> str:
+    import difflib
+    match = difflib.get_close_matches(word, list(names), n=1)
+    return f" (did you mean `{match[0]}`?)" if match else ""
+
+
+def _did_you_mean(word: str, names) -> str:
+    close = _close(word, names)
+    return ("known settings: " + ", ".join(names)) if not close else close.strip(" ()")

@@ -1,0 +1,220 @@
+"""Data sources (never downloading) and fitting them to a spec's input shape.
+
+Every source returns a `Dataset` in PyTorch layout: x float32 N×C×H×W (N×C×L, N×F), y int64
+class labels N or float targets N×K. `load_data(call, spec_shape)` runs the source named in
+the config and makes its samples match the spec's input, or raises TrainError naming both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import TrainError
+from .idx import find_idx, read_idx
+from .layout import format_shape, spec_shape_of, torch_input_shape
+
+
+@dataclass
+class Dataset:
+    """x: float32, N × per-sample PyTorch shape; y: int64 labels (N) or float targets (N×K)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    name: str
+    layout: str = "torch"  # how x's sample axes are ordered: torch | spec | auto (npz only)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+    def subset(self, index: torch.Tensor) -> "Dataset":
+        return Dataset(self.x[index], self.y[index], self.name)
+
+
+# --- sources ---------------------------------------------------------------------------
+
+def digits(size: int | None = None) -> Dataset:
+    """scikit-learn's bundled handwritten digits: 1,797 real 8×8 images (UCI optdigits), no
+    download. Values scaled to [0, 1]; `size` resamples them to size×size (bilinear), so
+    `digits(28)` stands in for MNIST in the book's models. Spec shape 8×8×1 (size×size×1)."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    x = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)  # N×1×8×8
+    if size is not None and size != 8:
+        if int(size) < 1:
+            raise TrainError(f"digits({size}): the size must be positive")
+        x = torch.nn.functional.interpolate(x, size=(int(size), int(size)), mode="bilinear",
+                                            align_corners=False).clamp_(0.0, 1.0)
+    return Dataset(x.contiguous(), torch.from_numpy(bunch.target.astype(np.int64)), "digits")
+
+
+def mnist(folder, split: str = "train") -> Dataset:
+    """MNIST from the standard IDX files in `folder` (train-images-idx3-ubyte[.gz] and
+    train-labels-idx1-ubyte[.gz]; split="test" reads the t10k files). Pixels → [0, 1],
+    spec shape 28×28×1."""
+    return _idx_pair(folder, split, "mnist")
+
+
+def fashion_mnist(folder, split: str = "train") -> Dataset:
+    """Fashion-MNIST: the same IDX file names and layout as `mnist`."""
+    return _idx_pair(folder, split, "fashion_mnist")
+
+
+def _idx_pair(folder, split: str, name: str) -> Dataset:
+    prefix = {"train": "train", "test": "t10k", "t10k": "t10k"}.get(split)
+    if prefix is None:
+        raise TrainError(f"{name}: unknown split `{split}`", "use split=\"train\" or \"test\"")
+    images = read_idx(find_idx(folder, f"{prefix}-images-idx3-ubyte"))
+    labels = read_idx(find_idx(folder, f"{prefix}-labels-idx1-ubyte"))
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise TrainError(f"{name} in {folder}: images {images.shape} and labels "
+                         f"{labels.shape} do not pair up", "expected N×rows×cols images and N labels")
+    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)  # N×1×rows×cols
+    return Dataset(x, torch.from_numpy(labels.astype(np.int64)), name)
+
+
+def mnist1d(num_samples: int = 5000, length: int = 40, seed: int = 42) -> Dataset:
+    """MNIST-1D (arXiv:2011.14439), generated locally (see mnist1d.py): 5,000 signals of
+    length 40, one channel, zero mean and unit std. Spec shape 40×1 (L×C)."""
+    from .mnist1d import generate
+
+    x, y = generate(num_samples=int(num_samples), final_seq_length=int(length), seed=int(seed))
+    return Dataset(torch.from_numpy(x.astype(np.float32)).unsqueeze(1), torch.from_numpy(y),
+                   "mnist1d")
+
+
+def npz(path, layout: str = "auto") -> Dataset:
+    """Arrays `x` (samples) and `y` (int labels or float targets) from a .npz file.
+
+    x's per-sample shape may be written in the spec's order (W×H×C, as Flux/Julia code
+    saves it) or in PyTorch's (C×H×W); `fit_to_spec` tells them apart by comparing with the
+    spec's input. When both fit (C = W), PyTorch's order is assumed; `layout="spec"` or
+    `layout="torch"` says it outright. Images without a channel axis (N×H×W, as numpy
+    code often saves grayscale) get one. uint8 x is scaled to [0, 1]; other dtypes are
+    used as they are.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in ("x", "y") if k not in f.files]
+            if missing:
+                raise TrainError(f"{path} has no array named {' or '.join(missing)}",
+                                 f"it holds {', '.join(f.files) or 'nothing'}; save with "
+                                 "np.savez(path, x=..., y=...)")
+            x, y = f["x"], f["y"]
+    except (OSError, ValueError) as err:
+        raise TrainError(f"cannot read {path}: {err}") from None
+    if layout not in ("auto", "spec", "torch"):
+        raise TrainError(f"npz: unknown layout `{layout}`", "use auto, spec or torch")
+    if len(x) != len(y):
+        raise TrainError(f"{path}: x has {len(x)} samples but y has {len(y)}")
+    xt = torch.from_numpy(x.astype(np.float32) / 255.0 if x.dtype == np.uint8
+                          else x.astype(np.float32))
+    yt = torch.from_numpy(y.astype(np.int64) if np.issubdtype(y.dtype, np.integer)
+                          else y.astype(np.float32))
+    return Dataset(xt, yt, f"npz:{path.name}", layout)
+
+
+SOURCES = {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist,
+           "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz}
+
+
+# --- fitting to the spec -----------------------------------------------------------------
+
+def load_data(call: dict | None, spec_shape) -> Dataset:
+    """Run the data source `call` ({"call", "args", "kwargs"}) and fit it to `spec_shape`.
+
+    `digits` without a size picks its resolution from the spec: S×S×1 or S² → digits(S).
+    """
+    if call is None:
+        raise TrainError("no training data given",
+                         "add `data = digits()` to the spec's train section or pass --data")
+    name = call["call"].lower()
+    if name not in SOURCES:
+        import difflib
+        close = difflib.get_close_matches(name, list(SOURCES), n=1)
+        raise TrainError(f"unknown data source `{call['call']}`",
+                         f"did you mean `{close[0]}`?" if close else
+                         "known sources: " + ", ".join(SOURCES))
+    args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
+    if name == "digits" and not args and "size" not in kwargs:
+        kwargs["size"] = _digits_size(spec_shape)
+    try:
+        data = SOURCES[name](*args, **kwargs)
+    except TypeError as err:
+        raise TrainError(f"bad arguments to {call['call']}: {err}") from None
+    return fit_to_spec(data, spec_shape)
+
+
+def _digits_size(spec_shape) -> int | None:
+    shape = (spec_shape,) if isinstance(spec_shape, int) else tuple(spec_shape)
+    if len(shape) == 3 and shape[0] == shape[1] and shape[2] == 1:
+        return int(shape[0])
+    if len(shape) == 1 and int(round(shape[0] ** 0.5)) ** 2 == shape[0]:
+        return int(round(shape[0] ** 0.5))
+    return None  # leave 8×8; fit_to_spec explains the mismatch
+
+
+def fit_to_spec(data: Dataset, spec_shape) -> Dataset:
+    """Make each sample's shape the PyTorch form of `spec_shape`, or raise TrainError.
+
+    Accepted: samples already in PyTorch layout; samples in the spec's order (reversed
+    axes, e.g. npz files written W×H×C); any layout when the spec is a vector of the same
+    size (flattened in PyTorch's C×H×W order, which is Flux's `flatten` of W×H×C).
+    """
+    want = torch_input_shape(spec_shape)
+    have = data.sample_shape
+    layout = data.layout
+    x = data.x
+    if (layout == "spec" and have == tuple(reversed(want))) or \
+            (layout == "auto" and have == tuple(reversed(want)) and have != want):
+        x = x.permute(0, *range(x.dim() - 1, 0, -1)).contiguous()   # W×H×C → C×H×W
+    elif layout == "auto" and have != want and len(want) == len(have) + 1 and want[0] == 1 \
+            and have in (want[1:], tuple(reversed(want[1:]))):
+        x = x.unsqueeze(1)  # a missing channel axis of size 1
+        if have != want[1:]:
+            x = x.permute(0, 1, *range(x.dim() - 1, 1, -1)).contiguous()
+    if tuple(x.shape[1:]) != want and len(want) == 1 and x.dim() > 2 and int(np.prod(x.shape[1:])) == want[0]:
+        x = x.reshape(len(x), -1)
+    if tuple(x.shape[1:]) != want:
+        raise TrainError(
+            f"{data.name} gives {_describe(have, layout)} but the spec's input is "
+            f"{format_shape(spec_shape)}",
+            _mismatch_hint(data.name, have, want))
+    return Dataset(x, data.y, data.name)
+
+
+def _describe(torch_shape, layout: str) -> str:
+    spec = torch_shape if layout == "spec" else spec_shape_of(torch_shape)
+    kind = {1: "vectors", 2: "sequences", 3: "images", 4: "volumes"}.get(len(spec), "samples")
+    return f"{format_shape(spec)} {kind}"
+
+
+def _mismatch_hint(name: str, have, want) -> str:
+    if name == "digits":
+        return ("digits() resamples to S×S×1 or S² inputs: use digits(S) with the spec's "
+                "size, or change the spec's input to 8×8×1")
+    return "change the spec's input shape to match the data, or use data of that shape"
+
+
+def split(data: Dataset, val_split: float | int, seed: int,
+          train_size: int | None = None) -> tuple[Dataset, Dataset | None]:
+    """Shuffle with `seed` and cut off a validation part: val_split is a fraction in
+    [0, 1) or a count; `train_size` caps the training part. Returns (train, val or None)."""
+    n = len(data)
+    n_val = int(round(n * val_split)) if isinstance(val_split, float) else int(val_split)
+    if n_val >= n:
+        raise TrainError(f"val_split {val_split} leaves no training data ({n} samples in all)",
+                         "use a smaller fraction or count")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    train_idx = order[n_val:] if train_size is None else order[n_val:n_val + train_size]
+    val = data.subset(order[:n_val]) if n_val > 0 else None
+    return data.subset(train_idx), val

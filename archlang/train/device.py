@@ -1,0 +1,73 @@
+"""Where training runs: device choice and, under torchrun, the process group."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from .errors import TrainError
+
+
+@dataclass
+class Placement:
+    """This process's place in the run. world = 1 outside torchrun; rank 0 writes outputs."""
+
+    device: torch.device
+    rank: int = 0
+    world: int = 1
+    owns_group: bool = False  # we called init_process_group, so we tear it down
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def close(self) -> None:
+        if self.owns_group and dist.is_initialized():
+            dist.destroy_process_group()
+            self.owns_group = False
+
+
+def place(device: str) -> Placement:
+    """Pick the device and, when torchrun's RANK/WORLD_SIZE say so, join the process group
+    (nccl on CUDA, gloo on CPU). Each rank of a multi-GPU run takes GPU LOCAL_RANK."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", str(rank)))
+    chosen = pick_device(device, local if world > 1 else None)
+    owns = False
+    if world > 1 and not dist.is_initialized():
+        if "MASTER_ADDR" not in os.environ:
+            raise TrainError("WORLD_SIZE is set but MASTER_ADDR is not",
+                             "launch with torchrun --nproc_per_node N, which sets both")
+        backend = "nccl" if chosen.type == "cuda" else "gloo"
+        dist.init_process_group(backend, rank=rank, world_size=world)
+        owns = True
+    if world > 1:
+        rank, world = dist.get_rank(), dist.get_world_size()
+    return Placement(chosen, rank, world, owns)
+
+
+def pick_device(name: str, local_rank: int | None = None) -> torch.device:
+    """auto → the GPU if there is one, else the CPU; cuda → GPU local_rank (0 alone);
+    cuda:N → that GPU. TrainError when a GPU is asked for and absent."""
+    if name == "cpu" or (name == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise TrainError(f"device `{name}` asked for, but this machine has no CUDA GPU",
+                         "use device = \"cpu\" or \"auto\"")
+    index = int(name.split(":")[1]) if ":" in name else (local_rank or 0)
+    if index >= torch.cuda.device_count():
+        raise TrainError(f"device cuda:{index} asked for, but there are "
+                         f"{torch.cuda.device_count()} GPUs", "GPUs count from cuda:0")
+    torch.cuda.set_device(index)
+    return torch.device("cuda", index)
+
+
+def all_reduce_sum(t: torch.Tensor, placement: Placement) -> torch.Tensor:
+    """Sum `t` over all ranks in place (a no-op for a single process)."""
+    if placement.world > 1:
+        dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    return t

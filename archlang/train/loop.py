@@ -1,0 +1,350 @@
+"""The training loop behind `archlang train`: `train(model, input_shape, config)`.
+
+It takes any nn.Module whose input is the PyTorch form of the spec's input shape (see
+layout.torch_input_shape) and never imports the compiler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from . import checkpoint, transfer
+from .batches import Feeder, epoch_order
+from .config import TrainConfig
+from .data import Dataset, fit_to_spec, load_data, split
+from .device import Placement, all_reduce_sum, place
+from .errors import TrainError
+from .losses import make_loss
+from .metrics import write_metrics
+from .plots import plot_curves
+
+# Refresh the progress bar (one device sync) at most this often, in seconds.
+BAR_REFRESH_S = 1.0
+
+
+@dataclass
+class TrainResult:
+    """What a run produced. Accuracies are fractions in [0, 1] (nan without validation or
+    for regression losses); best_epoch counts from 1; paths point into `out`."""
+
+    name: str
+    best_val_acc: float
+    final_val_acc: float
+    best_epoch: int
+    history: list[dict]
+    samples_per_s: float
+    out: Path
+    best: Path
+    last: Path
+    metrics: Path
+    curves: Path
+
+
+def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: str = "model",
+          log: Callable[[str], None] = print, progress: bool = True,
+          data: Dataset | None = None) -> TrainResult:
+    """Train `model` on `config.data` (or on `data`, if given) and return the outcome.
+
+    `input_shape` is the spec's input shape without batch (W×H×C order, e.g. (28, 28, 1));
+    data are fitted to it or a TrainError names both shapes. Every epoch writes
+    `out/last.pt` (and `out/best.pt` when validation accuracy improves — validation loss for
+    losses without accuracy) and `out/metrics.csv`; the run ends with `out/curves.png`.
+    Under torchrun each rank trains on its shard with DistributedDataParallel and only
+    rank 0 writes or prints. A non-finite loss stops the run with TrainError, leaves the
+    checkpoints of the last good epoch untouched and puts those weights back into `model`.
+    User mistakes raise TrainError; `log` receives the init_from report and a summary line.
+    """
+    where = place(config.device)
+    try:
+        return _Run(model, input_shape, config, name, log, progress, data, where).run()
+    finally:
+        where.close()
+
+
+class _Run:
+    """One call of `train`: set-up in __init__, the epochs in `run`."""
+
+    def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement):
+        self.cfg, self.name, self.where = config, name, where
+        self.log = log if where.is_main else (lambda _msg: None)
+        self.progress = progress and where.is_main
+        self.out = Path(config.out or Path("runs") / name)
+        self.input_shape = tuple(input_shape) if not isinstance(input_shape, int) else (input_shape,)
+        dev = where.device
+
+        full = fit_to_spec(data, self.input_shape) if data is not None else \
+            load_data(config.data, self.input_shape)
+        train_set, val_set = split(full, config.val_split, config.seed, config.train_size)
+        if where.world > 1 and val_set is not None:  # each rank checks its share
+            val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
+        self.train_data = Feeder(train_set.x, train_set.y, dev, config.channels_last, config.workers)
+        self.val_data = Feeder(val_set.x, val_set.y, dev, config.channels_last) if val_set else None
+
+        self.model = model.to(dev)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        resume = self._resume_path()
+        if config.init_from and resume is None:
+            loaded, skipped = transfer.init_from(self.model, config.init_from)
+            self.log(f"init_from {config.init_from}: loaded {len(loaded)} tensors "
+                     f"({', '.join(loaded)})" + (f"; skipped {len(skipped)}: " + "; ".join(skipped)
+                                                 if skipped else ""))
+        self.frozen = transfer.freeze(self.model, config.freeze)
+        if self.frozen:
+            self.log(f"frozen: {', '.join(self.frozen)}")
+        self.optimizer = _optimizer(self.model, config, dev)
+        self.scaler = torch.amp.GradScaler(dev.type) if config.amp == "fp16" else None
+        self.loss_fn = make_loss(config.loss)
+        self.history: list[dict] = []
+        self.start_epoch = 0
+        if resume is not None:
+            self._load_resume(resume)
+        else:
+            torch.manual_seed(config.seed)
+            np.random.seed(config.seed % 2**32)
+            random.seed(config.seed)
+
+        self.net = self.model
+        if where.world > 1:
+            self.net = nn.parallel.DistributedDataParallel(
+                self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
+        if config.compile:
+            self.net = torch.compile(self.net)
+        self.autocast = _autocast(dev, config.amp)
+
+    # --- resume -----------------------------------------------------------------------
+
+    def _resume_path(self) -> Path | None:
+        resume = self.cfg.resume
+        if resume is False:
+            return None
+        path = self.out / "last.pt" if resume is True else Path(resume)
+        if path.is_dir():
+            path = path / "last.pt"
+        if not path.is_file():
+            raise TrainError(f"nothing to resume: {path} does not exist",
+                             "run without --resume first, or point --resume at a last.pt")
+        return path
+
+    def _load_resume(self, path: Path) -> None:
+        ck = checkpoint.load(path)
+        try:
+            self.model.load_state_dict(checkpoint.model_state(ck))
+            self.optimizer.load_state_dict(ck["optimizer"])
+            if self.scaler is not None and ck.get("scaler"):
+                self.scaler.load_state_dict(ck["scaler"])
+        except (RuntimeError, KeyError, ValueError) as err:
+            raise TrainError(f"cannot resume from {path}: {str(err).splitlines()[0]}",
+                             "resume with the same spec and settings that wrote it") from None
+        self.start_epoch = int(ck["epoch"])
+        self.history = [dict(r) for r in ck["history"]]
+        checkpoint.set_rng_state(ck["rng"])
+        self.log(f"resuming {path} after epoch {self.start_epoch}")
+
+    # --- epochs -------------------------------------------------------------------------
+
+    def run(self) -> TrainResult:
+        if self.where.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+        try:
+            for epoch in range(self.start_epoch + 1, self.cfg.epochs + 1):
+                started = time.perf_counter()
+                train_loss, train_acc, rate = self._train_epoch(epoch)
+                val_loss, val_acc = self._validate()
+                self._guard(epoch, train_loss, val_loss)
+                self.history.append(dict(
+                    epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
+                    val_acc=val_acc, samples_per_s=rate, seconds=time.perf_counter() - started))
+                if self.where.is_main:
+                    self._save(epoch)
+        finally:
+            if self.where.is_main and self.history:
+                plot_curves(self.history, self.out / "curves.png", self.name)
+        return self._result()
+
+    def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        cfg, dev, where = self.cfg, self.where.device, self.where
+        order = epoch_order(self.train_data.n, cfg.seed, epoch)
+        if where.world > 1:  # equal contiguous shards, so every rank takes the same steps
+            per = len(order) // where.world
+            order = order[where.rank * per:(where.rank + 1) * per]
+        steps = math.ceil(len(order) / cfg.batch)
+        bar = tqdm(total=steps, desc=f"{self.name} {epoch}/{cfg.epochs}", unit="batch",
+                   disable=not self.progress, leave=True, dynamic_ncols=True)
+        self.net.train()
+        _keep_frozen_norms_still(self.model)
+        # Running sums stay on the device: no per-step sync (loss·n, correct, n).
+        sums = torch.zeros(3, device=dev, dtype=torch.float64)
+        has_acc = True
+        started = last_bar = time.perf_counter()
+        for xb, yb in self.train_data.batches(order, cfg.batch):
+            with self.autocast:
+                out = self.net(xb)
+            loss = self.loss_fn(out.float(), yb)
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                loss.backward()
+                self.optimizer.step()
+            with torch.no_grad():
+                n = len(yb)
+                sums[0] += loss.detach() * n
+                correct = self.loss_fn.correct(out.detach(), yb)
+                if correct is None:
+                    has_acc = False
+                else:
+                    sums[1] += correct
+                sums[2] += n
+            bar.update(1)
+            now = time.perf_counter()
+            if now - last_bar > BAR_REFRESH_S and (self.progress or where.world == 1):
+                last_bar = now
+                s = sums.tolist()
+                if where.world == 1 and not math.isfinite(s[0]):  # ranks must stop together
+                    self._stop(epoch, "train loss", s[0])
+                bar.set_postfix(loss=f"{s[0] / s[2]:.4f}", acc=_pct(s[1] / s[2] if has_acc else math.nan),
+                                rate=f"{s[2] / (now - started):,.0f}/s")
+        total = all_reduce_sum(sums, where).tolist()  # the epoch's one sync
+        seconds = time.perf_counter() - started
+        bar.set_postfix(loss=f"{total[0] / total[2]:.4f}",
+                        acc=_pct(total[1] / total[2] if has_acc else math.nan),
+                        rate=f"{total[2] / seconds:,.0f}/s")
+        bar.close()
+        return total[0] / total[2], (total[1] / total[2] if has_acc else math.nan), total[2] / seconds
+
+    @torch.no_grad()
+    def _validate(self) -> tuple[float, float]:
+        if self.val_data is None:
+            return math.nan, math.nan
+        self.net.eval()
+        sums = torch.zeros(3, device=self.where.device, dtype=torch.float64)
+        has_acc = True
+        for xb, yb in self.val_data.in_order(max(self.cfg.batch, 256)):
+            with self.autocast:
+                out = self.model(xb)  # the bare module: DDP needs no gradient sync here
+            sums[0] += self.loss_fn(out.float(), yb) * len(yb)
+            correct = self.loss_fn.correct(out.float(), yb)
+            has_acc = has_acc and correct is not None
+            if correct is not None:
+                sums[1] += correct
+            sums[2] += len(yb)
+        total = all_reduce_sum(sums, self.where).tolist()
+        return total[0] / total[2], (total[1] / total[2] if has_acc else math.nan)
+
+    # --- safety, saving, results ----------------------------------------------------------
+
+    def _guard(self, epoch: int, train_loss: float, val_loss: float) -> None:
+        """Stop before a non-finite epoch reaches a checkpoint."""
+        if not math.isfinite(train_loss):
+            self._stop(epoch, "train loss", train_loss)
+        if not math.isfinite(val_loss) and self.val_data is not None:
+            self._stop(epoch, "validation loss", val_loss)
+        finite = torch.stack([p.detach().isfinite().all() for p in self.model.parameters()]).all()
+        if not bool(finite):
+            self._stop(epoch, "a weight", math.nan)
+
+    def _stop(self, epoch: int, what: str, value: float):
+        last = self.out / "last.pt"
+        if last.is_file():  # hand the caller usable weights, not NaNs
+            self.model.load_state_dict(checkpoint.model_state(checkpoint.load(last)))
+            kept = f"the last good checkpoint, {last} (epoch {len(self.history)}), is intact"
+        else:
+            kept = "no checkpoint was written before it"
+        raise TrainError(
+            f"{what} became {value} in epoch {epoch}; training stopped ({kept})",
+            f"lower the learning rate (now {self.cfg.lr:g})" +
+            (", or try amp = \"bf16\" instead of fp16" if self.cfg.amp == "fp16" else "") +
+            ", and check the data for nan or inf values")
+
+    def _save(self, epoch: int) -> None:
+        state = {
+            "format": checkpoint.FORMAT, "name": self.name, "input_shape": list(self.input_shape),
+            "epoch": epoch, "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "history": [dict(r) for r in self.history], "rng": checkpoint.rng_state(),
+            "config": self.cfg.to_dict(),
+        }
+        checkpoint.save(self.out / "last.pt", state)
+        if _best_index(self.history) == len(self.history) - 1:
+            checkpoint.save(self.out / "best.pt", state)
+        write_metrics(self.history, self.out / "metrics.csv")
+
+    def _result(self) -> TrainResult:
+        h = self.history
+        best = h[_best_index(h)] if h else None
+        rates = [r["samples_per_s"] for r in h[1:]] or [r["samples_per_s"] for r in h]
+        result = TrainResult(
+            name=self.name, best_val_acc=best["val_acc"] if best else math.nan,
+            final_val_acc=h[-1]["val_acc"] if h else math.nan,
+            best_epoch=best["epoch"] if best else 0, history=h,
+            samples_per_s=float(np.mean(rates)) if rates else math.nan, out=self.out,
+            best=self.out / "best.pt", last=self.out / "last.pt",
+            metrics=self.out / "metrics.csv", curves=self.out / "curves.png")
+        if h:
+            self.log(f"{self.name}: best validation accuracy {_pct(result.best_val_acc)} "
+                     f"(epoch {result.best_epoch}), final {_pct(result.final_val_acc)}, "
+                     f"{result.samples_per_s:,.0f} samples/s; outputs in {self.out}")
+        return result
+
+
+def _best_index(history: list[dict]) -> int:
+    """The best epoch: highest validation accuracy (ties: lower loss), else lowest
+    validation loss, else lowest training loss."""
+    def key(i):
+        r = history[i]
+        if not math.isnan(r["val_acc"]):
+            return (-r["val_acc"], r["val_loss"])
+        return (r["val_loss"] if not math.isnan(r["val_loss"]) else r["train_loss"],)
+    return min(range(len(history)), key=key)
+
+
+def _optimizer(model: nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise TrainError("nothing to train: every parameter is frozen",
+                         "freeze fewer layers")
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[cfg.optimizer]
+    kwargs = dict(cfg.optimizer_kwargs)
+    if cfg.optimizer in ("adam", "adamw") and device.type == "cuda" and \
+            "foreach" not in kwargs and all(p.is_floating_point() for p in params):
+        kwargs.setdefault("fused", True)  # one kernel for the whole update
+    try:
+        return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise TrainError(f"cannot build the {cfg.optimizer} optimizer: {err}",
+                         "check the optimizer's keyword arguments") from None
+
+
+def _autocast(device: torch.device, amp: str):
+    if amp == "off":
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
+
+
+def _keep_frozen_norms_still(model: nn.Module) -> None:
+    """Batch-norm layers whose parameters are all frozen also keep their running
+    statistics (eval mode), so a frozen layer really is unchanged by training."""
+    for m in model.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            params = list(m.parameters())
+            if params and not any(p.requires_grad for p in params):
+                m.eval()
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.2f}%"

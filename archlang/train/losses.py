@@ -1,0 +1,77 @@
+"""Loss functions and the accuracy count that goes with each, by config name."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+class CrossEntropy:
+    """Softmax cross-entropy on logits, with int labels (N) or probability targets (N×K).
+
+    A spec may end in `softmax` (Flux's `crossentropy` takes probabilities); the first batch
+    tells: if the outputs are non-negative rows summing to 1 the loss becomes the negative
+    log-likelihood of those probabilities instead of softmaxing them twice.
+    """
+
+    def __init__(self):
+        self.probabilities: bool | None = None
+
+    def __call__(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.probabilities is None:  # one sync, on the first batch only
+            self.probabilities = bool(out.dim() == 2 and out.shape[1] > 1 and out.min() >= 0
+                                      and (out.sum(1) - 1).abs().max() < 1e-3)
+        if self.probabilities:
+            logp = out.clamp_min(1e-12).log()
+            return F.nll_loss(logp, y) if y.dim() == 1 else -(y * logp).sum(1).mean()
+        return F.cross_entropy(out, y)
+
+    @staticmethod
+    def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        labels = y if y.dim() == 1 else y.argmax(1)
+        return (out.argmax(1) == labels).sum()
+
+
+class MeanSquared:
+    """Mean squared error; int labels are one-hot encoded to the output width (the book's
+    dense models trained with mse). Accuracy counts argmax matches for class targets."""
+
+    def __call__(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if y.dtype == torch.int64 and out.dim() == 2:
+            y = F.one_hot(y, out.shape[1]).to(out.dtype)
+        return F.mse_loss(out, y.to(out.dtype).reshape(out.shape))
+
+    @staticmethod
+    def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
+        if y.dtype == torch.int64 and out.dim() == 2:
+            return (out.argmax(1) == y).sum()
+        if y.dim() == 2 and out.dim() == 2 and y.shape[1] == out.shape[1] > 1:
+            return (out.argmax(1) == y.argmax(1)).sum()
+        return None  # regression: no accuracy
+
+
+class Localization:
+    """The localization loss of the book's §5.8.1. Targets y = [p_c, x, y, h, w, p_1, ...]:
+    per sample, loss = (ŷ₁ − y₁)² when no object is present (p_c = 0), else Σᵢ (ŷᵢ − yᵢ)²;
+    averaged over the batch.
+
+    Accuracy: the presence guess (ŷ₁ > 0.5) is right and, when an object is present, so
+    is the class (argmax over p_1, ...); box coordinates are judged by the loss only.
+    """
+
+    def __call__(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        sq = (out - y.to(out.dtype)) ** 2
+        return torch.where(y[:, 0] == 0, sq[:, 0], sq.sum(1)).mean()
+
+    @staticmethod
+    def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        present = y[:, 0] > 0.5
+        ok = (out[:, 0] > 0.5) == present
+        if y.shape[1] > 5:
+            ok &= ~present | (out[:, 5:].argmax(1) == y[:, 5:].argmax(1))
+        return ok.sum()
+
+
+def make_loss(name: str):
+    """A fresh loss object for a config loss name (crossentropy | mse | localization)."""
+    return {"crossentropy": CrossEntropy, "mse": MeanSquared, "localization": Localization}[name]()

@@ -1,0 +1,58 @@
+"""Figures: one run's learning curves, and several runs' validation accuracy (the book's
+comparison figure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .errors import TrainError  # noqa: E402
+from .metrics import read_metrics  # noqa: E402
+
+
+def plot_curves(history: list[dict], path, title: str = "") -> Path:
+    """curves.png: loss (left) and accuracy (right) per epoch, train vs validation."""
+    epochs = [r["epoch"] for r in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
+        ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
+        ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss" if key == "loss" else "accuracy")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def compare_runs(run_dirs, out_png, labels=None) -> Path:
+    """Validation accuracy per epoch of several runs on one plot, each labelled by its run
+    folder's name (or `labels`). Each folder must hold the metrics.csv that `train` wrote."""
+    run_dirs = [Path(d) for d in run_dirs]
+    if not run_dirs:
+        raise TrainError("compare_runs needs at least one run folder")
+    labels = list(labels) if labels is not None else [d.name for d in run_dirs]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for folder, label in zip(run_dirs, labels):
+        csv_path = folder / "metrics.csv"
+        if not csv_path.is_file():
+            raise TrainError(f"{folder} has no metrics.csv", "pass folders that `archlang train` wrote")
+        rows = read_metrics(csv_path)
+        ax.plot([r["epoch"] for r in rows], [r["val_acc"] for r in rows], "o-", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+    return Path(out_png)
