@@ -50,6 +50,8 @@ class Group:
     span: Span
     children: list = field(default_factory=list)     # Group | node id
     output: int | None = None
+    name: str = ""                                   # a block's name ("BasicBlock")
+    args: tuple = ()                                 # a block's ((parameter, value), ...)
 
     def node_ids(self):
         for c in self.children:
@@ -127,7 +129,7 @@ class Builder:
             parent.children.extend(group.children)
             return x
         if isinstance(term, BlockCall):
-            group = Group("block", term.text, term.span)
+            group = Group("block", term.text, term.span, name=term.name, args=term.args)
             outer, self.scope = self.scope, self._scoped("block", term.text, term.span)
             try:
                 group.output = self.build(term.body, x, group)
@@ -136,7 +138,8 @@ class Builder:
             parent.children.append(group)
             return group.output
         if isinstance(term, Repeat):
-            group = Group("repeat", f"repeat({term.n}, …)", term.span)
+            what = term.body.text if isinstance(term.body, BlockCall) else "…"
+            group = Group("repeat", f"repeat({term.n}, {what})", term.span)
             for i in range(term.n):
                 copy = Group("copy", f"{i + 1}/{term.n}", term.span)
                 outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)

@@ -355,7 +355,8 @@ class Lowerer:
             body = self.term(block.body, Env(values))
         finally:
             self.stack.pop()
-        return BlockCall(node.span, block.name, text, body, block.name_span)
+        args = tuple((p.name, _plain(values[p.name].value)) for p in block.params)
+        return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
     def input_shape(self, node: ast.Node) -> Shape:
@@ -397,3 +398,16 @@ def _value_text(v) -> str:
     if isinstance(v, A.Join):
         return "+" if v.op == "add" else "cat"
     return "…"
+
+
+def _plain(v):
+    """A block argument as plain Python: int, float, bool, str, tuple; activations by name."""
+    if isinstance(v, tuple):
+        return tuple(_plain(a.value) for a in v)
+    if isinstance(v, A.Activation):
+        return v.name
+    if isinstance(v, A.ShapeValue):
+        return v.dims
+    if isinstance(v, A.Join):
+        return "+" if v.op == "add" else "cat"
+    return v

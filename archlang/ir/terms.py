@@ -47,6 +47,7 @@ class BlockCall(Term):
     text: str                   # the call with its arguments evaluated: BasicBlock(64)
     body: Term
     defined_at: Span
+    args: tuple = ()            # ((parameter, value), ...) with values as plain Python
 
 
 @dataclass(eq=False)

@@ -1,0 +1,32 @@
+# archlang — `make demo` and `make test` work on a fresh machine: they install what is missing.
+PYTHON ?= python3
+PIP    := $(PYTHON) -m pip
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+OUT    ?= out/demo
+
+.PHONY: install test test-all demo bench clean
+
+# torch: the CPU wheel 2.13.0 (a local file on these machines); a bare `pip install torch`
+# would pull gigabytes of CUDA packages. dot: Debian's graphviz, for rendered drawings.
+install:
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
+	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; } || \
+	    echo "warning: could not install Debian's graphviz; rendered drawings will be unavailable"
+	@$(PYTHON) -c "import archlang, lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn" 2>/dev/null || \
+	    $(PIP) install -q -e ".[dev]"
+
+test: install
+	$(PYTHON) -m pytest -q -m "not slow" -p no:cacheprovider
+	$(PYTHON) -m pytest -q -m "slow" -p no:cacheprovider
+
+demo: install
+	@mkdir -p $(OUT)
+	archlang check specs/book/model2.arch
+	archlang check specs/book/model1.arch --depth 1
+
+bench: install
+	$(PYTHON) bench/check_speed.py
+
+clean:
+	rm -rf out build dist *.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,114 @@
+"""The `archlang` command: subcommands, printing and exit codes.
+
+The CLI package is the only part of archlang that prints. Each subcommand is a module here
+with `register(subparsers)`; the modules are imported when the parser is built, and must
+not import torch at import time (`archlang check` and `draw` never load it).
+
+Exit status: 0 when every model checks, 1 when a spec is wrong, 2 when the command was used
+wrongly (missing file, unknown option or model).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .. import __version__
+
+EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
+
+# Subcommand modules of this package, in the order `archlang --help` lists them.
+COMMANDS = ("check",)
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called: exit status 2."""
+
+
+def _colour(args, stream) -> bool:
+    choice = getattr(args, "color", "auto")
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return stream.isatty()
+
+
+def print_diagnostics(diagnostics, args, stream=None) -> None:
+    from ..render import render_text
+    stream = stream or sys.stderr
+    colour = _colour(args, stream)
+    for d in diagnostics:
+        print(render_text(d, colour=colour), file=stream)
+        print(file=stream)
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if errors or warnings:
+        parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        print(", ".join(parts), file=stream)
+
+
+def load_checked(args):
+    """Check the file named by args.file; usage errors raise UsageError."""
+    from ..api import check
+    if not os.path.exists(args.file):
+        raise UsageError(f"no such file: {args.file}")
+    if os.path.isdir(args.file):
+        raise UsageError(f"{args.file} is a directory; name a .arch file")
+    result = check(args.file)
+    wanted = getattr(args, "model", None)
+    names = [m.name for m in result.models]
+    if wanted and wanted not in names and not result.errors:
+        raise UsageError(f"no model named `{wanted}` in {args.file}; it defines "
+                         + (", ".join(names) or "no models"))
+    return result
+
+
+# ---- the parser ----------------------------------------------------------------------------
+def common_arguments(p: argparse.ArgumentParser, model: bool = True) -> None:
+    """FILE, --model and --color, shared by every subcommand that reads a spec."""
+    p.add_argument("file", help="a .arch spec")
+    if model:
+        p.add_argument("--model", "-m", metavar="NAME", help="only this model (default: all)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour in diagnostics (default: auto)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archlang",
+        description="Describe, check, draw, compile and train neural-network architectures "
+                    "written as .arch specs.",
+        epilog="Exit status: 0 ok, 1 the spec is wrong, 2 the command was used wrongly.")
+    parser.add_argument("--version", action="version", version=f"archlang {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:        # argparse: --help/--version exit 0, usage errors exit 2
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"archlang {args.command}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except RecursionError:
+        print(f"{getattr(args, 'file', '')}: error[E0009]: the spec is nested too deeply to analyse",
+              file=sys.stderr)
+        return EXIT_SPEC
