@@ -132,6 +132,7 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
         span = node.span
     message, notes = problem.message, list(problem.notes)
     help_ = problem.help
+    extra_labels: list[Label] = []
     if problem.code == "E0301":
         suffix, note = _dense_source_note(node, infos)
         message += suffix
@@ -139,12 +140,19 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
             notes.append(note)
         from .hints import dense_input_help
         help_ = dense_input_help(model, infos, node) or help_
-    elif problem.blame_input and node.inputs:
+    elif problem.code == "E0302":
+        from .hints import window_help
+        found = window_help(model, infos, node)
+        if found:
+            help_, dense = found
+            extra_labels.append(Label(dense.span, "this layer's size is reached with padding"))
+    if problem.blame_input and node.inputs and problem.code != "E0301":
         src = infos[node.inputs[0]]
         if src.index > 0 and node.inputs[0] != node.id - 1:
             notes.append(f"the input {src.out} comes from {describe_source(infos, node.inputs[0])}")
     return Diagnostic(problem.code, message, span, label=problem.label,
-                      labels=tuple(_labels_for(problem, node, infos, model)), notes=tuple(notes),
+                      labels=tuple(_labels_for(problem, node, infos, model) + extra_labels),
+                      notes=tuple(notes),
                       help=help_)
 
 

@@ -74,3 +74,53 @@ def dense_input_help(model, infos, node) -> str | None:
         return f"{pad} on the {', '.join(ks)} convolutions gives {out} = {want:,}; {plain}"
     pre = infos[path[-1].node.inputs[0]].out
     return f"the flattened {pre} has {got:,} values; {plain}"
+
+
+def _linear_layers(model, infos):
+    """All layers in order when the model is one chain (every node has one input), else None."""
+    nodes = model.graph.nodes[1:]
+    if any(len(n.inputs) != 1 or n.layer is None for n in nodes):
+        return None
+    return [n.layer for n in nodes]
+
+
+def _same_padded(layer):
+    if isinstance(layer, Conv) and not any(layer.pad_lo + layer.pad_hi) and all(k % 2 for k in layer.kernel):
+        d = tuple((k - 1) // 2 for k in layer.kernel)
+        return layer.replace(pad=d, pad_lo=d, pad_hi=d)
+    return layer
+
+
+def window_help(model, infos, node):
+    """For a window that no longer fits: would size-preserving padding make the model check?
+
+    A listing printed without padding (the book's VGG19) shrinks its image to nothing; with
+    pad=(k−1)/2 on the odd convolutions it reaches its Dense layer at the declared size.
+    Returns (help text, the Dense node it reaches) or None.
+    """
+    from .layers.linear import Dense
+    layers = _linear_layers(model, infos)
+    if layers is None:
+        return None
+    x = model.input_shape
+    flattened = None
+    for k, layer in enumerate(layers):
+        edited = _same_padded(layer)
+        if isinstance(edited, Dense) and flattened is not None:
+            if edited.c_in == x[0]:
+                ks = sorted({"×".join(map(str, l.kernel)) for l in layers if _same_padded(l) is not l})
+                pads = sorted({(kk - 1) // 2 for l in layers if _same_padded(l) is not l for kk in l.kernel})
+                pad = f"pad={pads[0]}" if len(pads) == 1 else "pad=SamePad()"
+                text = (f"the convolutions have no padding, so the image shrinks to nothing; {pad} on "
+                        f"the {', '.join(ks)} convolutions keeps their sizes and gives "
+                        f"{flattened} = {x[0]:,} at `{layer}`")
+                return text, model.graph.nodes[k + 1]
+            return None
+        try:
+            before = x
+            x = edited.infer([x])
+        except ShapeProblem:
+            return None
+        if isinstance(edited, Flatten):
+            flattened = before
+    return None
