@@ -1,117 +1,158 @@
-"""Lark parse tree → AST. Non-recursive, so deeply nested specs cannot overflow the stack."""
+"""Lark parse tree → AST. Non-recursive, so deeply nested specs cannot overflow the stack.
+
+The parser keeps every token and propagates no positions (that halves parse time on big
+specs): a node's span runs from its first token to its last.
+"""
 from __future__ import annotations
 
 import ast as pyast
 
-from lark import Token, Transformer_NonRecursive, v_args
+from lark import Token, Transformer_NonRecursive
 
 from ..source import Source, Span
 from . import ast
 
+# Binding strength of the binary operators; `^` is right associative. `×` builds shapes.
+PRECEDENCE = {"×": 1, "+": 2, "-": 2, "*": 3, "/": 3, "÷": 3, "//": 3, "^": 4}
+
 
 def _int_or_float(text: str) -> int | float:
+    text = str(text)
+    if text.isdigit():
+        return int(text)
     clean = text.replace("_", "")
-    if any(ch in clean for ch in ".eE"):
-        return float(clean)
-    return int(clean)
+    return int(clean) if clean.isdigit() else float(clean)
 
 
-@v_args(meta=True)
 class ToAst(Transformer_NonRecursive):
     def __init__(self, source: Source):
         super().__init__()
         self.source = source
 
     # spans --------------------------------------------------------------------------
-    def _span(self, meta) -> Span:
-        return Span(self.source, meta.start_pos, meta.end_pos)
-
     def _tok(self, tok: Token) -> Span:
         return Span(self.source, tok.start_pos, tok.end_pos)
 
+    def _span(self, children) -> Span:
+        items = [c for c in children if c is not None]
+        first, last = items[0], items[-1]
+        start = first.start_pos if isinstance(first, Token) else first.span.start
+        end = last.end_pos if isinstance(last, Token) else last.span.end
+        return Span(self.source, start, end)
+
+    @staticmethod
+    def _nodes(children) -> list:
+        return [c for c in children if isinstance(c, ast.Node)]
+
     # atoms --------------------------------------------------------------------------
-    def number(self, meta, children):
+    def number(self, children):
         (tok,) = children
         return ast.Number(self._tok(tok), _int_or_float(tok))
 
-    def ascii_shape(self, meta, children):
+    def ascii_shape(self, children):
         (tok,) = children
         return ast.AsciiShape(self._tok(tok), tuple(int(d.replace("_", "")) for d in tok.split("x")))
 
-    def name(self, meta, children):
+    def name(self, children):
         (tok,) = children
         if tok == "_":
             return ast.Infer(self._tok(tok))
         return ast.Name(self._tok(tok), str(tok))
 
-    def string(self, meta, children):
+    def string(self, children):
         (tok,) = children
         return ast.String(self._tok(tok), pyast.literal_eval(tok))
 
-    def tuple(self, meta, children):
-        return ast.Tuple(self._span(meta), tuple(children))
+    def paren(self, children):
+        return self._nodes(children)[0]
+
+    def tuple(self, children):
+        return ast.Tuple(self._span(children), tuple(self._nodes(children)))
 
     # operators ----------------------------------------------------------------------
-    def pair(self, meta, children):
-        left, right = children
-        return ast.Pair(self._span(meta), left, right)
+    def pair(self, children):
+        left, right = self._nodes(children)
+        return ast.Pair(self._span(children), left, right)
 
-    def shape(self, meta, children):
-        dims = tuple(c for c in children if not isinstance(c, Token))
-        return ast.Shape(self._span(meta), dims)
+    def neg(self, children):
+        minus, operand = children
+        return ast.Neg(self._span(children), operand)
 
-    def binop(self, meta, children):
-        left, op, right = children
-        return ast.BinOp(self._span(meta), str(op), left, right, self._tok(op))
+    def operation(self, children):
+        """Precedence climbing over `u op u op u ...`."""
+        operands = children[0::2]
+        ops = children[1::2]
+        pos = 0
 
-    def neg(self, meta, children):
-        _, operand = children
-        return ast.Neg(self._span(meta), operand)
+        def climb(min_prec):
+            nonlocal pos
+            left = operands[pos]
+            while pos < len(ops) and PRECEDENCE[str(ops[pos])] >= min_prec:
+                op = ops[pos]
+                prec = PRECEDENCE[str(op)]
+                pos += 1
+                right = climb(prec if str(op) == "^" else prec + 1)
+                left = self._combine(left, op, right)
+            return left
+
+        return climb(0)
+
+    def _combine(self, left, op: Token, right):
+        span = left.span.to(right.span)
+        if str(op) == "×":
+            dims = left.dims if isinstance(left, ast.Shape) else (left,)
+            return ast.Shape(span, dims + (right,))
+        return ast.BinOp(span, str(op), left, right, self._tok(op))
 
     # calls --------------------------------------------------------------------------
-    def call(self, meta, children):
-        func, *args = children
-        args = [a for a in args if a is not None]
-        return ast.Call(self._span(meta), str(func), self._tok(func), tuple(args))
+    def call(self, children):
+        func = children[0]
+        return ast.Call(self._span(children), str(func), self._tok(func), tuple(self._nodes(children)))
 
-    def keyword(self, meta, children):
-        name, value = children
-        return ast.Keyword(self._span(meta), str(name), self._tok(name), value)
+    def keyword(self, children):
+        name = children[0]
+        (value,) = self._nodes(children)
+        return ast.Keyword(self._span(children), str(name), self._tok(name), value)
 
-    def join_op(self, meta, children):
+    def join_op(self, children):
         (tok,) = children
         return ast.JoinOp(self._tok(tok), str(tok))
 
-    def numbered(self, meta, children):
-        label, expr = children
-        return ast.Numbered(self._span(meta), _int_or_float(label), expr)
+    def numbered(self, children):
+        label = children[0]
+        (expr,) = self._nodes(children)
+        return ast.Numbered(self._span(children), _int_or_float(label), expr)
 
     # definitions --------------------------------------------------------------------
-    def param(self, meta, children):
-        name, default = children
-        return ast.Param(self._tok(name), str(name), default)
+    def param(self, children):
+        name = children[0]
+        nodes = self._nodes(children)
+        return ast.Param(self._span(children), str(name), nodes[0] if nodes else None)
 
-    def block_def(self, meta, children):
-        name, *rest = children
-        *params, body = rest
-        params = tuple(p for p in params if p is not None)
-        return ast.BlockDef(self._span(meta), str(name), self._tok(name), params, body)
+    def block_def(self, children):
+        name = children[1]
+        params = tuple(c for c in children if isinstance(c, ast.Param))
+        body = children[-1]
+        return ast.BlockDef(self._span(children), str(name), self._tok(name), params, body)
 
-    def model_def(self, meta, children):
-        name, input_name, shape, body = children
-        return ast.ModelDef(self._span(meta), str(name), self._tok(name), str(input_name), shape, body)
+    def model_def(self, children):
+        name, input_name = children[1], children[3]
+        shape, body = self._nodes(children)
+        return ast.ModelDef(self._span(children), str(name), self._tok(name), str(input_name), shape, body)
 
-    def setting(self, meta, children):
-        name, value = children
-        return ast.Setting(self._span(meta), str(name), self._tok(name), value)
+    def setting(self, children):
+        name = children[0]
+        value = self._nodes(children)[0]
+        return ast.Setting(self._span(children), str(name), self._tok(name), value)
 
-    def train_def(self, meta, children):
-        model, *settings = children
-        return ast.TrainDef(self._span(meta), str(model), self._tok(model), tuple(settings))
+    def train_def(self, children):
+        model = children[1]
+        settings = tuple(c for c in children if isinstance(c, ast.Setting))
+        return ast.TrainDef(self._span(children), str(model), self._tok(model), settings)
 
-    def import_stmt(self, meta, children):
-        (tok,) = children
-        return ast.ImportStmt(self._span(meta), pyast.literal_eval(tok), self._tok(tok))
+    def import_stmt(self, children):
+        tok = children[1]
+        return ast.ImportStmt(self._span(children), pyast.literal_eval(tok), self._tok(tok))
 
-    def start(self, meta, children):
+    def start(self, children):
         return tuple(children)

@@ -61,8 +61,20 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def save(path, checkpoint: dict) -> None:
-    """Atomically write `checkpoint` (see the module docstring) with torch.save."""
-    atomic_write(path, lambda f: torch.save(checkpoint, f))
+    """Atomically write `checkpoint` (see the module docstring) with torch.save, every
+    tensor moved to the CPU so the file loads on a machine without the GPU it came from."""
+    cpu = _to_cpu(checkpoint)
+    atomic_write(path, lambda f: torch.save(cpu, f))
+
+
+def _to_cpu(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
 
 
 def load(path) -> dict:

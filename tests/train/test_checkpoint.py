@@ -62,7 +62,8 @@ def test_writer_killed_mid_write_leaves_the_old_checkpoint(tmp_path):
     """)
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-c", script], cwd=root,
-                          env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True)
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              [str(root), os.environ.get("PYTHONPATH", "")])}, capture_output=True)
     assert proc.returncode == -9, proc.stderr.decode()
     assert torch.equal(checkpoint.load(target)["model"]["w"], torch.full((1000,), 1.0))
     assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the torn write stayed aside

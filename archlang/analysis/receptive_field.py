@@ -1,0 +1,181 @@
+"""Receptive fields on the layer DAG: size, effective stride (jump) and padding per dimension.
+
+The recurrences are those of Araujo, Norris and Sim, "Computing Receptive Fields of
+Convolutional Neural Networks", Distill 2019 (https://distill.pub/2019/computing-receptive-fields/),
+with the dilated kernel k' = d(k − 1) + 1 in place of k:
+
+    r_out = r_in + (k' − 1)·j_in          size, in input pixels
+    j_out = j_in·s                        jump: input pixels between neighbouring outputs
+    P_out = P_in + p_lo·j_in              effective padding: output 0's field starts at −P
+    c_out = c_in + ((k' − 1)/2 − p_lo)·j_in   centre of output 0's field (= −P + (r − 1)/2)
+
+A join's field is the union over its branches (the maximum over paths); branches whose
+fields have different jumps or centres are not aligned, and `check` warns at the join.
+Flatten, Dense, reshape and global pools see the whole input.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..diagnostics import Diagnostic, Label
+from ..layers.base import Window
+from ..layers.pool import _AdaptivePool, _GlobalPool
+from ..layers.structural import Add, Concat, Input
+
+PASS_THROUGH = ("activation", "norm", "regularize")
+
+
+@dataclass(frozen=True)
+class RF:
+    """The receptive field of a node's outputs in the model's input, per spatial dimension.
+
+    Output n (0-based, per dimension) sees input pixels `left + n·jump … left + n·jump + size − 1`
+    (before clipping to the input). `whole` marks layers that see the whole input (then only
+    `size` is meaningful: the input's spatial size).
+    """
+
+    size: tuple[int, ...]
+    jump: tuple[int, ...]
+    left: tuple[int, ...]
+    whole: bool = False
+
+    @property
+    def padding(self) -> tuple[int, ...]:
+        """Effective padding: how far output 0's field reaches before the input's first pixel."""
+        return tuple(-v for v in self.left)
+
+    @property
+    def centre(self) -> tuple[Fraction, ...]:
+        """Centre of output 0's field in input pixels (a half when the field has even size)."""
+        return tuple(Fraction(2 * lo + r - 1, 2) for lo, r in zip(self.left, self.size))
+
+    def through(self, w: Window) -> RF:
+        """The field after a sliding window (Araujo et al., eqs. 1–2, with dilation)."""
+        if self.whole:
+            return self
+        size, jump, left = [], [], []
+        for r, j, lo, k, s, p in zip(self.size, self.jump, self.left, w.effective_kernel, w.stride, w.pad_lo):
+            size.append(r + (k - 1) * j)
+            jump.append(j * s)
+            left.append(lo - p * j)
+        return RF(tuple(size), tuple(jump), tuple(left))
+
+    def text(self) -> str:
+        if self.whole:
+            return "whole input"
+        if not self.size:
+            return "1"
+        size = "×".join(map(str, self.size))
+        jump = "×".join(map(str, self.jump)) if len(set(self.jump)) > 1 else str(self.jump[0])
+        return f"{size} /{jump}"
+
+    def json(self) -> dict:
+        if self.whole:
+            return {"size": list(self.size), "stride": None, "padding": None, "centre": None,
+                    "whole_input": True}
+        return {"size": list(self.size), "stride": list(self.jump), "padding": list(self.padding),
+                "centre": [float(c) for c in self.centre], "whole_input": False}
+
+
+def _fmt(values) -> str:
+    values = [str(v) for v in values]
+    return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+
+
+def _union(rfs: list[RF]) -> RF:
+    if any(r.whole for r in rfs):
+        return next(r for r in rfs if r.whole)
+    rank = len(rfs[0].size)
+    left = tuple(min(r.left[d] for r in rfs) for d in range(rank))
+    right = tuple(max(r.left[d] + r.size[d] - 1 for r in rfs) for d in range(rank))
+    # With equal jumps the union of boxes is exact for every output; otherwise the coarsest
+    # jump is the safe summary (and the join is diagnosed as unaligned).
+    jump = tuple(max(r.jump[d] for r in rfs) for d in range(rank))
+    return RF(tuple(b - a + 1 for a, b in zip(left, right)), jump, left)
+
+
+def _adaptive_window(layer: _AdaptivePool, x) -> Window | None:
+    """PyTorch's adaptive bins are a plain window when the input divides evenly."""
+    out = layer.out * x.rank if len(layer.out) == 1 else layer.out
+    if any(n % o for n, o in zip(x.spatial, out)):
+        return None
+    k = tuple(n // o for n, o in zip(x.spatial, out))
+    return Window(k, k, (0,) * len(k), (1,) * len(k))
+
+
+def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
+    """The field of every node of a checked model (None: not defined, e.g. ConvTranspose)."""
+    infos = report.infos
+    model = report.model
+    spatial = model.input_shape.spatial if model.input_shape is not None else ()
+    whole = RF(tuple(spatial), (), (), whole=True)
+    out: list[RF | None] = []
+    warnings: list[Diagnostic] = []
+    for info in infos:
+        layer, node = info.layer, info.node
+        ins = [out[i] for i in node.inputs]
+        if isinstance(layer, Input):
+            rank = len(spatial)
+            out.append(RF((1,) * rank, (1,) * rank, (0,) * rank))
+            continue
+        if layer is None or info.out is None or any(r is None for r in ins):
+            out.append(None)
+            continue
+        x = info.inputs[0]
+        if isinstance(layer, (Add, Concat)):
+            rf = _union(ins)
+            bad = _misaligned(ins)
+            if bad:
+                warnings.append(_warning(report, info, ins, bad))
+        elif layer.family in PASS_THROUGH:
+            rf = ins[0]
+        elif isinstance(layer, _AdaptivePool):
+            w = _adaptive_window(layer, x)
+            rf = ins[0].through(w) if w is not None else whole
+        elif isinstance(layer, _GlobalPool) or layer.family in ("dense", "reshape") or x.is_vector:
+            rf = whole
+        else:
+            w = layer.window()
+            rf = ins[0].through(w) if w is not None and len(w.kernel) == len(spatial) else None
+        out.append(rf)
+    return out, warnings
+
+
+def _misaligned(rfs: list[RF]) -> str | None:
+    live = [r for r in rfs if not r.whole]
+    if len(live) < 2:
+        return None
+    if len({r.jump for r in live}) > 1:
+        return "stride"
+    if len({r.centre for r in live}) > 1:
+        return "centre"
+    return None
+
+
+def _warning(report, info, ins: list[RF], what: str) -> Diagnostic:
+    infos = report.infos
+    labels = []
+    for src, rf in zip(info.node.inputs, ins):
+        s = infos[src]
+        span = report.model.input_span if s.index == 0 else s.node.span
+        if what == "stride":
+            text = f"effective stride {_fmt(rf.jump)}"
+        else:
+            text = f"field centred at {_fmt(float(c) for c in rf.centre)}"
+        labels.append(Label(span, text))
+    for scope in info.node.scope:
+        if scope.kind == "block":
+            labels.append(Label(scope.span, f"in `{scope.label}`"))
+    if what == "stride":
+        message = "joined branches have different effective strides"
+        help_ = "give every branch the same total stride (product of its strides)"
+    else:
+        message = "joined branches see differently centred receptive fields"
+        help_ = ("pad each branch symmetrically, (k − 1)/2 for an odd kernel k, so that output "
+                 "pixel n of every branch is centred on the same input pixel")
+    return Diagnostic("W0401", message, info.node.span, label=f"joined here (layer {info.index})",
+                      labels=tuple(labels),
+                      notes=("the branches' outputs are combined position by position, but "
+                             "position n does not look at the same place in the input",),
+                      help=help_, severity="warning")
