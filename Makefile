@@ -24,6 +24,8 @@ demo: install
 	@mkdir -p $(OUT)
 	archlang check specs/book/model2.arch
 	archlang check specs/book/model1.arch --depth 1
+	archlang draw specs/book/model2.arch -o $(OUT)/model2.svg
+	archlang draw specs/famous/resnet18.arch -o $(OUT)/resnet18.png
 
 bench: install
 	$(PYTHON) bench/check_speed.py

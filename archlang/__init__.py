@@ -5,8 +5,9 @@
     >>> report.model("model2").params
     5386
 """
-from .api import check
+from .analysis import analyze, toeplitz
+from .api import check, compile, draw, load
 from .diagnostics import Diagnostic, SpecError
 
 __version__ = "0.1.0"
-__all__ = ["check", "Diagnostic", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "compile", "draw", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# The draw package is imported here, before `archlang/__init__` binds the name `draw` to
+# the function below: importing it later would rebind `archlang.draw` to the module.
+from . import draw as _drawing
 from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, SpecError
 from .ir.program import read_source
@@ -43,3 +46,44 @@ def checked(path_or_text, model: str | None = None):
     except KeyError:
         raise SpecError([Diagnostic("E0016", f"no model named `{model}`; the spec defines "
                                     + ", ".join(m.name for m in result.models), None)]) from None
+
+
+def draw(path_or_text, model: str | None = None, **options):
+    """A graphviz.Digraph of one model: layers, shapes, parameters, blocks as clusters.
+
+    `path_or_text` is a file, spec text or a checked ModelReport. Options (see docs/draw.md):
+    rankdir="TB"|"LR", collapse, depth, fold_repeats, merge_activations, edge_shapes, legend.
+    Raises SpecError if the spec has errors. `.render()`, `.pipe()` or Jupyter show the result.
+    """
+    report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
+    return _drawing.digraph(report, **options)
+
+
+# archlang.draw.svg(report) -> str: the SVG of a report, for Jupyter's _repr_svg_.
+draw.svg = _drawing.svg
+
+
+def _compiled(path_or_text, model: str | None):
+    """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong."""
+    from .backends.torch import generate
+    result = check(path_or_text)
+    if not result.ok:
+        raise SpecError(result.errors)
+    if not result.models:
+        raise SpecError([Diagnostic("E0015", "the spec defines no model", None)])
+    reports = [checked(path_or_text, model)] if model else result.models
+    return generate(reports, result.path), reports
+
+
+def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
+    """The source of a standalone PyTorch module (it imports torch only): one nn.Module class
+    per model (or only `model`), inputs in PyTorch's layout N×C×H×W. Raises SpecError."""
+    return _compiled(path_or_text, model)[0].source
+
+
+def load(path_or_text: str | os.PathLike, model: str | None = None):
+    """An instance of the compiled nn.Module of `model` (default: the first), built by running
+    the generated source. Raises SpecError for a wrong spec."""
+    from .backends.torch import load_source
+    gen, reports = _compiled(path_or_text, model)
+    return load_source(gen, reports[0].name)

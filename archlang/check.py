@@ -229,5 +229,8 @@ def check_source(source, program_loader=None) -> CheckResult:
         if model.input_shape is None:
             continue
         result.models.append(check_model(model, diags))
-    result.diagnostics = dedupe(diags.items)
+    # Source order, the root file first: the way a compiler lists its errors.
+    result.diagnostics = sorted(dedupe(diags.items), key=lambda d: (
+        d.span is None, d.span is not None and d.span.source is not source,
+        d.span.start if d.span else 0))
     return result

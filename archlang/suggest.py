@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Damerau–Levenshtein (optimal string alignment) distance, case-insensitive."""
-    a, b = a.lower(), b.lower()
+def edit_distance(a: str, b: str, ignore_case: bool = True) -> int:
+    """Damerau–Levenshtein (optimal string alignment) distance, case-insensitive by default."""
+    if ignore_case:
+        a, b = a.lower(), b.lower()
     prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -20,8 +21,14 @@ def edit_distance(a: str, b: str) -> int:
 def suggest(name: str, candidates, limit: int = 3) -> list[str]:
     """Known names close to `name`, best first."""
     budget = 1 if len(name) <= 3 else 2
-    scored = sorted((edit_distance(name, c), c) for c in set(candidates) if c != name)
-    close = [(d, c) for d, c in scored if d <= budget]
+    scored = sorted((edit_distance(name, c), edit_distance(name, c, False), c)
+                    for c in set(candidates) if c != name)
+    close, seen = [], set()
+    for d, _, c in scored:
+        # One spelling per name: `relu` rather than also `ReLU`.
+        if d <= budget and c.lower() not in seen:
+            seen.add(c.lower())
+            close.append((d, c))
     if not close:
         return []
     # Only the best: `Convv` suggests `Conv`, not also `Conv1d` one edit further away.

@@ -2,7 +2,8 @@
 
 Rows follow the spec as written: blocks, repeats and branches are groups whose children are
 indented beneath them, with subtotals (like torchinfo's depth); `depth` folds deeper groups.
-Columns are a table of (name, header, align, cell function), so analyses can add their own.
+Columns are a table of (name, header, align, cell function); a cell reads the row and the
+model's Analysis (MACs, memory, receptive fields: archlang/analysis).
 """
 from __future__ import annotations
 
@@ -71,29 +72,115 @@ class Column:
     name: str
     header: str
     align: str                   # "<" or ">"
-    cell: Callable[[Row], str]
+    cell: Callable[[Row, object], str]     # (row, Analysis or None) → text
+    analysis: bool = False       # needs the analysis (MACs, memory, receptive fields)
 
 
-def _shape(row: Row) -> str:
+def _shape(row: Row, a=None) -> str:
     return str(row.info.out) if row.info is not None and row.info.out is not None else "?"
 
 
+def _records(row: Row, a):
+    """The analysis records a row stands for: the leaf's, or every node of the group."""
+    if row.group is not None:
+        return [a.records[i] for i in row.group.node_ids()]
+    return [a.records[row.info.node.id]] if row.info is not None else []
+
+
+def _sum(attr: str, fmt=fmt_int):
+    def cell(row: Row, a) -> str:
+        recs = _records(row, a)
+        values = [getattr(r, attr) for r in recs if getattr(r, attr) is not None]
+        return fmt(sum(values)) if values else ""
+    return cell
+
+
+def _rf(row: Row, a) -> str:
+    rec = a.records[row.info.node.id] if row.info is not None else None
+    return rec.rf.text() if rec is not None and rec.rf is not None else "?"
+
+
+def _kernel(row: Row, a) -> str:
+    return "" if row.is_group or row.info is None else a.records[row.info.node.id].kernel
+
+
+def _params_share(row: Row, a) -> str:
+    total = a.totals.params
+    return f"{100 * row.params / total:.2f}%" if total else ""
+
+
+def _dense(row: Row, a) -> str:
+    recs = [r for r in _records(row, a) if r.dense_equivalent is not None]
+    if not recs:
+        return ""
+    dense = sum(r.dense_equivalent for r in recs)
+    params = sum(r.params for r in recs)
+    ratio = f" ({dense / params:,.0f}×)" if params and dense != params else ""
+    return fmt_int(dense) + ratio
+
+
+def _trainable(row: Row, a) -> str:
+    # Like torchinfo: "--" for layers without parameters.
+    return fmt_int(row.params) if row.params else "--"
+
+
+def _inputs(row: Row, a=None) -> str:
+    return ", ".join(str(s) for s in row.info.inputs) if row.info and not row.is_group else ""
+
+
 COLUMNS: dict[str, Column] = {
-    "index": Column("index", "#", ">", lambda r: "" if r.index is None else str(r.index)),
-    "layer": Column("layer", "layer", "<", lambda r: "  " * r.depth + r.label),
-    "input_shape": Column("input_shape", "input", ">",
-                          lambda r: ", ".join(str(s) for s in r.info.inputs) if r.info else ""),
-    "output_shape": Column("output_shape", "output", ">", _shape),
-    "params": Column("params", "params", ">", lambda r: fmt_int(r.params)),
+    "index": Column("index", "#", ">", lambda r, a: "" if r.index is None else str(r.index)),
+    "layer": Column("layer", "layer", "<", lambda r, a: "  " * r.depth + r.label),
+    "input": Column("input", "input", ">", _inputs),
+    "output": Column("output", "output", ">", _shape),
+    "params": Column("params", "params", ">", lambda r, a: fmt_int(r.params)),
+    "params%": Column("params%", "params %", ">", _params_share, True),
+    "kernel": Column("kernel", "kernel /stride", "<", _kernel, True),
+    "macs": Column("macs", "MACs", ">", _sum("macs"), True),
+    "flops": Column("flops", "FLOPs", ">", _sum("flops"), True),
+    "ops": Column("ops", "element ops", ">", _sum("element_ops"), True),
+    "memory": Column("memory", "activations", ">", _sum("activation_bytes", fmt_bytes), True),
+    "weights": Column("weights", "param memory", ">", _sum("param_bytes", fmt_bytes), True),
+    "rf": Column("rf", "rf /jump", ">", _rf, True),
+    "dense": Column("dense", "dense-equivalent (×saved)", ">", _dense, True),
+    "trainable": Column("trainable", "trainable", ">", _trainable),
+    "state": Column("state", "state", ">", _sum("state"), True),
 }
-DEFAULT_COLUMNS = ["index", "layer", "output_shape", "params"]
+# Earlier names of the shape columns.
+COLUMNS["input_shape"] = COLUMNS["input"]
+COLUMNS["output_shape"] = COLUMNS["output"]
+
+DEFAULT_COLUMNS = ["index", "layer", "output", "params", "macs", "rf"]
+ALWAYS = ["index", "layer"]
+
+
+def choose_columns(names: list[str]) -> list[str]:
+    """`--columns output,params,macs` → the full list (# and layer always first).
+
+    Raises ValueError naming the known columns for an unknown one.
+    """
+    out = list(ALWAYS)
+    for n in names:
+        n = n.strip().lower()
+        if not n:
+            continue
+        key = {"macs": "macs", "mem": "memory", "activations": "memory", "params %": "params%",
+               "param%": "params%", "receptive_field": "rf"}.get(n, n)
+        if key not in COLUMNS:
+            raise ValueError(f"unknown column `{n}`; choose from {', '.join(k for k in COLUMNS if k not in ('index', 'layer', 'input_shape', 'output_shape'))}")
+        if key not in out:
+            out.append(key)
+    return out
 
 
 def render(report: ModelReport, columns: list[str] | None = None, depth: int | None = None,
-           title: str | None = None) -> str:
+           title: str | None = None, analysis=None) -> str:
     cols = [COLUMNS[c] for c in (columns or DEFAULT_COLUMNS)]
+    if analysis is None:
+        from .analysis import analyze_report
+        analysis = analyze_report(report)
     body = rows(report, depth)
-    cells = [[c.cell(r) for c in cols] for r in body]
+    cells = [[c.cell(r, analysis) for c in cols] for r in body]
     headers = [c.header for c in cols]
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
     # Long layer texts are shortened rather than wrapping the table.
@@ -117,8 +204,16 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
     for r, row in zip(body, cells):
         out.append(line(row))
     out.append(rule)
-    out.extend(totals(report))
+    out.extend(summary_lines(report, analysis))
     return "\n".join(out)
+
+
+def fmt_si(n: float, unit: str = "") -> str:
+    """3 significant digits with an SI prefix: 4.09 G, 115 K."""
+    for prefix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {prefix}{unit}"
+    return f"{n:g} {unit}".rstrip()
 
 
 def totals(report: ModelReport) -> list[str]:
@@ -129,4 +224,34 @@ def totals(report: ModelReport) -> list[str]:
     if report.state:
         lines.append(f"non-trainable state:  {fmt_int(report.state)}   "
                      f"(BatchNorm running mean and variance; not parameters)")
+    return lines
+
+
+def summary_lines(report: ModelReport, a) -> list[str]:
+    """The totals under the table: parameters, then MACs, memory and the dense equivalent."""
+    t = a.totals
+    p = t.params
+    lines = [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
+             f"trainable params:     {fmt_int(t.trainable_params)}",
+             f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
+    if t.state:
+        lines.append(f"non-trainable state:  {fmt_int(t.state)}   "
+                     f"(BatchNorm running mean and variance; not parameters)")
+    lines += [
+        f"MACs:                 {fmt_int(t.macs)}   ({fmt_si(t.macs)}; FLOPs = 2 × MACs = "
+        f"{fmt_si(t.flops)}; per sample, bias and element ops excluded)",
+        f"element ops:          {fmt_int(t.element_ops)}   (bias adds, activations, pooling, "
+        f"normalisation, joins)",
+        f"memory ({a.dtype}, batch {a.batch}):",
+        f"  parameters:         {fmt_bytes(t.param_bytes + t.state_bytes)}",
+        f"  input:              {fmt_bytes(t.input_bytes)}",
+        f"  activations (all):  {fmt_bytes(t.activation_bytes)}",
+        f"  peak forward:       {fmt_bytes(t.peak_forward_bytes)}   (inference, at layer "
+        f"{t.peak_forward_layer}; tensors freed after their last use)",
+        f"  training estimate:  {fmt_bytes(t.training_bytes)}   (activations + weights, "
+        f"gradients and Adam's 2 moments)",
+    ]
+    if t.dense_equivalent and any(r.family == "conv" for r in a.records):
+        lines.append(f"dense-equivalent:     {fmt_int(t.dense_equivalent)} weights for the conv "
+                     f"and dense layers as dense (Toeplitz) matrices, book §5.2")
     return lines

@@ -79,6 +79,7 @@ def main() -> None:
                    base.y.repeat(reps)[:args.samples].contiguous(), "digits28")
     extra = {"amp": args.amp, "channels_last": args.channels_last}
     device = torch.device(args.device)
+    hand_loop(data, device, args.batch, 2, args.lr)  # warm-up: kernels, allocator, threads
     loops, engines = [], []
     for _ in range(args.repeats):
         loops.append(hand_loop(data, device, args.batch, args.epochs, args.lr))

@@ -1,9 +1,13 @@
-"""`archlang check FILE [--model NAME] [--json] [--depth N]`: the static shape check."""
+"""`archlang check FILE [--model NAME] [--json] [--depth N] [--columns ...] [--batch N] [--dtype T]`.
+
+The static shape check, and the analysis of every model that checks: MACs, memory, receptive
+fields and dense equivalents (archlang/analysis). Never imports torch.
+"""
 from __future__ import annotations
 
 import json
 
-from . import EXIT_OK, EXIT_SPEC, common_arguments, load_checked, print_diagnostics
+from . import EXIT_OK, EXIT_SPEC, UsageError, common_arguments, load_checked, print_diagnostics
 
 
 def register(sub) -> None:
@@ -13,6 +17,15 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     p.add_argument("--depth", type=int, metavar="N", default=None,
                    help="fold blocks nested deeper than N levels into one row")
+    p.add_argument("--columns", metavar="LIST", default=None,
+                   help="comma-separated columns after # and layer: input, output, params, "
+                        "params%%, kernel, macs, flops, ops, memory, weights, rf, dense, "
+                        "trainable, state (default: output,params,macs,rf)")
+    p.add_argument("--batch", type=int, metavar="N", default=1,
+                   help="batch size for activation memory (default: 1)")
+    p.add_argument("--dtype", default="fp32", metavar="T",
+                   help="element type for memory figures: fp32 (float32), fp16, bf16, fp64, "
+                        "int8 (default: fp32)")
     p.set_defaults(func=run)
 
 
@@ -20,10 +33,12 @@ def _json_shape(shape):
     return list(shape) if shape is not None else None
 
 
-def check_json(result, selected) -> dict:
+def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
     from ..render import render_json
+    analyses = analyses or {}
     models = []
     for m in selected:
+        a = analyses.get(m.name)
         models.append({
             "name": m.name,
             "input_shape": _json_shape(m.input_shape),
@@ -44,28 +59,53 @@ def check_json(result, selected) -> dict:
                 "state": i.state,
                 "scope": [s.label for s in i.node.scope],
                 "line": i.node.span.line,
+                **(a.records[i.node.id].json() if a is not None else {}),
             } for i in m.layers],
+            **({"totals": a.json()} if a is not None else {}),
         })
+    ds = result.diagnostics if diagnostics is None else diagnostics
     return {"file": result.path, "ok": result.ok, "models": models,
-            "diagnostics": [render_json(d) for d in result.diagnostics]}
+            "diagnostics": [render_json(d) for d in ds]}
+
+
+def _analyses(selected, args) -> dict:
+    """The analysis of every model that checked; usage errors for bad --batch/--dtype."""
+    from ..analysis import analyze_report, dtype_bytes
+    if args.batch < 1:
+        raise UsageError(f"--batch must be at least 1, not {args.batch}")
+    try:
+        dtype_bytes(args.dtype)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    return {m.name: analyze_report(m, batch=args.batch, dtype=args.dtype) for m in selected if m.ok}
 
 
 def run(args) -> int:
-    from ..table import render
+    from ..table import choose_columns, render
+    columns = None
+    if args.columns is not None:
+        try:
+            columns = choose_columns(args.columns.split(","))
+        except ValueError as err:
+            raise UsageError(str(err)) from None
     result = load_checked(args)
     selected = [m for m in result.models if not args.model or m.name == args.model]
+    analyses = _analyses(selected, args)
+    # Receptive-field alignment warnings (W0401), after the check's own diagnostics.
+    diagnostics = list(result.diagnostics) + [w for a in analyses.values() for w in a.warnings]
     if args.json:
-        print(json.dumps(check_json(result, selected), indent=2, ensure_ascii=False))
+        print(json.dumps(check_json(result, selected, analyses, diagnostics), indent=2,
+                         ensure_ascii=False))
         return EXIT_OK if result.ok else EXIT_SPEC
     for i, m in enumerate(selected):
         if i:
             print()
         if m.ok:
-            print(render(m, depth=args.depth))
+            print(render(m, columns, depth=args.depth, analysis=analyses[m.name]))
     if not result.models and result.ok and result.program is not None:
         blocks = sorted(result.program.blocks)
         print(f"{args.file}: no models" + (f"; {len(blocks)} blocks: {', '.join(blocks)}" if blocks else ""))
-    print_diagnostics(result.diagnostics, args)
+    print_diagnostics(diagnostics, args)
     return EXIT_OK if result.ok else EXIT_SPEC
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from .args import ACTIVATION_ALIASES, ACTIVATIONS, activation_name
 from .base import Layer, register
+from .torch_code import X, TorchCode
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class Activation(Layer):
 
     def __str__(self) -> str:
         return self.fn
+
+    def torch(self, inputs, out) -> TorchCode:
+        return TorchCode(call=X, act=self.fn)
 
 
 # Every activation name (and alias) can be called as a layer: `relu` or `ReLU()`.

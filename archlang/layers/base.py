@@ -53,6 +53,7 @@ class Param:
     positional: bool = True
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    shown: str = ""            # how signatures show it, when not its name ("in => out")
 
     @property
     def required(self) -> bool:
@@ -124,6 +125,11 @@ class Layer:
     def window(self) -> Window | None:
         """The sliding window, for layers that have one (conv, pool)."""
         return None
+
+    # -- back ends ---------------------------------------------------------------------
+    def torch(self, inputs: list[Shape], out: Shape):
+        """The PyTorch mapping, a `torch_code.TorchCode` (data only; backends/torch.py renders it)."""
+        raise NotImplementedError(f"{self.kind} has no PyTorch mapping")
 
     # -- printing ----------------------------------------------------------------------
     def args_text(self) -> list[str]:

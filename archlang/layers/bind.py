@@ -8,7 +8,7 @@ from ..suggest import did_you_mean
 
 def signature(cls: type[Layer], name: str | None = None) -> str:
     """Conv(kernel, channels, act=identity; stride, pad, dilation, groups, bias, init)."""
-    pos = [p.name if p.required else f"{p.name}={_default_text(p.default)}"
+    pos = [(p.shown or p.name) if p.required else f"{p.name}={_default_text(p.default)}"
            for p in cls.schema if p.positional]
     kw = [p.name for p in cls.schema if not p.positional]
     inner = ", ".join(pos) + (("; " if pos else "") + ", ".join(kw) if kw else "")
@@ -26,7 +26,9 @@ def _default_text(v) -> str:
 def bind(cls: type[Layer], alias: str, call_span, positional: list[Arg],
          keywords: list[tuple[str, object, Arg]]) -> Layer:
     """Build a layer, raising ArgProblem with the span of the offending argument."""
+    written = len(positional)
     positional, kw_map = cls.prepare(list(positional), {k: (s, a) for k, s, a in keywords})
+    merged = written - len(positional)      # Dense(784, 200) → one pair: count as written
     pos_params = [p for p in cls.schema if p.positional]
     by_name = {}
     for p in cls.schema:
@@ -35,9 +37,9 @@ def bind(cls: type[Layer], alias: str, call_span, positional: list[Arg],
             by_name[a] = p
     if len(positional) > len(pos_params):
         extra = positional[len(pos_params)]
-        n = len(pos_params)
-        raise ArgProblem(f"{alias} takes {n} positional argument{'s' if n != 1 else ''} but "
-                         f"{len(positional)} were given", extra.span, code="E0102",
+        n = len(pos_params) + merged
+        raise ArgProblem(f"{alias} takes at most {n} positional argument{'s' if n != 1 else ''} but "
+                         f"{written} were given", extra.span, code="E0102",
                          label="unexpected argument", help=f"the signature is {signature(cls, alias)}")
     given: dict[str, Arg] = {}
     spans: dict[str, object] = {}

@@ -7,6 +7,7 @@ from math import prod
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
 from .shape import Shape
+from .torch_code import Call, Crop, TorchCode, dims, kw, pad_call, rev
 from .window import check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding
 
 _RANK_OF_ALIAS = {"Conv1d": 1, "Conv2d": 2, "Conv3d": 3, "ConvTranspose1d": 1,
@@ -14,7 +15,7 @@ _RANK_OF_ALIAS = {"Conv1d": 1, "Conv2d": 2, "Conv3d": 3, "ConvTranspose1d": 1,
 
 CONV_SCHEMA = (
     Param("kernel", A.sizes, doc="window size per spatial dimension, W first: (k_w, k_h)"),
-    Param("channels", A.channels_pair, doc="input => output channels; `_` infers the input"),
+    Param("channels", A.channels_pair, doc="input => output channels; `_` infers the input", shown="in => out"),
     Param("act", A.activation, default="identity", doc="activation applied to the output"),
     Param("stride", A.sizes, default=(1,), positional=False),
     Param("pad", A.padding, default=(0,), positional=False, aliases=("padding",)),
@@ -85,14 +86,14 @@ class _ConvBase(Layer):
             return self.replace(c_in=x.channels)
         return self
 
-    def check_input(self, x: Shape) -> None:
-        check_rank(self.kind, self.rank, x, "convolution")
+    def check_input(self, x: Shape, out: Shape | None = None) -> None:
+        """Channels and groups; `out` is what checking goes on with after a channel mismatch."""
         if self.c_in != x.channels:
             raise ShapeProblem(
                 "E0300", f"{self.kind} declares {self.c_in} input channels but receives {x.channels}",
                 label=f"declares {self.c_in}", arg="channels.left", blame_input=True,
                 help=f"write `{x.channels} => {self.c_out}` (or `_ => {self.c_out}` to infer it)",
-                output=None)
+                output=out)
         if x.channels % self.groups:
             raise ShapeProblem("E0305", f"{x.channels} input channels cannot be split into "
                                f"{self.groups} groups", arg="groups",
@@ -100,6 +101,23 @@ class _ConvBase(Layer):
 
     def window(self) -> Window:
         return Window(self.kernel, self.stride, self.pad_lo, self.dilation)
+
+    def torch_kwargs(self, padding) -> tuple:
+        return kw(kernel_size=dims(self.kernel),
+                  stride=dims(self.stride) if any(s != 1 for s in self.stride) else None,
+                  padding=padding,
+                  dilation=dims(self.dilation) if any(d != 1 for d in self.dilation) else None,
+                  groups=self.groups if self.groups != 1 else None,
+                  bias=False if not self.bias else None)
+
+    def torch(self, inputs, out) -> TorchCode:
+        # PyTorch pads both sides alike; uneven padding (SamePad's odd pixel goes low, as in
+        # Flux) is an explicit zero F.pad before the convolution.
+        even = self.pad_lo == self.pad_hi
+        padding = dims(self.pad_lo) if even and any(self.pad_lo) else None
+        module = Call(f"nn.Conv{self.rank}d", (self.c_in, self.c_out), self.torch_kwargs(padding))
+        return TorchCode(module, pre=None if even else pad_call(self.pad_lo, self.pad_hi),
+                         act=self.act, init=self.init)
 
     def args_text(self) -> list[str]:
         c_in = "_" if self.c_in is None else self.c_in
@@ -125,9 +143,11 @@ class Conv(_ConvBase):
 
     def infer(self, inputs):
         x = inputs[0]
-        self.check_input(x)
-        out = sliding(x, self.kernel, self.stride, self.dilation, self.pad_lo, self.pad_hi, "window")
-        return Shape((*out, self.c_out))
+        check_rank(self.kind, self.rank, x, "convolution")
+        out = Shape((*sliding(x, self.kernel, self.stride, self.dilation, self.pad_lo, self.pad_hi,
+                              "window"), self.c_out))
+        self.check_input(x, out)
+        return out
 
     def params(self) -> int:
         # k_w·k_h·(c_in/groups) weights per output channel, plus one bias each (book §5.4.3).
@@ -178,6 +198,7 @@ class ConvTranspose(_ConvBase):
 
     def infer(self, inputs):
         x = inputs[0]
+        check_rank(self.kind, self.rank, x, "convolution")
         self.check_input(x)
         # PyTorch's ConvTranspose: out = (n − 1)·s − p_lo − p_hi + d(k − 1) + 1.
         out = tuple((n - 1) * s - a - b + d * (k - 1) + 1 for n, s, a, b, d, k in
@@ -196,3 +217,17 @@ class ConvTranspose(_ConvBase):
 
     def window(self):
         return None  # a transposed convolution upsamples; the RF recurrence does not apply
+
+    def torch(self, inputs, out) -> TorchCode:
+        # PyTorch crops `padding` from both ends of the full output; uneven padding crops the
+        # common part there and the rest by slicing.
+        common = tuple(min(a, b) for a, b in zip(self.pad_lo, self.pad_hi))
+        module = Call(f"nn.ConvTranspose{self.rank}d", (self.c_in, self.c_out),
+                      self.torch_kwargs(dims(common) if any(common) else None))
+        lo = tuple(a - c for a, c in zip(self.pad_lo, common))
+        hi = tuple(b - c for b, c in zip(self.pad_hi, common))
+        if not any(lo) and not any(hi):
+            return TorchCode(module, act=self.act, init=self.init)
+        raw = tuple(n + a + b for n, a, b in zip(out.spatial, lo, hi))
+        return TorchCode(module, post=(Crop(rev(lo), rev(hi)),), act=self.act, init=self.init,
+                         raw_out=(self.c_out, *rev(raw)))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from . import args as A
 from .base import Layer, Param, ShapeProblem, register
 from .shape import Shape
+from .torch_code import Call, TorchCode, kw
 
 
 @register
@@ -22,7 +23,7 @@ class Dense(Layer):
     family = "dense"
     summary = "fully connected layer on a vector"
     schema = (
-        Param("channels", A.channels_pair, doc="inputs => outputs (or two numbers); `_` infers the input"),
+        Param("channels", A.channels_pair, doc="inputs => outputs (or two numbers); `_` infers the input", shown="in => out"),
         Param("act", A.activation, default="identity"),
         Param("bias", A.boolean, default=True, positional=False),
         Param("init", A.init, default="default", positional=False),
@@ -69,6 +70,10 @@ class Dense(Layer):
 
     def elementwise(self, inputs, out) -> int:
         return out.numel * ((1 if self.bias else 0) + (self.act != "identity"))
+
+    def torch(self, inputs, out) -> TorchCode:
+        module = Call("nn.Linear", (self.c_in, self.c_out), kw(bias=False if not self.bias else None))
+        return TorchCode(module, act=self.act, init=self.init)
 
     def args_text(self):
         c_in = "_" if self.c_in is None else self.c_in

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from . import args as A
 from .base import Layer, Param, ShapeProblem, register
+from .torch_code import Call, TorchCode, kw
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,27 @@ class BatchNorm(_ChannelNorm):
             out.append(f"momentum={self.momentum:g}")
         return out
 
+    def torch(self, inputs, out) -> TorchCode:
+        # A vector (N×F) and a sequence (N×C×L) both take BatchNorm1d. `momentum` has
+        # PyTorch's (and Flux's) meaning: the weight of the new batch in the running average.
+        module = Call(f"nn.BatchNorm{max(1, inputs[0].rank)}d", (self.c,),
+                      kw(eps=self.eps if self.eps != 1e-5 else None,
+                         momentum=self.momentum if self.momentum != 0.1 else None))
+        return TorchCode(module, act=self.act)
+
 
 @register
 @dataclass(frozen=True)
 class LayerNorm(_ChannelNorm):
     kind = "LayerNorm"
     summary = "layer normalisation over the channels at each position"
+
+    def torch(self, inputs, out) -> TorchCode:
+        # nn.LayerNorm normalises the last dim; channels are dim 1 of N×C×H×W, so images use
+        # a small helper class that moves them last and back.
+        fn = "nn.LayerNorm" if inputs[0].is_vector else "ChannelLayerNorm"
+        return TorchCode(Call(fn, (self.c,), kw(eps=self.eps if self.eps != 1e-5 else None)),
+                         act=self.act)
 
 
 @register
@@ -89,3 +105,6 @@ class Dropout(Layer):
 
     def args_text(self):
         return [f"{self.p:g}"]
+
+    def torch(self, inputs, out) -> TorchCode:
+        return TorchCode(Call("nn.Dropout", (self.p,)))

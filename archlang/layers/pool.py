@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import ClassVar
 
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
 from .shape import Shape
+from .torch_code import Call, Raw, TorchCode, dims, kw, pad_call
 from .window import check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding
 
 _RANK_OF_ALIAS = {"MaxPool1d": 1, "MaxPool2d": 2, "MaxPool3d": 3, "AvgPool1d": 1,
@@ -56,6 +58,22 @@ class _Pool(Layer):
     def window(self) -> Window:
         return Window(self.window_, self.stride, self.pad_lo, (1,) * len(self.window_))
 
+    torch_name: ClassVar[str] = ""
+    torch_pad_value: ClassVar[object] = None
+
+    def torch(self, inputs, out) -> TorchCode:
+        # PyTorch's pools refuse padding above half the window (pad <= k // 2) and pad both
+        # sides alike; anything else is an explicit F.pad (−∞ for max, 0 for mean: the mean
+        # counts padding, count_include_pad=True, as Flux does).
+        lo, hi = self.pad_lo, self.pad_hi
+        native = lo == hi and all(p <= k // 2 for p, k in zip(lo, self.window_))
+        padding = dims(lo) if native and any(lo) else None
+        stride = None if self.stride == self.window_ else dims(self.stride)
+        module = Call(f"nn.{self.torch_name}{len(self.window_)}d", (dims(self.window_),),
+                      kw(stride=stride, padding=padding))
+        pre = None if native else pad_call(lo, hi, self.torch_pad_value)
+        return TorchCode(module, pre=pre)
+
     def args_text(self):
         out = [tup(self.window_)]
         if self.stride != self.window_:
@@ -72,6 +90,8 @@ class MaxPool(_Pool):
     kind = "MaxPool"
     names = ("MaxPool1d", "MaxPool2d", "MaxPool3d")
     summary = "max pooling; padding counts as −∞"
+    torch_name = "MaxPool"
+    torch_pad_value = Raw('float("-inf")')
 
 
 @register
@@ -80,6 +100,7 @@ class MeanPool(_Pool):
     kind = "MeanPool"
     names = ("AvgPool", "MeanPool1d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
     summary = "mean pooling; zero padding is counted in the mean (Flux, PyTorch's default)"
+    torch_name = "AvgPool"
 
 
 @dataclass(frozen=True)
@@ -103,12 +124,19 @@ class _GlobalPool(Layer):
     def __str__(self):
         return f"{self.kind}()"
 
+    torch_name: ClassVar[str] = ""
+
+    def torch(self, inputs, out) -> TorchCode:
+        # Keeps the singleton spatial dims: N×C×1×1, like torchvision's avgpool.
+        return TorchCode(Call(f"nn.{self.torch_name}{inputs[0].rank}d", (1,)))
+
 
 @register
 @dataclass(frozen=True)
 class GlobalMaxPool(_GlobalPool):
     kind = "GlobalMaxPool"
     summary = "maximum over all spatial positions: W×H×C → 1×1×C"
+    torch_name = "AdaptiveMaxPool"
 
 
 @register
@@ -117,6 +145,7 @@ class GlobalMeanPool(_GlobalPool):
     kind = "GlobalMeanPool"
     names = ("GlobalAvgPool",)
     summary = "mean over all spatial positions: W×H×C → 1×1×C"
+    torch_name = "AdaptiveAvgPool"
 
 
 @dataclass(frozen=True)
@@ -151,6 +180,11 @@ class _AdaptivePool(Layer):
     def args_text(self):
         return [tup(self.out)]
 
+    torch_name: ClassVar[str] = ""
+
+    def torch(self, inputs, out) -> TorchCode:
+        return TorchCode(Call(f"nn.{self.torch_name}{inputs[0].rank}d", (dims(out.spatial),)))
+
 
 @register
 @dataclass(frozen=True)
@@ -158,6 +192,7 @@ class AdaptiveMeanPool(_AdaptivePool):
     kind = "AdaptiveMeanPool"
     names = ("AdaptiveAvgPool", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d")
     summary = "mean pooling to a fixed output size (PyTorch's bins)"
+    torch_name = "AdaptiveAvgPool"
 
 
 @register
@@ -166,3 +201,4 @@ class AdaptiveMaxPool(_AdaptivePool):
     kind = "AdaptiveMaxPool"
     names = ("AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d")
     summary = "max pooling to a fixed output size (PyTorch's bins)"
+    torch_name = "AdaptiveMaxPool"

@@ -10,6 +10,7 @@ from math import prod
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
 from .shape import Shape
+from .torch_code import XS, Call, Method, Op, TorchCode, rev
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class Flatten(Layer):
 
     def infer(self, inputs):
         return Shape((inputs[0].numel,))
+
+    def torch(self, inputs, out) -> TorchCode:
+        # Flux flattens W×H×C column-major; PyTorch's row-major N×C×H×W is the same order.
+        return TorchCode(call=Method("flatten", (1,)))
 
     def __str__(self):
         return "flatten"
@@ -97,6 +102,10 @@ class Reshape(Layer):
     def __str__(self):
         return "reshape(" + "×".join("_" if d is None else str(d) for d in self.dims) + ")"
 
+    def torch(self, inputs, out) -> TorchCode:
+        # Column-major W×H×C is row-major C×H×W: reverse the dims, keep the batch first.
+        return TorchCode(call=Method("reshape", (-1, *rev(out))))
+
 
 @dataclass(frozen=True)
 class Add(Layer):
@@ -121,6 +130,9 @@ class Add(Layer):
     def __str__(self):
         return "+"
 
+    def torch(self, inputs, out) -> TorchCode:
+        return TorchCode(call=Op("+"))
+
 
 @dataclass(frozen=True)
 class Concat(Layer):
@@ -143,3 +155,7 @@ class Concat(Layer):
 
     def __str__(self):
         return "cat"
+
+    def torch(self, inputs, out) -> TorchCode:
+        # Flux's SkipConnection(layer, cat) computes cat(layer(x), x): the inputs' order.
+        return TorchCode(call=Call("torch.cat", (XS,), (("dim", 1),)))

@@ -25,7 +25,6 @@ EXAMPLES: dict[str, list[str]] = {
         "model m(x: 1) = Dense(1 1)",
         "model m(x: 1) = Conv((3, 3) 1 => 1)",
         "model m(x: 1) = Conv((3 3), 1 => 1)",
-        "model m(x: 1) = Chain(relu (relu))",
         "model m(x: 1) = Chain(relu, 1 relu)",
         'model m(x: 1) = Chain(relu "a")',
         "model m(x: 1) = Chain(a => b c)",
@@ -75,15 +74,12 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "numbered_without_layer": [
         "model m(x: 1) = Chain(1: relu 2: 3: relu)",
-        "model m(x: 1) = Chain(1: 2: relu)",
     ],
     "definition_expected": [
         "relu",
         "model m(x: 1) = relu relu",
         "model m(x: 1) = relu 1",
-        "model m(x: 1) = relu (",
         "Chain(relu)",
-        "model m(x: 1) = relu )",
     ],
     "missing_model_name": [
         "model (x: 1) = relu",
@@ -247,6 +243,20 @@ def _character_error(source: Source, err: UnexpectedCharacters) -> Diagnostic:
                       help=None)
 
 
+_OPERATOR_END = ("=>", "+", "-", "*", "/", "÷", "^", "×", "=")
+
+
+def _fallback_label(source: Source, err: UnexpectedInput, span: Span) -> str | None:
+    """Mistakes whose parser states are too many to list as examples."""
+    tok = getattr(err, "token", None)
+    if tok is not None and tok.type == "COLON":
+        return "numbered_without_layer"
+    before = re.sub(r"#[^\n]*", "", source.text[:span.start]).rstrip()
+    if tok is not None and tok.type in ("RPAR", "COMMA", "$END") and before.endswith(_OPERATOR_END):
+        return "missing_operand"
+    return None
+
+
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -264,6 +274,8 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         label = err.match_examples(parse, EXAMPLES, use_accepts=True)
     except Exception:  # match_examples re-parses examples; any failure there means no match
         label = None
+    if label is None:
+        label = _fallback_label(source, err, span)
     call = enclosing_call(source, span.start) or "the list"
     name_match = re.search(r"(?:model|block)\s+([^\W\d]\w*)", source.text[:span.start][-200:])
     fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m"}
@@ -275,8 +287,19 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
             hint = did_you_mean(found.strip("`"), DEFINITION_KEYWORDS)
             if hint and isinstance(err, UnexpectedToken) and err.token.type == "NAME":
                 help_text = hint
+        if label == "numbered_without_layer":
+            # `22: #44` then `23: Dense(...)` reads as `22: 23` and fails at the second colon:
+            # the label without a layer is the one before the number the parser took as a layer.
+            before = source.text[:span.start]
+            m = list(re.finditer(r"(\d+)\s*:", before))
+            if m:
+                lab = m[-1]
+                span = Span(source, lab.start(), lab.end())
+                message = f"the numbered line `{lab.group(0)}` has no layer"
         labels = {"missing_comma": "expected `,` before this",
-                  "pair_typo": "expected `=>`"}
+                  "pair_typo": "expected `=>`",
+                  "numbered_without_layer": "no layer after this label",
+                  "missing_input_shape": "expected `NAME: SHAPE`"}
         return Diagnostic(code, message, span, label=labels.get(label, ""), help=help_text)
     expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or []
     return Diagnostic("E0002", f"expected {_describe_expected(expected)}, found {found}", span,

@@ -184,9 +184,10 @@ class _Run:
                    disable=not self.progress, leave=True, dynamic_ncols=True)
         self.net.train()
         _keep_frozen_norms_still(self.model)
-        # Running sums stay on the device: no per-step sync (loss·n, correct, n).
-        sums = torch.zeros(3, device=dev, dtype=torch.float64)
-        has_acc = True
+        # Loss and hit sums stay on the device (no per-step sync); the sample count is known here.
+        loss_sum = torch.zeros((), device=dev, dtype=torch.float64)
+        hits = torch.zeros((), device=dev, dtype=torch.int64)
+        seen, has_acc = 0, True
         started = last_bar = time.perf_counter()
         for xb, yb in self.train_data.batches(order, cfg.batch):
             with self.autocast:
@@ -201,23 +202,24 @@ class _Run:
                 loss.backward()
                 self.optimizer.step()
             with torch.no_grad():
-                n = len(yb)
-                sums[0] += loss.detach() * n
+                loss_sum.add_(loss.detach(), alpha=len(yb))
                 correct = self.loss_fn.correct(out.detach(), yb)
                 if correct is None:
                     has_acc = False
                 else:
-                    sums[1] += correct
-                sums[2] += n
+                    hits.add_(correct)
+            seen += len(yb)
             bar.update(1)
             now = time.perf_counter()
             if now - last_bar > BAR_REFRESH_S and (self.progress or where.world == 1):
                 last_bar = now
-                s = sums.tolist()
-                if where.world == 1 and not math.isfinite(s[0]):  # ranks must stop together
-                    self._stop(epoch, "train loss", s[0])
-                bar.set_postfix(loss=f"{s[0] / s[2]:.4f}", acc=_pct(s[1] / s[2] if has_acc else math.nan),
-                                rate=f"{s[2] / (now - started):,.0f}/s")
+                mean_loss, acc = loss_sum.item() / seen, hits.item() / seen
+                if where.world == 1 and not math.isfinite(mean_loss):  # ranks must stop together
+                    self._stop(epoch, "train loss", mean_loss)
+                bar.set_postfix(loss=f"{mean_loss:.4f}", acc=_pct(acc if has_acc else math.nan),
+                                rate=f"{seen / (now - started):,.0f}/s")
+        sums = torch.stack([loss_sum, hits.double(),
+                            torch.tensor(float(seen), device=dev, dtype=torch.float64)])
         total = all_reduce_sum(sums, where).tolist()  # the epoch's one sync
         seconds = time.perf_counter() - started
         bar.set_postfix(loss=f"{total[0] / total[2]:.4f}",

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 @pytest.mark.parametrize("settings", [
     {"amp": "off"}, {"amp": "bf16"}, {"amp": "fp16"},
-    {"amp": "bf16", "channels_last": True}, {"optimizer": "sgd", "lr": 0.05, "workers": 0}])
+    {"amp": "bf16", "channels_last": True}, {"optimizer": "Momentum", "lr": 0.05}])
 def test_cuda_training_modes_learn(tmp_path, settings):
     cfg = config(tmp_path, epochs=4, device="cuda", **settings)
     result, _ = quiet_train(model2(), (28, 28, 1), cfg)

@@ -1,0 +1,221 @@
+"""The analysis of one checked model: per-layer records and totals, as objects, JSON and HTML.
+
+Everything is computed from the static shapes of `check`; no tensor is ever made, and
+nothing here imports torch.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from ..check import ModelReport
+from ..diagnostics import Diagnostic
+from ..layers.structural import Input
+from .memory import TRAINING_PARAM_COPIES, dtype_bytes, peak_forward
+from .receptive_field import RF, receptive_fields
+
+
+@dataclass
+class LayerRecord:
+    """Every figure of one node (index 0 is the model's input)."""
+
+    node: int
+    index: int
+    layer: str
+    kind: str
+    family: str
+    input_shapes: list
+    output_shape: tuple | None
+    params: int
+    trainable: int
+    state: int
+    macs: int                        # multiply-accumulates per forward pass of one sample
+    element_ops: int                 # bias adds, activations, pooling, joins, normalisation
+    param_bytes: int
+    activation_bytes: int            # this node's output, for the whole batch
+    rf: RF | None
+    dense_equivalent: int | None     # weights of a dense layer computing the same map (§5.2)
+    kernel: str = ""
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def dense_ratio(self) -> float | None:
+        """How many times fewer parameters than the dense (Toeplitz) equivalent."""
+        if self.dense_equivalent is None or not self.params:
+            return None
+        return self.dense_equivalent / self.params
+
+    def json(self) -> dict:
+        return {
+            "macs": self.macs, "flops": self.flops, "element_ops": self.element_ops,
+            "param_bytes": self.param_bytes, "activation_bytes": self.activation_bytes,
+            "trainable_params": self.trainable,
+            "rf": self.rf.json() if self.rf is not None else None,
+            "dense_equivalent": self.dense_equivalent,
+            "dense_ratio": self.dense_ratio,
+        }
+
+
+@dataclass
+class Totals:
+    params: int
+    trainable_params: int
+    state: int
+    macs: int
+    element_ops: int
+    param_bytes: int
+    state_bytes: int
+    input_bytes: int
+    activation_bytes: int            # every layer's output (not the input), whole batch
+    peak_forward_bytes: int          # inference, tensors freed after their last consumer
+    peak_forward_layer: int          # the layer index at which the peak is reached
+    training_bytes: int              # activations kept + weights, gradients, Adam's 2 moments
+    dense_equivalent: int            # Σ over conv and dense layers of the dense-equivalent weights
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    def json(self) -> dict:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out["flops"] = self.flops
+        return out
+
+
+def _kernel_text(layer) -> str:
+    w = layer.window() if layer is not None else None
+    if w is None:
+        return ""
+    text = "×".join(map(str, w.kernel))
+    if any(s != 1 for s in w.stride):
+        text += " /" + ("×".join(map(str, w.stride)) if len(set(w.stride)) > 1 else str(w.stride[0]))
+    if any(d != 1 for d in w.dilation):
+        text += " d" + ("×".join(map(str, w.dilation)) if len(set(w.dilation)) > 1 else str(w.dilation[0]))
+    return text
+
+
+def dense_equivalent(layer, inputs, out) -> int | None:
+    """Book §5.2: a convolution is a Toeplitz matrix T(h) of in_numel × out_numel weights;
+    a dense layer computing the same map needs all of them, plus a bias per output element.
+    A Dense layer is its own dense equivalent; other layers have none."""
+    if layer is None or out is None:
+        return None
+    if layer.family == "conv":
+        bias = out.numel if getattr(layer, "bias", False) else 0
+        return inputs[0].numel * out.numel + bias
+    if layer.family == "dense":
+        return layer.params()
+    return None
+
+
+@dataclass
+class Analysis:
+    """The static analysis of one model (`archlang.analyze`): `layers` and `totals`."""
+
+    report: ModelReport
+    batch: int
+    dtype: str
+    bytes_per_element: int
+    records: list[LayerRecord]
+    totals: Totals
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.report.name
+
+    @property
+    def layers(self) -> list[LayerRecord]:
+        """Every node but the input, in order."""
+        return self.records[1:]
+
+    def __getitem__(self, index: int) -> LayerRecord:
+        """The layer numbered `index` in check's table (1-based; 0 is the input)."""
+        return self.records[index]
+
+    def json(self) -> dict:
+        return {"batch": self.batch, "dtype": self.dtype, "bytes_per_element": self.bytes_per_element,
+                **self.totals.json()}
+
+    def table(self, columns: list[str] | None = None, depth: int | None = None) -> str:
+        from ..table import render
+        return render(self.report, columns, depth=depth, analysis=self)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def __repr__(self) -> str:
+        t = self.totals
+        return (f"<Analysis {self.name}: {t.params:,} params, {t.macs:,} MACs, "
+                f"batch {self.batch}, {self.dtype}>")
+
+    def _repr_html_(self) -> str:
+        from ..table import COLUMNS, DEFAULT_COLUMNS, rows, summary_lines
+        cols = [COLUMNS[c] for c in DEFAULT_COLUMNS + ["memory"]]
+        e = html.escape
+        out = [f"<div><strong>{e(self.table_title())}</strong>", "<table>", "<thead><tr>"]
+        out += [f'<th style="text-align:{"left" if c.align == "<" else "right"}">{e(c.header)}</th>'
+                for c in cols]
+        out.append("</tr></thead><tbody>")
+        for r in rows(self.report):
+            out.append("<tr>")
+            for c in cols:
+                text = c.cell(r, self)
+                style = "left" if c.align == "<" else "right"
+                if c.name == "layer":
+                    text = text.lstrip()
+                    pad = f"padding-left:{1.2 * r.depth:.1f}em;"
+                    weight = "font-style:italic;" if r.is_group else ""
+                    out.append(f'<td style="text-align:left;{pad}{weight}white-space:pre">{e(text)}</td>')
+                else:
+                    out.append(f'<td style="text-align:{style}">{e(text)}</td>')
+            out.append("</tr>")
+        out.append("</tbody></table>")
+        out.append("<pre>" + e("\n".join(summary_lines(self.report, self))) + "</pre></div>")
+        return "\n".join(out)
+
+    def table_title(self) -> str:
+        m = self.report.model
+        return f"{m.name}({m.input_name}: {m.input_shape}) → {self.report.output_shape}"
+
+
+def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> Analysis:
+    """Analyse a model that checked without errors."""
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    name, size = dtype_bytes(dtype)
+    rfs, warnings = receptive_fields(report)
+    records = []
+    for info, rf in zip(report.infos, rfs):
+        layer, out = info.layer, info.out
+        ok = layer is not None and out is not None and not isinstance(layer, Input)
+        macs = layer.macs(info.inputs, out) if ok else 0
+        ops = layer.elementwise(info.inputs, out) if ok else 0
+        records.append(LayerRecord(
+            node=info.node.id, index=info.index,
+            layer=str(layer) if layer is not None else "<error>",
+            kind=layer.kind if layer is not None else "", family=info.node.family,
+            input_shapes=[tuple(s) if s is not None else None for s in info.inputs],
+            output_shape=tuple(out) if out is not None else None,
+            params=info.params, trainable=info.params, state=info.state,
+            macs=macs, element_ops=ops, param_bytes=info.params * size,
+            activation_bytes=(out.numel if out is not None else 0) * batch * size,
+            rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
+            kernel=_kernel_text(layer) if ok else ""))
+    sizes = [r.activation_bytes for r in records]
+    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos], {report.model.output})
+    params = sum(r.params for r in records)
+    state = sum(r.state for r in records)
+    kept = sum(sizes)              # autograd keeps (about) every layer's output, and the input
+    totals = Totals(
+        params=params, trainable_params=report.trainable_params, state=state,
+        macs=sum(r.macs for r in records), element_ops=sum(r.element_ops for r in records),
+        param_bytes=params * size, state_bytes=state * size, input_bytes=sizes[0],
+        activation_bytes=kept - sizes[0], peak_forward_bytes=peak,
+        peak_forward_layer=report.infos[at].index,
+        training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
+        dense_equivalent=sum(r.dense_equivalent or 0 for r in records))
+    return Analysis(report, batch, name, size, records, totals, warnings)

@@ -1,0 +1,1 @@
+"""Code generators for checked models: `torch` writes a standalone PyTorch module."""

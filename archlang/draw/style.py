@@ -1,0 +1,68 @@
+"""How a drawing looks: one table of colours per family, and the HTML-like labels of DOT.
+
+Pastel fills with a darker border of the same hue; the layer as written in bold, its output
+shape and parameter count small and grey beneath it.
+"""
+from __future__ import annotations
+
+from html import escape
+
+FONT = "Helvetica,Arial,sans-serif"
+
+# family → (fill, border, legend text), in the order the legend lists them.
+FAMILIES = {
+    "input":      ("#ffffff", "#495057", "input / output"),
+    "conv":       ("#d0e2ff", "#4a78c2", "convolution"),
+    "pool":       ("#d3f2dc", "#3d9a5c", "pooling"),
+    "dense":      ("#ffe2c2", "#d07a1f", "dense"),
+    "norm":       ("#fff3b5", "#b59a16", "normalisation"),
+    "activation": ("#fbd5e3", "#c2537d", "activation"),
+    "join":       ("#e6d8f8", "#7b55b8", "join (+, cat)"),
+    "reshape":    ("#e9ecef", "#868e96", "reshape"),
+    "regularize": ("#f1f3f5", "#868e96", "dropout"),
+    "block":      ("#dde4f7", "#3b4f8c", "folded block"),
+    "other":      ("#f1f3f5", "#868e96", "other"),
+    "error":      ("#ffc9c9", "#d6336c", "failed check"),
+}
+FAMILIES["output"] = FAMILIES["input"]
+
+GRAPH = dict(fontname=FONT, fontsize="11", nodesep="0.22", ranksep="0.32", pad="0.3",
+             newrank="true", bgcolor="white", compound="true")
+NODE = dict(shape="box", style="rounded,filled", fontname=FONT, fontsize="11",
+            margin="0.14,0.05", penwidth="1.2", height="0.3")
+EDGE = dict(color="#868e96", arrowsize="0.6", penwidth="1.1", fontname=FONT, fontsize="9",
+            fontcolor="#495057")
+# Nested clusters alternate between two light greys so their edges stay visible.
+CLUSTER_FILLS = ("#f5f7fa", "#e9edf3")
+CLUSTER_BORDER = "#aab4c3"
+
+
+def colours(family: str) -> tuple[str, str]:
+    fill, border, _ = FAMILIES.get(family, FAMILIES["other"])
+    return fill, border
+
+
+def small(text: str, colour: str = "#5c6773", size: int = 9) -> str:
+    return f'<font point-size="{size}" color="{colour}">{escape(text)}</font>'
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+def html(*lines: str) -> str:
+    """A DOT HTML-like label from lines that are already HTML."""
+    return "<" + "<br/>".join(lines) + ">"
+
+
+def legend_table(title: str, families: list[str]) -> str:
+    """The graph's label: the model's signature and totals, then one swatch per family."""
+    cells = []
+    for f in families:
+        fill, border, text = FAMILIES[f]
+        cells.append(f'<td bgcolor="{fill}" color="{border}" border="1" style="rounded" '
+                     f'cellpadding="3">{small(text, "#343a40")}</td>')
+    rows = [f'<tr><td colspan="{max(len(cells), 1)}"><font point-size="13">{title}</font></td></tr>']
+    if cells:
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<<table border="0" cellspacing="4" cellpadding="2">{"".join(rows)}</table>>'

@@ -1,0 +1,52 @@
+"""Diagnostics as snapshots: each fixture's rendered text (colour off) is checked in beside it.
+
+Regenerate after a deliberate wording change with ARCHLANG_UPDATE_SNAPSHOTS=1, then read the
+diff: the snapshots are the user interface.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+import archlang
+from archlang.render import render_json, render_text
+from conftest import FIXTURES
+
+CASES = sorted((FIXTURES / "diagnostics").glob("*.arch"))
+
+
+def _rendered(path) -> str:
+    result = archlang.check(path)
+    text = "\n\n".join(render_text(d) for d in result.diagnostics)
+    # Snapshots name the fixture relative to the fixtures folder, not this machine's path.
+    return text.replace(str(path.parent) + os.sep, "") + "\n"
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_snapshot(path):
+    snap = path.with_suffix(".expected")
+    got = _rendered(path)
+    if os.environ.get("ARCHLANG_UPDATE_SNAPSHOTS") or not snap.exists():
+        snap.write_text(got, encoding="utf-8")
+    assert got == snap.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_every_error_has_a_position_and_renders_as_json(path):
+    result = archlang.check(path)
+    assert result.errors
+    for d in result.diagnostics:
+        assert d.span is not None
+        text = render_text(d).splitlines()[0]
+        assert text.startswith(f"{path}:{d.span.line}:{d.span.column}: {d.severity}[{d.code}]: ")
+        doc = render_json(d)
+        json.dumps(doc)
+        assert (doc["line"], doc["column"], doc["code"]) == (d.span.line, d.span.column, d.code)
+
+
+def test_several_errors_are_reported_at_once():
+    result = archlang.check(FIXTURES / "diagnostics/several_errors.arch")
+    assert [(d.code, d.span.line) for d in result.errors] == [("E0202", 6), ("E0300", 3)] or \
+        sorted(d.span.line for d in result.errors) == [3, 5, 6]
