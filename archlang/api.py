@@ -23,15 +23,16 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
     return Source("<string>", text)
 
 
-def check(path_or_text: str | os.PathLike) -> CheckResult:
+def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
     """Check a spec (a file or text): every model's shapes and counts, and all diagnostics.
 
-    Never raises for a bad spec: look at `result.ok` and `result.diagnostics`.
+    Never raises for a bad spec: look at `result.ok` and `result.diagnostics`. `strict` adds
+    warnings for strides that drop pixels.
     """
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
         return CheckResult(str(path_or_text), diagnostics=[source])
-    return check_source(source)
+    return check_source(source, strict=strict)
 
 
 def checked(path_or_text, model: str | None = None):
@@ -61,6 +62,7 @@ def draw(path_or_text, model: str | None = None, **options):
 
 # archlang.draw.svg(report) -> str: the SVG of a report, for Jupyter's _repr_svg_.
 draw.svg = _drawing.svg
+draw.DotMissing = _drawing.DotMissing
 
 
 def _compiled(path_or_text, model: str | None):

@@ -156,7 +156,26 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
                       help=help_)
 
 
-def check_model(model: Model, diags: Diagnostics) -> ModelReport:
+def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
+    """`--strict`: a stride that does not divide the padded input evenly drops pixels."""
+    from .layers.window import dropped_pixels
+    w = layer.window()
+    if w is None or x.is_vector or len(w.kernel) != x.rank:
+        return
+    pad_hi = getattr(layer, "pad_hi", w.pad_lo)
+    dropped = dropped_pixels(x, w.kernel, w.stride, w.dilation, w.pad_lo, pad_hi)
+    if any(dropped):
+        axes = ("width", "height", "depth") if x.rank > 1 else ("length",)
+        lost = ", ".join(f"{d} {'pixel' if d == 1 else 'pixels'} of the {a}"
+                         for d, a in zip(dropped, axes) if d)
+        diags.warning("W0001", f"the stride drops the last {lost}", node.spans.get("stride", node.span),
+                      label="no window covers them",
+                      notes=(f"input {x}, window {'×'.join(map(str, w.effective_kernel))}, "
+                             f"stride {'×'.join(map(str, w.stride))}",),
+                      help="pad the input so that (n + padding − window) is a multiple of the stride")
+
+
+def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> ModelReport:
     infos: list[LayerInfo] = []
     errors = 0
     index = 0
@@ -180,6 +199,8 @@ def check_model(model: Model, diags: Diagnostics) -> ModelReport:
             info.out = problem.output
         if info.out is not None:
             info.params, info.state = layer.params(), layer.state()
+            if strict:
+                _strict_warnings(layer, ins[0], node, diags)
     return ModelReport(model, infos, errors)
 
 
@@ -220,7 +241,7 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def check_source(source, program_loader=None) -> CheckResult:
+def check_source(source, strict: bool = False) -> CheckResult:
     from .ir.program import load_program
     diags = Diagnostics()
     program = load_program(source, diags)
@@ -228,7 +249,7 @@ def check_source(source, program_loader=None) -> CheckResult:
     for model in program.models:
         if model.input_shape is None:
             continue
-        result.models.append(check_model(model, diags))
+        result.models.append(check_model(model, diags, strict))
     # Source order, the root file first: the way a compiler lists its errors.
     result.diagnostics = sorted(dedupe(diags.items), key=lambda d: (
         d.span is None, d.span is not None and d.span.source is not source,

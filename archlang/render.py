@@ -17,6 +17,16 @@ _COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "help": "\x1b[1;36m"
             "bold": "\x1b[1m", "blue": "\x1b[1;34m", "reset": "\x1b[0m"}
 
 
+_MAX_LINE = 120     # longer source lines are shown as a window around the caret
+_CONTEXT = 40
+
+
+def _printable(text: str) -> str:
+    """Tabs as 4 spaces, control characters as one replacement character (columns stay aligned)."""
+    text = text.replace("\t", "    ")
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
+
+
 def _underline(span: Span, line: int) -> tuple[int, int]:
     """Column range (0-based start, width) under `line` for the part of span on that line."""
     src = span.source
@@ -48,11 +58,17 @@ def render_text(d: Diagnostic, colour: bool = False) -> str:
         for line in lines:
             on_line = sorted((m for m in marks if m[0].line == line), key=lambda m: m[0].start)
             text = on_line[0][0].source.line_text(line)
-            shown = text.replace("\t", "    ")
+            # A very long line is shown as a window around the first mark.
+            first = _underline(on_line[0][0], line)[0]
+            cut = max(0, first - _CONTEXT) if len(text) > _MAX_LINE else 0
+            window = text[cut:cut + _MAX_LINE]
+            shown = ("…" if cut else "") + _printable(window) + ("…" if cut + _MAX_LINE < len(text) else "")
             out.append(f"{c['blue']}{line:>{gutter}} |{c['reset']} {shown}")
             for span, char, msg in on_line:
                 start, width = _underline(span, line)
-                lead = text[:start].replace("\t", "    ")
+                if start < cut:
+                    width, start = max(1, width - (cut - start)), cut
+                lead = ("…" if cut else "") + _printable(text[cut:start])
                 width = min(width, max(1, len(shown) - len(lead)))
                 colour_on = c[d.severity] if char == "^" else c["blue"]
                 tail = f" {msg}" if msg else ""

@@ -78,6 +78,10 @@ class RF:
                 "centre": [float(c) for c in self.centre], "whole_input": False}
 
 
+def _num(c: Fraction) -> str:
+    return str(int(c)) if c.denominator == 1 else f"{float(c):g}"
+
+
 def _fmt(values) -> str:
     values = [str(v) for v in values]
     return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
@@ -162,7 +166,7 @@ def _warning(report, info, ins: list[RF], what: str) -> Diagnostic:
         if what == "stride":
             text = f"effective stride {_fmt(rf.jump)}"
         else:
-            text = f"field centred at {_fmt(float(c) for c in rf.centre)}"
+            text = f"field centred at {_fmt(_num(c) for c in rf.centre)}"
         labels.append(Label(span, text))
     for scope in info.node.scope:
         if scope.kind == "block":

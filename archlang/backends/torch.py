@@ -71,6 +71,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 '''
 
+KERNEL = object()
+DEFAULT_KWARGS = {
+    "nn.Conv": {"stride": 1, "padding": 0, "dilation": 1, "groups": 1},
+    "nn.ConvTranspose": {"stride": 1, "padding": 0, "dilation": 1, "groups": 1},
+    "nn.MaxPool": {"stride": KERNEL, "padding": 0}, "nn.AvgPool": {"stride": KERNEL, "padding": 0},
+}
+"""Keyword arguments a layer leaves out at their default: calls of one block that differ only
+in leaving one out (stride=s with s = 1) still share a class."""
+KWARG_ORDER = ("kernel_size", "stride", "padding", "dilation", "groups", "bias", "eps", "momentum")
+
 RESERVED = {"torch", "nn", "F", "self", "x", "super", "float", "range", "int", "print", "object",
             "type", *HELPERS}
 VARIABLES = ("x", "h", "y", "z")
@@ -167,6 +177,19 @@ def fmt(value, num=None) -> str:
     raise TypeError(f"cannot format {value!r}")
 
 
+def filled(call: Call, names=None) -> Call:
+    """`call` with its defaulted keyword arguments written out (only `names`, if given)."""
+    defaults = DEFAULT_KWARGS.get(re.sub(r"[123]d$", "", call.fn))
+    if not defaults:
+        return call
+    kws = dict(call.kwargs)
+    for k, d in defaults.items():
+        if k not in kws and (names is None or k in names):
+            kws[k] = call.args[0] if d is KERNEL else d
+    order = {k: i for i, k in enumerate(KWARG_ORDER)}
+    return Call(call.fn, call.args, tuple(sorted(kws.items(), key=lambda kv: order.get(kv[0], 99))))
+
+
 def ints_of(value) -> list[int]:
     """The ints of a Call tree in the order `fmt` renders them."""
     out: list[int] = []
@@ -241,7 +264,7 @@ class Occurrence:
             return f"<{id(it.child.cls)}>"
         if it.copies:
             return f"[{len(it.copies)}×<{id(it.copies[0].cls)}>]"
-        return fmt(it.code.module, lambda v: "#") if it.code.module is not None else ""
+        return fmt(filled(it.code.module), lambda v: "#") if it.code.module is not None else ""
 
     def forward_skeleton(self, it: Item) -> str:
         c = it.code
@@ -359,16 +382,19 @@ def abstract(cls: ClassDef) -> None:
 
 
 def _expression(col, names, values) -> str | None:
-    for n, v in zip(names, values):
+    pairs = list(zip(names, values))
+    for i, (n, v) in enumerate(pairs):
+        for m, w in pairs[i:]:
+            if col == [a * b for a, b in zip(v, w)]:
+                return f"{n} * {m}"
+            if col == [a + b for a, b in zip(v, w)]:
+                return f"{n} + {m}"
+    for n, v in pairs:
         for k in range(2, 9):
             if col == [a * k for a in v]:
                 return f"{k} * {n}"
             if all(a % k == 0 for a in v) and col == [a // k for a in v]:
                 return f"{n} // {k}"
-    for i, (n, v) in enumerate(zip(names, values)):
-        for m, w in list(zip(names, values))[i:]:
-            if col == [a + b for a, b in zip(v, w)]:
-                return f"{n} + {m}"
     return None
 
 
@@ -380,7 +406,12 @@ def shape_comment(cls: ClassDef, it_index: int) -> str:
     dims = []
     for d in range(len(first)):
         vals = [s[d] for s in shapes]
-        named = next((n for n, v in cls.known if v == vals), None) if d == 0 else None
+        named = None
+        if d == 0 and len(set(vals)) > 1:
+            names, values = [n for n, _ in cls.known], [v for _, v in cls.known]
+            named = next((n for n, v in cls.known if v == vals), None) or \
+                _expression(vals, names, values)
+            named = named and named.replace(" * ", "·").replace(" + ", "+").replace(" // ", "÷")
         dims.append(str(first[d]) if len(set(vals)) == 1 else named or letters[d])
     return "N×" + "×".join(dims)
 
@@ -528,6 +559,8 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
                 order.append(cls)
             cls.occs.append(occ)
         occ.cls = cls
+    for cls in order:
+        _align_kwargs(cls)
     # Children first: a class's numbers include its inner blocks' constructor arguments.
     done: set[int] = set()
     for cls in order:
@@ -544,6 +577,19 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
     names = {r.name: root.cls.name for r, root in zip(reports, roots)}
     modules = {r.name: submodules(root) for r, root in zip(reports, roots)}
     return Generated(source, names, modules)
+
+
+def _align_kwargs(cls: ClassDef) -> None:
+    """Give every call of a class the same keyword arguments (a default written out where
+    another call sets it), so that their numbers line up."""
+    from dataclasses import replace
+    for i, it in enumerate(cls.first.items):
+        if it.code is None or it.code.module is None:
+            continue
+        names = {k for o in cls.occs for k, _ in o.items[i].code.module.kwargs}
+        for o in cls.occs:
+            code = o.items[i].code
+            o.items[i].code = replace(code, module=filled(code.module, names))
 
 
 def _models_last(order: list[ClassDef]) -> list[ClassDef]:

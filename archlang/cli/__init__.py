@@ -58,7 +58,7 @@ def load_checked(args):
         raise UsageError(f"no such file: {args.file}")
     if os.path.isdir(args.file):
         raise UsageError(f"{args.file} is a directory; name a .arch file")
-    result = check(args.file)
+    result = check(args.file, strict=getattr(args, "strict", False))
     wanted = getattr(args, "model", None)
     names = [m.name for m in result.models]
     if wanted and wanted not in names and not result.errors:

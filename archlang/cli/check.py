@@ -15,6 +15,8 @@ def register(sub) -> None:
                        description="Shape-check every model of a spec and print a per-layer table.")
     common_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    p.add_argument("--strict", action="store_true",
+                   help="also warn where a stride drops pixels at the edge")
     p.add_argument("--depth", type=int, metavar="N", default=None,
                    help="fold blocks nested deeper than N levels into one row")
     p.add_argument("--columns", metavar="LIST", default=None,

@@ -18,6 +18,9 @@ def register(sub) -> None:
                        description="Draw one model of a spec: layers with their output shapes "
                                    "and parameters, coloured by family; blocks as clusters.")
     common_arguments(p)
+    for action in p._actions:
+        if action.dest == "model":
+            action.help = "the model to draw (default: the first)"
     p.add_argument("-o", "--output", metavar="OUT",
                    help="the file to write: .svg, .png, .pdf (need Graphviz's `dot`) or .dot "
                         "(default: DOT source on stdout)")
@@ -26,7 +29,8 @@ def register(sub) -> None:
     p.add_argument("--collapse", action="store_true",
                    help="draw every top-level block and repeat as one box with subtotals")
     p.add_argument("--depth", type=int, metavar="N", default=None,
-                   help="fold blocks nested N levels deep into one box (1 = --collapse)")
+                   help="open N-1 levels of blocks and repeats, draw the next level as "
+                        "single boxes (1 = --collapse)")
     p.add_argument("--fold-repeats", action="store_true",
                    help="draw repeat(n, …) as its first copy, labelled × n")
     p.add_argument("--merge-activations", action=argparse.BooleanOptionalAction, default=True,

@@ -120,6 +120,9 @@ def write(dot, path) -> Path:
         return path
     if fmt not in FORMATS:
         raise ValueError(f"cannot write .{fmt}; name a .svg, .png, .pdf or .dot file")
+    if fmt == "png":                      # sharp on high-density screens and slides
+        dot = dot.copy()
+        dot.attr(dpi=str(style.PNG_DPI))
     path.write_bytes(_pipe(dot, fmt))
     return path
 

@@ -35,6 +35,7 @@ EDGE = dict(color="#868e96", arrowsize="0.6", penwidth="1.1", fontname=FONT, fon
 # Nested clusters alternate between two light greys so their edges stay visible.
 CLUSTER_FILLS = ("#f5f7fa", "#e9edf3")
 CLUSTER_BORDER = "#aab4c3"
+PNG_DPI = 150                      # dot's default, 96, looks blurred on slides
 
 
 def colours(family: str) -> tuple[str, str]:

@@ -59,6 +59,12 @@ class Feeder:
         for i in range(0, len(xs), batch):
             yield self._to_device(xs[i:i + batch], ys[i:i + batch])
 
+    def targets(self, order: torch.Tensor) -> torch.Tensor:
+        """y taken in `order`, on the device (to score a whole epoch's predictions at once)."""
+        if self.resident:
+            return self.y.index_select(0, order.to(self.device, non_blocking=True))
+        return self.y[order].to(self.device, non_blocking=True)
+
     def in_order(self, batch: int):
         """Yield all samples in stored order (validation)."""
         yield from self.batches(torch.arange(self.n), batch)

@@ -184,12 +184,20 @@ class _Run:
                    disable=not self.progress, leave=True, dynamic_ncols=True)
         self.net.train()
         _keep_frozen_norms_still(self.model)
-        # Loss and hit sums stay on the device (no per-step sync); the sample count is known here.
-        loss_sum = torch.zeros((), device=dev, dtype=torch.float64)
-        hits = torch.zeros((), device=dev, dtype=torch.int64)
-        seen, has_acc = 0, True
+        # Nothing syncs per step: each step's loss and argmax predictions go into device
+        # buffers, scored against the epoch's labels when the bar refreshes and at the end.
+        # That costs 2 small kernels a step (a tiny model on a GPU is launch-bound).
+        losses = torch.zeros(steps, device=dev)
+        weights = torch.tensor([min(cfg.batch, len(order) - i * cfg.batch) for i in range(steps)],
+                               device=dev, dtype=torch.float64)
+        labels = self.loss_fn.class_labels(self.train_data.targets(order)) \
+            if self.loss_fn.class_labels is not None else None
+        preds = torch.empty(len(order), device=dev, dtype=torch.int64) if labels is not None else None
+        hits = torch.zeros((), device=dev, dtype=torch.int64)  # used when labels is None
+        has_acc = True
+        seen = 0
         started = last_bar = time.perf_counter()
-        for xb, yb in self.train_data.batches(order, cfg.batch):
+        for step, (xb, yb) in enumerate(self.train_data.batches(order, cfg.batch)):
             with self.autocast:
                 out = self.net(xb)
             loss = self.loss_fn(out.float(), yb)
@@ -201,24 +209,31 @@ class _Run:
             else:
                 loss.backward()
                 self.optimizer.step()
+            n = len(yb)
             with torch.no_grad():
-                loss_sum.add_(loss.detach(), alpha=len(yb))
-                correct = self.loss_fn.correct(out.detach(), yb)
-                if correct is None:
-                    has_acc = False
+                losses[step] = loss.detach()
+                if preds is not None and out.dim() == 2:
+                    torch.argmax(out.detach(), 1, out=preds[seen:seen + n])
                 else:
-                    hits.add_(correct)
-            seen += len(yb)
+                    preds = None
+                    correct = self.loss_fn.correct(out.detach(), yb)
+                    if correct is None:
+                        has_acc = False
+                    else:
+                        hits.add_(correct)
+            seen += n
             bar.update(1)
             now = time.perf_counter()
             if now - last_bar > BAR_REFRESH_S and (self.progress or where.world == 1):
                 last_bar = now
-                mean_loss, acc = loss_sum.item() / seen, hits.item() / seen
+                loss_sum, hit_sum = self._sums(losses, weights, step + 1, preds, labels, hits, seen)
+                mean_loss, acc = loss_sum.item() / seen, hit_sum.item() / seen
                 if where.world == 1 and not math.isfinite(mean_loss):  # ranks must stop together
                     self._stop(epoch, "train loss", mean_loss)
                 bar.set_postfix(loss=f"{mean_loss:.4f}", acc=_pct(acc if has_acc else math.nan),
                                 rate=f"{seen / (now - started):,.0f}/s")
-        sums = torch.stack([loss_sum, hits.double(),
+        loss_sum, hit_sum = self._sums(losses, weights, steps, preds, labels, hits, seen)
+        sums = torch.stack([loss_sum, hit_sum.double(),
                             torch.tensor(float(seen), device=dev, dtype=torch.float64)])
         total = all_reduce_sum(sums, where).tolist()  # the epoch's one sync
         seconds = time.perf_counter() - started
@@ -227,6 +242,14 @@ class _Run:
                         rate=f"{total[2] / seconds:,.0f}/s")
         bar.close()
         return total[0] / total[2], (total[1] / total[2] if has_acc else math.nan), total[2] / seconds
+
+    @staticmethod
+    def _sums(losses, weights, steps, preds, labels, hits, seen):
+        """(Σ loss·n, correct) over the first `steps` steps / `seen` samples, on the device."""
+        loss_sum = (losses[:steps].double() * weights[:steps]).sum()
+        if preds is not None:
+            return loss_sum, (preds[:seen] == labels[:seen]).sum()
+        return loss_sum, hits
 
     @torch.no_grad()
     def _validate(self) -> tuple[float, float]:

@@ -31,6 +31,11 @@ class CrossEntropy:
         labels = y if y.dim() == 1 else y.argmax(1)
         return (out.argmax(1) == labels).sum()
 
+    @staticmethod
+    def class_labels(y: torch.Tensor) -> torch.Tensor:
+        """The class each target names; accuracy is argmax(output) == this."""
+        return y if y.dim() == 1 else y.argmax(1)
+
 
 class MeanSquared:
     """Mean squared error; int labels are one-hot encoded to the output width (the book's
@@ -49,8 +54,16 @@ class MeanSquared:
             return (out.argmax(1) == y.argmax(1)).sum()
         return None  # regression: no accuracy
 
+    @staticmethod
+    def class_labels(y: torch.Tensor) -> torch.Tensor | None:
+        if y.dtype == torch.int64 and y.dim() == 1:
+            return y
+        return y.argmax(1) if y.dim() == 2 and y.shape[1] > 1 else None
+
 
 class Localization:
+    class_labels = None  # accuracy is not a plain argmax; see correct
+
     """The localization loss of the book's §5.8.1. Targets y = [p_c, x, y, h, w, p_1, ...]:
     per sample, loss = (ŷ₁ − y₁)² when no object is present (p_c = 0), else Σᵢ (ŷᵢ − yᵢ)²;
     averaged over the batch.

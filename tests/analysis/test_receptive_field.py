@@ -92,7 +92,7 @@ def test_misaligned_branches_warn_at_the_join():
     assert w.severity == "warning" and w.code == "W0401"
     assert "differently centred" in w.message
     assert w.span.text == "+"
-    assert {lab.message for lab in w.labels} == {"field centred at (0.0, 0.0)", "field centred at (-1.0, 0.0)"}
+    assert {lab.message for lab in w.labels} == {"field centred at (0, 0)", "field centred at (-1, 0)"}
     # The union of the two boxes: from −2 to 1 along W.
     assert a.layers[-1].rf.size == (4, 3) and a.layers[-1].rf.padding == (2, 1)
 

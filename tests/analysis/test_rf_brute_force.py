@@ -117,3 +117,57 @@ def test_model2_matches_brute_force():
     y = F.conv2d(y, torch.ones((1, 1, 3, 3), dtype=torch.float64))
     y = F.avg_pool2d(y, 2)
     assert_matches(a.records[4].rf, x, y, 28)
+
+
+def graph_forward(report, x):
+    """The model's graph in torch, one channel, all-ones windows; joins add. Returns the
+    tensor of every node up to the last one with spatial dimensions."""
+    from archlang.layers.pool import _AdaptivePool, _GlobalPool
+    from archlang.layers.structural import Add, Concat, Input
+    rank = x.dim() - 2
+    conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[rank]
+    pool = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[rank]
+    adaptive = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[rank]
+    values = {}
+    for info in report.infos:
+        layer, ins = info.layer, [values.get(i) for i in info.node.inputs]
+        if isinstance(layer, Input):
+            values[info.node.id] = x
+            continue
+        if any(v is None for v in ins) or info.out.is_vector or isinstance(layer, _GlobalPool):
+            break
+        v = ins[0]
+        if isinstance(layer, (Add, Concat)):
+            v = sum(ins)
+        elif isinstance(layer, _AdaptivePool):
+            v = adaptive(v, tuple(info.out.spatial))
+        elif layer.window() is not None:
+            w = layer.window()
+            v = F.pad(v, [p for lo, hi in reversed(list(zip(w.pad_lo, layer.pad_hi))) for p in (lo, hi)])
+            if layer.family == "conv":
+                v = conv(v, torch.ones((1, 1, *w.kernel), dtype=v.dtype), stride=w.stride,
+                         dilation=w.dilation)
+            else:
+                v = pool(v, w.kernel, stride=w.stride)
+        values[info.node.id] = v
+    return values
+
+
+@pytest.mark.parametrize("name", ["resnet50", "googlenet", "mobilenet_v2"])
+def test_famous_graphs_match_brute_force(name, tmp_path):
+    from conftest import SPECS
+    # A larger input, so that the middle output's whole field lies inside the image.
+    text = (SPECS / f"famous/{name}.arch").read_text().replace("224×224×3", "640×640×1") \
+        .replace("3 => ", "1 => ", 1)
+    path = tmp_path / f"{name}.arch"
+    path.write_text(text)
+    import shutil
+    if (SPECS / "famous/std").exists():
+        shutil.copytree(SPECS / "famous/std", tmp_path / "std")
+    a = archlang.analyze(path)
+    x = torch.ones((1, 1, 640, 640), dtype=torch.float64, requires_grad=True)
+    values = graph_forward(a.report, x)
+    last = max(values)
+    rf = a.records[last].rf
+    assert not rf.whole
+    assert_matches(rf, x, values[last], 640)

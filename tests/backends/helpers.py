@@ -1,0 +1,48 @@
+"""Compile a spec, run the generated module, and compare it with the static check."""
+from __future__ import annotations
+
+import torch
+
+import archlang
+from archlang.backends.torch import generate, load_source, torch_shape
+
+
+def compiled(spec, model=None, device="cpu"):
+    """(report, generated, module instance) of one model of a spec (file or text)."""
+    result = archlang.check(spec)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    report = result.model(model)
+    gen = generate([report], result.path)
+    with torch.device(device):
+        module = load_source(gen, report.name)
+    return report, gen, module
+
+
+def param_count(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def forward_agrees(report, gen, module, batch: int = 2) -> None:
+    """A forward pass gives check's output shape, and every generated submodule's output has
+    the static shape of the node it was generated from."""
+    expected = gen.modules[report.name]
+    names = {n for n, _ in module.named_modules() if n}
+    assert names == set(expected), (names ^ set(expected))
+    seen = {}
+    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: seen.__setitem__(n, tuple(o.shape)))
+             for n, m in module.named_modules() if n]
+    try:
+        module.eval()
+        with torch.no_grad():
+            y = module(torch.randn(batch, *torch_shape(report.input_shape)))
+    finally:
+        for h in hooks:
+            h.remove()
+    assert tuple(y.shape) == (batch, *torch_shape(report.output_shape))
+    for name, (node, raw) in expected.items():
+        want = raw if raw is not None else torch_shape(report.infos[node].out)
+        assert seen[name] == (batch, *want), (name, seen[name], want)
+
+
+def activation_elements(report) -> int:
+    return sum(i.out.numel for i in report.infos)
