@@ -132,8 +132,8 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
             elif child.kind == "repeat" and fold_repeats:
                 first, rest = child.children[0], child.children[1:]
                 block = _only_block(first)
-                c = cluster("repeat", f"{folded_title(child)}" if block else
-                            f"{child.label} × {len(child.children)}", child)
+                c = cluster("repeat", folded_title(child) if block else f"× {len(child.children)}",
+                            child)
                 walk((block or first).children, c, level + 1)
                 into.items.append(c)
                 for copy in rest:                  # hidden; their output is the first copy's

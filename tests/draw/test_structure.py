@@ -149,3 +149,21 @@ def test_every_edge_joins_drawn_boxes(name, options):
     assert len(drawn) == len(set(drawn))
     assert {n for e in edges(src) for n in e} <= set(drawn)
     assert len(set(edges(src))) == len(edges(src))
+
+
+INLINE = """model m(x: 16×16×3) = Chain(
+    Conv((3, 3), 3 => 8, pad=1), relu,
+    repeat(3, Chain(Conv((3, 3), 8 => 8, pad=1), BatchNorm(8), relu)),
+    Parallel(cat, Conv((1, 1), 8 => 4), Chain(MaxPool((3, 3), stride=1, pad=1), Conv((1, 1), 8 => 4))),
+    flatten, Dense(1024, 10), softmax)
+"""
+
+
+def test_an_inline_repeat_shows_its_copies_or_one_copy_times_n():
+    src = archlang.draw(INLINE).source
+    assert cluster_labels(src) == ["repeat(3, …)", "copy 1/3", "copy 2/3", "copy 3/3"]
+    # input, Conv→relu, 3 × (Conv, BatchNorm→relu), 3 Parallel layers + cat, flatten, Dense→softmax, output
+    assert len(nodes(src)) == 1 + 1 + 6 + 4 + 2 + 1
+    folded = archlang.draw(INLINE, fold_repeats=True).source
+    assert cluster_labels(folded) == ["× 3"] and len(nodes(folded)) == 15 - 4
+    assert "<b>repeat(3, …)</b>" in archlang.draw(INLINE, collapse=True).source
