@@ -94,11 +94,7 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
         info = infos[src]
         span = model.input_span if info.index == 0 else info.node.span
         if problem.join:
-            if len(node.inputs) == 2 and i == 1 and model.graph[node.id].span is not None and \
-                    _is_skip(node, infos):
-                text = f"the skip's input is {info.out}"
-            else:
-                text = f"gives {info.out}"
+            text = f"the skip's input is {info.out}" if node.skip and i == 1 else f"gives {info.out}"
         else:
             text = f"the input is {info.out}" if info.index == 0 else f"gives {info.out}"
         labels.append(Label(span, text))
@@ -106,13 +102,6 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
         if scope.kind == "block":
             labels.append(Label(scope.span, f"in `{scope.label}`"))
     return labels
-
-
-def _is_skip(node: Node, infos: list[LayerInfo]) -> bool:
-    # A SkipConnection's join takes (inner output, the skip's own input); the second input
-    # is an ancestor of the first.
-    first, second = node.inputs
-    return second < first
 
 
 def _dense_source_note(node: Node, infos: list[LayerInfo]) -> tuple[str, str | None]:

@@ -141,8 +141,10 @@ class Analysis:
                 **self.totals.json()}
 
     def table(self, columns: list[str] | None = None, depth: int | None = None) -> str:
-        from ..table import render
-        return render(self.report, columns, depth=depth, analysis=self)
+        """check's text table; `columns` as for `--columns` (# and layer come first)."""
+        from ..table import choose_columns, render
+        return render(self.report, choose_columns(columns) if columns else None, depth=depth,
+                      analysis=self)
 
     def __str__(self) -> str:
         return self.table()

@@ -35,6 +35,7 @@ class Node:
     span: Span
     spans: dict[str, Span] = field(default_factory=dict)
     scope: tuple[Scope, ...] = ()
+    skip: bool = False                   # a SkipConnection's join: inputs (layer output, skip input)
 
     @property
     def family(self) -> str:
@@ -111,71 +112,78 @@ class Builder:
         return self.scope + (Scope(kind, label, span, self._uid),)
 
     def build(self, term: Term, x: int, parent: Group) -> int:
-        g = self.graph
-        if isinstance(term, Leaf):
-            out = g.add(term.layer, (x,), term.span, term.spans, self.scope)
-            parent.children.append(out)
-            return out
-        if isinstance(term, Broken):
-            out = g.add(None, (x,), term.span, {}, self.scope)
-            parent.children.append(out)
-            return out
-        if isinstance(term, Seq):
-            group = Group("chain", "Chain", term.span)
-            for item in term.items:
-                x = self.build(item, x, group)
-            group.output = x
-            # A chain inside a chain adds nothing to show: splice its children in.
-            parent.children.extend(group.children)
-            return x
-        if isinstance(term, BlockCall):
-            group = Group("block", term.text, term.span, name=term.name, args=term.args)
-            outer, self.scope = self.scope, self._scoped("block", term.text, term.span)
+        """Add the nodes of `term` applied to node `x` under `parent`; return the output node."""
+        return getattr(self, "build_" + type(term).__name__.lower())(term, x, parent)
+
+    def build_leaf(self, term: Leaf, x: int, parent: Group) -> int:
+        out = self.graph.add(term.layer, (x,), term.span, term.spans, self.scope)
+        parent.children.append(out)
+        return out
+
+    def build_broken(self, term: Broken, x: int, parent: Group) -> int:
+        out = self.graph.add(None, (x,), term.span, {}, self.scope)
+        parent.children.append(out)
+        return out
+
+    def build_seq(self, term: Seq, x: int, parent: Group) -> int:
+        # A chain adds nothing to show: its items join the parent group directly.
+        for item in term.items:
+            x = self.build(item, x, parent)
+        return x
+
+    def build_blockcall(self, term: BlockCall, x: int, parent: Group) -> int:
+        group = Group("block", term.text, term.span, name=term.name, args=term.args)
+        outer, self.scope = self.scope, self._scoped("block", term.text, term.span)
+        try:
+            group.output = self.build(term.body, x, group)
+        finally:
+            self.scope = outer
+        parent.children.append(group)
+        return group.output
+
+    def build_repeat(self, term: Repeat, x: int, parent: Group) -> int:
+        what = term.body.text if isinstance(term.body, BlockCall) else "…"
+        group = Group("repeat", f"repeat({term.n}, {what})", term.span)
+        for i in range(term.n):
+            copy = Group("copy", f"{i + 1}/{term.n}", term.span)
+            outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
             try:
-                group.output = self.build(term.body, x, group)
+                x = copy.output = self.build(term.body, x, copy)
             finally:
                 self.scope = outer
-            parent.children.append(group)
-            return group.output
-        if isinstance(term, Repeat):
-            what = term.body.text if isinstance(term.body, BlockCall) else "…"
-            group = Group("repeat", f"repeat({term.n}, {what})", term.span)
-            for i in range(term.n):
-                copy = Group("copy", f"{i + 1}/{term.n}", term.span)
-                outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
-                try:
-                    x = self.build(term.body, x, copy)
-                finally:
-                    self.scope = outer
-                copy.output = x
-                group.children.append(copy)
-            group.output = x
-            parent.children.append(group)
-            return x
-        if isinstance(term, Skip):
-            group = Group("skip", f"SkipConnection(…, {'+' if term.op == 'add' else 'cat'})", term.span)
-            inner = self.build(term.inner, x, group)
-            join = Add() if term.op == "add" else Concat()
-            out = g.add(join, (inner, x), term.op_span, {}, self.scope)
-            group.children.append(out)
-            group.output = out
-            parent.children.append(group)
-            return out
-        if isinstance(term, Par):
-            group = Group("parallel", f"Parallel({'+' if term.op == 'add' else 'cat'}, …)", term.span)
-            outs = []
-            for i, branch in enumerate(term.branches):
-                b = Group("branch", f"branch {i + 1}", branch.span)
-                outs.append(self.build(branch, x, b))
-                b.output = outs[-1]
-                group.children.append(b)
-            join = Add() if term.op == "add" else Concat()
-            out = g.add(join, outs, term.op_span, {}, self.scope)
-            group.children.append(out)
-            group.output = out
-            parent.children.append(group)
-            return out
-        raise TypeError(f"unknown term {term!r}")
+            group.children.append(copy)
+        group.output = x
+        parent.children.append(group)
+        return x
+
+    def build_skip(self, term: Skip, x: int, parent: Group) -> int:
+        group = Group("skip", f"SkipConnection(…, {_op_text(term.op)})", term.span)
+        inner = self.build(term.inner, x, group)
+        # Flux calls the connection as connection(layer(x), x): the layer's output comes first.
+        out = self._join(term.op, (inner, x), term.op_span, group, parent)
+        self.graph[out].skip = True
+        return out
+
+    def build_par(self, term: Par, x: int, parent: Group) -> int:
+        group = Group("parallel", f"Parallel({_op_text(term.op)}, …)", term.span)
+        outs = []
+        for i, branch in enumerate(term.branches):
+            b = Group("branch", f"branch {i + 1}", branch.span)
+            b.output = self.build(branch, x, b)
+            outs.append(b.output)
+            group.children.append(b)
+        return self._join(term.op, outs, term.op_span, group, parent)
+
+    def _join(self, op: str, inputs, span: Span, group: Group, parent: Group) -> int:
+        out = self.graph.add(Add() if op == "add" else Concat(), inputs, span, {}, self.scope)
+        group.children.append(out)
+        group.output = out
+        parent.children.append(group)
+        return out
+
+
+def _op_text(op: str) -> str:
+    return "+" if op == "add" else "cat"
 
 
 def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:

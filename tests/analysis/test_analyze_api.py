@@ -15,6 +15,9 @@ def test_records_and_totals():
     assert a.totals.params == 5_386
     assert "model2" in repr(a) and "234,400 MACs" in repr(a)
     assert "MACs" in str(a)
+    text = a.table(["output", "macs", "memory", "rf"])
+    assert text.splitlines()[1].split()[:4] == ["#", "layer", "output", "MACs"]
+    assert "12×12 /4" in text
 
 
 def test_text_and_model_choice():

@@ -155,7 +155,7 @@ INLINE = """model m(x: 16×16×3) = Chain(
     Conv((3, 3), 3 => 8, pad=1), relu,
     repeat(3, Chain(Conv((3, 3), 8 => 8, pad=1), BatchNorm(8), relu)),
     Parallel(cat, Conv((1, 1), 8 => 4), Chain(MaxPool((3, 3), stride=1, pad=1), Conv((1, 1), 8 => 4))),
-    flatten, Dense(1024, 10), softmax)
+    flatten, Dense(2048, 10), softmax)
 """
 
 
