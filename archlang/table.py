@@ -167,7 +167,8 @@ def choose_columns(names: list[str]) -> list[str]:
         key = {"macs": "macs", "mem": "memory", "activations": "memory", "params %": "params%",
                "param%": "params%", "receptive_field": "rf"}.get(n, n)
         if key not in COLUMNS:
-            raise ValueError(f"unknown column `{n}`; choose from {', '.join(k for k in COLUMNS if k not in ('index', 'layer', 'input_shape', 'output_shape'))}")
+            known = [k for k in COLUMNS if k not in ("index", "layer", "input_shape", "output_shape")]
+            raise ValueError(f"unknown column `{n}`; choose from {', '.join(known)}")
         if key not in out:
             out.append(key)
     return out

@@ -108,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `archlang check big.arch | head`: the reader left; say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except RecursionError:
         print(f"{getattr(args, 'file', '')}: error[E0009]: the spec is nested too deeply to analyse",
               file=sys.stderr)

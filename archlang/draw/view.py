@@ -74,7 +74,7 @@ def folded_title(group: Group) -> str:
     if group.kind != "repeat":
         return group.label
     block = _only_block(group.children[0])
-    return f"{block.label} × {len(group.children)}" if block else f"{group.label}"
+    return f"{block.label} × {len(group.children)}" if block else group.label
 
 
 def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: bool = False,

@@ -49,7 +49,8 @@ class TrainConfig:
     seed: seeds the split, the per-epoch shuffles and the torch/numpy/python RNGs.
     device: auto (cuda if available) | cpu | cuda | cuda:N.
     amp: bf16 | fp16 (with a GradScaler) | off. channels_last, compile: speed switches.
-    workers: DataLoader worker processes for batches assembled in host memory (0 = none).
+    workers: DataLoader processes that gather batches, used only when training on a GPU
+        from host memory (data too big for the GPU); in-memory batches need none (0).
     out: output folder (checkpoints, metrics.csv, curves.png); None → runs/<name>.
     resume: False, True (out/last.pt) or a checkpoint path: continue exactly where it stopped.
     freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").

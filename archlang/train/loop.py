@@ -162,6 +162,10 @@ class _Run:
                 started = time.perf_counter()
                 train_loss, train_acc, rate = self._train_epoch(epoch)
                 val_loss, val_acc = self._validate()
+                self.bar.set_postfix(loss=f"{train_loss:.4f}", acc=_pct(train_acc),
+                                     val_loss=f"{val_loss:.4f}", val_acc=_pct(val_acc),
+                                     rate=f"{rate:,.0f}/s")
+                self.bar.close()
                 self._guard(epoch, train_loss, val_loss)
                 self.history.append(dict(
                     epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
@@ -237,10 +241,7 @@ class _Run:
                             torch.tensor(float(seen), device=dev, dtype=torch.float64)])
         total = all_reduce_sum(sums, where).tolist()  # the epoch's one sync
         seconds = time.perf_counter() - started
-        bar.set_postfix(loss=f"{total[0] / total[2]:.4f}",
-                        acc=_pct(total[1] / total[2] if has_acc else math.nan),
-                        rate=f"{total[2] / seconds:,.0f}/s")
-        bar.close()
+        self.bar = bar  # run() adds the validation figures and closes it
         return total[0] / total[2], (total[1] / total[2] if has_acc else math.nan), total[2] / seconds
 
     @staticmethod
@@ -284,7 +285,7 @@ class _Run:
 
     def _stop(self, epoch: int, what: str, value: float):
         last = self.out / "last.pt"
-        if last.is_file():  # hand the caller usable weights, not NaNs
+        if self.history and last.is_file():  # this run's (or the resumed) last good epoch
             self.model.load_state_dict(checkpoint.model_state(checkpoint.load(last)))
             kept = f"the last good checkpoint, {last} (epoch {len(self.history)}), is intact"
         else:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from .checkpoint import atomic_write
 
+# samples_per_s: training samples (all ranks) per second of training, validation excluded;
+# seconds: the epoch's wall time, training and validation; accuracies are fractions.
 COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds")
 
 

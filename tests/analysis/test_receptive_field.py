@@ -58,7 +58,8 @@ def test_uneven_padding_moves_the_centre():
 
 
 def test_global_pool_and_vectors_see_the_whole_input():
-    a = archlang.analyze("model m(x: 8×8×3) = Chain(Conv((3, 3), 3 => 4), GlobalMeanPool(), flatten, Dense(4, 2))")
+    a = archlang.analyze("model m(x: 8×8×3) = Chain(Conv((3, 3), 3 => 4), GlobalMeanPool(), "
+                         "flatten, Dense(4, 2))")
     assert [r.rf.whole for r in a.layers] == [False, True, True, True]
     assert a.layers[1].rf.size == (8, 8)
     b = archlang.analyze("model m(x: 784) = Chain(Dense(784, 10))")
@@ -107,5 +108,6 @@ def test_different_strides_warn():
 
 
 def test_conv_transpose_has_no_field():
-    a = archlang.analyze("model m(x: 8×8×1) = Chain(ConvTranspose((2, 2), 1 => 1, stride=2), Conv((3, 3), 1 => 1))")
+    a = archlang.analyze("model m(x: 8×8×1) = Chain(ConvTranspose((2, 2), 1 => 1, stride=2), "
+                         "Conv((3, 3), 1 => 1))")
     assert a.layers[0].rf is None and a.layers[1].rf is None

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from archlang.train import TrainError, compare_runs, train
+from archlang.train import Dataset, TrainError, compare_runs
 from archlang.train import checkpoint
 from archlang.train.losses import Localization, MeanSquared
 
@@ -33,10 +33,12 @@ def test_model2_learns_digits_and_writes_its_outputs(tmp_path):
 
 
 def test_resume_continues_exactly(tmp_path):
-    straight, _ = quiet_train(model2(), (28, 28, 1), config(tmp_path / "a", epochs=4))
-    quiet_train(model2(), (28, 28, 1), config(tmp_path / "b", epochs=2))
+    small = {"train_size": 500}
+    straight, _ = quiet_train(model2(), (28, 28, 1), config(tmp_path / "a", epochs=4, **small))
+    quiet_train(model2(), (28, 28, 1), config(tmp_path / "b", epochs=2, **small))
     other_init = model2(seed=7)  # resume must overwrite whatever the model holds
-    resumed, log = quiet_train(other_init, (28, 28, 1), config(tmp_path / "b", epochs=4, resume=True))
+    resumed, log = quiet_train(other_init, (28, 28, 1),
+                               config(tmp_path / "b", epochs=4, resume=True, **small))
     assert "resuming" in log[0]
     a = checkpoint.load(straight.last)["model"]
     for name, value in checkpoint.load(resumed.last)["model"].items():
@@ -133,6 +135,23 @@ def test_softmax_outputs_get_a_proper_cross_entropy(tmp_path):
     model = nn.Sequential(tiny_dense(), nn.Softmax(dim=1))
     result, _ = quiet_train(model, (64,), config(tmp_path, epochs=3, lr=0.01))
     assert result.best_val_acc > 0.6
+
+
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_autocast_on_cpu(tmp_path, amp):
+    result, _ = quiet_train(tiny_dense(), (64,), config(tmp_path, epochs=2, amp=amp, lr=0.01))
+    assert result.best_val_acc > 0.5
+
+
+def test_regression_without_validation(tmp_path):
+    """mse on float targets: no accuracy (nan), best epoch by training loss."""
+    x = torch.rand(256, 4)
+    data = Dataset(x, x.sum(1, keepdim=True), "sums")
+    model = nn.Linear(4, 1)
+    result, _ = quiet_train(model, (4,), config(tmp_path, epochs=3, loss="mse", val_split=0, lr=0.05),
+                            data=data)
+    assert math.isnan(result.best_val_acc) and result.best_epoch == 3
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
 
 
 def test_compare_runs_draws_one_figure(tmp_path):
