@@ -30,20 +30,26 @@ def model2() -> nn.Module:
                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 10))
 
 
-def hand_loop(data: Dataset, device: torch.device, batch: int, epochs: int, lr: float) -> float:
+def hand_loop(data: Dataset, device: torch.device, batch: int, epochs: int, lr: float,
+              amp: str = "off", channels_last: bool = False) -> float:
     """The baseline: data on the device, a shuffle per epoch, forward/backward/step, one
-    sync per epoch. Returns samples/s over epochs 2..E."""
+    sync per epoch (bf16 autocast and channels_last when asked, as train() would use).
+    Returns samples/s over epochs 2..E."""
     torch.manual_seed(0)
-    model = model2().to(device)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model2().to(device, memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    x, y = data.x.to(device), data.y.to(device)
+    x, y = data.x.to(device).contiguous(memory_format=fmt), data.y.to(device)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp == "bf16")
     rates = []
     for epoch in range(epochs):
         start = time.perf_counter()
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(epoch)).to(device)
         for i in range(0, len(x), batch):
             idx = order[i:i + batch]
-            loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+            with autocast:
+                out = model(x[idx])
+            loss = nn.functional.cross_entropy(out.float(), y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -69,7 +75,7 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=20_000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--amp", default="off")
+    p.add_argument("--amp", default="off", choices=["off", "bf16"])
     p.add_argument("--channels-last", action="store_true")
     args = p.parse_args()
 
@@ -82,12 +88,14 @@ def main() -> None:
     hand_loop(data, device, args.batch, 2, args.lr)  # warm-up: kernels, allocator, threads
     loops, engines = [], []
     for _ in range(args.repeats):
-        loops.append(hand_loop(data, device, args.batch, args.epochs, args.lr))
+        loops.append(hand_loop(data, device, args.batch, args.epochs, args.lr, args.amp,
+                               args.channels_last))
         engines.append(engine(data, args.device, args.batch, args.epochs, args.lr, extra))
     loop_rate, engine_rate = statistics.median(loops), statistics.median(engines)
     print(f"device {args.device} ({torch.cuda.get_device_name() if device.type == 'cuda' else 'cpu'}, "
           f"{torch.get_num_threads()} threads), model2, {args.samples} samples, batch {args.batch}, "
-          f"{args.epochs} epochs (first excluded), {args.repeats} repeats, torch {torch.__version__}")
+          f"{args.epochs} epochs (first excluded), {args.repeats} repeats, amp {args.amp}, "
+          f"channels_last {args.channels_last}, torch {torch.__version__}")
     print(f"hand-written loop: {loop_rate:12,.0f} samples/s   (runs: {', '.join(f'{r:,.0f}' for r in loops)})")
     print(f"archlang train():  {engine_rate:12,.0f} samples/s   (runs: {', '.join(f'{r:,.0f}' for r in engines)})")
     print(f"ratio train/loop:  {engine_rate / loop_rate:.3f}  (goal ≥ 0.95)")

@@ -176,8 +176,21 @@ class Analysis:
                     out.append(f'<td style="text-align:{style}">{e(text)}</td>')
             out.append("</tr>")
         out.append("</tbody></table>")
-        out.append("<pre>" + e("\n".join(summary_lines(self.report, self))) + "</pre></div>")
+        out.append("<pre>" + e("\n".join(summary_lines(self.report, self))) + "</pre>")
+        drawing = self._repr_svg_()
+        if drawing:
+            # Notebooks prefer HTML over SVG, so the drawing also travels inside the HTML view.
+            out.append(f"<details><summary>drawing</summary>{drawing}</details>")
+        out.append("</div>")
         return "\n".join(out)
+
+    def _repr_svg_(self) -> str | None:
+        """The model's drawing for Jupyter; None (no SVG) when Graphviz's `dot` is missing."""
+        from ..draw import DotMissing, svg
+        try:
+            return svg(self.report, collapse=len(self.report.infos) > 60)
+        except DotMissing:
+            return None
 
     def table_title(self) -> str:
         m = self.report.model

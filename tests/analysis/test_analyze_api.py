@@ -39,3 +39,15 @@ def test_html_is_a_table_with_escaped_text():
     assert "whole input" in html
     # The title's → and the shapes' × are text, not markup.
     assert "m(x: 8×8×1) → 2" in html
+
+
+def test_jupyter_shows_the_drawing_inline():
+    import shutil
+
+    import pytest
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    a = archlang.analyze(SPECS / "book" / "model2.arch")
+    svg = a._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "Conv((5, 5), 1 =&gt; 8, relu)" in svg
+    assert "<details><summary>drawing</summary>" in a._repr_html_()

@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ WORKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # 6–8 s on an idle 2-core machine, 15–25 s when busy (torchrun start-up)
 def test_two_gloo_ranks_end_identical(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
