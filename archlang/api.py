@@ -89,3 +89,29 @@ def load(path_or_text: str | os.PathLike, model: str | None = None):
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
     return load_source(gen, reports[0].name)
+
+
+def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
+    """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
+    from .diagnostics import Diagnostics
+    from .ir.lower import Lowerer
+    from .ir.settings import train_settings as settings_of
+    result = check(path_or_text)
+    report = checked(path_or_text, model)
+    diags = Diagnostics()
+    settings = settings_of(result.program.trains, report.name,
+                           Lowerer(result.program.blocks, diags), diags)
+    if diags.has_errors:
+        raise SpecError(diags.errors)
+    return settings
+
+
+def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
+    """Compile and train a spec's model: its `train` section, overridden by `settings`
+    (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
+    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError."""
+    from .train import TrainConfig, train
+    report = checked(path_or_text, model)
+    config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    module = load(path_or_text, report.name)
+    return train(module, tuple(report.input_shape), config, name=report.name)

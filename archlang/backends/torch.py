@@ -111,11 +111,11 @@ def _words(name: str) -> list[str]:
 
 def safe_identifier(text: str, taken=()) -> str:
     """A valid, non-reserved Python identifier not in `taken` (keyword → `class_`)."""
-    if not text.isidentifier() or text[0].isdigit():
-        text = "n" + text if text[:1].isdigit() else "unnamed"
-    while keyword.iskeyword(text) or keyword.issoftkeyword(text) or text in RESERVED \
-            or text.startswith("__"):
-        text = text.lstrip("_") + "_" if text.startswith("__") else text + "_"
+    text = text.lstrip("_")          # no dunders, no private names
+    if not text.isidentifier():
+        text = "n" + text if text[:1].isdigit() and text.isalnum() else "unnamed"
+    while keyword.iskeyword(text) or keyword.issoftkeyword(text) or text in RESERVED:
+        text += "_"
     base, i = text, 2
     while text in taken:
         text = f"{base}{i}" if not base[-1].isdigit() else f"{base}_{i}"

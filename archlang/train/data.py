@@ -133,10 +133,11 @@ def load_data(call: dict | None, spec_shape) -> Dataset:
     """Run the data source `call` ({"call", "args", "kwargs"}) and fit it to `spec_shape`.
 
     `digits` without a size picks its resolution from the spec: S×S×1 or S² → digits(S).
+    No source at all means the embedded default, `digits()`: real handwritten digits that
+    work out of the box.
     """
     if call is None:
-        raise TrainError("no training data given",
-                         "add `data = digits()` to the spec's train section or pass --data")
+        call = {"call": "digits", "args": [], "kwargs": {}}
     name = call["call"].lower()
     if name not in SOURCES:
         import difflib

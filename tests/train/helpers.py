@@ -31,6 +31,13 @@ def config(tmp_path, **settings) -> TrainConfig:
 
 
 def quiet_train(model, shape, cfg, **kwargs):
-    messages = []
-    result = train(model, shape, cfg, log=messages.append, progress=False, **kwargs)
+    """train() without a bar, returning (result, logged lines). One intra-op thread: these
+    models are tiny, and on a busy 2-core machine OpenMP threads spinning against other
+    processes made the tests 7× slower (43 s against 6 s)."""
+    messages, threads = [], torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = train(model, shape, cfg, log=messages.append, progress=False, **kwargs)
+    finally:
+        torch.set_num_threads(threads)
     return result, messages

@@ -1,0 +1,124 @@
+"""`archlang train FILE [options]` and `archlang compare-runs RUN... -o plot.png`.
+
+Options may also come from the spec's `train NAME { ... }` section; flags win. Several
+models (`--model a --model b`, or a spec with several models and no --model) are trained
+one after the other and their validation accuracies drawn on one plot, the book's figure.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import EXIT_OK, EXIT_SPEC, UsageError, load_checked, print_diagnostics
+
+def _val_split(text: str):
+    value = float(text)
+    return int(value) if value >= 1 and value.is_integer() else value
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a spec's model on real data (CPU or GPU)",
+                       description="Compile a spec's model to PyTorch and train it. Settings come "
+                                   "from the spec's `train` section; flags override them.")
+    p.add_argument("file", help="a .arch spec")
+    p.add_argument("--model", "-m", metavar="NAME", action="append",
+                   help="the model to train (repeat for several; default: every model)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    g = p.add_argument_group("data")
+    g.add_argument("--data", help='digits | "digits(28)" | "mnist(FOLDER)" | "fashion_mnist(FOLDER)" | '
+                                  'mnist1d | FILE.npz  (default: the embedded digits, sized to the spec)')
+    g.add_argument("--val-split", type=_val_split, metavar="F|N",
+                   help="validation share (0.2) or count (5000)")
+    g.add_argument("--train-size", type=int, metavar="N", help="cap on training samples")
+    g.add_argument("--workers", type=int, metavar="N", help="loader processes (GPU from host memory)")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, metavar="N")
+    g.add_argument("--batch", type=int, metavar="N", help="samples per step (per process)")
+    g.add_argument("--optimizer", choices=("adam", "adamw", "sgd"))
+    g.add_argument("--lr", type=float)
+    g.add_argument("--weight-decay", type=float)
+    g.add_argument("--loss", choices=("crossentropy", "mse", "localization"))
+    g.add_argument("--seed", type=int)
+    g = p.add_argument_group("hardware")
+    g.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N")
+    g.add_argument("--amp", choices=("bf16", "fp16", "off"), help="mixed precision (autocast)")
+    g.add_argument("--channels-last", action="store_true", default=None)
+    g.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
+    g = p.add_argument_group("runs and transfer learning")
+    g.add_argument("--out", metavar="DIR", help="output folder (default: runs/MODEL)")
+    g.add_argument("--resume", action="store_true", default=None,
+                   help="continue exactly where the run in --out stopped")
+    g.add_argument("--freeze", metavar="RANGE",
+                   help='keep these layers fixed: "1:4", "1-4", "3", or attribute names')
+    g.add_argument("--init-from", metavar="CKPT", help="start from a checkpoint's matching weights")
+    g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+    c = sub.add_parser("compare-runs", help="plot the validation accuracy of several runs",
+                       description="Draw the validation accuracy per epoch of several training "
+                                   "runs on one plot (the book's figure of model1 vs model2).")
+    c.add_argument("runs", nargs="+", metavar="RUN", help="folders written by `archlang train`")
+    c.add_argument("-o", "--output", required=True, metavar="PLOT.png")
+    c.add_argument("--labels", metavar="A,B", help="legend labels (default: the folder names)")
+    c.set_defaults(func=run_compare)
+
+
+def _flags(args) -> dict:
+    names = ("data", "val_split", "train_size", "workers", "epochs", "batch", "optimizer", "lr",
+             "weight_decay", "loss", "seed", "device", "amp", "channels_last", "compile", "out",
+             "resume", "freeze", "init_from")
+    return {name: getattr(args, name) for name in names}
+
+
+def run(args) -> int:
+    from ..api import load, train_settings
+    from ..diagnostics import SpecError
+    from ..train import TrainConfig, TrainError, compare_runs, train
+
+    result = load_checked(args)
+    if not result.ok:
+        print_diagnostics(result.diagnostics, args)
+        return EXIT_SPEC
+    names = args.model or [m.name for m in result.models]
+    if not names:
+        raise UsageError(f"{args.file} defines no model to train")
+    if len(names) > 1 and args.out:
+        raise UsageError("--out names one run; with several models, runs go to runs/MODEL")
+    flags = _flags(args)
+    try:
+        TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
+    except TrainError as err:
+        raise UsageError(str(err)) from None
+    outcomes = []
+    for name in names:
+        report = result.model(name)
+        try:
+            config = TrainConfig.from_section(train_settings(args.file, name)).merge(flags)
+            module = load(args.file, name)
+            outcome = train(module, tuple(report.input_shape), config, name=name,
+                            progress=not args.no_progress)
+        except SpecError as err:
+            print_diagnostics(err.diagnostics, args)
+            return EXIT_SPEC
+        except TrainError as err:
+            print(f"archlang train: error: {err}")
+            return EXIT_SPEC
+        outcomes.append(outcome)
+    if len(outcomes) > 1:
+        plot = Path(outcomes[0].out).parent / ("compare-" + "-".join(o.name for o in outcomes) + ".png")
+        compare_runs([o.out for o in outcomes], plot)
+        best = ", ".join(f"{o.name} {100 * o.best_val_acc:.1f}%" for o in outcomes)
+        print(f"validation accuracy: {best}; plot: {plot}")
+    return EXIT_OK
+
+
+def run_compare(args) -> int:
+    from ..train import TrainError, compare_runs
+    labels = args.labels.split(",") if args.labels else None
+    if labels is not None and len(labels) != len(args.runs):
+        raise UsageError(f"{len(labels)} labels for {len(args.runs)} runs")
+    try:
+        out = compare_runs(args.runs, args.output, labels)
+    except TrainError as err:
+        raise UsageError(str(err)) from None
+    print(f"wrote {out}")
+    return EXIT_OK
