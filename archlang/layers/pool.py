@@ -62,11 +62,13 @@ class _Pool(Layer):
     torch_pad_value: ClassVar[object] = None
 
     def torch(self, inputs, out) -> TorchCode:
-        # PyTorch's pools refuse padding above half the window (pad <= k // 2) and pad both
-        # sides alike; anything else is an explicit F.pad (−∞ for max, 0 for mean: the mean
-        # counts padding, count_include_pad=True, as Flux does).
+        # PyTorch's pools refuse padding above half the window (pad <= k // 2), pad both
+        # sides alike, and the 3-D mean pool wants the unpadded input to hold a window;
+        # anything else is an explicit F.pad (−∞ for max, 0 for mean: the mean counts
+        # padding, count_include_pad=True, as Flux does).
         lo, hi = self.pad_lo, self.pad_hi
-        native = lo == hi and all(p <= k // 2 for p, k in zip(lo, self.window_))
+        native = lo == hi and all(p <= k // 2 for p, k in zip(lo, self.window_)) and \
+            all(n >= k for n, k in zip(inputs[0].spatial, self.window_))
         padding = dims(lo) if native and any(lo) else None
         stride = None if self.stride == self.window_ else dims(self.stride)
         module = Call(f"nn.{self.torch_name}{len(self.window_)}d", (dims(self.window_),),

@@ -32,7 +32,7 @@ def assert_safe(source: str) -> ast.Module:
             local = node.id not in dir(builtins)
             assert local or node.id in ALLOWED_GLOBALS, node.id
         if isinstance(node, ast.Attribute):
-            assert not node.attr.startswith("__"), node.attr
+            assert not node.attr.startswith("__") or node.attr == "__init__", node.attr
         if isinstance(node, ast.Name):
             assert not node.id.startswith("__"), node.id
     return tree
@@ -57,11 +57,11 @@ INJECTIONS = [
     ("model __import__(x: 4) = Dense(4 => 2)", "__import__"),
     ("model σ(self: 4) = Dense(4 => 2, σ)", "σ"),
     ("block __init__(self, x, nn, F, torch, os, __class__) = Dense(self => x + nn + F + torch + os + __class__)\n"
-     "model m(x: 7) = __init__(1, 1, 1, 1, 1, 1, 1)", "m"),
+     "model m(x: 1) = __init__(1, 1, 1, 1, 1, 1, 1)", "m"),
     ("block import(class, def, lambda) = Chain(Dense(class => def), Dense(def => lambda))\n"
      "model return(x: 3) = import(3, 4, 5)", "return"),
     ("block ChannelLayerNorm(c) = LayerNorm(c)\nmodel m(x: 4×4×3) = ChannelLayerNorm(3)", "m"),
-    ("block σ(Σ, ς) = Conv((3, 3), Σ => ς)\nmodel Model2(x: 8×8×2) = Chain(σ(2, 3), σ(3, 3))", "Model2"),
+    ("block φ(Σ, ς) = Conv((3, 3), Σ => ς)\nmodel Model2(x: 8×8×2) = Chain(φ(2, 3), φ(3, 3))", "Model2"),
     ("block B(a_b, aB, a__b) = Dense(a_b => aB + a__b)\nmodel model2(x: 2) = B(2, 3, 4)", "model2"),
 ]
 

@@ -1,0 +1,34 @@
+"""The generated modules are plain PyTorch: torch.compile(fullgraph=True) and torch.export work."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import archlang
+from archlang.backends.torch import torch_shape
+
+CASES = [("specs/book/model1.arch", False), ("specs/book/model2.arch", False),
+         ("specs/famous/resnet18.arch", True)]
+
+
+@pytest.mark.parametrize("path,slow", CASES)
+def test_torch_export(path, slow):
+    if slow:
+        pytest.importorskip("torch").manual_seed(0)
+    report = archlang.check(path).models[0]
+    m = archlang.load(path).eval()
+    x = torch.randn(2, *torch_shape(report.input_shape))
+    ep = torch.export.export(m, (x,))
+    assert torch.allclose(ep.module()(x), m(x), atol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [p for p, _ in CASES])
+def test_torch_compile_fullgraph(path):
+    torch._dynamo.reset()
+    report = archlang.check(path).models[0]
+    m = archlang.load(path).eval()
+    x = torch.randn(2, *torch_shape(report.input_shape))
+    compiled = torch.compile(m, fullgraph=True, backend="eager" if "resnet" in path else "inductor")
+    with torch.no_grad():
+        assert torch.allclose(compiled(x), m(x), atol=1e-4)
