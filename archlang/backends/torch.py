@@ -212,7 +212,7 @@ def wrap(expr, v: str, vs: list[str]) -> str:
     if isinstance(expr, Op):
         return f" {expr.op} ".join(vs)
     if isinstance(expr, Crop):
-        idx = [f"{a}:{-b}" if b else f"{a}:" for a, b in zip(expr.lo, expr.hi)]
+        idx = [f"{a or ''}:{-b if b else ''}" for a, b in zip(expr.lo, expr.hi)]
         return f"{v}[:, :, {', '.join(idx)}]"
     raise TypeError(f"cannot render {expr!r}")
 
@@ -263,7 +263,7 @@ class Occurrence:
         if it.child is not None:
             return f"<{id(it.child.cls)}>"
         if it.copies:
-            return f"[{len(it.copies)}×<{id(it.copies[0].cls)}>]"
+            return "[" + ", ".join(f"<{id(c.cls)}>" for c in it.copies) + "]"
         return fmt(filled(it.code.module), lambda v: "#") if it.code.module is not None else ""
 
     def forward_skeleton(self, it: Item) -> str:

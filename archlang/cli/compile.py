@@ -78,7 +78,7 @@ def export(model, report, fmt: str, path: str) -> int:
                          "(onnx and onnxscript)") from None
     try:
         torch.onnx.export(model, (example,), path, input_names=["x"], output_names=["y"],
-                          dynamo=True, external_data=False)
+                          dynamo=True, external_data=False, verbose=False)
     except Exception as err:         # noqa: BLE001  (the exporter's own failure, shown plainly)
         print(f"archlang compile: error: torch.onnx.export failed: {err}", file=sys.stderr)
         if os.path.exists(path):

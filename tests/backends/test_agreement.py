@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
 import archlang
 
@@ -28,7 +27,8 @@ def _models(paths, forward=False):
         for m in archlang.check(p).models:
             if forward and (m.params > 200_000_000 or activation_elements(m) > 100_000_000):
                 continue
-            slow = forward and (activation_elements(m) > 3_000_000 or m.params > 20_000_000)
+            slow = forward and (activation_elements(m) > 3_000_000 or m.params > 20_000_000) \
+                and m.name != "resnet18"          # ResNet-18 at 224 runs in every test run
             out.append(pytest.param(p, m.name, id=f"{p.stem}:{m.name}",
                                     marks=[pytest.mark.slow] if slow else []))
     return out
@@ -52,12 +52,5 @@ def test_conformance_case(path):
     expected = json.loads(path.with_suffix(".expected.json").read_text())
     report, gen, module = compiled(path, expected["model"])
     assert param_count(module) == report.params == expected["params"]
-    forward_agrees(report, gen, module)
-    out = module.eval()(torch.randn(1, *_torch(report.input_shape)))
-    assert list(reversed(out.shape[1:])) == expected["output_shape"] or \
-        list(out.shape[1:]) == expected["output_shape"]
-
-
-def _torch(shape):
-    from archlang.backends.torch import torch_shape
-    return torch_shape(shape)
+    assert list(report.output_shape) == expected["output_shape"]
+    forward_agrees(report, gen, module)          # PyTorch's output is that shape reversed

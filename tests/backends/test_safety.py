@@ -16,7 +16,6 @@ ALLOWED_GLOBALS = {"torch", "nn", "F", "super", "float", "range"}
 def assert_safe(source: str) -> ast.Module:
     """Top level: a docstring, `import torch…` and classes; no call outside torch/nn/F/classes."""
     tree = ast.parse(source)
-    classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
     for i, node in enumerate(tree.body):
         if isinstance(node, ast.Expr):
             assert i == 0 and isinstance(node.value, ast.Constant)
