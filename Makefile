@@ -3,6 +3,7 @@ PYTHON ?= python3
 PIP    := $(PYTHON) -m pip
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT    ?= out/demo
+ARCHLANG := $(PYTHON) -m archlang
 
 .PHONY: install test test-all demo bench clean
 
@@ -13,25 +14,27 @@ install:
 	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	    $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; } || \
 	    echo "warning: could not install Debian's graphviz; rendered drawings will be unavailable"
-	@$(PYTHON) -c "import archlang, lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn" 2>/dev/null || \
+	@# `import archlang` alone would succeed from this folder uninstalled: ask for the distribution.
+	@$(PYTHON) -c "import importlib.metadata as m; m.version('archlang'); \
+	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn" 2>/dev/null || \
 	    $(PIP) install -q -e ".[dev]"
 
 test: install
-	$(PYTHON) -m pytest -q -m "not slow" -p no:cacheprovider
-	$(PYTHON) -m pytest -q -m "slow" -p no:cacheprovider
+	$(PYTHON) -m pytest -m "not slow" -p no:cacheprovider
+	$(PYTHON) -m pytest -m "slow" -p no:cacheprovider
 
 # The main job on bundled data: the book's models checked, drawn, compiled, then trained on
 # real handwritten digits (scikit-learn's, resized to 28×28) and compared as in the book.
 demo: install
 	@mkdir -p $(OUT)
-	archlang check specs/book/model2.arch
-	-archlang check specs/book/model2_as_printed.arch
-	archlang draw specs/book/model2.arch -o $(OUT)/model2.svg
-	archlang draw specs/famous/resnet18.arch -o $(OUT)/resnet18.png
-	archlang compile specs/book/model2.arch -o $(OUT)/model2.py
-	archlang train specs/book/model1.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model1
-	archlang train specs/book/model2.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model2
-	archlang compare-runs $(OUT)/runs/model1 $(OUT)/runs/model2 -o $(OUT)/model1-vs-model2.png
+	$(ARCHLANG) check specs/book/model2.arch
+	-$(ARCHLANG) check specs/book/model2_as_printed.arch
+	$(ARCHLANG) draw specs/book/model2.arch -o $(OUT)/model2.svg
+	$(ARCHLANG) draw specs/famous/resnet18.arch -o $(OUT)/resnet18.png
+	$(ARCHLANG) compile specs/book/model2.arch -o $(OUT)/model2.py
+	$(ARCHLANG) train specs/book/model1.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model1
+	$(ARCHLANG) train specs/book/model2.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model2
+	$(ARCHLANG) compare-runs $(OUT)/runs/model1 $(OUT)/runs/model2 -o $(OUT)/model1-vs-model2.png
 	@echo "outputs in $(OUT)/: model2.svg resnet18.png model2.py runs/*/curves.png model1-vs-model2.png"
 
 bench: install
