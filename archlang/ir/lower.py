@@ -12,7 +12,7 @@ from ..layers import REGISTRY
 from ..layers import args as A
 from ..layers.activation import Activation as ActivationLayer
 from ..layers.base import ArgProblem
-from ..layers.bind import bind, signature
+from ..layers.bind import bind
 from ..layers.shape import Shape
 from ..source import Span
 from ..suggest import did_you_mean

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .args import ACTIVATION_ALIASES, ACTIVATIONS, activation_name
-from .base import Layer, register
+from .base import Layer
 from .torch_code import X, TorchCode
 
 

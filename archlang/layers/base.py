@@ -7,7 +7,7 @@ way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable, ClassVar
 
 from .shape import Shape

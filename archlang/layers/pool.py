@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
-from .shape import Shape
 from .torch_code import Call, Raw, TorchCode, dims, kw, pad_call
 from .window import check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding
 

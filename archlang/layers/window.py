@@ -60,7 +60,7 @@ def check_rank(layer_name: str, rank: int, x: Shape, noun: str) -> None:
     if x.rank == rank:
         return
     if x.is_vector:
-        help_ = (f"give the model's input as W×H×C (e.g. 28×28×1) or add `reshape` before it"
+        help_ = ("give the model's input as W×H×C (e.g. 28×28×1) or add `reshape` before it"
                  if rank == 2 else "reshape the vector into a shape with spatial dimensions first")
         raise ShapeProblem("E0303", f"a {rank_word(rank)} {noun} applied to {x.describe()}",
                            label=f"needs a {rank_word(rank)} input with channels", help=help_,

@@ -1,0 +1,206 @@
+"""Block and model classes: sharing a class between calls that differ in numbers, rendering."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .tables import ACTIVATIONS, INITS, VARIABLES
+from .names import doc_text, plain, safe_identifier, torch_shape
+from .text import fmt, ints_of, wrap
+from .occurrences import Item, Occurrence
+
+
+# ---- classes -----------------------------------------------------------------------------
+@dataclass(eq=False)
+class ClassDef:
+    name: str
+    occs: list[Occurrence]
+    spec_name: str
+    params: list[str] = field(default_factory=list)      # constructor parameters, in order
+    extras: list[str] = field(default_factory=list)      # of them, the keyword-only extras
+    slots: list[str] = field(default_factory=list)       # code of each constructor int
+    model: bool = False
+    known: list = field(default_factory=list)            # (parameter, its value per call)
+
+    @property
+    def first(self) -> Occurrence:
+        return self.occs[0]
+
+
+def abstract(cls: ClassDef) -> None:
+    """Choose the code of every constructor number of a class (see the module docstring)."""
+    occs = cls.occs
+    cols = list(zip(*[[n for it in o.items if (c := o.ctor(it)) is not None for n in ints_of(c)]
+                      for o in occs]))
+    names: list[str] = []
+    values: list[list[int]] = []        # per parameter, its value in each call
+    if not cls.model:
+        for pname, _ in occs[0].group.args:
+            vals = [dict(o.group.args)[pname] for o in occs]
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+                names.append(safe_identifier(plain(pname), names))
+                values.append(vals)
+    extras: dict[tuple, str] = {}
+    slots = []
+    for col in cols:
+        col = list(col)
+        const = len(set(col)) == 1
+        hit = next((n for n, v in zip(names, values) if v == col and (not const or col[0] >= 2)), None)
+        if hit is None and not const:
+            hit = _expression(col, names, values)
+        if hit is None and const:
+            hit = str(col[0])
+        if hit is None:
+            key = tuple(col)
+            if key not in extras:
+                channels = [o.report.infos[o.input].out for o in occs]
+                base = "c_in" if all(not s.is_vector and s.channels == v for s, v in zip(channels, col)) else "n"
+                extras[key] = safe_identifier(base if base == "c_in" else f"n{len(extras) + 1}",
+                                              names + list(extras.values()))
+            hit = extras[key]
+        slots.append(hit)
+    cls.params = names + list(extras.values())
+    cls.known = list(zip(names, values))
+    cls.extras = list(extras.values())
+    cls.slots = slots
+    for i, o in enumerate(occs):
+        o.args = [v[i] for v in values]
+        o.kwargs = [(name, key[i]) for key, name in extras.items()]
+
+
+def _expression(col, names, values) -> str | None:
+    pairs = list(zip(names, values))
+    for i, (n, v) in enumerate(pairs):
+        for m, w in pairs[i:]:
+            if col == [a * b for a, b in zip(v, w)]:
+                return f"{n} * {m}"
+            if col == [a + b for a, b in zip(v, w)]:
+                return f"{n} + {m}"
+    for n, v in pairs:
+        for k in range(2, 9):
+            if col == [a * k for a in v]:
+                return f"{k} * {n}"
+            if all(a % k == 0 for a in v) and col == [a // k for a in v]:
+                return f"{n} // {k}"
+    return None
+
+
+def shape_comment(cls: ClassDef, it_index: int) -> str:
+    """N×C×H×W of a line; a dim that differs between the calls of a block shows as a letter."""
+    shapes = [o.shapes(o.items[it_index]) for o in cls.occs]
+    first = shapes[0]
+    letters = ("C", *("DHW"[-(len(first) - 1):] if len(first) > 1 else ())) if len(first) > 1 else ("F",)
+    dims = []
+    for d in range(len(first)):
+        vals = [s[d] for s in shapes]
+        named = None
+        if d == 0 and len(set(vals)) > 1:
+            names, values = [n for n, _ in cls.known], [v for _, v in cls.known]
+            named = next((n for n, v in cls.known if v == vals), None) or \
+                _expression(vals, names, values)
+            named = named and named.replace(" * ", "·").replace(" + ", "+").replace(" // ", "÷")
+        dims.append(str(first[d]) if len(set(vals)) == 1 else named or letters[d])
+    return "N×" + "×".join(dims)
+
+
+def render_class(cls: ClassDef, source_path: str) -> str:
+    o = cls.first
+    slot = iter(cls.slots)
+    num = lambda v: next(slot)      # noqa: E731  (ints are rendered in `ints_of` order)
+    report = o.report
+    if cls.model:
+        inp = report.model.input_shape
+        doc = (f"{doc_text(report.model.name)}({doc_text(report.model.input_name)}: {inp}) from "
+               f"{doc_text(source_path)}: input N×{'×'.join(map(str, torch_shape(inp)))}, "
+               f"output N×{'×'.join(map(str, torch_shape(report.output_shape)))}; "
+               f"{report.params:,} parameters.")
+        sig = ""
+    else:
+        params = ", ".join(n for n, _ in o.group.args)
+        doc = f"{doc_text(cls.spec_name)}({doc_text(params)}) from {doc_text(source_path)}."
+        pos = [p for p in cls.params if p not in cls.extras]
+        sig = "".join(f", {p}" for p in pos) + ("".join([", *"] + [f", {p}" for p in cls.extras])
+                                                 if cls.extras else "")
+    lines = [f"class {cls.name}(nn.Module):", f'    """{doc}"""', "",
+             f"    def __init__(self{sig}):", "        super().__init__()"]
+    inits = []
+    for it in o.items:
+        ctor = o.ctor(it)
+        if ctor is None:
+            continue
+        if it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
+            one = fmt(it.copies[0].instance(), num)
+            for c in it.copies[1:]:
+                fmt(c.instance(), num)        # consume their (equal) slots
+            text = f"nn.Sequential(*[{one} for _ in range({len(it.copies)})])"
+        elif it.copies:
+            text = "nn.Sequential(" + ", ".join(fmt(c.instance(), num) for c in it.copies) + ")"
+        else:
+            text = fmt(ctor, num)
+        lines.append(f"        self.{it.attr} = {text}")
+        if it.code is not None and it.code.init != "default":
+            inits.append(f"        {INITS[it.code.init].format(f'self.{it.attr}.weight')}")
+            if ("bias", False) not in it.code.module.kwargs:
+                inits.append(f"        nn.init.zeros_(self.{it.attr}.bias)")
+    if len(lines) == 5 and not inits:
+        lines.append("        pass")
+    lines += inits
+    lines += ["", "    def forward(self, x):"]
+    body = forward_lines(o)
+    width = min(60, max((len(t) for t, _ in body), default=0) + 2)
+    for (text, idx) in body:
+        comment = f"# {shape_comment(cls, idx)}" if idx is not None else ""
+        lines.append(f"        {text.ljust(width)}{comment}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def forward_lines(o: Occurrence) -> list[tuple[str, int | None]]:
+    """`out = expr` per item, reusing a variable once its value is dead (x first)."""
+    last: dict[int, int] = {}
+    for i, it in enumerate(o.items):
+        for n in it.inputs:
+            last[n] = i
+    last[o.output] = len(o.items)
+    var = {o.input: "x"}
+    live = {"x"}
+    out = []
+    for i, it in enumerate(o.items):
+        vs = [var[n] for n in it.inputs]
+        dead = [var[n] for n in dict.fromkeys(it.inputs) if last.get(n) == i]
+        for v in dead:
+            live.discard(v)
+        target = min(dead, key=_rank) if dead else _fresh(live)
+        live.add(target)
+        var[it.out] = target
+        expr = item_expr(it, vs)
+        if expr != target:
+            out.append((f"{target} = {expr}", i))
+    out.append((f"return {var[o.output]}", None))
+    return out
+
+
+def _rank(v: str) -> tuple:
+    return (VARIABLES.index(v), "") if v in VARIABLES else (len(VARIABLES), v)
+
+
+def _fresh(live: set) -> str:
+    for v in VARIABLES:
+        if v not in live:
+            return v
+    i = 1
+    while f"h{i}" in live:
+        i += 1
+    return f"h{i}"
+
+
+def item_expr(it: Item, vs: list[str]) -> str:
+    v = vs[0]
+    if it.code is None:
+        return f"self.{it.attr}({v})"
+    c = it.code
+    if c.module is not None:
+        e = f"self.{it.attr}({wrap(c.pre, v, vs) if c.pre is not None else v})"
+        for p in c.post:
+            e = wrap(p, e, vs)
+    else:
+        e = wrap(c.call, v, vs)
+    return ACTIVATIONS[c.act].format(e)

@@ -1,0 +1,120 @@
+"""The whole generated module, and loading it as a fresh Python module."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...check import ModelReport
+from .tables import HEADER, HELPERS
+from .names import camel, doc_text, safe_identifier
+from .text import filled
+from .occurrences import Occurrence, occurrence
+from .classes import ClassDef, abstract, render_class
+
+
+# ---- the module ---------------------------------------------------------------------------
+@dataclass
+class Generated:
+    """The source, and for each model its class name and the generated submodules' nodes."""
+
+    source: str
+    classes: dict[str, str]                          # model name → class name
+    modules: dict[str, dict[str, tuple[int, tuple | None]]]
+    # model name → {qualified submodule name: (node id, its PyTorch output shape without N
+    # when a later step of the same line changes it, else None)}
+
+
+def generate(reports: list[ModelReport], source_path: str) -> Generated:
+    """The module for checked, error-free models (every report must be `ok`)."""
+    all_occ: list[Occurrence] = []
+    roots = []
+    for r in reports:
+        assert r.ok, f"model {r.name} has errors"
+        roots.append(occurrence(r.model.tree, r, all_occ))
+    # all_occ is post-order: a block's inner blocks come before it.
+    taken: set[str] = set()
+    classes: dict[tuple, ClassDef] = {}
+    order: list[ClassDef] = []
+    for occ in all_occ:
+        if occ.group.kind == "model":
+            cls = ClassDef(safe_identifier(camel(occ.group.label), taken), [occ],
+                           occ.group.label, model=True)
+            taken.add(cls.name)
+            order.append(cls)
+        else:
+            key = occ.key()
+            cls = classes.get(key)
+            if cls is None:
+                cls = ClassDef(safe_identifier(camel(occ.group.name), taken), [], occ.group.name)
+                taken.add(cls.name)
+                classes[key] = cls
+                order.append(cls)
+            cls.occs.append(occ)
+        occ.cls = cls
+    for cls in order:
+        _align_kwargs(cls)
+    # Children first: a class's numbers include its inner blocks' constructor arguments.
+    done: set[int] = set()
+    for cls in order:
+        if id(cls) not in done:
+            abstract(cls)
+            done.add(id(cls))
+    helpers = sorted({it.code.module.fn for o in all_occ for it in o.items
+                      if it.code is not None and it.code.module is not None
+                      and it.code.module.fn in HELPERS})
+    parts = [HEADER.format(path=doc_text(source_path))]
+    parts += [HELPERS[h] for h in helpers]
+    parts += [render_class(c, source_path) for c in _models_last(order)]
+    source = "\n\n".join(parts)
+    names = {r.name: root.cls.name for r, root in zip(reports, roots)}
+    modules = {r.name: submodules(root) for r, root in zip(reports, roots)}
+    return Generated(source, names, modules)
+
+
+def _align_kwargs(cls: ClassDef) -> None:
+    """Give every call of a class the same keyword arguments (a default written out where
+    another call sets it), so that their numbers line up."""
+    from dataclasses import replace
+    for i, it in enumerate(cls.first.items):
+        if it.code is None or it.code.module is None:
+            continue
+        names = {k for o in cls.occs for k, _ in o.items[i].code.module.kwargs}
+        for o in cls.occs:
+            code = o.items[i].code
+            o.items[i].code = replace(code, module=filled(code.module, names))
+
+
+def _models_last(order: list[ClassDef]) -> list[ClassDef]:
+    return [c for c in order if not c.model] + [c for c in order if c.model]
+
+
+def submodules(o: Occurrence, prefix: str = "") -> dict[str, tuple[int, tuple | None]]:
+    out: dict[str, tuple[int, tuple | None]] = {}
+    for it in o.items:
+        if it.attr is None:
+            continue
+        name = prefix + it.attr
+        out[name] = (it.out, it.code.raw_out if it.code is not None else None)
+        if it.child is not None:
+            out.update(submodules(it.child, name + "."))
+        for k, c in enumerate(it.copies):
+            out[f"{name}.{k}"] = (c.output, None)
+            out.update(submodules(c, f"{name}.{k}."))
+    return out
+
+
+def load_source(gen: Generated, model: str):
+    """Run generated source as a fresh module (its lines in linecache, so tracebacks, inspect
+    and torch.jit.script see them) and return an instance of the model's class."""
+    import hashlib
+    import linecache
+    import sys
+    import types
+    digest = hashlib.sha1(gen.source.encode()).hexdigest()[:12]
+    name = f"archlang_generated_{digest}"
+    filename = f"<archlang-generated {digest}>"
+    linecache.cache[filename] = (len(gen.source), None, gen.source.splitlines(True), filename)
+    mod = types.ModuleType(name)
+    mod.__file__ = filename
+    sys.modules[name] = mod
+    exec(compile(gen.source, filename, "exec"), mod.__dict__)
+    return getattr(mod, gen.classes[model])()

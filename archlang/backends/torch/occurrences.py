@@ -1,0 +1,121 @@
+"""One class body per block call (an occurrence): the items of its forward and their nodes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ...check import ModelReport
+from ...ir.graph import Group
+from ...layers.torch_code import Call, TorchCode
+from .tables import SHORT_NAMES
+from .names import snake, torch_shape
+from .text import filled, fmt
+
+
+if TYPE_CHECKING:  # a class holds its occurrences and each occurrence its class
+    from .classes import ClassDef
+
+# ---- one class body per block call (an occurrence) -------------------------------------------
+@dataclass(eq=False)
+class Item:
+    """One line of a forward: a layer, a block instance, or a Sequential of block instances."""
+
+    out: int
+    inputs: tuple[int, ...]
+    attr: str | None = None
+    code: TorchCode | None = None           # a layer
+    child: Occurrence | None = None         # a block instance
+    copies: list = field(default_factory=list)   # a Sequential's block instances
+    inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
+
+
+@dataclass(eq=False)
+class Occurrence:
+    group: Group
+    report: ModelReport
+    items: list[Item]
+    input: int
+    output: int
+    cls: ClassDef | None = None
+    args: list = field(default_factory=list)      # the instance's constructor ints, in order
+    kwargs: list = field(default_factory=list)    # ((name, int), ...) for extra arguments
+
+    def shapes(self, item: Item) -> tuple[int, ...]:
+        return torch_shape(self.report.infos[item.out].out)
+
+    def key(self) -> tuple:
+        """What two calls must share to share a class: everything but constructor numbers."""
+        parts = []
+        for it in self.items:
+            parts.append((it.attr, tuple(it.inputs_rel), self.ctor_skeleton(it), self.forward_skeleton(it)))
+        return (self.group.name, tuple(parts))
+
+    def ctor(self, it: Item):
+        if it.code is not None:
+            return it.code.module
+        if it.child is not None:
+            return it.child.instance()
+        return Call("nn.Sequential", tuple(c.instance() for c in it.copies))
+
+    def ctor_skeleton(self, it: Item) -> str:
+        if it.child is not None:
+            return f"<{id(it.child.cls)}>"
+        if it.copies:
+            return "[" + ", ".join(f"<{id(c.cls)}>" for c in it.copies) + "]"
+        return fmt(filled(it.code.module), lambda v: "#") if it.code.module is not None else ""
+
+    def forward_skeleton(self, it: Item) -> str:
+        c = it.code
+        if c is None:
+            return ""
+        return repr((c.pre, c.call, c.post, c.act, c.init))
+
+    def instance(self) -> Call:
+        return Call(self.cls.name, tuple(self.args), tuple(self.kwargs))
+
+
+def external_input(group: Group, report: ModelReport) -> int:
+    nodes = set(group.node_ids())
+    ext = {i for n in nodes for i in report.model.graph[n].inputs if i not in nodes}
+    assert len(ext) == 1, f"a block with {len(ext)} inputs"
+    return ext.pop()
+
+
+def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
+    """Items of a model or block body; nested block calls become their own occurrences."""
+    items: list[Item] = []
+    graph, infos = report.model.graph, report.infos
+
+    def walk(children):
+        for c in children:
+            if isinstance(c, int):
+                info = infos[c]
+                code = info.layer.torch(info.inputs, info.out)
+                items.append(Item(c, graph[c].inputs, code=code))
+            elif c.kind == "block":
+                child = occurrence(c, report, all_occ)
+                items.append(Item(c.output, (child.input,), child=child))
+            elif c.kind == "repeat" and all(len(k.children) == 1 and isinstance(k.children[0], Group)
+                                            and k.children[0].kind == "block" for k in c.children):
+                copies = [occurrence(k.children[0], report, all_occ) for k in c.children]
+                items.append(Item(c.output, (copies[0].input,), copies=copies))
+            else:
+                walk(c.children)
+
+    walk(group.children)
+    inp = 0 if group.kind == "model" else external_input(group, report)
+    occ = Occurrence(group, report, items, inp, group.output)
+    # Attribute names by position in this body (as `archlang check` numbers a model's layers).
+    local = {inp: -1}
+    for pos, it in enumerate(items, 1):
+        it.inputs_rel = tuple(local.get(i, i) for i in it.inputs)
+        local[it.out] = pos - 1
+        if it.code is not None and it.code.module is not None:
+            layer = infos[it.out].layer
+            it.attr = f"{SHORT_NAMES.get(layer.kind, layer.family)}{pos}"
+        elif it.child is not None:
+            it.attr = f"{snake(it.child.group.name)}{pos}"
+        elif it.copies:
+            it.attr = f"{snake(it.copies[0].group.name)}s{pos}"
+    all_occ.append(occ)
+    return occ
