@@ -37,7 +37,11 @@ def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
 
 def checked(path_or_text, model: str | None = None):
     """The ModelReport of one model, raising SpecError if the file has errors."""
-    result = check(path_or_text)
+    return select(check(path_or_text), model)
+
+
+def select(result: CheckResult, model: str | None = None):
+    """The ModelReport of `model` (default: the first) in a checked file; SpecError if wrong."""
     if not result.ok:
         raise SpecError(result.errors)
     if not result.models:
@@ -97,7 +101,7 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     from .ir.lower import Lowerer
     from .ir.settings import train_settings as settings_of
     result = check(path_or_text)
-    report = checked(path_or_text, model)
+    report = select(result, model)
     diags = Diagnostics()
     settings = settings_of(result.program.trains, report.name,
                            Lowerer(result.program.blocks, diags), diags)
