@@ -31,5 +31,5 @@ def test_fit_trains_a_spec(tmp_path, tmp_spec):
     spec = tmp_spec("model m(x: 64) = Chain(Dense(64, 32, relu), Dense(32, 10))\n"
                     "train m { data = digits(8)  optimizer = Adam(lr = 0.01)  epochs = 1 }")
     result = archlang.fit(spec, epochs=3, out=str(tmp_path / "run"), seed=0)
-    assert len(result.history) == 3 and result.best_val_acc > 0.6     # measured 0.9; chance 0.1
+    assert len(result.history) == 3 and result.best_val_acc > 0.6     # measured 0.88; chance 0.1
     assert result.curves.exists()

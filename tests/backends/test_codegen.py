@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import archlang
 
+from conftest import SPECS
+
 from .helpers import compiled, forward_agrees, param_count
 
 
@@ -44,3 +46,13 @@ def test_a_stride_parameter_equal_to_one_shares_the_class():
     src = archlang.compile(spec)
     assert src.count("class D") == 1 and "stride=s" in src
     assert "self.d1 = D(4, 1)" in src and "self.d2 = D(4, 2)" in src
+
+
+def test_block_shape_comments_follow_the_stride():
+    # Inside a block called at several sizes, a strided layer's size is written relative to
+    # the block's input: H/s where the parameter s is the stride in every call.
+    source = archlang.compile(SPECS / "famous/resnet18.arch")
+    down = source[source.index("class BasicBlockDown"):source.index("class Resnet18")]
+    assert "h = self.conv1(x)        # N×c×H/s×W/s" in down
+    plain = source[source.index("class BasicBlock("):source.index("class BasicBlockDown")]
+    assert "# N×c×H×W" in plain

@@ -98,8 +98,29 @@ def shape_comment(cls: ClassDef, it_index: int) -> str:
             named = next((n for n, v in cls.known if v == vals), None) or \
                 _expression(vals, names, values)
             named = named and named.replace(" * ", "·").replace(" + ", "+").replace(" // ", "÷")
+        if d > 0 and len(set(vals)) > 1:
+            named = _spatial(cls, d, vals, letters[d])
         dims.append(str(first[d]) if len(set(vals)) == 1 else named or letters[d])
     return "N×" + "×".join(dims)
+
+
+def _spatial(cls: ClassDef, d: int, vals: list[int], letter: str) -> str:
+    """A spatial size that differs between calls, relative to the block's input: `H`, `H/2`,
+    `H/s` (a parameter that is the ratio in every call), or `H′` when no ratio holds."""
+    ins = [torch_shape(o.report.infos[o.input].out)[d] for o in cls.occs]
+    if vals == ins:
+        return letter
+    ratios = [i // v if v and i % v == 0 else None for i, v in zip(ins, vals)]
+    if None in ratios:
+        # Odd sizes: a stride-s window gives ⌈n/s⌉ (SamePad, or k = 2p + 1).
+        ratios = [next((r for r in range(2, 65) if -(-i // r) == v), None) for i, v in zip(ins, vals)]
+    if None not in ratios:
+        param = next((n for n, v in cls.known if v == ratios), None)
+        if param is not None:
+            return f"{letter}/{param}"
+        if len(set(ratios)) == 1:
+            return f"{letter}/{ratios[0]}"
+    return letter + "′"
 
 
 def render_class(cls: ClassDef, source_path: str) -> str:
