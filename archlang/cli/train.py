@@ -93,6 +93,10 @@ def run(args) -> int:
         report = result.model(name)
         try:
             config = TrainConfig.from_section(train_settings(args.file, name)).merge(flags)
+            previous = Path(config.out or Path("runs") / name) / "last.pt"
+            if previous.exists() and not config.resume:
+                print(f"note: {previous.parent} holds an earlier run; starting afresh replaces it "
+                      f"(--resume continues it)")
             module = load(args.file, name)
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress)

@@ -67,6 +67,8 @@ def test_writer_killed_mid_write_leaves_the_old_checkpoint(tmp_path):
     assert proc.returncode == -9, proc.stderr.decode()
     assert torch.equal(checkpoint.load(target)["model"]["w"], torch.full((1000,), 1.0))
     assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the torn write stayed aside
+    checkpoint.save(target, _state(3.0))                               # the next save sweeps it
+    assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
 
 
 def test_unreadable_checkpoint_is_a_train_error(tmp_path):
