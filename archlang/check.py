@@ -149,8 +149,8 @@ def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
     """`--strict`: a stride that does not divide the padded input evenly drops pixels."""
     from .layers.window import dropped_pixels
     w = layer.window()
-    if w is None or x.is_vector or len(w.kernel) != x.rank:
-        return
+    if w is None or x.is_vector or len(w.kernel) != x.rank or getattr(layer, "ceil", False):
+        return            # ceil mode keeps the last, partial window: nothing is dropped
     pad_hi = getattr(layer, "pad_hi", w.pad_lo)
     dropped = dropped_pixels(x, w.kernel, w.stride, w.dilation, w.pad_lo, pad_hi)
     if any(dropped):

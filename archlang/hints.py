@@ -48,7 +48,7 @@ def dense_input_help(model, infos, node) -> str | None:
     layers = [i.layer for i in path]
     start = model.input_shape
     convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)]
-    pool = MaxPool.from_bound({"window": (2, 2), "stride": None, "pad": (0,)}, {}, "MaxPool")
+    pool = MaxPool(window_=(2, 2), stride=(2, 2), pad=(0,), pad_lo=(0, 0), pad_hi=(0, 0))
     # 1. 2×2 max pooling after some of the convolutions (fewest insertions first).
     for n in range(1, min(len(convs), 4) + 1):
         for chosen in combinations(convs, n):

@@ -23,12 +23,15 @@ class _Pool(Layer):
     pad: object = (0,)
     pad_lo: tuple[int, ...] = ()
     pad_hi: tuple[int, ...] = ()
+    ceil: bool = False
 
     family = "pool"
     schema = (
         Param("window", A.sizes, doc="window size per spatial dimension, W first"),
         Param("stride", A.sizes, default=None, positional=False, doc="defaults to the window"),
         Param("pad", A.padding, default=(0,), positional=False, aliases=("padding",)),
+        Param("ceil", A.boolean, default=False, positional=False, aliases=("ceil_mode",),
+              doc="round the output size up (PyTorch's ceil_mode)"),
     )
 
     @classmethod
@@ -42,13 +45,25 @@ class _Pool(Layer):
         # Flux and PyTorch: the stride defaults to the window (non-overlapping pooling).
         stride = window if bound["stride"] is None else per_dim(bound["stride"], rank, "stride", spans.get("stride"))
         lo, hi = resolve_pad(bound["pad"], window, (1,) * rank, spans.get("pad"))
-        return cls(window_=window, stride=stride, pad=bound["pad"], pad_lo=lo, pad_hi=hi)
+        if bound["ceil"] and not (lo == hi and all(p <= k // 2 for p, k in zip(lo, window))):
+            # PyTorch's ceil_mode is defined with its own symmetric padding only.
+            raise ArgProblem("ceil=true needs the same padding on both sides, at most half the window",
+                             spans.get("pad") or spans.get("ceil"), label="padding ceil mode cannot take",
+                             help="use symmetric padding up to k÷2, or write the padding explicitly "
+                                  "without ceil")
+        return cls(window_=window, stride=stride, pad=bound["pad"], pad_lo=lo, pad_hi=hi,
+                   ceil=bound["ceil"])
 
     def infer(self, inputs):
         x = inputs[0]
         check_rank(self.kind, len(self.window_), x, "pooling")
         out = sliding(x, self.window_, self.stride, (1,) * len(self.window_), self.pad_lo,
-                      self.pad_hi, "window")
+                      self.pad_hi, "window", ceil=self.ceil)
+        if self.ceil and any(n < k for n, k in zip(x.spatial, self.window_)):
+            # PyTorch's 3-D mean pool refuses it; keep ceil mode to inputs that hold a window.
+            raise ShapeProblem("E0302", f"with ceil=true a {'×'.join(map(str, self.window_))} "
+                               f"window must fit the unpadded {x} input", arg="ceil",
+                               label="input smaller than the window", blame_input=True)
         return x.with_spatial(out)
 
     def elementwise(self, inputs, out) -> int:
@@ -71,7 +86,7 @@ class _Pool(Layer):
         padding = dims(lo) if native and any(lo) else None
         stride = None if self.stride == self.window_ else dims(self.stride)
         module = Call(f"nn.{self.torch_name}{len(self.window_)}d", (dims(self.window_),),
-                      kw(stride=stride, padding=padding))
+                      kw(stride=stride, padding=padding, ceil_mode=True if self.ceil else None))
         pre = None if native else pad_call(lo, hi, self.torch_pad_value)
         return TorchCode(module, pre=pre)
 
@@ -82,6 +97,8 @@ class _Pool(Layer):
         p = pad_text(self.pad, self.pad_lo, self.pad_hi)
         if p:
             out.append(p)
+        if self.ceil:
+            out.append("ceil=true")
         return out
 
 

@@ -73,10 +73,12 @@ def check_rank(layer_name: str, rank: int, x: Shape, noun: str) -> None:
                        blame_input=True)
 
 
-def sliding(x: Shape, kernel, stride, dilation, lo, hi, noun: str) -> tuple[int, ...]:
+def sliding(x: Shape, kernel, stride, dilation, lo, hi, noun: str, ceil: bool = False) -> tuple[int, ...]:
     """out = floor((n + p_lo + p_hi − d(k−1) − 1) / s) + 1 per spatial dimension.
 
     The book's formula (§5.3.1) with uneven padding and dilation, as PyTorch computes it.
+    With `ceil` (PyTorch's ceil_mode, for pools) the division rounds up, except that the last
+    window must start inside the input or its low padding (PyTorch's pooling_output_shape).
     """
     spatial = x.spatial
     padded = tuple(n + a + b for n, a, b in zip(spatial, lo, hi))
@@ -93,7 +95,13 @@ def sliding(x: Shape, kernel, stride, dilation, lo, hi, noun: str) -> tuple[int,
                            help=f"pad the input (at least {fmt_dims(need)} in total, e.g. "
                                 f"pad=SamePad() keeps the size), or use a smaller kernel",
                            blame_input=True)
-    return tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
+    if not ceil:
+        return tuple((p - e) // s + 1 for p, e, s in zip(padded, eff, stride))
+    out = []
+    for n, a, p, e, s in zip(spatial, lo, padded, eff, stride):
+        o = -(-(p - e) // s) + 1
+        out.append(o - 1 if (o - 1) * s >= n + a else o)
+    return tuple(out)
 
 
 def dropped_pixels(x: Shape, kernel, stride, dilation, lo, hi) -> tuple[int, ...]:

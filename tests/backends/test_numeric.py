@@ -171,3 +171,21 @@ def test_basic_block_equals_hand_written(train):
     hand.train(train)
     x = torch.randn(3, 16, 8, 8)
     assert torch.allclose(m(x), hand(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape, layer", [
+    ("112×112×8", "MaxPool((3, 3), stride=2, ceil=true)"),
+    ("5×5×1", "MaxPool((2, 2), pad=1, ceil=true)"),
+    ("13×11×2", "MaxPool((2, 3), stride=(2, 2), ceil=true)"),
+    ("7×6×5×2", "MeanPool((2, 2, 2), ceil=true)"),
+    ("9×1", "MeanPool((2,), ceil=true)"),
+])
+def test_ceil_mode_pools_agree_with_pytorch(shape, layer):
+    import torch
+
+    import archlang
+    from archlang.backends.torch import torch_shape
+    text = f"model m(x: {shape}) = {layer}"
+    report = archlang.check(text).model()
+    y = archlang.load(text)(torch.randn(2, *torch_shape(report.input_shape)))
+    assert tuple(y.shape[1:]) == torch_shape(report.output_shape)

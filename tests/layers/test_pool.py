@@ -41,3 +41,33 @@ def test_pool_errors(input, layer, code, fragment):
     (err,) = errors_of(f"model m(x: {input}) = {layer}")
     assert err.code == code
     assert fragment in err.message
+
+
+@pytest.mark.parametrize("input, layer, out", [
+    # ⌈(112 − 3)/2⌉ + 1 = 56, where rounding down gives 55 (torchvision's GoogLeNet)
+    ("112×112×64", "MaxPool((3, 3), stride=2, ceil=true)", "56×56×64"),
+    ("112×112×64", "MaxPool((3, 3), stride=2)", "55×55×64"),
+    # ⌈(5 + 2 − 2)/2⌉ + 1 = 4, but the 4th window would start in the high padding: 3 (PyTorch)
+    ("5×5×1", "MaxPool((2, 2), pad=1, ceil=true)", "3×3×1"),
+    ("7×7×3", "MeanPool((2, 2), ceil_mode=true)", "4×4×3"),
+    ("9×1", "MaxPool((2,), ceil=true)", "5×1"),
+])
+def test_ceil_mode(input, layer, out):
+    assert str(model_of(f"model m(x: {input}) = {layer}").output_shape) == out
+
+
+@pytest.mark.parametrize("layer, fragment", [
+    ("MaxPool((2, 2), pad=(0, 1, 0, 1), ceil=true)", "ceil=true needs the same padding on both sides"),
+    ("MaxPool((2, 2), pad=2, ceil=true)", "at most half the window"),
+])
+def test_ceil_mode_takes_only_what_pytorch_can(layer, fragment):
+    (err,) = errors_of(f"model m(x: 8×8×1) = {layer}")
+    assert fragment in err.message
+
+
+def test_ceil_mode_drops_nothing_under_strict():
+    import archlang
+    result = archlang.check("model m(x: 112×112×64) = MaxPool((3, 3), stride=2, ceil=true)", strict=True)
+    assert not result.diagnostics
+    result = archlang.check("model m(x: 112×112×64) = MaxPool((3, 3), stride=2)", strict=True)
+    assert [d.code for d in result.diagnostics] == ["W0001"]
