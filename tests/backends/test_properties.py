@@ -59,6 +59,8 @@ def layer(draw, rank, depth=0):
         extra = [draw(pad(rank))]
         if draw(st.booleans()):
             extra.append(f"stride={draw(st.integers(1, 3))}")
+        if draw(st.integers(0, 3)) == 0:
+            extra.append("ceil=true")      # rejected statically where PyTorch could not do it
         return f"{name}({tup(draw(ks))}, {', '.join(extra)})"
     if kind == "norm":
         return draw(st.sampled_from(["BatchNorm(_)", "BatchNorm(_, relu)", "LayerNorm(_)",
