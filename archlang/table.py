@@ -217,17 +217,6 @@ def fmt_si(n: float, unit: str = "") -> str:
     return f"{n:g} {unit}".rstrip()
 
 
-def totals(report: ModelReport) -> list[str]:
-    p, t = report.params, report.trainable_params
-    lines = [f"total params:         {fmt_int(p)}   ({fmt_bytes(4 * p)} as float32)",
-             f"trainable params:     {fmt_int(t)}",
-             f"non-trainable params: {fmt_int(p - t)}"]
-    if report.state:
-        lines.append(f"non-trainable state:  {fmt_int(report.state)}   "
-                     f"(BatchNorm running mean and variance; not parameters)")
-    return lines
-
-
 def summary_lines(report: ModelReport, a) -> list[str]:
     """The totals under the table: parameters, then MACs, memory and the dense equivalent."""
     t = a.totals
