@@ -45,7 +45,12 @@ def select(result: CheckResult, model: str | None = None):
     if not result.ok:
         raise SpecError(result.errors)
     if not result.models:
-        raise SpecError([Diagnostic("E0015", "the spec defines no model", None)])
+        source = result.program.source
+        raise SpecError([Diagnostic(
+            "E0015", "the spec defines no model", source.span(0, min(len(source.text), 1) or 0),
+            label="no `model` definition in this file",
+            help="blocks are checked only where a model uses them: add "
+                 "`model NAME(x: 28×28×1) = Chain(...)`")])
     try:
         return result.model(model)
     except KeyError:
@@ -73,11 +78,8 @@ def _compiled(path_or_text, model: str | None):
     """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong."""
     from .backends.torch import generate
     result = check(path_or_text)
-    if not result.ok:
-        raise SpecError(result.errors)
-    if not result.models:
-        raise SpecError([Diagnostic("E0015", "the spec defines no model", None)])
-    reports = [checked(path_or_text, model)] if model else result.models
+    first = select(result, model)        # SpecError: errors, no model, no such model
+    reports = [first] if model else result.models
     return generate(reports, result.path), reports
 
 

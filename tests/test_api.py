@@ -33,3 +33,11 @@ def test_fit_trains_a_spec(tmp_path, tmp_spec):
     result = archlang.fit(spec, epochs=3, out=str(tmp_path / "run"), seed=0)
     assert len(result.history) == 3 and result.best_val_acc > 0.6     # measured 0.88; chance 0.1
     assert result.curves.exists()
+
+
+def test_a_spec_without_models_cannot_be_compiled(tmp_spec):
+    spec = tmp_spec("block B(c) = Dense(c, c)\n")
+    with pytest.raises(archlang.SpecError) as info:
+        archlang.compile(spec)
+    (d,) = info.value.diagnostics
+    assert d.code == "E0015" and (d.span.line, d.span.column) == (1, 1) and "add `model" in d.help

@@ -57,6 +57,12 @@ class _Loader:
 
     def add_blocks(self, module: ast.Module) -> None:
         for b in module.blocks:
+            builtin = _builtin(b.name)
+            if builtin:
+                # A call resolves built-ins and blocks in one namespace: no shadowing.
+                self.diags.error("E0107", f"block `{b.name}` has the name of {builtin}", b.name_span,
+                                 label="a built-in name", help=f"rename the block, e.g. `{b.name}Block`")
+                continue
             prev = self.blocks.get(b.name)
             if prev is not None and prev is not b:
                 self.diags.error("E0104", f"block `{b.name}` is defined twice", b.name_span,
@@ -114,6 +120,20 @@ class _Loader:
             self.loaded[path] = sub
             self.imports(sub, chain + [path])
             self.add_blocks(sub)
+
+
+def _builtin(name: str) -> str | None:
+    """What a name already means in every spec: a layer, an activation, a construct, a constant."""
+    from ..layers import REGISTRY
+    from ..layers.args import activation_name
+    from .lower import CONSTANTS, STRUCTURAL
+    if activation_name(name):
+        return f"the activation `{activation_name(name)}`"
+    if name in REGISTRY:
+        return f"the layer `{REGISTRY[name].kind}`"
+    if name in STRUCTURAL or name in CONSTANTS or name in ("cat", "same"):
+        return f"the built-in `{name}`"
+    return None
 
 
 def load_program(source: Source, diags: Diagnostics) -> Program:
