@@ -1,4 +1,4 @@
-"""The layer graph: a DAG (networkx) of layer nodes, plus the tree of groups it was written as.
+"""The layer graph: a DAG of layer nodes (plain lists), plus the tree of groups it was written as.
 
 Nodes are numbered in creation order, which is a topological order. Each node keeps the span
 of the call that made it and the block calls around it, so diagnostics, tables and drawings
@@ -7,8 +7,6 @@ can point into blocks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import networkx as nx
 
 from ..layers.base import Layer
 from ..layers.shape import Shape
@@ -81,16 +79,22 @@ class Fold:
 
 @dataclass(eq=False)
 class Graph:
+    """Edges are each node's `inputs` (predecessors, in port order) and, kept beside them,
+    each node's successors. Plain lists, not networkx: importing networkx alone took longer
+    than checking ResNet-152 (docs/performance.md)."""
+
     nodes: list[Node] = field(default_factory=list)
     folds: dict[int, list[Fold]] = field(default_factory=dict)    # output node → folds ending there
-    dag: nx.DiGraph = field(default_factory=nx.DiGraph)
+    _successors: list[list[int]] = field(default_factory=list, repr=False)
 
     def add(self, layer, inputs, span, spans=None, scope=()) -> int:
         node = Node(len(self.nodes), layer, tuple(inputs), span, spans or {}, scope)
         self.nodes.append(node)
-        self.dag.add_node(node.id)
-        for port, src in enumerate(node.inputs):
-            self.dag.add_edge(src, node.id, port=port)
+        self._successors.append([])
+        for src in node.inputs:
+            succ = self._successors[src]
+            if not succ or succ[-1] != node.id:      # x + x: one edge, as in a DiGraph
+                succ.append(node.id)
         return node.id
 
     def __getitem__(self, i: int) -> Node:
@@ -100,7 +104,20 @@ class Graph:
         return len(self.nodes)
 
     def successors(self, i: int) -> list[int]:
-        return list(self.dag.successors(i))
+        """The nodes that take node i as an input, in creation order, each once."""
+        return list(self._successors[i])
+
+    @property
+    def dag(self):
+        """The graph as a networkx.DiGraph (edge attribute `port`), built on demand for
+        graph algorithms; checking never needs it."""
+        import networkx as nx
+        dag = nx.DiGraph()
+        dag.add_nodes_from(range(len(self.nodes)))
+        for node in self.nodes:
+            for port, src in enumerate(node.inputs):
+                dag.add_edge(src, node.id, port=port)
+        return dag
 
 
 @dataclass(eq=False)
