@@ -7,10 +7,12 @@ ACTIVATIONS = {
     "identity": "{}", "relu": "F.relu({})", "relu6": "F.relu6({})", "tanh": "torch.tanh({})",
     "sigmoid": "torch.sigmoid({})", "softmax": "F.softmax({}, dim=1)",
     "logsoftmax": "F.log_softmax({}, dim=1)", "leakyrelu": "F.leaky_relu({}, 0.01)",
-    "elu": "F.elu({})", "gelu": 'F.gelu({}, approximate="tanh")', "swish": "F.silu({})",
-    "softplus": "F.softplus({})", "hardswish": "F.hardswish({})",
+    "elu": "F.elu({})", "gelu": 'F.gelu({}, approximate="tanh")', "gelu_erf": "F.gelu({})",
+    "swish": "F.silu({})", "softplus": "F.softplus({})", "hardswish": "F.hardswish({})",
+    "hardsigmoid": "F.hardsigmoid({})", "mish": "F.mish({})",
 }
-"""Activation → PyTorch. Softmax is over the channels (dim 1); gelu is NNlib's (tanh form)."""
+"""Activation → PyTorch. Softmax is over the channels (dim 1); gelu is NNlib's (tanh form),
+gelu_erf PyTorch's default GELU."""
 
 INITS = {
     "kaiming_normal": "nn.init.kaiming_normal_({})", "kaiming_uniform": "nn.init.kaiming_uniform_({})",
