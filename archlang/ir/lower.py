@@ -182,7 +182,8 @@ class Lowerer:
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
         if name in A.MODES:
             return A.Arg(A.Symbol(name), node.span)
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false"]
+        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false",
+                 *A.MODES]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))
 
