@@ -28,11 +28,17 @@ def _chain_to(infos, node):
         cur = info.node.inputs[0]
 
 
+def _infer(layer, x):
+    """The output of `layer` on `x`, its `_` sizes resolved against `x` (not the shape it saw
+    in the model: an edited chain feeds it something else)."""
+    return layer.resolve([x]).infer([x])
+
+
 def _run(start, layers):
     x = start
     try:
         for layer in layers:
-            x = layer.infer([x])
+            x = _infer(layer, x)
     except ShapeProblem:
         return None
     return x
@@ -107,7 +113,8 @@ def window_help(model, infos, node):
     for k, layer in enumerate(layers):
         edited = _same_padded(layer)
         if isinstance(edited, Dense) and flattened is not None:
-            if edited.c_in == x[0]:
+            # `Dense(_ => n)` declares no size to reach: nothing to suggest.
+            if edited.c_in is not None and edited.c_in == x[0]:
                 ks = sorted({"×".join(map(str, l.kernel)) for l in layers if _same_padded(l) is not l})
                 pads = sorted({(kk - 1) // 2 for l in layers if _same_padded(l) is not l for kk in l.kernel})
                 pad = f"pad={pads[0]}" if len(pads) == 1 else "pad=SamePad()"
@@ -118,7 +125,7 @@ def window_help(model, infos, node):
             return None
         try:
             before = x
-            x = edited.infer([x])
+            x = _infer(edited, x)
         except ShapeProblem:
             return None
         if isinstance(edited, Flatten):
