@@ -6,8 +6,8 @@
     5386
 """
 from .analysis import analyze, toeplitz
-from .api import check, compile, draw, fit, load
+from .api import check, check_text, compile, draw, fit, load
 from .diagnostics import Diagnostic, SpecError
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "check", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "check_text", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
 from ..limits import MAX_BLOCK_DEPTH, MAX_NODES
 from ..layers import REGISTRY
 from ..layers import args as A
@@ -255,6 +255,7 @@ class Lowerer:
     # ---- layer terms -------------------------------------------------------------------
     def term(self, node: ast.Node, env: Env) -> Term:
         """Evaluate a layer expression; on error record it and return a Broken term."""
+        working_on(node.span)
         self.terms += 1
         if self.terms > MAX_NODES:
             raise TooManyNodes(self.in_context(TooManyNodes.at(node.span)))

@@ -30,8 +30,8 @@ def read_source(path: str | os.PathLike) -> Source | Diagnostic:
         with open(p, "rb") as f:
             # One byte past the limit is enough to know the file is too large (parse says so).
             data = f.read(MAX_FILE_BYTES + 1)
-    except OSError as err:
-        return Diagnostic("E0106", f"cannot read `{path}`: {err.strerror or err}", None)
+    except (OSError, ValueError) as err:          # ValueError: a NUL in the name
+        return Diagnostic("E0106", f"cannot read `{path}`: {getattr(err, 'strerror', None) or err}", None)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

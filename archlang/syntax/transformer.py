@@ -65,6 +65,8 @@ class ToAst(Transformer_NonRecursive):
     def _digits(self, tok: Token) -> None:
         """Refuse a number literal longer than MAX_NUMBER_DIGITS digits before converting it
         (int() of 5,000 digits raises; of 10^6 digits it takes seconds)."""
+        if len(tok) <= MAX_NUMBER_DIGITS:
+            return
         digits = sum(ch.isdigit() for ch in tok)
         if digits > MAX_NUMBER_DIGITS:
             raise Malformed(Diagnostic(
