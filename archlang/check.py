@@ -136,6 +136,9 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
         if found:
             help_, dense = found
             extra_labels.append(Label(dense.span, "this layer's size is reached with padding"))
+    if problem.code in ("E0300", "E0302") and node.inputs == (0,):
+        from .hints import channels_first_help
+        help_ = channels_first_help(model, problem.code) or help_
     if problem.blame_input and node.inputs and problem.code != "E0301":
         src = infos[node.inputs[0]]
         if src.index > 0 and node.inputs[0] != node.id - 1:

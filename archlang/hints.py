@@ -6,6 +6,7 @@ suggests the smallest one that gives the size the Dense layer declares.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 from .layers.base import ShapeProblem
@@ -131,3 +132,28 @@ def window_help(model, infos, node):
         if isinstance(edited, Flatten):
             flattened = before
     return None
+
+
+@lru_cache(maxsize=1)
+def known_layers() -> str:
+    """The help of an unknown layer: every layer kind and activation, from the registry (so a
+    new layer is listed the day it is registered)."""
+    from .layers import kinds
+    from .layers.args import ACTIVATIONS
+    names = [k.kind for k in kinds() if k.kind != "activation"]
+    return (f"layers: {', '.join(names)}; activations: {', '.join(ACTIVATIONS)}; or define it "
+            "with `block`")
+
+
+def channels_first_help(model, problem_code: str) -> str | None:
+    """`x: 1×28×28` (PyTorch's C×H×W) read as W×H×C is 28 channels of 1×28 pixels: the first
+    convolution then fails. Say so, instead of suggesting padding."""
+    shape = model.input_shape
+    if problem_code not in ("E0300", "E0302") or shape is None or shape.is_vector or shape.rank < 2:
+        return None
+    dims = tuple(shape)
+    if not (dims[0] <= 4 < dims[-1]):
+        return None
+    flipped = "×".join(map(str, dims[1:] + dims[:1]))
+    return (f"shapes are written W×H×C, channels last (Flux's order); did you write channels "
+            f"first? PyTorch's {'×'.join(map(str, dims))} is written `{model.input_name}: {flipped}`")

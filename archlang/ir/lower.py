@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
+from ..hints import known_layers
 from ..limits import MAX_BLOCK_DEPTH, MAX_NODES
 from ..layers import REGISTRY
 from ..layers import args as A
@@ -294,10 +295,7 @@ class Lowerer:
             known = [*REGISTRY, *self.blocks, *STRUCTURAL]
             hint = did_you_mean(name, known)
             raise self.problem("E0100", f"unknown layer `{name}`", node.func_span,
-                               label="not a layer or block", help=hint or
-                               "layers: Dense, Conv, ConvTranspose, DepthwiseConv, MaxPool, MeanPool, "
-                               "GlobalMeanPool, AdaptiveMeanPool, BatchNorm, LayerNorm, Dropout, "
-                               "flatten, reshape, and the activations; or define it with `block`")
+                               label="not a layer or block", help=hint or known_layers())
         positional, keywords = [], []
         for a in node.args:
             if isinstance(a, ast.Keyword):

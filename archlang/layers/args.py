@@ -5,6 +5,7 @@ smallest piece of text that is wrong. Converters raise ArgProblem; they never gu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +184,9 @@ def number(arg: Arg) -> float:
     v = arg.value
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ArgProblem(f"expected a number, found {describe(v)}", arg.span)
+    if not math.isfinite(v):
+        raise ArgProblem(f"expected a finite number, found {v}", arg.span, code="E0203",
+                         label="not finite")
     return float(v)
 
 
