@@ -154,9 +154,29 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     with _reported():
         settings = settings_of(result.program.trains, report.name,
                                Lowerer(result.program.blocks, diags), diags)
+        if not diags.has_errors:
+            diags.extend(_setting_problems(result.program.trains, report.name, settings))
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
+
+
+def _setting_problems(trains, model: str, settings: dict) -> list[Diagnostic]:
+    """Each setting of `model`'s train section validated on its own by TrainConfig, so that a
+    bad one is reported where it is written (the unknown name, or the value)."""
+    from .train.config import TrainConfig
+    from .train.errors import TrainError
+    last = {s.name: s for t in trains if t.model == model for s in t.settings}
+    out = []
+    for name, s in last.items():
+        try:
+            TrainConfig().merge({name: settings[name]})
+        except TrainError as err:
+            unknown = err.message.startswith("unknown train setting")
+            out.append(Diagnostic("E0110", err.message, s.name_span if unknown else s.value.span,
+                                  label="not a train setting" if unknown else "not accepted here",
+                                  help=err.hint))
+    return out
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
