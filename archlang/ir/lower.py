@@ -49,6 +49,7 @@ class Lowerer:
         self.diags = diags
         self.stack: list[Frame] = []
         self.terms = 0           # terms evaluated for the current model (bounded by MAX_NODES)
+        self.bodies: dict = {}   # (block, typed arguments) → its body term
 
     def model_body(self, node: ast.Node) -> Term:
         """The term of a model's body. Blocks calling blocks twice, 40 levels deep, would
@@ -411,12 +412,19 @@ class Lowerer:
                                             f"{block.name}({', '.join(params)})")
                 values[p.name] = self.value(p.default, Env(dict(values)))
         text = f"{block.name}({', '.join(_value_text(values[p.name].value) for p in block.params)})"
-        self.stack.append(Frame(block.name, node.span))
-        try:
-            body = self.term(block.body, Env(values))
-        finally:
-            self.stack.pop()
         args = tuple((p.name, _plain(values[p.name].value)) for p in block.params)
+        # A block called again with the same arguments has the same body term (terms are
+        # descriptions, built into separate nodes each time): evaluate it once. Blocks that
+        # call blocks twice, 40 levels deep, are then 80 evaluations, not 2^40.
+        key = (block.name, _typed(args))
+        body = self.bodies.get(key)
+        if body is None:
+            self.stack.append(Frame(block.name, node.span))
+            try:
+                body = self.term(block.body, Env(values))
+            finally:
+                self.stack.pop()
+            self.bodies[key] = body
         return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
@@ -459,6 +467,13 @@ def _value_text(v) -> str:
     if isinstance(v, A.Join):
         return "+" if v.op == "add" else "cat"
     return "…"
+
+
+def _typed(v):
+    """A hashable key of plain block arguments in which `true` ≠ 1 and 2 ≠ 2.0."""
+    if isinstance(v, tuple):
+        return tuple(_typed(x) for x in v)
+    return (type(v).__name__, v)
 
 
 def _plain(v):

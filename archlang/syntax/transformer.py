@@ -94,12 +94,16 @@ class ToAst(Transformer_NonRecursive):
         (tok,) = children
         if tok == "_":
             return ast.Infer(self._tok(tok))
+        return ast.Name(self._tok(tok), str(tok))
+
+    def NAME(self, tok: Token) -> Token:
+        """Every name token (of layers, blocks, keywords, settings): at most MAX_NAME_LENGTH."""
         if len(tok) > MAX_NAME_LENGTH:
             raise Malformed(Diagnostic(
                 "E0018", f"a name of {len(tok):,} characters", self._tok(tok),
                 label=f"more than {MAX_NAME_LENGTH} characters",
                 help=f"names have at most {MAX_NAME_LENGTH} characters"))
-        return ast.Name(self._tok(tok), str(tok))
+        return tok
 
     def _text(self, tok: Token) -> str:
         """The value of a STRING token: its escapes decoded; an unknown escape is a diagnostic."""
