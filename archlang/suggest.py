@@ -42,8 +42,9 @@ def _suggest(name: str, candidates: frozenset, limit: int) -> tuple[str, ...]:
                     for c in candidates if c != name and abs(len(c) - len(name)) <= budget)
     close, seen = [], set()
     for d, _, c in scored:
-        # One spelling per name: `relu` rather than also `ReLU`.
-        if d <= budget and c.lower() not in seen:
+        # One spelling per name: `relu` rather than also `ReLU`. A suggestion shares at least
+        # one character with the name: `B` is not a misspelt `σ`.
+        if d <= budget and d < len(name) and c.lower() not in seen:
             seen.add(c.lower())
             close.append((d, c))
     if not close:

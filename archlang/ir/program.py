@@ -100,9 +100,12 @@ class _Loader:
                                           "or use the standard library (`std/...`)")
                     return None
                 return real
+        written = imp.path_span.text
         self.diags.error("E0106", f"cannot find `{imp.path}`", imp.path_span, label="no such file",
-                         help=f"paths are relative to {base or Path('.')}/; the standard library is "
-                              f"imported as `std/resnet.arch`, `std/inception.arch`, ...")
+                         help='write paths with `/`: a `\\` in a string starts an escape'
+                         if "\\" in written else
+                         f"paths are relative to {base or Path('.')}/; the standard library is "
+                         f"imported as `std/resnet.arch`, `std/inception.arch`, ...")
         return None
 
     def imports(self, module: ast.Module, chain: list[Path]) -> None:

@@ -110,7 +110,8 @@ def whole(arg: Arg, what: str = "a size", minimum: int = 1) -> int:
                          label="not a number")
     if isinstance(v, float):
         if not v.is_integer():
-            raise ArgProblem(f"{arg.text} = {v:g} is not a whole number", arg.span, code="E0201",
+            shown = arg.text if arg.text == f"{v:g}" else f"{arg.text} = {v:g}"
+            raise ArgProblem(f"{shown} is not a whole number", arg.span, code="E0201",
                              label="not a whole number",
                              help="sizes are whole numbers; use `÷` for exact or `//` for floor division")
         v = int(v)
