@@ -89,12 +89,30 @@ def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
     return _compiled(path_or_text, model)[0].source
 
 
-def load(path_or_text: str | os.PathLike, model: str | None = None):
+def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=None):
     """An instance of the compiled nn.Module of `model` (default: the first), built by running
-    the generated source. Raises SpecError for a wrong spec."""
+    the generated source. `weights`: a checkpoint written by `archlang train` (best.pt,
+    last.pt, a run folder) or a saved state_dict, loaded strictly; the module is then in
+    eval mode. Raises SpecError for a wrong spec, archlang.train.TrainError for weights
+    that are missing, unreadable or do not fit."""
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
-    return load_source(gen, reports[0].name)
+    module = load_source(gen, reports[0].name)
+    if weights is not None:
+        from .train.checkpoint import load as load_checkpoint, model_state
+        from .train.runs import load_weights
+        load_weights(module, model_state(load_checkpoint(weights)), weights)
+        module.eval()
+    return module
+
+
+def layer_rows(report) -> list:
+    """The rows of `archlang check`'s table for a checked model as
+    archlang.train.transfer.LayerRow (number, compiled attribute, layer, parameters): what
+    `freeze` selects from."""
+    from .table import rows
+    from .train.transfer import LayerRow
+    return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
@@ -115,9 +133,14 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
 def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
-    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError."""
-    from .train import TrainConfig, train
+    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError.
+    The model is built after seeding with the run's seed, so the same call gives the same
+    weights; `freeze` takes `archlang check`'s row numbers and attribute names."""
+    from .train import TrainConfig
+    from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    seed_everything(config.seed)
     module = load(path_or_text, report.name)
-    return train(module, tuple(report.input_shape), config, name=report.name)
+    return train(module, tuple(report.input_shape), config, name=report.name,
+                 layers=layer_rows(report))

@@ -15,9 +15,18 @@ from .metrics import read_metrics  # noqa: E402
 
 
 def plot_curves(history: list[dict], path, title: str = "") -> Path:
-    """curves.png: loss (left) and accuracy (right) per epoch, train vs validation."""
+    """curves.png: loss (left) and accuracy (middle) per epoch, train vs validation, and
+    the learning rate of each epoch (right) when it changed during the run."""
     epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    lrs = [r.get("lr") for r in history]
+    scheduled = len({lr for lr in lrs if lr is not None}) > 1
+    fig, axes = plt.subplots(1, 3 if scheduled else 2, figsize=(15 if scheduled else 10, 4))
+    ax_loss, ax_acc = axes[0], axes[1]
+    if scheduled:
+        axes[2].plot(epochs, lrs, "o-", color="tab:green")
+        axes[2].set_xlabel("epoch")
+        axes[2].set_ylabel("learning rate (first step of the epoch)")
+        axes[2].grid(alpha=0.3)
     for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
         ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label="validation")
