@@ -166,6 +166,8 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         body = lowerer.term(m.body, _empty_env())
         program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
                                           m.input_shape.span, body))
+    from .settings import check_train_sections
+    check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags)
     return program
 
 

@@ -16,6 +16,10 @@ class TrainError(Exception):
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message}\n  = help: {self.hint}"
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show the message and hint instead of the engine's frames."""
+        return [f"TrainError: {self}"]
+
 
 class TrainInterrupted(KeyboardInterrupt):
     """Ctrl-C during training. `out` holds the checkpoint of the last finished epoch

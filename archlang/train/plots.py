@@ -65,3 +65,27 @@ def compare_runs(run_dirs, out_png, labels=None) -> Path:
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
     return Path(out_png)
+
+
+def plot_confusion(confusion, path, title: str = "") -> Path:
+    """A confusion matrix as a picture: rows the true class, columns the predicted one,
+    each cell with its count."""
+    k = len(confusion)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
+    ax.imshow(confusion, cmap="Blues")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    top = confusion.max() if confusion.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if confusion[i, j] > top / 2 else "black")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
