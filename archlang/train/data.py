@@ -146,25 +146,32 @@ def npz(path, layout: str = "auto") -> Dataset:
 
 def _npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """x and y of an .npz file; TrainError for a missing, corrupt or non-npz file."""
+    arrays = read_arrays(path, ("x", "y"))
+    if arrays is None:
+        raise TrainError(f"{path} is a single .npy array, not an .npz archive of x and y",
+                         "save both arrays: np.savez(path, x=x, y=y)")
+    return arrays["x"], arrays["y"]
+
+
+def read_arrays(path: Path, names: tuple[str, ...]) -> dict | None:
+    """The arrays `names` of an .npz archive, or None when the file is a single .npy array;
+    TrainError for a missing or corrupt file or a missing array."""
     import zipfile
     if not path.is_file():
         raise TrainError(f"no such data file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            if not isinstance(f, np.lib.npyio.NpzFile):
-                raise TrainError(f"{path} is a single .npy array, not an .npz archive of x and y",
-                                 "save both arrays: np.savez(path, x=x, y=y)")
-            missing = [k for k in ("x", "y") if k not in f.files]
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return None
+        with loaded as f:
+            missing = [k for k in names if k not in f.files]
             if missing:
                 raise TrainError(f"{path} has no array named {' or '.join(missing)}",
                                  f"it holds {', '.join(f.files) or 'nothing'}; save with "
                                  "np.savez(path, x=..., y=...)")
-            return f["x"], f["y"]
+            return {k: f[k] for k in names}
     except TrainError:
         raise
-    except AttributeError:  # np.load gave a bare array (a renamed .npy file)
-        raise TrainError(f"{path} is a single .npy array, not an .npz archive of x and y",
-                         "save both arrays: np.savez(path, x=x, y=y)") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise TrainError(f"cannot read {path}: {str(err) or type(err).__name__}",
                          "the file is corrupt or not an .npz archive; write it again with "
@@ -273,7 +280,10 @@ def fit_to_spec(data: Dataset, spec_shape) -> Dataset:
 
 
 def _describe(torch_shape, layout: str) -> str:
-    spec = torch_shape if layout == "spec" else spec_shape_of(torch_shape)
+    """The samples' shape in the spec's W×H×C order. An npz file ("auto") whose last axis is
+    the smallest was written channels-last, i.e. already in that order."""
+    channels_last = layout == "auto" and len(torch_shape) >= 2 and torch_shape[-1] < torch_shape[0]
+    spec = torch_shape if layout == "spec" or channels_last else spec_shape_of(torch_shape)
     kind = {1: "vectors", 2: "sequences", 3: "images", 4: "volumes"}.get(len(spec), "samples")
     return f"{format_shape(spec)} {kind}"
 

@@ -140,9 +140,8 @@ class _Run:
         if self.loss_fn.note:
             self.log(f"note: {self.loss_fn.note}")
         out = preflight.probe(self.model, sample)
-        preflight.check_targets(self.loss_fn, out, train_set.y, train_set.name)
-        if val_set is not None:
-            preflight.check_targets(self.loss_fn, out, val_set.y, val_set.name)
+        every_y = torch.cat([d.y for d in (train_set, val_set, test_set) if d is not None])
+        preflight.check_targets(self.loss_fn, out, every_y, train_set.name)
 
         if where.world > 1 and val_set is not None:  # each rank checks its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))

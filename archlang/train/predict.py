@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import Dataset, fit_to_spec
+from .data import Dataset, fit_to_spec, read_arrays
 from .errors import TrainError
 from .layout import format_shape, torch_input_shape
 from .losses import Objective
@@ -94,21 +94,17 @@ def _image(path: Path, input_shape) -> np.ndarray:
 
 
 def _array(path: Path) -> np.ndarray:
-    import zipfile
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if isinstance(loaded, np.lib.npyio.NpzFile):
-            with loaded as f:
-                if "x" not in f.files:
-                    raise TrainError(f"{path} has no array named x",
-                                     f"it holds {', '.join(f.files) or 'nothing'}")
-                a = f["x"]
-        else:
-            a = np.asarray(loaded)
-    except TrainError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        raise TrainError(f"cannot read {path}: {err}") from None
+    arrays = read_arrays(path, ("x",)) if path.suffix.lower() == ".npz" else None
+    if arrays is not None:
+        a = arrays["x"]
+    else:
+        try:
+            a = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as err:
+            raise TrainError(f"cannot read {path}: {err}") from None
+        if not isinstance(a, np.ndarray):
+            a.close()
+            raise TrainError(f"{path} is an .npz archive; name it .npz")
     if not np.issubdtype(a.dtype, np.number) or a.size == 0:
         raise TrainError(f"{path} holds no numeric samples ({a.dtype}, shape {a.shape})")
     return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
