@@ -21,7 +21,7 @@ from fractions import Fraction
 from ..diagnostics import Diagnostic, Label
 from ..layers.base import Window
 from ..layers.pool import _AdaptivePool, _GlobalPool
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import Input
 
 PASS_THROUGH = ("activation", "norm", "regularize")
 
@@ -127,7 +127,7 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             out.append(None)
             continue
         x = info.inputs[0]
-        if isinstance(layer, (Add, Concat)):
+        if layer.family == "join":
             rf = _union(ins)
             bad = _misaligned(ins)
             if bad:

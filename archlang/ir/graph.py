@@ -12,7 +12,7 @@ import networkx as nx
 
 from ..layers.base import Layer
 from ..layers.shape import Shape
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import JOIN_TEXT, JOINS, Input
 from ..source import Span
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
@@ -175,7 +175,7 @@ class Builder:
         return self._join(term.op, outs, term.op_span, group, parent)
 
     def _join(self, op: str, inputs, span: Span, group: Group, parent: Group) -> int:
-        out = self.graph.add(Add() if op == "add" else Concat(), inputs, span, {}, self.scope)
+        out = self.graph.add(JOINS[op](), inputs, span, {}, self.scope)
         group.children.append(out)
         group.output = out
         parent.children.append(group)
@@ -183,7 +183,7 @@ class Builder:
 
 
 def _op_text(op: str) -> str:
-    return "+" if op == "add" else "cat"
+    return JOIN_TEXT[op]
 
 
 def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:
