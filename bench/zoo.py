@@ -172,20 +172,41 @@ def counted_macs(model: nn.Module, x: torch.Tensor) -> int:
     return counter.get_total_flops() // 2
 
 
-def randomise(model: nn.Module, generator: torch.Generator) -> None:
-    """Give every normalisation statistic and every constant tensor random values."""
+def randomise(model: nn.Module, x: torch.Tensor, generator: torch.Generator) -> None:
+    """Give every normalisation layer and every constant tensor random values.
+
+    Affine parameters and constant tensors (zeros, ones, 10⁻⁶) are drawn at random. Each
+    BatchNorm's running statistics are set, in one eval-mode forward pass of `x`, to the
+    statistics of that layer's own input perturbed at random (mean + 0.1·σ·N(0, 1), variance
+    × U(0.5, 1.5)). So every statistic matters, yet the activations stay of order one however
+    deep the network: statistics drawn blindly, or perturbed after a training-mode pass,
+    compound layer after layer (Inception v3's logits reach 10³ to 10¹⁴) and would make the
+    10⁻⁴ bar on the logits meaningless.
+    """
     norms = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
+
+    def calibrate(module, args):
+        h = args[0]
+        dims = [d for d in range(h.dim()) if d != 1]
+        var = h.var(dims, unbiased=False).clamp_min(1e-4)
+        module.running_mean.copy_(h.mean(dims) + 0.1 * var.sqrt() * torch.randn(var.shape, generator=generator))
+        module.running_var.copy_(var * (0.5 + torch.rand(var.shape, generator=generator)))
+
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.running_mean is not None:
-                module.running_mean.copy_(0.1 * torch.randn(module.running_mean.shape, generator=generator))
-                module.running_var.copy_(0.5 + torch.rand(module.running_var.shape, generator=generator))
             if isinstance(module, norms) and module.weight is not None:
                 module.weight.copy_(0.5 + torch.rand(module.weight.shape, generator=generator))
                 module.bias.copy_(0.1 * torch.randn(module.bias.shape, generator=generator))
         for p in model.parameters():
             if p.numel() > 1 and bool((p == p.flatten()[0]).all()):     # zeros, ones, 1e-6
                 p.copy_(p.flatten()[0] + 0.1 * torch.randn(p.shape, generator=generator))
+        hooks = [m.register_forward_pre_hook(calibrate) for m in model.modules()
+                 if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        try:
+            model.eval()(x)
+        finally:
+            for h in hooks:
+                h.remove()
 
 
 def tensors_in_use_order(model: nn.Module, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
@@ -248,7 +269,7 @@ def compare(entry: Entry, batch: int) -> dict:
     ours = archlang.load(spec).eval()
     generator = torch.Generator().manual_seed(1)
     x = torch.randn((batch, *torch_shape(report.input_shape)), generator=generator)
-    randomise(ref, generator)
+    randomise(ref, x, generator)
     with torch.no_grad():
         before = ours(x)      # with its own initialisation: must differ, or the check is void
     copied = copy_by_position(ref, ours, x)
