@@ -20,7 +20,7 @@ registered on the block before the block's layers and applied after them.
 
 Layout differences (the only reshapes): a tensor may differ from its counterpart in unit
 dimensions only, as a Linear weight [out, in] applied per pixel (ConvNeXt) is a 1×1
-convolution's [out, in, 1, 1], and torchvision's layer scale [c, 1, 1] is a per-channel [c].
+convolution's [out, in, 1, 1].
 
 torchvision is needed here only; it is no dependency of archlang or of its tests
 (tests/test_zoo.py has the numbers this script prints).
@@ -367,6 +367,39 @@ Machine: {machine()}.
 Notes:
 
 {notes}
+- **By position**: tensors are paired in the order the forward pass first uses the module
+  holding them (its parameters, then its buffers), in both models. That is registration
+  order, except ConvNeXt's layer scale, which torchvision registers on the block before the
+  block's layers and applies after them.
+- **Layouts**: the only reshapes drop or add unit dimensions: torchvision's ConvNeXt applies
+  its pointwise layers as `nn.Linear` on channels-last tensors (weight `[out, in]`), the
+  spec as 1×1 convolutions (`[out, in, 1, 1]`), the same map.
+
+## The blocks (`import "std/NAME.arch"`)
+
+| file | blocks | used by |
+| --- | --- | --- |
+| `std/resnext.arch` | `GroupedBottleneck(c, mid, g=1, d=1)`, `GroupedBottleneckDown(cin, mid, cout, s, g=1, d=1)`: grouped and dilated 3×3 | ResNeXt-50, FCN-ResNet50 |
+| `std/densenet.arch` | `DenseLayer(growth, bn_size=4)`, `Transition(cout)` | DenseNet-121 |
+| `std/squeezenet.arch` | `Fire(s, e1, e3)` | SqueezeNet 1.0, 1.1 |
+| `std/mnasnet.arch` | `MnasBottleneck(cin, cout, k, t, s)`, `MnasResidual(c, k, t)`, `MnasStack(cin, cout, k, s, t, n)` | MNASNet |
+| `std/inception_v3.arch` | `BasicConv(cout, k, s=1, p=0)`, `InceptionA(pf)`, `InceptionB()`, `InceptionC(c7)`, `InceptionD()`, `InceptionE()` | Inception v3 |
+| `std/squeeze_excitation.arch` | `SqueezeExcitation(c, sq, act=relu, gate=sigmoid)`: `SkipConnection(gate, *)` | the next three |
+| `std/mobilenetv3.arch` | `Bneck`, `BneckSE`, `BneckNoExpand`, `BneckSENoExpand` and their `…Res` forms | MobileNetV3 small, large |
+| `std/efficientnet.arch` | `MBConv(cin, cout, k, t, s)`, `MBConvNoExpand`, `MBConvResidual`, `MBStage` | EfficientNet-B0 |
+| `std/regnet.arch` | `RegNetYTransform`, `RegNetYBlock(c, gw)`, `RegNetYBlockDown(cin, c, s, gw)`, `RegNetYStage` | RegNetY-400MF |
+| `std/shufflenet.arch` | `ShuffleBranch`, `ShuffleUnit(c)` (`Chunk` split), `ShuffleDown(cin, cout)`, `ShuffleStage` | ShuffleNetV2 |
+| `std/convnext.arch` | `CNBlock(c)` (exact `GELU()`, `Scale` layer scale), `CNDownsample(cin, cout)` | ConvNeXt-T |
+
+What the language still lacks for these networks, and how the specs get by:
+
+- `repeat(0, B)` is an error, so a stage of one block is written as the block alone
+  (MNASNet's last stack, EfficientNet's first and last stages, RegNetY's first stage).
+- A block cannot branch on its arguments (no conditionals), so MobileNetV3's bneck, whose
+  expansion and squeeze-excitation depend on its configuration, is four blocks, and
+  `_make_divisible`'s squeeze widths are given explicitly.
+- Auxiliary heads need a second output (Inception v3's `AuxLogits`, FCN's `aux_classifier`):
+  left out; the counts above are torchvision's with `aux_logits=False` / `aux_loss=False`.
 
 Reproduce (torchvision in its own environment; archlang never needs it):
 

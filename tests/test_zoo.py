@@ -50,6 +50,9 @@ COUNTED = {
     "wide_resnet50_2": 11_398_021_120, "densenet121": 2_834_161_664,
     "squeezenet1_0": 818_924_576, "squeezenet1_1": 349_151_936, "mnasnet1_0": 314_415_872,
     "inception_v3": 5_713_216_096, "r3d_18": 40_696_553_472, "lenet5": 416_520,
+    "mobilenet_v3_small": 56_510_400, "mobilenet_v3_large": 216_589_760,
+    "efficientnet_b0": 385_814_752, "regnet_y_400mf": 401_842_848,
+    "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
 }
 
 
