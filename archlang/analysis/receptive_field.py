@@ -179,8 +179,24 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
         else:
             w = layer.window()
             rf = ins[0].through(w) if w is not None and len(w.kernel) == len(spatial) else None
+        for fold in model.graph.folds.get(node.id, ()):
+            rf = _repeated(out[fold.input], rf, fold.times, whole)
         out.append(rf)
     return out, warnings
+
+
+def _repeated(before: RF | None, once: RF | None, n: int, whole: RF) -> RF | None:
+    """The field after n passes of a folded repeat's body, from the field before it and after
+    one pass: a body that keeps its shape has stride 1 overall, so each pass widens the field
+    by the same amount and shifts its left edge by the same amount (closed form, no unrolling).
+    A body that multiplies the jump would make it astronomically large: the whole input."""
+    if before is None or once is None or once.whole or before.whole:
+        return once
+    if once.jump != before.jump:
+        return whole
+    size = tuple(r0 + n * (r1 - r0) for r0, r1 in zip(before.size, once.size))
+    left = tuple(l0 + n * (l1 - l0) for l0, l1 in zip(before.left, once.left))
+    return RF(size, once.jump, left)
 
 
 def _misaligned(rfs: list[RF]) -> str | None:

@@ -28,6 +28,17 @@ def _mode(arg: A.Arg) -> str:
     return name
 
 
+def _scale(arg: A.Arg) -> tuple[int, ...]:
+    items = arg.value if isinstance(arg.value, tuple) else (arg,)
+    for a in items:
+        if isinstance(a.value, float) and not a.value.is_integer():
+            raise ArgProblem(f"a scale of {a.value:g} is not a whole number", a.span, code="E0201",
+                             label="not a whole factor",
+                             help="scales are whole factors (Flux's); give a fractional one as the "
+                                  "output size, e.g. size=(w, h)")
+    return A.sizes(arg, "a scale")
+
+
 # ---- where an output reads (receptive fields) -------------------------------------------------
 def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction]:
     """(ratio, lo, hi): PyTorch's nearest reads input ⌊n·q⌋, q = n_in/n_out = a/b in lowest
@@ -70,7 +81,7 @@ class Upsample(Layer):
     schema = (
         Param("mode", _mode, default="nearest",
               doc="nearest, linear (L×C), bilinear (W×H×C) or trilinear (W×H×D×C)"),
-        Param("scale", A.sizes, default=None, positional=False, aliases=("scale_factor",),
+        Param("scale", _scale, default=None, positional=False, aliases=("scale_factor",),
               doc="a whole factor, or one per spatial dimension, W first"),
         Param("size", A.sizes, default=None, positional=False,
               doc="the output's spatial size, W first"),
