@@ -53,6 +53,7 @@ COUNTED = {
     "mobilenet_v3_small": 56_510_400, "mobilenet_v3_large": 216_589_760,
     "efficientnet_b0": 385_814_752, "regnet_y_400mf": 401_842_848,
     "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
+    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968,
 }
 
 
