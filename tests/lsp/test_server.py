@@ -165,3 +165,16 @@ def test_a_diagnostic_in_an_imported_file_points_there(session):
     (d,) = client.diagnostics(uri)
     assert d["code"] == "E0005" and d["message"].startswith("broken.arch:1: ")
     assert d["relatedInformation"][0]["location"]["uri"] == (root / "broken.arch").resolve().as_uri()
+
+
+def test_check_imports_neither_the_server_nor_the_notebook():
+    import subprocess
+    import sys
+
+    from .client import ROOT
+    code = ("import sys; from archlang.cli import main; main(['check', 'specs/book/model2.arch']); "
+            "print(sorted(m for m in ('pygls', 'lsprotocol', 'IPython', 'http.server', 'torch') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
