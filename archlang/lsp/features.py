@@ -105,7 +105,8 @@ class Document:
 
     def _layer_hover(self, uses) -> str:
         report, info = uses[0]
-        out = [f"**`{info.layer}`**" if info.layer is not None else "**layer with errors**"]
+        title = f"**`{info.layer}`**" if info.layer is not None else "**layer with errors**"
+        out = []
         for report, info in uses[:3]:
             where = f"layer {info.index} of `{report.name}`"
             scope = [s.label for s in info.node.scope if s.kind == "block"]
@@ -126,7 +127,7 @@ class Document:
             out.append("\n\n".join(lines))
         if len(uses) > 3:
             out.append(f"… and {len(uses) - 3} more uses")
-        return "\n\n---\n\n".join(out)
+        return title + "\n\n" + "\n\n---\n\n".join(out)
 
     def _model_hover(self, report: ModelReport) -> str:
         a = self.analyses.get(report.name)
