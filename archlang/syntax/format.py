@@ -20,15 +20,11 @@ import sys
 from dataclasses import fields, is_dataclass
 
 from lark import Token, Tree
-from lark.exceptions import UnexpectedInput
 
 from ..diagnostics import Diagnostic
-from ..limits import MAX_NESTING
 from ..source import Source, Span
 from . import ast
 from .parser import lark_parser, parse
-from .syntax_errors import bracket_problem
-from .transformer import ToAst
 
 WIDTH = 100
 INDENT = 4
@@ -509,27 +505,29 @@ class FormatError(Exception):
 def format_source(source: Source) -> str | Diagnostic:
     """The canonical text of a spec, or the syntax error `archlang check` reports for it.
 
-    Raises FormatError if the result would not parse to the same AST (never for a spec that
-    parses; the check is a safety net).
+    Raises FormatError if the result would not mean the same (the same AST, the same comments
+    in the same order): a safety net that tests show is never needed.
     """
-    problem = bracket_problem(source, MAX_NESTING)
-    if problem is not None:
-        return problem
+    module = parse(source)                      # check's own parse: the same diagnostics
+    if isinstance(module, Diagnostic):
+        return module
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 10_000))        # nesting is bounded by MAX_NESTING
+    sys.setrecursionlimit(max(limit, 10_000))        # brackets nest at most MAX_NESTING deep
     try:
-        try:
-            tree = lark_parser().parse(source.text)
-        except UnexpectedInput:
-            result = parse(source)
-            return result if isinstance(result, Diagnostic) else _internal(source, "parse")
+        tree = lark_parser().parse(source.text)
         comments = Comments(source.text, _leaves(tree))
-        before = _meaning(source, tree, comments)      # the builder moves comments: first
         text = "\n".join(_align(_print(_Builder(comments).start(tree)))).strip("\n")
         text = text + "\n" if text else ""
-        if before != _reparsed(Source(source.path, text)):
-            raise FormatError(_internal(source, "meaning"))
+        after = parse(Source(source.path, text))
+        if isinstance(after, Diagnostic) or ast_key(module.definitions) != \
+                ast_key(after.definitions) or _comments(source.text) != _comments(text):
+            raise FormatError(_internal(source))
         return text
+    except RecursionError:
+        # `- - - … x` nests without brackets; such a spec is kept as written.
+        return Diagnostic("E0009", "the spec is nested too deeply to format",
+                          Span(source, 0, min(1, len(source.text))),
+                          help="the file is left as it is")
     finally:
         sys.setrecursionlimit(limit)
 
@@ -539,29 +537,16 @@ def format_text(text: str, path: str = "<string>") -> str | Diagnostic:
     return format_source(Source(path, text))
 
 
-def _meaning(source: Source, tree: Tree, comments: Comments) -> tuple:
-    """The AST without spans, and the comments in order: what a layout must keep."""
-    # Comments before a token, then the one after it: their order in the text.
-    texts = sorted([(pos, 1, 0, t) for pos, t in comments.trail.items()]
-                   + [(pos, 0, k, t) for pos, leads in comments.lead.items()
-                      for k, (t, _) in enumerate(leads)])
-    module = ast.Module(source, ToAst(source).transform(tree))
-    return ast_key(module.definitions), [t for *_, t in texts] + [t for t, _ in comments.final]
+def _comments(text: str) -> list[str]:
+    """The comments of a text, in order."""
+    return [str(t).strip() for t in lark_parser().lex(text, dont_ignore=True)
+            if t.type == "COMMENT"]
 
 
-def _reparsed(source: Source) -> tuple | None:
-    try:
-        tree = lark_parser().parse(source.text)
-    except UnexpectedInput:
-        return None
-    return _meaning(source, tree, Comments(source.text, _leaves(tree)))
-
-
-def _internal(source: Source, what: str) -> Diagnostic:
+def _internal(source: Source) -> Diagnostic:
     return Diagnostic("E0090", "the formatter could not keep this spec's meaning; "
                       "the file is left as it is", Span(source, 0, min(1, len(source.text))),
-                      help="please report this spec as an archlang bug"
-                      if what == "meaning" else None)
+                      help="please report this spec as an archlang bug")
 
 
 def ast_key(node):
