@@ -113,14 +113,18 @@ def did_close(ls: ArchServer, params: lsp.DidCloseTextDocumentParams):
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(params.text_document.uri, []))
 
 
-def _offset(document: Document, pos: lsp.Position) -> int:
-    return document.lines.offset(pos.line, pos.character)
+def _at(ls: ArchServer, params, question: str):
+    """(document, the document's answer to `question` at the cursor), or (document, None)."""
+    document = ls.analyse(params.text_document.uri)
+    if document is None:
+        return None, None
+    offset = document.lines.offset(params.position.line, params.position.character)
+    return document, getattr(document, question)(offset)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: ArchServer, params: lsp.HoverParams):
-    document = ls.analyse(params.text_document.uri)
-    found = document.hover(_offset(document, params.position)) if document else None
+    document, found = _at(ls, params, "hover")
     if found is None:
         return None
     text, span = found
@@ -129,8 +133,7 @@ def hover(ls: ArchServer, params: lsp.HoverParams):
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: ArchServer, params: lsp.DefinitionParams):
-    document = ls.analyse(params.text_document.uri)
-    target = document.definition(_offset(document, params.position)) if document else None
+    document, target = _at(ls, params, "definition")
     if target is None:
         return None
     if isinstance(target, Span):
