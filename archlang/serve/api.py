@@ -4,7 +4,7 @@ process with a time limit).
 `check_page(text)` is what the page shows for a spec: its diagnostics with the UTF-16 offsets a
 browser editor underlines, every model's table and drawing (SVG). `torch_code(text)` is the
 generated PyTorch module; only it imports the backend (and so, lazily, torch). `formatted(text)`
-is `archlang fmt`.
+is `archlang fmt`; `hover(text, offset)` the language server's hover.
 """
 from __future__ import annotations
 
@@ -92,6 +92,21 @@ def torch_code(text: str, path: str = "playground.arch") -> dict:
         lines = _Offsets(text)
         return {"diagnostics": [_ranges(d, lines, source) for d in err.diagnostics]}
     return {"source": generate(result.models, Path(path).name).source}
+
+
+def hover(text: str, offset: int, path: str = "playground.arch") -> dict:
+    """What the language server's hover says about the layer at a UTF-16 offset:
+    {"markdown", "from", "to"}, or {} where there is no layer."""
+    from ..lsp.features import Document
+    lines = _Offsets(text)
+    at = next((i for i in range(len(text) + 1) if lines.utf16_offset(i) >= offset), len(text)) \
+        if lines.astral else max(0, min(offset, len(text)))
+    found = Document(path, text).hover(at)
+    if found is None:
+        return {}
+    markdown, span = found
+    return {"markdown": markdown, "from": lines.utf16_offset(span.start),
+            "to": lines.utf16_offset(span.end)}
 
 
 def formatted(text: str, path: str = "playground.arch") -> dict:

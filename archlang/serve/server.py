@@ -10,6 +10,7 @@ a small JSON API:
     POST /api/check        {"text"} → diagnostics (with offsets to underline), tables, drawings
     POST /api/compile      {"text"} → {"source"}: the generated PyTorch module, or diagnostics
     POST /api/format       {"text"} → {"text"}: the canonical layout (`archlang fmt`)
+    POST /api/hover        {"text", "offset"} → {"markdown", "from", "to"}: the layer there
 
 Every request is bounded: bodies up to limits.MAX_FILE_BYTES, and each check or compile runs in
 a worker process that is killed after TIME_LIMIT seconds. A POST must be JSON from this very
@@ -30,6 +31,8 @@ from ..limits import MAX_FILE_BYTES
 from . import api
 
 TIME_LIMIT = 30.0                      # seconds for one check or compile, drawing included
+SOCKET_TIMEOUT = 30.0                  # seconds a client may take to send a request
+DRAIN_LIMIT = 16 << 20                 # a body too large, up to this, is read (and dropped)
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
 
@@ -93,6 +96,7 @@ class Playground(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Playground
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT
 
     def log_message(self, format, *args):
         if not self.server.quiet:
@@ -159,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         url = urlparse(self.path)
         jobs = {"/api/check": api.check_page, "/api/compile": api.torch_code,
-                "/api/format": api.formatted}
+                "/api/format": api.formatted, "/api/hover": api.hover}
         if url.path not in jobs:
             return self._error(HTTPStatus.NOT_FOUND, "no such endpoint")
         if not self._same_origin() or \
@@ -172,17 +176,22 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required")
         if length < 0 or length > MAX_FILE_BYTES + 1024:
             self.close_connection = True
+            if length <= DRAIN_LIMIT:             # read and drop it, so the client sees the 413
+                left = length
+                while left > 0 and self.rfile.read(min(1 << 16, left)):
+                    left -= 1 << 16
             return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"a spec may have at most {MAX_FILE_BYTES:,} bytes")
         try:
             body = json.loads(self.rfile.read(length) or b"{}")
-            text = body["text"]
-            if not isinstance(text, str):
+            args = [body["text"]] + ([body["offset"]] if url.path == "/api/hover" else [])
+            if not isinstance(args[0], str) or not all(isinstance(a, int) for a in args[1:]):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
-            return self._error(HTTPStatus.BAD_REQUEST, 'expected {"text": "..."}')
+            return self._error(HTTPStatus.BAD_REQUEST, 'expected {"text": "..."}'
+                               + (' and "offset": N' if url.path == "/api/hover" else ""))
         try:
-            result = self.server.worker.run(jobs[url.path], text, self.server.spec_path,
+            result = self.server.worker.run(jobs[url.path], *args, self.server.spec_path,
                                             timeout=self.server.time_limit)
         except TimeoutError:
             return self._error(HTTPStatus.SERVICE_UNAVAILABLE,

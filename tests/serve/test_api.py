@@ -58,6 +58,16 @@ def test_compile_and_format(server):
     assert data["diagnostics"][0]["code"] == "E0005"
 
 
+def test_hover_on_a_layer(server):
+    offset = MLP.index("Dense(784") + 2
+    status, data = call(server, "/api/hover", {"text": MLP, "offset": offset})
+    assert status == 200 and MLP[data["from"]:data["to"]] == "Dense(784, 200, relu)"
+    # 784·200 + 200 parameters; 784·200 MACs
+    assert "layer 1 of `m`: 784 → 200\n\n157,000 parameters · 156,800 MACs" in data["markdown"]
+    assert call(server, "/api/hover", {"text": MLP, "offset": 0}) == (200, {})
+    assert call(server, "/api/hover", {"text": MLP})[0] == 400
+
+
 def test_examples(server):
     status, specs = call(server, "/api/specs")
     paths = {s["path"] for s in specs}
@@ -107,3 +117,20 @@ def test_serving_a_file_opens_it(tmp_path):
         assert data == {"name": "net.arch", "text": spec.read_text()}
         status, data = call(s, "/api/check", {"text": data["text"]})
         assert data["ok"] and data["models"][0]["params"] == 2 * (4 * 4 + 4)
+
+
+def test_serve_usage_errors(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def serve(*args):
+        return subprocess.run([sys.executable, "-m", "archlang", "serve", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+    r = serve(str(tmp_path / "missing.arch"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+    r = serve("--port", "70000")
+    assert r.returncode == 2 and "--port must be between 0 and 65535" in r.stderr

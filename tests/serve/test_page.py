@@ -1,6 +1,7 @@
 """The playground end to end in headless Chromium (Debian's, driven by Playwright's Python
 package; browsers are never downloaded): type a spec and see its table; introduce an error and
-see it underlined and explained; open a famous network in one click; download its PyTorch code.
+see it underlined and explained; hover a layer for its shapes and counts; open a famous network
+in one click; download its PyTorch code.
 
 Screenshots go to the test's tmp folder, or to $ARCHLANG_SCREENSHOTS (docs/img/ was made so).
 """
@@ -68,6 +69,15 @@ def test_type_a_spec_see_the_table_then_an_error_underlined(page, tmp_path):
     assert page.locator(".cm-lintRange-error").count() == 0
     assert "ok" in page.inner_text("#status")
     page.screenshot(path=str(out / "playground.png"))
+
+    # Hover on the first layer: its shapes and counts, as the language server gives them.
+    page.locator(".cm-line", has_text="Dense(784, 200, relu)").get_by_text("784").first.hover()
+    tip = page.locator(".layer-hover")
+    tip.wait_for()
+    assert "layer 1 of mlp: 784 → 200" in tip.inner_text()
+    assert "157,000 parameters · 156,800 MACs" in tip.inner_text()
+    page.screenshot(path=str(out / "playground-hover.png"))
+    page.mouse.move(1000, 800)
 
     # Put the cursor on the 2 of `Dense(200, 10)` and type a 3 over it.
     page.evaluate("""() => { const v = window.archlangEditor;

@@ -1,7 +1,7 @@
 // The playground page of `archlang serve`: a CodeMirror 6 editor on the left; on the right the
 // tables, drawings and diagnostics of the spec, re-checked by the server after each edit.
 import { EditorView, basicSetup } from "codemirror";
-import { keymap } from "@codemirror/view";
+import { hoverTooltip, keymap } from "@codemirror/view";
 import { indentWithTab } from "@codemirror/commands";
 import { StreamLanguage } from "@codemirror/language";
 import { linter, lintGutter } from "@codemirror/lint";
@@ -96,6 +96,34 @@ const check = linter(async (v) => {
   }));
 }, { delay: 250 });
 
+// Markdown as the language server writes it: **bold**, `code`, --- rules, blank-line breaks.
+function markdown(text) {
+  const esc = text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return esc.split("\n\n---\n\n").map((part) => part
+    .replace(/\*\*(.+?)\*\*/g, "<b>$1</b>").replace(/`([^`]+)`/g, "<code>$1</code>")
+    .replace(/\n\n/g, "<br>")).join("<hr>");
+}
+
+const layerHover = hoverTooltip(async (v, pos) => {
+  const res = await fetch("/api/hover", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ text: v.state.doc.toString(), offset: pos }),
+  });
+  if (!res.ok) return null;
+  const data = await res.json();
+  if (!data.markdown) return null;
+  return {
+    pos: Math.min(data.from, v.state.doc.length),
+    end: Math.min(data.to, v.state.doc.length),
+    create() {
+      const dom = el("div", { class: "layer-hover" });
+      dom.innerHTML = markdown(data.markdown);
+      return { dom };
+    },
+  };
+}, { hoverTime: 350 });
+
 function load(text) {
   view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
 }
@@ -129,7 +157,8 @@ async function download() {
       setStatus("fix the errors first", true);
       return;
     }
-    const name = ($("filename").textContent || "model.arch").replace(/^.*\//, "").replace(/\.arch$/, "");
+    const first = document.querySelector(".model[data-model]");
+    const name = first ? first.dataset.model : "model";
     const a = el("a", { href: URL.createObjectURL(new Blob([data.source], { type: "text/x-python" })), download: `${name}.py` });
     document.body.append(a);
     a.click();
@@ -153,7 +182,7 @@ async function main() {
   view = new EditorView({
     parent: $("editor"),
     extensions: [basicSetup, keymap.of([indentWithTab]), StreamLanguage.define(archlang),
-      check, lintGutter(), EditorView.lineWrapping],
+      check, lintGutter(), layerHover, EditorView.lineWrapping],
   });
   window.archlangEditor = view;      // for tests and the console
   $("download").addEventListener("click", download);
