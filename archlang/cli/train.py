@@ -92,12 +92,12 @@ def run(args) -> int:
     for name in names:
         report = result.model(name)
         try:
-            config = TrainConfig.from_section(train_settings(args.file, name)).merge(flags)
+            config = TrainConfig.from_section(train_settings(Path(args.file), name)).merge(flags)
             previous = Path(config.out or Path("runs") / name) / "last.pt"
             if previous.exists() and not config.resume:
                 print(f"note: {previous.parent} holds an earlier run; starting afresh replaces it "
                       f"(--resume continues it)")
-            module = load(args.file, name)
+            module = load(Path(args.file), name)
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress)
         except SpecError as err:
