@@ -48,11 +48,12 @@ def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction]:
 
 
 def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, Fraction, Fraction]:
-    """(ratio, lo, hi) of linear interpolation, which reads ⌊src⌋ and ⌊src⌋ + 1.
+    """(ratio, lo, hi) of linear interpolation, which reads ⌊src⌋ and ⌈src⌉ (the pixel after
+    ⌊src⌋ has weight 0 when src is whole).
 
     PyTorch's source coordinate (area_pixel_compute_source_index): src = (n + ½)·q − ½ with
     q = n_in/n_out, or src = n·(n_in − 1)/(n_out − 1) with align_corners. Writing src = n·q + c
-    and q = a/b, the fractional parts of src are (frac(c·b) + m)/b for m = 0 … b−1.
+    and q = a/b, the fractional parts of src are (f + m)/b for m = 0 … b−1, f = frac(c·b).
     (Clamping src at 0 only moves weight onto pixels inside this band.)
     """
     if align_corners:
@@ -61,10 +62,12 @@ def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, F
         q = Fraction(n_in, n_out)
         c = (q - 1) / 2
     b = q.denominator
-    u = c * b
-    least = (u - floor(u)) / b                 # the smallest fractional part of src
-    most = least + Fraction(b - 1, b)          # the largest
-    return q, c - most, 1 + c - least
+    f = c * b - floor(c * b)
+    most = (f + b - 1) / b                             # the largest fractional part of src
+    positive = [v for v in (f / b, (f + 1) / b) if v > 0 and v < 1][:1]
+    # ⌈src⌉ − src is 1 − frac for a positive fraction, 0 for a whole src.
+    hi = c + (1 - positive[0] if positive else 0)
+    return q, c - most, hi
 
 
 @register
