@@ -139,7 +139,7 @@ def _plain(v):
 
 
 def _num(c: Fraction) -> str:
-    return str(int(c)) if c.denominator == 1 else f"{float(c):g}"
+    return str(int(c)) if c.denominator == 1 else f"{float(c):.3g}"
 
 
 def _fmt(values) -> str:
