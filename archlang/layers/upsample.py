@@ -13,6 +13,7 @@ from .torch_code import Call, Raw, TorchCode, dims, kw
 _RANK_OF_MODE = {"linear": 1, "bilinear": 2, "trilinear": 3}
 # Mode names as code come from this table (every mode is checked against A.MODES).
 _TORCH_MODE = {m: Raw(f'"{m}"') for m in A.MODES}
+_NEAREST_EXACT = Raw('"nearest-exact"')
 _NOUN = {1: "a sequence (L×C)", 2: "an image (W×H×C)", 3: "a volume (W×H×D×C)"}
 
 
@@ -160,12 +161,17 @@ class Upsample(Layer):
     def torch(self, inputs, out) -> TorchCode:
         # F.interpolate's default for the linear modes is align_corners=False; it is written
         # out, as torchvision's FCN does, so the code says which convention it uses.
+        # PyTorch's "nearest" computes ⌊n·(1/s)⌋ in float32 and misses for some whole factors
+        # (s = 41: output 41 reads input 0); "nearest-exact", ⌊(n + ½)/s⌋, is the same map
+        # for whole factors without the rounding, so it is Flux's repetition exactly.
         linear = self.mode != "nearest"
+        whole = all(o % n == 0 for n, o in zip(inputs[0].spatial, out.spatial))
+        mode = _NEAREST_EXACT if self.mode == "nearest" and whole else _TORCH_MODE[self.mode]
         module = Call("nn.Upsample", (), kw(
             size=dims(out.spatial) if self.size is not None else None,
             scale_factor=dims(self.scale * (out.rank if len(self.scale) == 1 else 1))
             if self.scale is not None else None,
-            mode=_TORCH_MODE[self.mode], align_corners=self.align_corners if linear else None))
+            mode=mode, align_corners=self.align_corners if linear else None))
         return TorchCode(module)
 
     def args_text(self):

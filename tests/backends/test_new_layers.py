@@ -55,6 +55,7 @@ def test_erf_and_tanh_gelu_differ():
 @pytest.mark.parametrize("spec_in,layer,reference", [
     # Spec shapes are W×H×C; PyTorch's tensors N×C×H×W, so a scale (2, 3) is (3, 2) there.
     ("5×4×3", "Upsample(scale=(2, 3))", lambda x: F.interpolate(x, scale_factor=(3, 2))),
+    ("5×4×3", "Upsample(size=(7, 9))", lambda x: F.interpolate(x, size=(9, 7))),    # not whole
     ("5×4×3", "Upsample(nearest, scale=2)",
      lambda x: x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)),
     ("5×4×3", "Upsample(bilinear, scale=2)",
@@ -74,6 +75,16 @@ def test_upsample_equals_interpolate(spec_in, layer, reference):
     x = torch.randn(2, c, *reversed(spatial))
     y = run(f"model m(x: {spec_in}) = {layer}", x)
     assert torch.allclose(y, reference(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 41])
+def test_nearest_repeats_every_pixel(scale):
+    # Flux's nearest upsampling by a whole factor repeats each pixel; PyTorch's "nearest"
+    # rounds 1/41 down in float32 and would read input 0 for output 41.
+    x = torch.arange(37.0).reshape(1, 1, 37)
+    for layer in (f"Upsample(scale={scale})", f"Upsample(size={37 * scale})"):
+        y = run(f"model m(x: 37×1) = {layer}", x)
+        assert torch.equal(y, x.repeat_interleave(scale, dim=2))
 
 
 def test_bilinear_by_hand():
