@@ -140,3 +140,13 @@ def test_random_stacks():
             assert most == rf.pixels[0], (spec, most, rf)
 
     check()
+
+
+def test_upsampling_a_strided_field_marks_the_size_as_a_bound():
+    # 3-pixel fields 2 apart, upsampled ×2: outputs 2k and 2k+1 both see pixels 2k … 2k+2,
+    # and the band holding them all is 4 wide.
+    a = archlang.analyze("model m(x: 20×1) = Chain(Conv((3,), 1 => 1, stride=2), Upsample(scale=2))")
+    rf = a.layers[-1].rf
+    assert rf.text() == "≤4 /1" and rf.at_most
+    assert rf.json()["size_at_most"] is True and rf.json()["size"] == [4]
+    assert "size_at_most" not in a.layers[0].rf.json()
