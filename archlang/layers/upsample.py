@@ -193,7 +193,7 @@ class PixelShuffle(Layer):
     kind = "PixelShuffle"
     family = "upsample"
     summary = "sub-pixel upsampling: W×H×(C·r²) → (W·r)×(H·r)×C (Flux's and PyTorch's order)"
-    schema = (Param("r", A.size, doc="the upscale factor"),)
+    schema = (Param("r", A.size, aliases=("upscale_factor",), doc="the upscale factor"),)
 
     def infer(self, inputs):
         x = inputs[0]
