@@ -95,3 +95,12 @@ def test_empty_slice():
 def test_slice_from_zero():
     (err,) = errors_of("model m(x: 8×8×6) = Slice(0, 2)")
     assert err.code == "E0202" and err.span.text == "0"
+
+
+def test_checking_goes_on_after_a_slice_past_the_end():
+    # The slice still gives its 7 channels, the shuffle keeps them: later mistakes show too.
+    first, second, third = errors_of("model m(x: 8×8×6) = Chain(Slice(3, 9), ChannelShuffle(3), "
+                                     "BatchNorm(6))")
+    assert first.message == "Slice(3, 9) reaches past 6 channels (a 8×8×6 image)"
+    assert second.message == "7 channels cannot be split into 3 groups"
+    assert third.message == "BatchNorm(6) receives 7 channels"
