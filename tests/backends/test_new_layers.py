@@ -215,3 +215,41 @@ def test_every_new_layer_compiles_with_static_shapes():
     assert param_count(module) == report.params == 2 + 4
     report, gen, module = compiled(spec, device="meta")
     assert param_count(module) == report.params
+
+
+class HandShuffleUnit(torch.nn.Module):
+    """torchvision's ShuffleNetV2 InvertedResidual with stride 1, written out."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c // 2
+        nn = torch.nn
+        self.branch2 = nn.Sequential(
+            nn.Conv2d(h, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU(),
+            nn.Conv2d(h, h, 3, padding=1, groups=h, bias=False), nn.BatchNorm2d(h),
+            nn.Conv2d(h, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU())
+
+    def forward(self, x):
+        x1, x2 = x.chunk(2, dim=1)
+        out = torch.cat((x1, self.branch2(x2)), dim=1)
+        n, c, h, w = out.shape
+        return out.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+def test_shufflenet_unit_equals_torchvisions_by_position():
+    m = archlang.load("""block ShuffleUnit(c) = Chain(
+        Parallel(cat, Chunk(2, 1), Chain(Chunk(2, 2),
+            Conv((1, 1), c ÷ 2 => c ÷ 2, bias=false), BatchNorm(c ÷ 2, relu),
+            DepthwiseConv((3, 3), c ÷ 2 => c ÷ 2, pad=1, bias=false), BatchNorm(c ÷ 2),
+            Conv((1, 1), c ÷ 2 => c ÷ 2, bias=false), BatchNorm(c ÷ 2, relu))),
+        ChannelShuffle(2))
+    model m(x: 7×6×16) = ShuffleUnit(16)""").eval()
+    hand = HandShuffleUnit(16).eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for a, b in zip(list(m.parameters()) + list(m.buffers()),
+                        list(hand.parameters()) + list(hand.buffers()), strict=True):
+            a.copy_(torch.rand_like(a.float()).to(a.dtype) + 0.5)   # statistics matter too
+            b.copy_(a)
+        x = torch.randn(2, 16, 6, 7)
+        assert torch.allclose(m(x), hand(x), atol=1e-5)
