@@ -44,7 +44,9 @@ class RF:
 
     Output n (0-based, per dimension) sees input pixels `left + n·jump … left + n·jump + size − 1`
     (before clipping to the input). `whole` marks layers that see the whole input (then only
-    `size` is meaningful: the input's spatial size).
+    `size` is meaningful: the input's spatial size). After upsampling that is a band holding
+    every output's field, with rational values, and `phases` holds each output's own field;
+    `at_most` marks a band whose phases grew too long to keep.
     """
 
     size: tuple[int, ...]
@@ -52,7 +54,7 @@ class RF:
     left: tuple[int, ...]
     whole: bool = False
     phases: tuple[Phases, ...] | None = None   # exact fields per dimension, after upsampling
-    bound: bool = False                         # phases given up: ⌊size⌋ is an upper bound
+    at_most: bool = False                       # phases given up: ⌊size⌋ is an upper bound
 
     @property
     def padding(self) -> tuple[int, ...]:
@@ -73,7 +75,7 @@ class RF:
             size.append(r + (k - 1) * j)
             jump.append(j * s)
             left.append(lo - p * j)
-        band = RF(tuple(size), tuple(jump), tuple(left), bound=self.bound)
+        band = RF(tuple(size), tuple(jump), tuple(left), at_most=self.at_most)
         if self.phases is None:
             return band
         # The window of output n covers inputs n·s − p … n·s − p + k' − 1 (fields monotone).
@@ -88,8 +90,8 @@ class RF:
         size = tuple(s + (h - lo) * j for s, j, lo, h in zip(self.size, self.jump, r.lo, r.hi))
         left = tuple(a + lo * j for a, j, lo in zip(self.left, self.jump, r.lo))
         band = RF(tuple(map(_exact, size)), tuple(_exact(j * q) for j, q in zip(self.jump, r.ratio)),
-                  tuple(map(_exact, left)), bound=self.bound)
-        if self.bound or (self.phases is None and all(q.denominator == 1 for q in r.ratio)):
+                  tuple(map(_exact, left)), at_most=self.at_most)
+        if self.at_most or (self.phases is None and all(q.denominator == 1 for q in r.ratio)):
             return band                     # a whole ratio keeps an exact band exact
         reads = r.reads or tuple(_band_reads(q, lo, hi) for q, lo, hi in zip(r.ratio, r.lo, r.hi))
         return _exact_rf(band, [self.phase(d).then(q, f)
@@ -108,11 +110,6 @@ class RF:
         if self.phases is not None:
             return tuple(ph.most for ph in self.phases)
         return tuple(floor(s) for s in self.size)
-
-    @property
-    def at_most(self) -> bool:
-        """Whether `pixels` is only an upper bound (the phases grew too long to keep)."""
-        return self.bound
 
     def text(self) -> str:
         if self.whole:
@@ -195,7 +192,7 @@ def _exact_rf(band: RF, phases: list[Phases | None]) -> RF:
     """The field with exact phases, its band made the tightest that holds them; the band
     alone, marked as a bound, when a pattern grew too long."""
     if any(ph is None for ph in phases):
-        return RF(band.size, band.jump, band.left, bound=True)
+        return RF(band.size, band.jump, band.left, at_most=True)
     size, jump, left = [], [], []
     for ph in phases:
         j = Fraction(ph.shift, ph.period)
@@ -228,18 +225,18 @@ def _union(rfs: list[RF]) -> RF:
     # jump is the safe summary (and the join is diagnosed as unaligned).
     jump = tuple(max(r.jump[d] for r in rfs) for d in range(rank))
     band = RF(tuple(b - a + 1 for a, b in zip(left, right)), jump, left,
-              bound=any(r.bound for r in rfs))
-    if band.bound or all(r.phases is None for r in rfs):
+              at_most=any(r.at_most for r in rfs))
+    if band.at_most or all(r.phases is None for r in rfs):
         return band
     if any(len({Fraction(r.phase(d).shift, r.phase(d).period) for r in rfs}) > 1
            for d in range(rank)):
-        return RF(band.size, band.jump, band.left, bound=True)    # unaligned: band only
+        return RF(band.size, band.jump, band.left, at_most=True)    # unaligned: band only
     phases = []
     for d in range(rank):
         ph = [r.phase(d) for r in rfs]
         period = lcm(*(p.period for p in ph))
         if period > PERIOD_LIMIT:
-            return RF(band.size, band.jump, band.left, bound=True)
+            return RF(band.size, band.jump, band.left, at_most=True)
         fields = [[p.at(n) for p in ph] for n in range(period)]
         phases.append(Phases(period, period * ph[0].shift // ph[0].period,
                              tuple(min(a for a, _ in f) for f in fields),
