@@ -135,6 +135,35 @@ class Add(Layer):
 
 
 @dataclass(frozen=True)
+class Mul(Layer):
+    """The `*` join of graph bodies' `a * b`: an element-wise product of equal shapes."""
+
+    kind = "*"
+    family = "join"
+    arity = -1
+
+    def infer(self, inputs):
+        first = inputs[0]
+        for other in inputs[1:]:
+            if other != first:
+                raise ShapeProblem("E0304", f"multiplying {first} by {other}",
+                                   label="shapes differ", join=True)
+        return first
+
+    def macs(self, inputs, out) -> int:
+        return 0
+
+    def elementwise(self, inputs, out) -> int:
+        return out.numel * (len(inputs) - 1)
+
+    def __str__(self):
+        return "*"
+
+    def torch(self, inputs, out) -> TorchCode:
+        return TorchCode(call=Op("*"))
+
+
+@dataclass(frozen=True)
 class Concat(Layer):
     """The `cat` join: concatenates channels; spatial sizes must be equal."""
 
