@@ -54,8 +54,25 @@ class ModelReport:
 
     @property
     def layers(self) -> list[LayerInfo]:
-        """Every node but the input, in order."""
-        return self.infos[1:]
+        """Every node but the inputs, in order."""
+        return [i for i in self.infos if i.index > 0]
+
+    @property
+    def inputs(self) -> list[tuple[str, Shape | None]]:
+        """(name, shape) of every input, in the header's order."""
+        return [(self.infos[i].layer.name, self.infos[i].out) for i in self.model.inputs]
+
+    @property
+    def outputs(self) -> list[tuple[str, Shape | None]]:
+        """(name, shape) of every output, in `return` order (one `out` for a layer body)."""
+        return [(name, self.infos[i].out) for name, i in self.model.outputs]
+
+    def title(self) -> str:
+        """`loc(x: 64×64×1) → box: 5, cls: 10`; one output shows its shape alone."""
+        ins = ", ".join(f"{n}: {s}" for n, s in self.inputs)
+        outs = self.outputs
+        out = str(outs[0][1]) if len(outs) == 1 else ", ".join(f"{n}: {s}" for n, s in outs)
+        return f"{self.name}({ins}) → {out}"
 
     @property
     def params(self) -> int:
@@ -83,7 +100,8 @@ def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
     """'the input' or 'layer 3, Conv((3, 3), 8 => 16, relu)'."""
     info = report_infos[node_id]
     if info.index == 0:
-        return "the input"
+        several = sum(1 for i in report_infos if i.index == 0) > 1
+        return f"the input `{info.layer.name}`" if several else "the input"
     return f"layer {info.index}, {info.layer}"
 
 
@@ -92,7 +110,7 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
     sources = node.inputs if (problem.blame_input or problem.join) else ()
     for i, src in enumerate(sources):
         info = infos[src]
-        span = model.input_span if info.index == 0 else info.node.span
+        span = info.node.span           # an input's node spans its shape in the header
         if problem.join:
             text = f"the skip's input is {info.out}" if node.skip and i == 1 else f"gives {info.out}"
         else:
@@ -122,7 +140,7 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
     message, notes = problem.message, list(problem.notes)
     help_ = problem.help
     extra_labels: list[Label] = []
-    if problem.code == "E0301":
+    if problem.code == "E0301" and infos[node.inputs[0]].out.is_vector:
         suffix, note = _dense_source_note(node, infos)
         message += suffix
         if note:
@@ -236,7 +254,7 @@ def check_source(source, strict: bool = False) -> CheckResult:
     program = load_program(source, diags)
     result = CheckResult(source.path, program=program)
     for model in program.models:
-        if model.input_shape is None:
+        if any(model.graph[i].layer is None for i in model.inputs):
             continue
         result.models.append(check_model(model, diags, strict))
     # Source order, the root file first: the way a compiler lists its errors.

@@ -34,6 +34,12 @@ def rows(report: ModelReport, depth: int | None = None) -> list[Row]:
 
     def walk(children, level):
         for child in children:
+            if isinstance(child, Group) and child.kind == "value" and _single_node(child):
+                # `box = Dense(_ => 5)(h)`: one layer, one row, named as written.
+                info = report.infos[child.children[0]]
+                out.append(Row(level, info.index, f"{child.label} = {_layer_text(info)}", info,
+                               info.params))
+                continue
             if isinstance(child, Group):
                 if child.kind == "copy" and len(child.children) == 1 and isinstance(child.children[0], Group):
                     # repeat(n, Block(...)): the copy adds nothing over the block row itself.
@@ -48,11 +54,18 @@ def rows(report: ModelReport, depth: int | None = None) -> list[Row]:
                     walk(inner, level + 1)
             else:
                 info = report.infos[child]
-                out.append(Row(level, info.index, str(info.layer) if info.layer is not None else "<error>",
-                               info, info.params))
+                out.append(Row(level, info.index, _layer_text(info), info, info.params))
 
     walk(report.model.tree.children, 0)
     return out
+
+
+def _single_node(group: Group) -> bool:
+    return len(group.children) == 1 and not isinstance(group.children[0], Group)
+
+
+def _layer_text(info: LayerInfo) -> str:
+    return str(info.layer) if info.layer is not None else "<error>"
 
 
 def fmt_int(n: int) -> str:
@@ -198,7 +211,7 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
         return "  ".join(parts).rstrip()
 
     model = report.model
-    out = [title or f"{model.name}({model.input_name}: {model.input_shape}) → {report.output_shape}"]
+    out = [title or report.title()]
     out.append(line(headers))
     rule = "─" * len(line(["x" * w for w in widths]))
     out.append(rule)
@@ -221,7 +234,10 @@ def summary_lines(report: ModelReport, a) -> list[str]:
     """The totals under the table: parameters, then MACs, memory and the dense equivalent."""
     t = a.totals
     p = t.params
-    lines = [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
+    lines = []
+    if len(report.outputs) > 1:
+        lines.append("outputs:              " + ", ".join(f"{n} {s}" for n, s in report.outputs))
+    lines += [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
              f"trainable params:     {fmt_int(t.trainable_params)}",
              f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
     if t.state:

@@ -129,8 +129,8 @@ class Analysis:
 
     @property
     def layers(self) -> list[LayerRecord]:
-        """Every node but the input, in order."""
-        return self.records[1:]
+        """Every node but the inputs, in order."""
+        return [r for r in self.records if r.index > 0]
 
     def __getitem__(self, index: int) -> LayerRecord:
         """The layer numbered `index` in check's table (1-based; 0 is the input)."""
@@ -193,8 +193,7 @@ class Analysis:
             return None
 
     def table_title(self) -> str:
-        m = self.report.model
-        return f"{m.name}({m.input_name}: {m.input_shape}) → {self.report.output_shape}"
+        return self.report.title()
 
 
 def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> Analysis:
@@ -217,19 +216,22 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
             output_shape=tuple(out) if out is not None else None,
             params=info.params, trainable=info.params, state=info.state,
             macs=macs, element_ops=ops, param_bytes=info.params * size,
-            activation_bytes=(out.numel if out is not None else 0) * batch * size,
+            activation_bytes=((out.numel + layer.saved(info.inputs, out)) if ok else
+                              out.numel if out is not None else 0) * batch * size,
             rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
             kernel=_kernel_text(layer) if ok else ""))
     sizes = [r.activation_bytes for r in records]
-    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos], {report.model.output})
+    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos],
+                            {i for _, i in report.model.outputs})
     params = sum(r.params for r in records)
     state = sum(r.state for r in records)
-    kept = sum(sizes)              # autograd keeps (about) every layer's output, and the input
+    kept = sum(sizes)              # autograd keeps (about) every layer's output, and the inputs
+    inputs = sum(sizes[i] for i in report.model.inputs)
     totals = Totals(
         params=params, trainable_params=report.trainable_params, state=state,
         macs=sum(r.macs for r in records), element_ops=sum(r.element_ops for r in records),
-        param_bytes=params * size, state_bytes=state * size, input_bytes=sizes[0],
-        activation_bytes=kept - sizes[0], peak_forward_bytes=peak,
+        param_bytes=params * size, state_bytes=state * size, input_bytes=inputs,
+        activation_bytes=kept - inputs, peak_forward_bytes=peak,
         peak_forward_layer=report.infos[at].index,
         training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
         dense_equivalent=sum(r.dense_equivalent or 0 for r in records))

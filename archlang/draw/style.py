@@ -18,6 +18,8 @@ FAMILIES = {
     "norm":       ("#fff3b5", "#b59a16", "normalisation"),
     "activation": ("#fbd5e3", "#c2537d", "activation"),
     "join":       ("#e6d8f8", "#7b55b8", "join (+, cat)"),
+    "attention":  ("#c5f6fa", "#1098ad", "attention"),
+    "param":      ("#fff0f6", "#a61e4d", "learned tensor"),
     "reshape":    ("#e9ecef", "#868e96", "reshape"),
     "regularize": ("#f1f3f5", "#868e96", "dropout"),
     "block":      ("#dde4f7", "#3b4f8c", "folded block"),

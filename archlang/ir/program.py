@@ -14,7 +14,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
 from ..source import Source
 from ..syntax import ast, parse
-from .graph import Model, build_model
+from .graph import Model, build_graph_model, build_model
 from .lower import Lowerer
 
 
@@ -158,6 +158,11 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
                         help="rename one of them")
             continue
         seen[m.name] = m
+        if isinstance(m.body, ast.GraphBody) or len(m.inputs) > 1:
+            model = _graph_model(m, lowerer, diags)
+            if model is not None:
+                program.models.append(model)
+            continue
         try:
             shape = lowerer.input_shape(m.input_shape)
         except Problem as p:
@@ -167,6 +172,28 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
                                           m.input_shape.span, body))
     return program
+
+
+def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model | None:
+    """A model with a graph body (or several inputs, which need one: None then)."""
+    from .values import ValueLowerer
+    inputs = []
+    for i in m.inputs:
+        try:
+            shape = lowerer.input_shape(i.shape)
+        except Problem as p:
+            diags.add(p.diagnostic)
+            shape = None
+        inputs.append((i.name, shape, i.shape.span))
+    values = ValueLowerer(lowerer, list(m.inputs))
+    if isinstance(m.body, ast.GraphBody):
+        body = values.body(m.body)
+    else:
+        diags.error("E0109", f"model `{m.name}` has {len(m.inputs)} inputs but its body is a layer",
+                    m.body.span, label="which input does it take?",
+                    help="write the body as a graph: `= { h = Chain(...)(x) return h }`")
+        return None
+    return build_graph_model(m.name, m.span, m.name_span, inputs, body)
 
 
 def _empty_env():

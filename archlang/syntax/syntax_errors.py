@@ -30,7 +30,6 @@ EXAMPLES: dict[str, list[str]] = {
         "model m(x: 1) = Chain(a => b c)",
         "model m(x: 1) = Chain(a * b c)",
         "model m(x: 1) = Chain(a(b) 1)",
-        "model m(x: 1) = Chain(Dense(1, 1) (1))",
     ],
     "missing_input_shape": [
         "model m(x) = relu",
