@@ -62,12 +62,12 @@ def _write_text(path: str, text: str) -> None:
 def export(model, report, fmt: str, path: str) -> int:
     import torch
     from ..backends.torch import torch_shape
-    example = torch.randn(1, *torch_shape(report.input_shape))
+    examples = tuple(torch.randn(1, *torch_shape(s)) for _, s in report.inputs)
     if fmt == "torchscript":
         try:
             scripted = torch.jit.script(model)
         except Exception:            # noqa: BLE001  (scripting can refuse; tracing is exact here)
-            scripted = torch.jit.trace(model, example)
+            scripted = torch.jit.trace(model, examples)
         scripted.save(path)
         return EXIT_OK
     try:
@@ -77,7 +77,11 @@ def export(model, report, fmt: str, path: str) -> int:
         raise UsageError("--to onnx needs the `onnx` extra: pip install 'archlang[onnx]' "
                          "(onnx and onnxscript)") from None
     try:
-        torch.onnx.export(model, (example,), path, input_names=["x"], output_names=["y"],
+        # A graph body's inputs and outputs keep their names; a layer body's are x and y.
+        graph = report.model.graph_body
+        torch.onnx.export(model, examples, path,
+                          input_names=[n for n, _ in report.inputs] if graph else ["x"],
+                          output_names=[n for n, _ in report.outputs] if graph else ["y"],
                           dynamo=True, external_data=False, verbose=False)
     except Exception as err:         # noqa: BLE001  (the exporter's own failure, shown plainly)
         print(f"archlang compile: error: torch.onnx.export failed: {err}", file=sys.stderr)

@@ -101,7 +101,8 @@ class Lowerer:
     def v_apply(self, node: ast.Apply, env) -> A.Arg:
         # `Dense(1, 1) (1)`: application is for graph bodies; in a list it is a lost comma.
         raise self.problem("E0003", "a layer applied to values outside a graph body",
-                           Span(node.span.source, node.layer.span.end, node.span.end),
+                           Span(node.span.source, node.span.source.text.index("(", node.layer.span.end),
+                                node.span.end),
                            label="expected `,` before this",
                            help="separate layers with commas; to apply a layer to a value, write "
                                 "the model's body as a graph: `= { h = Dense(_ => 10)(x) return h }`")

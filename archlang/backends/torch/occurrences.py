@@ -37,6 +37,8 @@ class Occurrence:
     input: int
     output: int
     cls: ClassDef | None = None
+    inputs: list = field(default_factory=list)    # a model's input nodes (several: a graph body)
+    outputs: list = field(default_factory=list)   # a model's (name, node) outputs, return order
     args: list = field(default_factory=list)      # the instance's constructor ints, in order
     kwargs: list = field(default_factory=list)    # ((name, int), ...) for extra arguments
 
@@ -103,10 +105,13 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
                 walk(c.children)
 
     walk(group.children)
-    inp = 0 if group.kind == "model" else external_input(group, report)
+    model = report.model
+    inp = model.inputs[0] if group.kind == "model" else external_input(group, report)
     occ = Occurrence(group, report, items, inp, group.output)
+    if group.kind == "model":
+        occ.inputs, occ.outputs = list(model.inputs), list(model.outputs)
     # Attribute names by position in this body (as `archlang check` numbers a model's layers).
-    local = {inp: -1}
+    local = {i: -1 - k for k, i in enumerate(occ.inputs or [inp])}
     for pos, it in enumerate(items, 1):
         it.inputs_rel = tuple(local.get(i, i) for i in it.inputs)
         local[it.out] = pos - 1
