@@ -189,7 +189,10 @@ class Lowerer:
         if name in REGISTRY or name in self.blocks:
             # A bare layer or block name is a call without arguments: `flatten`, `GlobalMeanPool`.
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false"]
+        if name in A.MODES:
+            return A.Arg(A.Symbol(name), node.span)
+        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false",
+                 *A.MODES]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))
 
@@ -200,9 +203,16 @@ class Lowerer:
             return A.Arg(A.SAME, node.span)
         act = A.activation_name(node.func)
         if act is not None:
-            if node.args:
+            if node.args and node.func != "GELU":      # only GELU takes one: approximate=
                 raise self.problem("E0102", f"`{node.func}` takes no arguments", node.args[0].span,
                                    help=f"write `{node.func}` or `{node.func}()`")
+            if node.args:
+                positional = [self.value(a, env) for a in node.positional]
+                keywords = [(k.name, k.name_span, self.value(k.value, env)) for k in node.keywords]
+                try:
+                    act = A.gelu_form(positional, keywords)
+                except ArgProblem as err:
+                    raise self.from_arg_problem(err, node.span)
             return A.Arg(A.Activation(act), node.span)
         return A.Arg(self.call_term(node, env), node.span)
 
