@@ -8,7 +8,7 @@ from ...check import ModelReport
 from ...ir.graph import Group
 from ...layers.torch_code import Call, TorchCode
 from .tables import SHORT_NAMES
-from .names import snake, torch_shape
+from .names import safe_identifier, snake, torch_shape
 from .text import filled, fmt
 
 
@@ -122,5 +122,21 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
             it.attr = f"{snake(it.child.group.name)}{pos}"
         elif it.copies:
             it.attr = f"{snake(it.copies[0].group.name)}s{pos}"
+    if group.kind == "model":
+        _value_names(group, items)
     all_occ.append(occ)
     return occ
+
+
+def _value_names(model: Group, items: list[Item]) -> None:
+    """A graph body's one-layer statement names its attribute: `class_token = Parameter(...)`
+    becomes `self.class_token`."""
+    named = {g.children[0]: g.label for g in model.children
+             if isinstance(g, Group) and g.kind == "value" and len(g.children) == 1
+             and isinstance(g.children[0], int)}
+    taken = {it.attr for it in items if it.attr}
+    for it in items:
+        if it.attr and it.out in named:
+            taken.discard(it.attr)
+            it.attr = safe_identifier(snake(named[it.out]), taken)
+            taken.add(it.attr)
