@@ -5,7 +5,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT    ?= out/demo
 ARCHLANG := $(PYTHON) -m archlang
 
-.PHONY: install test test-all demo bench clean
+.PHONY: install test test-all demo bench parser clean
 
 # torch: the CPU wheel 2.13.0 (a local file on these machines); a bare `pip install torch`
 # would pull gigabytes of CUDA packages. dot: Debian's graphviz, for rendered drawings.
@@ -37,7 +37,13 @@ demo: install
 	$(ARCHLANG) compare-runs $(OUT)/runs/model1 $(OUT)/runs/model2 -o $(OUT)/model1-vs-model2.png
 	@echo "outputs in $(OUT)/: model2.svg resnet18.png model2.py runs/*/curves.png model1-vs-model2.png"
 
-bench: install
+# The LALR tables built from grammars/archlang.lark, shipped in the package so that no start
+# rebuilds them (archlang/syntax/parser.py); rewritten only when the grammar or Lark changed.
+parser:
+	@$(PYTHON) -c "from archlang.syntax.parser import write_tables as w, TABLES as t; \
+	    print(('wrote ' if w() else 'up to date: ') + 'archlang/syntax/' + t)"
+
+bench: install parser
 	$(PYTHON) bench/check_speed.py
 
 clean:

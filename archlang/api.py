@@ -1,12 +1,10 @@
 """The Python API behind `import archlang` (the package re-exports it)."""
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
-# The draw package is imported here, before `archlang/__init__` binds the name `draw` to
-# the function below: importing it later would rebind `archlang.draw` to the module.
-from . import draw as _drawing
 from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, SpecError
 from .ir.program import read_source
@@ -58,20 +56,33 @@ def select(result: CheckResult, model: str | None = None):
                                     + ", ".join(m.name for m in result.models), None)]) from None
 
 
-def draw(path_or_text, model: str | None = None, **options):
-    """A graphviz.Digraph of one model: layers, shapes, parameters, blocks as clusters.
+class _Draw:
+    """`archlang.draw`: call it for a drawing; its other attributes are the draw package's
+    (`archlang.draw.svg(report)`, `archlang.draw.DotMissing`), imported on first use so that
+    `check` does not pay for it. archlang/__init__ keeps the subpackage from replacing it."""
 
-    `path_or_text` is a file, spec text or a checked ModelReport. Options (see docs/draw.md):
-    rankdir="TB"|"LR", collapse, depth, fold_repeats, merge_activations, edge_shapes, legend.
-    Raises SpecError if the spec has errors. `.render()`, `.pipe()` or Jupyter show the result.
-    """
-    report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
-    return _drawing.digraph(report, **options)
+    def __call__(self, path_or_text, model: str | None = None, **options):
+        """A graphviz.Digraph of one model: layers, shapes, parameters, blocks as clusters.
+
+        `path_or_text` is a file, spec text or a checked ModelReport. Options (see docs/draw.md):
+        rankdir="TB"|"LR", collapse, depth, fold_repeats, merge_activations, edge_shapes, legend.
+        Raises SpecError if the spec has errors. `.render()`, `.pipe()` or Jupyter show the result.
+        """
+        report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
+        return self.digraph(report, **options)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):        # introspection (copy, inspect) imports nothing
+            raise AttributeError(name)
+        # importlib, not `from . import draw`: the package attribute `draw` is this object.
+        return getattr(importlib.import_module(__package__ + ".draw"), name)
+
+    def __repr__(self) -> str:
+        return "<archlang.draw>"
 
 
-# archlang.draw.svg(report) -> str: the SVG of a report, for Jupyter's _repr_svg_.
-draw.svg = _drawing.svg
-draw.DotMissing = _drawing.DotMissing
+draw = _Draw()
+draw.__doc__ = _Draw.__call__.__doc__
 
 
 def _compiled(path_or_text, model: str | None):
@@ -94,7 +105,22 @@ def load(path_or_text: str | os.PathLike, model: str | None = None):
     the generated source. Raises SpecError for a wrong spec."""
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
+    _buildable(reports[0])
     return load_source(gen, reports[0].name)
+
+
+def _buildable(report) -> None:
+    """SpecError before PyTorch builds a module with more layers than archlang allows (a
+    folded repeat of 10⁹ copies checks in milliseconds but cannot be instantiated)."""
+    from .limits import MAX_NODES
+    if report.layer_count <= MAX_NODES:
+        return
+    folds = [f for fs in report.model.graph.folds.values() for f in fs]
+    span = max(folds, key=lambda f: f.times).span if folds else report.model.name_span
+    raise SpecError([Diagnostic(
+        "E0309", f"the compiled module would have {report.layer_count:,} layers, more than the "
+        f"{MAX_NODES:,} archlang builds", span, label="counted out here" if folds else "",
+        help="check and draw work on any size; to build or train the model, repeat fewer times")])
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:

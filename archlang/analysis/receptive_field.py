@@ -29,7 +29,7 @@ from math import floor
 from ..diagnostics import Diagnostic, Label
 from ..layers.base import Resampling, Window
 from ..layers.pool import _AdaptivePool, _GlobalPool
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import Input
 
 PASS_THROUGH = ("activation", "norm", "regularize")
 
@@ -171,9 +171,9 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
         (source,) = deps[-1]
         whole = RF(tuple(infos[source].out.spatial), (), (), whole=True)
         x = info.inputs[0]
-        if isinstance(layer, (Add, Concat)) or len(live) > 1:
+        if layer.family == "join" or len(live) > 1:
             rf = _union(ins)
-            bad = _misaligned(ins) if isinstance(layer, (Add, Concat)) else None
+            bad = _misaligned(ins) if layer.family == "join" else None
             if bad:
                 warnings.append(_warning(report, info, ins, bad, live))
         elif layer.family in PASS_THROUGH:
@@ -189,8 +189,24 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
         else:
             w = layer.window()
             rf = ins[0].through(w) if w is not None and len(w.kernel) == len(whole.size) else None
+        for fold in report.model.graph.folds.get(node.id, ()):
+            rf = _repeated(out[fold.input], rf, fold.times, whole)
         out.append(rf)
     return out, warnings
+
+
+def _repeated(before: RF | None, once: RF | None, n: int, whole: RF) -> RF | None:
+    """The field after n passes of a folded repeat's body, from the field before it and after
+    one pass: a body that keeps its shape has stride 1 overall, so each pass widens the field
+    by the same amount and shifts its left edge by the same amount (closed form, no unrolling).
+    A body that multiplies the jump would make it astronomically large: the whole input."""
+    if before is None or once is None or once.whole or before.whole:
+        return once
+    if once.jump != before.jump:
+        return whole
+    size = tuple(r0 + n * (r1 - r0) for r0, r1 in zip(before.size, once.size))
+    left = tuple(l0 + n * (l1 - l0) for l0, l1 in zip(before.left, once.left))
+    return RF(size, once.jump, left)
 
 
 def _misaligned(rfs: list[RF]) -> str | None:

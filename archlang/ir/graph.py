@@ -1,4 +1,4 @@
-"""The layer graph: a DAG (networkx) of layer nodes, plus the tree of groups it was written as.
+"""The layer graph: a DAG of layer nodes (plain lists), plus the tree of groups it was written as.
 
 Nodes are numbered in creation order, which is a topological order. Each node keeps the span
 of the call that made it and the block calls around it, so diagnostics, tables and drawings
@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from ..layers.base import Layer
 from ..layers.shape import Shape
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import JOIN_TEXT, JOINS, Input
+from ..limits import UNROLL_LIMIT
 from ..source import Span
 from .terms import Apply, BlockCall, Broken, GraphBody, Leaf, Par, Repeat, Seq, Skip, Term, ValueRef
 
@@ -36,6 +35,8 @@ class Node:
     spans: dict[str, Span] = field(default_factory=dict)
     scope: tuple[Scope, ...] = ()
     skip: bool = False                   # a SkipConnection's join: inputs (layer output, skip input)
+    times: int = 1                       # copies it stands for: the product of the counts of the
+                                         # folded repeats around it (1: an ordinary node)
 
     @property
     def family(self) -> str:
@@ -53,6 +54,7 @@ class Group:
     output: int | None = None
     name: str = ""                                   # a block's name ("BasicBlock")
     args: tuple = ()                                 # a block's ((parameter, value), ...)
+    times: int = 1                                   # a folded repeat: its count (one copy built)
 
     def node_ids(self):
         for c in self.children:
@@ -62,17 +64,37 @@ class Group:
                 yield c
 
 
+@dataclass(frozen=True)
+class Fold:
+    """A folded repeat: one copy of its body stands for `times` copies (docs/language.md).
+
+    Checking must find the body's output shape equal to its input's (node `input`), so that
+    every copy sees the same shapes and the counts of one copy can be multiplied."""
+
+    group: Group
+    input: int
+    times: int
+    span: Span
+
+
 @dataclass(eq=False)
 class Graph:
+    """Edges are each node's `inputs` (predecessors, in port order) and, kept beside them,
+    each node's successors. Plain lists, not networkx: importing networkx alone took longer
+    than checking ResNet-152 (docs/performance.md)."""
+
     nodes: list[Node] = field(default_factory=list)
-    dag: nx.DiGraph = field(default_factory=nx.DiGraph)
+    folds: dict[int, list[Fold]] = field(default_factory=dict)    # output node → folds ending there
+    _successors: list[list[int]] = field(default_factory=list, repr=False)
 
     def add(self, layer, inputs, span, spans=None, scope=()) -> int:
         node = Node(len(self.nodes), layer, tuple(inputs), span, spans or {}, scope)
         self.nodes.append(node)
-        self.dag.add_node(node.id)
-        for port, src in enumerate(node.inputs):
-            self.dag.add_edge(src, node.id, port=port)
+        self._successors.append([])
+        for src in node.inputs:
+            succ = self._successors[src]
+            if not succ or succ[-1] != node.id:      # x + x: one edge, as in a DiGraph
+                succ.append(node.id)
         return node.id
 
     def __getitem__(self, i: int) -> Node:
@@ -82,7 +104,20 @@ class Graph:
         return len(self.nodes)
 
     def successors(self, i: int) -> list[int]:
-        return list(self.dag.successors(i))
+        """The nodes that take node i as an input, in creation order, each once."""
+        return list(self._successors[i])
+
+    @property
+    def dag(self):
+        """The graph as a networkx.DiGraph (edge attribute `port`), built on demand for
+        graph algorithms; checking never needs it."""
+        import networkx as nx
+        dag = nx.DiGraph()
+        dag.add_nodes_from(range(len(self.nodes)))
+        for node in self.nodes:
+            for port, src in enumerate(node.inputs):
+                dag.add_edge(src, node.id, port=port)
+        return dag
 
 
 @dataclass(eq=False)
@@ -154,8 +189,19 @@ class Builder:
         return group.output
 
     def build_repeat(self, term: Repeat, x: int, parent: Group) -> int:
-        what = term.body.text if isinstance(term.body, BlockCall) else "…"
+        """Unroll `repeat(n, body)`, or fold it when the copies would exceed UNROLL_LIMIT layers:
+        then one copy is built and stands for all n (its nodes' `times` are multiplied)."""
+        if isinstance(term.body, BlockCall):
+            what = term.body.text
+        elif isinstance(term.body, Leaf):
+            what = str(term.body.layer)
+        elif isinstance(term.body, Repeat):
+            what = f"repeat({term.body.n}, …)"
+        else:
+            what = "…"
         group = Group("repeat", f"repeat({term.n}, {what})", term.span)
+        first_node = len(self.graph)
+        x0 = x
         for i in range(term.n):
             copy = Group("copy", f"{i + 1}/{term.n}", term.span)
             outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
@@ -164,6 +210,18 @@ class Builder:
             finally:
                 self.scope = outer
             group.children.append(copy)
+            if i == 0 and term.n > 1 and term.n * (len(self.graph) - first_node) > UNROLL_LIMIT:
+                # Folded: this copy stands for every copy. A body that is not one block call
+                # is named so that the compiled module can make a class of it.
+                copy.label = f"1–{term.n:,}"
+                if not (len(copy.children) == 1 and isinstance(copy.children[0], Group)
+                        and copy.children[0].kind == "block"):
+                    copy.name = "Repeated"
+                group.times = term.n
+                for node in self.graph.nodes[first_node:]:
+                    node.times *= term.n
+                self.graph.folds.setdefault(x, []).append(Fold(group, x0, term.n, term.span))
+                break
         group.output = x
         parent.children.append(group)
         return x
@@ -187,7 +245,7 @@ class Builder:
         return self._join(term.op, outs, term.op_span, group, parent)
 
     def _join(self, op: str, inputs, span: Span, group: Group, parent: Group) -> int:
-        out = self.graph.add(Add() if op == "add" else Concat(), inputs, span, {}, self.scope)
+        out = self.graph.add(JOINS[op](), inputs, span, {}, self.scope)
         group.children.append(out)
         group.output = out
         parent.children.append(group)
@@ -199,7 +257,7 @@ class GraphBuilder(Builder):
 
     def statements(self, body: GraphBody, env: dict[str, int], tree: Group) -> list[tuple[str, int]]:
         for st in body.statements:
-            group = Group("value", st.name, st.span)
+            group = Group("value", st.name, st.span, name=st.name)      # a name the user wrote
             env[st.name] = group.output = self.value(st.value, env, group)
             tree.children.append(group)
         outputs = []
@@ -254,7 +312,7 @@ def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:
 
 
 def _op_text(op: str) -> str:
-    return "+" if op == "add" else "cat"
+    return JOIN_TEXT[op]
 
 
 def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:

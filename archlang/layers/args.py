@@ -97,7 +97,7 @@ MODES = ("nearest", "linear", "bilinear", "trilinear")
 
 @dataclass(frozen=True)
 class Join:
-    op: str          # "add" | "cat"
+    op: str          # "add" | "mul" | "cat" (archlang/layers/structural.py JOINS)
 
 
 class _Sentinel:
@@ -138,7 +138,7 @@ def describe(value: Any) -> str:
     if isinstance(value, Symbol):
         return f"`{value.name}`"
     if isinstance(value, Join):
-        return f"the join `{'+' if value.op == 'add' else 'cat'}`"
+        return f"the join `{ {'add': '+', 'mul': '*'}.get(value.op, value.op)}`"
     if value is INFER:
         return "`_`"
     if value is SAME:

@@ -18,8 +18,8 @@ def test_two_heads_return_a_tuple_in_return_order():
     x = torch.randn(2, 1, 64, 64)
     box, cls = m.eval()(x)
     h = torch.flatten(nn.functional.max_pool2d(torch.relu(m.conv1(x)), 2), 1)
-    assert torch.allclose(box, m.fc4(h), atol=1e-6)
-    assert torch.allclose(cls, torch.softmax(m.fc5(h), dim=1), atol=1e-6)
+    assert torch.allclose(box, m.box(h), atol=1e-6)
+    assert torch.allclose(cls, torch.softmax(m.cls(h), dim=1), atol=1e-6)
     assert param_count(m) == report.params
 
 
