@@ -66,8 +66,20 @@ def vit_order(ts):
     return [ts[i] for i in first] + [t for i, t in enumerate(ts) if i not in first]
 
 
+def same_order(ts):
+    return ts
+
+
 MODELS = {
+    # name: (torchvision builder, reordering of its tensors, input size, aux heads)
     "vit_b_16": (lambda tv: tv.models.vit_b_16(weights=None), vit_order, (224, 224), False),
+    "googlenet_aux": (lambda tv: tv.models.googlenet(weights=None, aux_logits=True,
+                                                      init_weights=True), same_order, (224, 224), True),
+    "inception_v3_aux": (lambda tv: tv.models.inception_v3(weights=None, aux_logits=True,
+                                                            init_weights=True), same_order,
+                         (299, 299), True),
+    "fcn_resnet50_aux": (lambda tv: tv.models.segmentation.fcn_resnet50(
+        weights=None, weights_backbone=None, aux_loss=True), same_order, (520, 520), False),
 }
 
 
@@ -76,7 +88,9 @@ def compare(name: str, batch: int = 2) -> float:
     build, order, size, aux = MODELS[name]
     torch.manual_seed(0)
     ref = build(torchvision)
-    report = archlang.check(ZOO / f"{name}.arch").model()
+    result = archlang.check(ZOO / f"{name}.arch")
+    assert result.ok, [str(d) for d in result.diagnostics]
+    report = result.model()
     ours = archlang.load(ZOO / f"{name}.arch")
     randomise(ref)
     n_ref = sum(p.numel() for p in ref.parameters())
@@ -85,9 +99,15 @@ def compare(name: str, batch: int = 2) -> float:
     copy_by_position(order(tensors(ref)), tensors(ours))
     x = torch.randn(batch, 3, *size)
     ref.eval(), ours.eval()
+    if aux:
+        # torchvision runs its aux heads only in training mode: the top module says so while
+        # every layer (BatchNorm, Dropout) stays in eval mode.
+        ref.training = True
     with torch.no_grad():
         want, got = ref(x), ours(x)
-    want = want if isinstance(want, tuple) else (want,)
+    if isinstance(want, dict):                      # segmentation: {"out": …, "aux": …}
+        want = tuple(want.values())
+    want = tuple(want) if isinstance(want, tuple) else (want,)
     got = got if isinstance(got, tuple) else (got,)
     diff = max((a - b).abs().max().item() for a, b in zip(want, got))
     print(f"{name}: {n_ours:,} parameters (torchvision {n_ref:,}); outputs "
