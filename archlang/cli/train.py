@@ -97,6 +97,12 @@ def run(args) -> int:
             if previous.exists() and not config.resume:
                 print(f"note: {previous.parent} holds an earlier run; starting afresh replaces it "
                       f"(--resume continues it)")
+            if len(report.inputs) > 1 or len(report.outputs) > 1:
+                # Several heads need a loss per output (being built); until then, say so.
+                raise TrainError(f"`{name}` has {len(report.inputs)} input(s) and "
+                                 f"{len(report.outputs)} outputs ("
+                                 + ", ".join(n for n, _ in report.outputs)
+                                 + "); training takes one input and one output so far")
             module = load(args.file, name)
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress)
