@@ -41,3 +41,17 @@ def test_a_layer_body_still_parses_as_before():
 def test_a_body_without_return_is_a_syntax_error():
     d = parse(Source("t.arch", "model m(x: 4) = { h = relu(x) }"))
     assert not isinstance(d, ast.Module) and d.code.startswith("E00")
+
+
+def test_the_examples_of_the_graph_sections_of_language_md_check():
+    import re
+    from pathlib import Path
+
+    import archlang
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "language.md").read_text()
+    section = doc[doc.index("### Graph bodies"):doc.index("### Imports")]
+    blocks = re.findall(r"```\n(.*?)```", section, flags=re.S)
+    assert blocks
+    for text in blocks:
+        result = archlang.check(text)
+        assert result.ok and result.models, [str(d) for d in result.diagnostics]
