@@ -154,7 +154,8 @@ class ValueLowerer:
             bare = ast.Name(node.func_span, node.func)
             layer = self.lw.term(bare, self.lw_env())
             return Apply(node.span, layer, self.arguments(node, node.args, layer))
-        raise self.not_a_value(node, help_=f"apply the layer to a value: `{node.span.text}(h)`")
+        last = list(self.defined)[-1]
+        raise self.not_a_value(node, help_=f"apply the layer to a value: `{node.span.text}({last})`")
 
     def arguments(self, node: ast.Node, args, layer: Term) -> list[Term]:
         for a in args:

@@ -1,6 +1,7 @@
 """Compiled graph bodies and sequence layers against hand-written PyTorch with copied weights."""
 from __future__ import annotations
 
+import pytest
 import torch
 import torch.nn as nn
 
@@ -130,3 +131,33 @@ def test_a_single_output_graph_body_returns_a_tensor_and_exports():
 def test_api_load_of_a_graph_body():
     m = archlang.load(TWO_HEADS, "loc")
     assert m.output_names == ("box", "cls")
+
+
+def test_torchscript_export_of_two_inputs_and_two_outputs(tmp_path):
+    from archlang.cli import main
+    path = tmp_path / "two.pt"
+    assert main(["compile", str(TWO_HEADS), "--model", "two", "--to", "torchscript",
+                 "-o", str(path)]) == 0
+    m = torch.jit.load(str(path))
+    out, f = m(torch.randn(2, 3, 32, 32), torch.randn(2, 10))
+    assert tuple(out.shape) == (2, 2) and tuple(f.shape) == (2, 8)
+
+
+@pytest.mark.slow
+def test_onnx_export_keeps_the_input_and_output_names(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    import onnx
+
+    from archlang.cli import main
+    path = tmp_path / "two.onnx"
+    assert main(["compile", str(TWO_HEADS), "--model", "two", "--to", "onnx", "-o", str(path)]) == 0
+    graph = onnx.load(str(path)).graph
+    assert [i.name for i in graph.input] == ["img", "side"]
+    assert [o.name for o in graph.output] == ["out", "f"]
+
+
+def test_a_graph_body_with_a_folded_repeat_compiles():
+    report, gen, m = compiled("model m(x: 8) = { h = repeat(3, Dense(8, 8, relu))(x) return h, x }")
+    h, x = m(torch.randn(2, 8))
+    assert h.shape == (2, 8) and param_count(m) == 3 * 72
