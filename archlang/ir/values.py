@@ -110,15 +110,29 @@ class ValueLowerer:
         return method(node)
 
     def not_a_value(self, node: ast.Node, help_: str | None = None) -> Problem:
-        what = "a layer" if isinstance(node, ast.Call) else A.describe(self._plain(node))
         return self.lw.problem(
-            "E0109", f"expected a value, found {what}", node.span, label="not a value",
+            "E0109", f"expected a value, found {self._describe(node)}", node.span,
+            label="not a value",
             help=help_ or "a value is an input, an earlier statement, or a layer applied to values: "
                           "`Dense(_ => 10)(h)`")
 
-    @staticmethod
-    def _plain(node: ast.Node):
-        return {ast.Number: 0, ast.String: "", ast.Tuple: (), ast.Infer: A.INFER}.get(type(node), node)
+    def _describe(self, node: ast.Node) -> str:
+        if isinstance(node, ast.Call):
+            return "a layer"
+        if isinstance(node, ast.Tuple):
+            return "a tuple"
+        try:
+            return A.describe(self.lw.value(node, self.lw_env()).value)
+        except Problem:
+            return "an expression"
+
+    def v_tuple(self, node: ast.Tuple) -> Term:
+        raise self.not_a_value(node, help_="return several values as `return a, b`; join values "
+                                           "with `cat(a, b)`")
+
+    def v_neg(self, node: ast.Neg) -> Term:
+        raise self.lw.problem("E0109", "`-` is not defined on values", node.span,
+                              label="not a join", help="values join with `+`, `*` or `cat(a, b)`")
 
     def v_name(self, node: ast.Name) -> Term:
         if node.id in self.defined:
@@ -149,6 +163,10 @@ class ValueLowerer:
             return self.cat(node)
         if node.func == "Parameter":
             return self.parameter(node)
+        if node.func in self.defined:
+            raise self.lw.problem("E0109", f"`{node.func}` is a value, not a layer", node.func_span,
+                                  label="a value", help="apply a layer to it: `Dense(_ => 10)"
+                                                        f"({node.func})`")
         if self.is_value(node):
             # `relu(h)`, `flatten(h)`, `BasicBlock(64)`-less block names: a bare name applied.
             bare = ast.Name(node.func_span, node.func)
