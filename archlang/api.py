@@ -142,8 +142,12 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
     Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError."""
-    from .train import TrainConfig, train
+    from .train import TrainConfig, TrainError, train
     report = checked(path_or_text, model)
+    if len(report.inputs) > 1 or len(report.outputs) > 1:
+        raise TrainError(f"`{report.name}` has {len(report.inputs)} input(s) and "
+                         f"{len(report.outputs)} outputs; training takes one input and one output "
+                         "so far")
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
     module = load(path_or_text, report.name)
     return train(module, tuple(report.input_shape), config, name=report.name)

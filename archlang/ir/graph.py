@@ -140,11 +140,6 @@ class Model:
         if not self.outputs:
             self.outputs = [("out", self.output)]
 
-    @property
-    def input_names(self) -> list[str]:
-        return [self.graph[i].layer.name if self.graph[i].layer is not None else "?"
-                for i in self.inputs]
-
 
 class Builder:
     """Wire terms into a Graph; each walk of a term makes new nodes (separate weights)."""
