@@ -195,7 +195,8 @@ def graph_model_doc(report, source_path: str) -> str:
 
 def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str]]:
     """`out = expr` per item, reusing a variable once its value is dead (x first); and the
-    forward's arguments (`x`, or a graph body's input names)."""
+    forward's arguments (`x`, or a graph body's input names). In a graph body the inputs and
+    the statements keep their names (`box = self.box(h)`); only the other variables are reused."""
     outputs = [n for _, n in o.outputs] or [o.output]
     last: dict[int, int] = {}
     for i, it in enumerate(o.items):
@@ -203,14 +204,16 @@ def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str
             last[n] = i
     for n in outputs:
         last[n] = len(o.items)
+    named: dict[int, str] = {}
     if o.inputs and o.report.model.graph_body:
         var, args = {}, []
         for n in o.inputs:
-            name = o.report.infos[n].layer.name
-            var[n] = name if name in VARIABLES else safe_identifier(name, args)
+            var[n] = _variable(o.report.infos[n].layer.name, args)
             args.append(var[n])
+        named = _statement_variables(o, args)
     else:
         var, args = {o.input: "x"}, ["x"]
+    fixed = set(named.values()) | (set(args) if named or len(args) > 1 else set())
     live = set(args)
     out = []
     for i, it in enumerate(o.items):
@@ -219,7 +222,8 @@ def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str
         dead = [var[n] for n in dict.fromkeys(it.inputs) if last.get(n) == i]
         for v in dead:
             live.discard(v)
-        target = min(dead, key=_rank) if dead else _fresh(live)
+        reusable = [v for v in dead if v not in fixed]
+        target = named.get(it.out) or (min(reusable, key=_rank) if reusable else _fresh(live | fixed))
         live.add(target)
         var[it.out] = target
         expr = item_expr(it, vs)
@@ -227,6 +231,21 @@ def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str
             out.append((f"{target} = {expr}", i))
     out.append((f"return {', '.join(var[n] for n in outputs)}", None))
     return out, args
+
+
+def _statement_variables(o: Occurrence, taken: list[str]) -> dict[int, str]:
+    """A graph body's statements → variable names (node → name); an alias (`y = x`) has none."""
+    named: dict[int, str] = {}
+    for g in o.group.children:
+        if getattr(g, "kind", None) == "value" and g.name and list(g.node_ids()) \
+                and g.output not in named:
+            named[g.output] = _variable(g.name, taken + list(named.values()))
+    return named
+
+
+def _variable(name: str, taken: list[str]) -> str:
+    """A spec name as a forward variable: x, h, y, z as they are, others made safe."""
+    return name if name in VARIABLES and name not in taken else safe_identifier(name, taken)
 
 
 def _rank(v: str) -> tuple:
