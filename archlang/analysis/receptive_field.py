@@ -17,8 +17,11 @@ Layers without a window that keep positions (upsampling, PixelShuffle, slices, c
 operations) give a `Resampling`: output n reads inputs n·q + lo … n·q + hi. Upsampling has
 q < 1, so jumps, left ends and sizes become rational: the field is then the tightest band
 `left + n·jump … left + n·jump + size − 1` that holds every output's field (nearest ×2 after
-a 1-pixel field: outputs 2k and 2k+1 both see pixel k, the band is n/2 − ½ … n/2, size 1½),
-and the most input pixels one output can see is ⌊size⌋.
+a 1-pixel field: outputs 2k and 2k+1 both see pixel k, the band is n/2 − ½ … n/2, size 1½).
+The most input pixels one output sees is ⌊size⌋ while the band is less than a pixel wider
+than the fields it holds (`slack`, `coupled`); upsampling a field whose jump is above 1
+makes it wider (3-pixel fields 2 apart, upsampled ×2, lie in a 4-pixel band), and ⌊size⌋ is
+then an upper bound, shown as `≤`.
 """
 from __future__ import annotations
 
@@ -47,6 +50,13 @@ class RF:
     jump: tuple[int, ...]
     left: tuple[int, ...]
     whole: bool = False
+    # After upsampling by a/b, an output's own field may start up to (b − 1)/b·jump after the
+    # band's low end, and end as much before its high end: `slack` bounds each gap, per
+    # dimension. While the gaps are `coupled` (some output's field starts at the band's low
+    # end: no stride since the first upsampling) ⌊size⌋ is exact for slack < 1; otherwise
+    # for 2·slack < 1. Beyond that ⌊size⌋ is an upper bound, shown as ≤.
+    slack: tuple = ()
+    coupled: bool = True
 
     @property
     def padding(self) -> tuple[int, ...]:
@@ -67,7 +77,9 @@ class RF:
             size.append(r + (k - 1) * j)
             jump.append(j * s)
             left.append(lo - p * j)
-        return RF(tuple(size), tuple(jump), tuple(left))
+        strided = any(v != 1 for v in w.stride)
+        return RF(tuple(size), tuple(jump), tuple(left), slack=self.slack,
+                  coupled=self.coupled and not (strided and self.slack))
 
     def resampled(self, r: Resampling) -> RF:
         """The field after a layer that reads inputs n·q + lo … n·q + hi (upsampling, slices)."""
@@ -75,20 +87,30 @@ class RF:
             return self
         size = tuple(s + (h - lo) * j for s, j, lo, h in zip(self.size, self.jump, r.lo, r.hi))
         left = tuple(a + lo * j for a, j, lo in zip(self.left, self.jump, r.lo))
+        slack = tuple(v + Fraction(q.denominator - 1, q.denominator) * j
+                      for v, q, j in zip(self.slack or (0,) * len(self.size), r.ratio, self.jump))
+        upsampled = any(q.denominator > 1 for q in r.ratio)
         return RF(tuple(map(_exact, size)), tuple(_exact(j * q) for j, q in zip(self.jump, r.ratio)),
-                  tuple(map(_exact, left)))
+                  tuple(map(_exact, left)), slack=slack if any(slack) else (),
+                  coupled=self.coupled and not (upsampled and self.slack))
 
     @property
     def pixels(self) -> tuple[int, ...]:
-        """The most input pixels one output sees per dimension: ⌊size⌋ (size itself when whole)."""
+        """The most input pixels one output sees per dimension, ⌊size⌋ (an upper bound where
+        `at_most`; the input's size when whole)."""
         return tuple(floor(s) for s in self.size)
+
+    @property
+    def at_most(self) -> bool:
+        """Whether `pixels` is only an upper bound (after upsampling a strided field)."""
+        return any(v * (1 if self.coupled else 2) >= 1 for v in self.slack)
 
     def text(self) -> str:
         if self.whole:
             return "whole input"
         if not self.size:
             return "1"
-        size = "×".join(map(str, self.pixels))
+        size = "≤" * self.at_most + "×".join(map(str, self.pixels))
         jump = [_num(Fraction(j)) for j in self.jump]
         jump = "×".join(jump) if len(set(jump)) > 1 else jump[0]
         return f"{size} /{jump}"
@@ -97,9 +119,12 @@ class RF:
         if self.whole:
             return {"size": list(self.size), "stride": None, "padding": None, "centre": None,
                     "whole_input": True}
-        return {"size": list(self.pixels), "stride": [_plain(j) for j in self.jump],
-                "padding": [_plain(p) for p in self.padding],
-                "centre": [float(c) for c in self.centre], "whole_input": False}
+        out = {"size": list(self.pixels), "stride": [_plain(j) for j in self.jump],
+               "padding": [_plain(p) for p in self.padding],
+               "centre": [float(c) for c in self.centre], "whole_input": False}
+        if self.at_most:
+            out["size_at_most"] = True
+        return out
 
 
 def _exact(v):
@@ -114,7 +139,7 @@ def _plain(v):
 
 
 def _num(c: Fraction) -> str:
-    return str(int(c)) if c.denominator == 1 else f"{float(c):g}"
+    return str(int(c)) if c.denominator == 1 else f"{float(c):.3g}"
 
 
 def _fmt(values) -> str:
@@ -131,7 +156,9 @@ def _union(rfs: list[RF]) -> RF:
     # With equal jumps the union of boxes is exact for every output; otherwise the coarsest
     # jump is the safe summary (and the join is diagnosed as unaligned).
     jump = tuple(max(r.jump[d] for r in rfs) for d in range(rank))
-    return RF(tuple(b - a + 1 for a, b in zip(left, right)), jump, left)
+    slack = tuple(max((r.slack or (0,) * rank)[d] for r in rfs) for d in range(rank))
+    return RF(tuple(b - a + 1 for a, b in zip(left, right)), jump, left,
+              slack=slack if any(slack) else (), coupled=not any(slack))
 
 
 def _adaptive_window(layer: _AdaptivePool, x) -> Window | None:

@@ -105,12 +105,12 @@ class Select(Layer):
                                label="needs at least two dimensions", blame_input=True,
                                help="a vector's elements are its channels; use `Slice` or `Dense`")
         if self.dims > len(x):
-            raise ShapeProblem("E0310", f"Select along dimension {self.dims} of {x.describe()}, "
+            raise ShapeProblem("E0202", f"Select along dimension {self.dims} of {x.describe()}, "
                                f"which has {len(x)}", arg="dims", blame_input=True,
                                label=f"at most {len(x)}")
         n = x[self.dims - 1]
         if self.index > n:
-            raise ShapeProblem("E0310", f"Select({self.index}) of {n} elements along dimension "
+            raise ShapeProblem("E0202", f"Select({self.index}) of {n} elements along dimension "
                                f"{self.dims} of {x}", arg="index", blame_input=True,
                                label=f"at most {n}")
         return Shape(tuple(d for i, d in enumerate(x) if i != self.dims - 1))

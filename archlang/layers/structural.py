@@ -212,7 +212,7 @@ class Concat(Layer):
     def _infer_along(self, inputs):
         first, d = inputs[0], self.dims
         if d > len(first):
-            raise ShapeProblem("E0310", f"cat along dimension {d} of {first.describe()}, which has "
+            raise ShapeProblem("E0202", f"cat along dimension {d} of {first.describe()}, which has "
                                f"{len(first)}", arg="dims", label=f"at most {len(first)}", join=True)
         for other in inputs[1:]:
             if len(other) != len(first) or any(a != b for i, (a, b) in enumerate(zip(first, other))

@@ -109,6 +109,6 @@ def test_errors_are_positioned_and_independent():
     assert ("E0109", 12, "Chain(Dense(4, 4))") in got     # two inputs, a layer body
     assert ("E0108", 14, "relu") in got                   # a built-in name
     assert ("E0102", 15, "x") in got                      # Dense takes one input
-    assert ("E0310", 16, "3") in got                      # cat along a dimension it lacks
+    assert ("E0202", 16, "3") in got                      # cat along a dimension it lacks
     # Failed statements are not also reported as unused.
     assert not any(d.code == "W0003" and d.span.text in ("z", "v", "u") for d in result.diagnostics)

@@ -46,9 +46,9 @@ def test_select_drops_its_dimension(spec, out):
 
 def test_select_out_of_range():
     (err,) = errors_of("model m(x: 4×8) = Select(5)")
-    assert err.code == "E0310" and err.span.text == "5"
+    assert err.code == "E0202" and err.span.text == "5"
     (err,) = errors_of("model m(x: 4×8) = Select(1; dims=3)")
-    assert err.code == "E0310" and err.span.text == "3"
+    assert err.code == "E0202" and err.span.text == "3"
     (err,) = errors_of("model m(x: 8) = Select(1)")
     assert err.code == "E0303"
 
