@@ -69,8 +69,8 @@ def report(name):
     return result.model(name)
 
 
-def test_every_zoo_spec_is_listed():
-    assert sorted(p.stem for p in ZOO.glob("*.arch")) == sorted(TORCHVISION)
+def test_every_listed_model_has_its_spec():
+    assert set(TORCHVISION) <= {p.stem for p in ZOO.glob("*.arch")}
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
