@@ -106,6 +106,11 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
         for i in box.nodes:
             owner[i] = box
 
+    # A graph body's one-layer statement shows its name: `class_token = Parameter(1×768)`.
+    named = {g.children[0]: g.name for g in model.tree.children
+             if isinstance(g, Group) and g.kind == "value" and g.name and len(g.children) == 1
+             and not isinstance(g.children[0], Group)}
+
     def layer_box(i: int) -> Box:
         info = infos[i]
         if i in model.inputs:
@@ -113,6 +118,8 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
             return Box(name, info.layer.name, "input", info.out, None, None, [i])
         family = info.node.family if info.layer is not None else "error"
         title = str(info.layer) if info.layer is not None else "(does not parse)"
+        if i in named:
+            title = f"{named[i]} = {title}"
         return Box(f"n{i}", title, family, info.out, in_shape(i), info.params, [i],
                    failed=i in failed or info.layer is None)
 

@@ -179,3 +179,10 @@ def test_a_graph_body_draws_every_input_and_output():
     names = {(a.title, b.title) for a, b, _ in view.edges}
     assert ("side", "cat") in names and ("flatten", "f") in names and ("Dense(18 => 2)", "out") in names
     assert view.title == "two(img: 32×32×3, side: 10) → out: 2, f: 8"
+
+
+def test_a_one_layer_statement_is_drawn_with_its_name():
+    report = archlang.check(spec("zoo/vit_b_16.arch")).model()
+    titles = {b.title for b in build_view(report, depth=1).boxes()}
+    assert {"class_token = Parameter(1×768)", 'pos_embedding = Parameter(197×768; init="normal")',
+            "x", "logits"} <= titles
