@@ -31,6 +31,16 @@ EXAMPLES: dict[str, list[str]] = {
         "model m(x: 1) = Chain(a * b c)",
         "model m(x: 1) = Chain(a(b) 1)",
     ],
+    "missing_return": [
+        "model m(x: 1) = { h = relu(x) }",
+        "model m(x: 1) = { }",
+        "model m(x: 1) = { h = relu(x), }",
+    ],
+    "missing_value": [
+        "model m(x: 1) = { h = return h }",
+        "model m(x: 1) = { h = }",
+        "model m(x: 1) = { h = relu(x) g = return g }",
+    ],
     "missing_input_shape": [
         "model m(x) = relu",
         "model m() = relu",
@@ -91,6 +101,10 @@ EXAMPLES: dict[str, list[str]] = {
 MISTAKES: dict[str, tuple[str, str, str | None]] = {
     "missing_comma": ("E0003", "missing comma before {found}",
                       "separate the arguments of `{call}` with commas"),
+    "missing_return": ("E0020", "the graph body of `{name}` has no `return`",
+                       "end the body with the outputs: `return h` (or `return box, cls`)"),
+    "missing_value": ("E0011", "expected a value after `=`, found {found}",
+                      "write the value, e.g. `h = relu(x)`, or remove the statement"),
     "missing_input_shape": ("E0006", "missing input shape",
                             "a model names its input and its shape: `model {name}(x: 28×28×1) = ...`"),
     "missing_model_input": ("E0006", "missing input shape: expected `(`, found {found}",
@@ -124,7 +138,7 @@ _TOKEN_WORDS = {
     "ASCII_SHAPE": "a shape", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
     "DIVIDE": "`÷`", "FLOORDIV": "`//`", "CARET": "`^`", "TIMES": "`×`", "$END": "end of file",
     "LBRACE": "`{`", "RBRACE": "`}`", "MODEL": "`model`", "BLOCK": "`block`",
-    "IMPORT": "`import`", "TRAIN": "`train`",
+    "IMPORT": "`import`", "TRAIN": "`train`", "RETURN": "`return`",
 }
 
 
@@ -312,7 +326,9 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
                   "pair_typo": "expected `=>`",
                   "numbered_without_layer": "no layer after this label",
                   "missing_input_shape": "expected `NAME: SHAPE`",
-                  "julia_symbol": "no `:` before a name"}
+                  "julia_symbol": "no `:` before a name",
+                  "missing_return": "expected `return` before this",
+                  "missing_value": "expected a value"}
         return Diagnostic(code, message, span, label=labels.get(label, ""), help=help_text)
     expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or []
     return Diagnostic("E0002", f"expected {_describe_expected(expected)}, found {found}", span,

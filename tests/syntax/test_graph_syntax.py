@@ -1,6 +1,8 @@
 """The grammar of graph bodies and model headers with several inputs."""
 from __future__ import annotations
 
+import pytest
+
 from archlang.source import Source
 from archlang.syntax import ast, parse
 
@@ -55,3 +57,12 @@ def test_the_examples_of_the_graph_sections_of_language_md_check():
     for text in blocks:
         result = archlang.check(text)
         assert result.ok and result.models, [str(d) for d in result.diagnostics]
+
+
+@pytest.mark.parametrize("text, code, message", [
+    ("model m(x: 4) = {\n  h = relu(x)\n}", "E0020", "the graph body of `m` has no `return`"),
+    ("model m(x: 4) = {\n  g =\n  return x\n}", "E0011", "expected a value after `=`, found `return`"),
+])
+def test_graph_body_syntax_mistakes_are_named(text, code, message):
+    d = parse(Source("t.arch", text))
+    assert (d.code, d.message) == (code, message)
