@@ -161,3 +161,12 @@ def test_a_graph_body_with_a_folded_repeat_compiles():
     report, gen, m = compiled("model m(x: 8) = { h = repeat(3, Dense(8, 8, relu))(x) return h, x }")
     h, x = m(torch.randn(2, 8))
     assert h.shape == (2, 8) and param_count(m) == 3 * 72
+
+
+def test_a_parameter_broadcasts_in_a_join():
+    report, _, m = compiled('model m(x: 5×8) = { return x + Parameter(1×8; init="ones"), '
+                            'x * Parameter(5×1) }')
+    assert report.outputs == [("out", (5, 8)), ("out2", (5, 8))] and report.params == 8 + 5
+    x = torch.randn(3, 8, 5)
+    plus, times = m(x)
+    assert torch.equal(plus, x + 1) and torch.equal(times, torch.zeros(3, 8, 5))
