@@ -34,14 +34,15 @@ class ValueLowerer:
             self.define(i.name, i.name_span, "input")
 
     # ---- names -------------------------------------------------------------------------
-    def define(self, name: str, span: Span, what: str = "value") -> bool:
+    def define(self, name: str, span: Span, what: str = "value") -> None:
+        """Define a name once; a second definition or a built-in's name is E0108."""
         from .program import _builtin
         prev = self.defined.get(name)
         if prev is not None:
             self.lw.diags.error("E0108", f"`{name}` is defined twice", span, label="defined again here",
                                 labels=(Label(prev, "first defined here"),),
                                 help="a graph body defines each name once; choose a new name")
-            return False
+            return
         builtin = _builtin(name) or (f"the block `{name}`" if name in self.lw.blocks else None)
         if builtin:
             self.lw.diags.error("E0108", f"the {what} `{name}` has the name of {builtin}", span,
@@ -49,7 +50,6 @@ class ValueLowerer:
                                 help=f"rename it, e.g. `{name}_out`; `{name}(...)` must stay a layer")
             # Still defined: later uses are not reported as unknown.
         self.defined[name] = span
-        return True
 
     def is_value(self, node: ast.Node) -> bool:
         """Whether an expression is written as a value (so `relu(h)` applies relu to h)."""
@@ -88,8 +88,11 @@ class ValueLowerer:
                                     help="each output is returned once")
                 continue
             outputs.append((name, value))
-        for st, term in zip(node.statements, statements):
-            if st.name not in self.used and not isinstance(term.value, Broken):
+        # After an error, which names a broken value would have used is unknown: no warnings.
+        broken = any(isinstance(t, Broken) for t in [s.value for s in statements] +
+                     [v for _, v in outputs])
+        for st in node.statements:
+            if st.name not in self.used and not broken:
                 self.lw.diags.warning("W0003", f"the value `{st.name}` is never used", st.name_span,
                                       label="no output depends on it",
                                       help="return it, use it, or remove it (its layers still count)")
@@ -168,7 +171,8 @@ class ValueLowerer:
                                   label="a value", help="apply a layer to it: `Dense(_ => 10)"
                                                         f"({node.func})`")
         if self.is_value(node):
-            # `relu(h)`, `flatten(h)`, `BasicBlock(64)`-less block names: a bare name applied.
+            # `relu(h)`, `flatten(h)`, `Res(h)` (a block whose parameters have defaults): the
+            # bare name, applied to the values.
             bare = ast.Name(node.func_span, node.func)
             layer = self.lw.term(bare, self.lw_env())
             return Apply(node.span, layer, self.arguments(node, node.args, layer))
