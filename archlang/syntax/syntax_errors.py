@@ -37,9 +37,8 @@ EXAMPLES: dict[str, list[str]] = {
         "model m(x: 1) = { h = relu(x), }",
     ],
     "missing_value": [
-        "model m(x: 1) = { h = return h }",
         "model m(x: 1) = { h = }",
-        "model m(x: 1) = { h = relu(x) g = return g }",
+        "model m(x: 1) = { h = relu(x) g = }",
     ],
     "missing_input_shape": [
         "model m(x) = relu",
