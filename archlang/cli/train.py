@@ -97,12 +97,16 @@ def run(args) -> int:
             if previous.exists() and not config.resume:
                 print(f"note: {previous.parent} holds an earlier run; starting afresh replaces it "
                       f"(--resume continues it)")
-            if len(report.inputs) > 1 or len(report.outputs) > 1:
-                # Several heads need a loss per output (being built); until then, say so.
-                raise TrainError(f"`{name}` has {len(report.inputs)} input(s) and "
-                                 f"{len(report.outputs)} outputs ("
+            if len(report.inputs) > 1:
+                # A data set gives one input tensor; several inputs need a data format first.
+                raise TrainError(f"`{name}` has {len(report.inputs)} inputs ("
+                                 + ", ".join(n for n, _ in report.inputs)
+                                 + "); training takes one input so far")
+            if len(report.outputs) > 1:
+                # Until a loss per output is merged (branch `train`): drop this check then.
+                raise TrainError(f"`{name}` has {len(report.outputs)} outputs ("
                                  + ", ".join(n for n, _ in report.outputs)
-                                 + "); training takes one input and one output so far")
+                                 + "); training takes one output so far")
             module = load(args.file, name)
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress)
