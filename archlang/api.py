@@ -3,34 +3,62 @@ from __future__ import annotations
 
 import importlib
 import os
-from pathlib import Path
+from contextlib import contextmanager
 
 from .check import CheckResult, check_source
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, internal_error
 from .ir.program import read_source
+from .limits import MAX_LOAD_ELEMENTS
 from .source import Source
 
 
-def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
-    """A Path, or a string naming an existing `.arch` file, is read; any other string is spec text."""
+def is_path(path_or_text: str | os.PathLike) -> bool:
+    """The rule every API function uses to tell a file from spec text, without looking at the
+    disk: a Path (any os.PathLike) is a file; a str is a file name when it ends in `.arch` and
+    holds no line break; any other str is spec text. (`check_text` never reads a file.)"""
     if isinstance(path_or_text, os.PathLike):
-        return read_source(path_or_text)
+        return True
     text = str(path_or_text)
-    if "\n" not in text and "(" not in text and (text.endswith(".arch") or Path(text).is_file()):
-        return read_source(text)
-    return Source("<string>", text)
+    return text.endswith(".arch") and "\n" not in text and "\r" not in text
+
+
+def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
+    """The Source of a file (read) or of spec text, by `is_path`'s rule."""
+    if is_path(path_or_text):
+        return read_source(path_or_text)
+    return Source("<string>", str(path_or_text))
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
-    """Check a spec (a file or text): every model's shapes and counts, and all diagnostics.
+    """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
+    diagnostics.
 
-    Never raises for a bad spec: look at `result.ok` and `result.diagnostics`. `strict` adds
-    warnings for strides that drop pixels.
+    Never raises, not even for a failure inside archlang (that is an internal-error
+    diagnostic): look at `result.ok` and `result.diagnostics`. `strict` adds warnings for
+    strides that drop pixels of the input.
     """
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
         return CheckResult(str(path_or_text), diagnostics=[source])
     return check_source(source, strict=strict)
+
+
+def check_text(text: str, strict: bool = False, name: str = "<string>") -> CheckResult:
+    """Check spec text, whatever it looks like (`check` would read `"model.arch"` as a file)."""
+    return check_source(Source(name, text), strict=strict)
+
+
+@contextmanager
+def _reported(*passing: type[Exception]):
+    """The API's edge: a failure inside archlang becomes a SpecError holding an internal-error
+    diagnostic, never a bare exception from deep inside. SpecError and `passing` (errors
+    already meant for the user, such as TrainError) go through."""
+    try:
+        yield
+    except (SpecError, *passing):
+        raise
+    except Exception as exc:           # noqa: BLE001 — see archlang.diagnostics.internal_error
+        raise SpecError([internal_error(exc)]) from exc
 
 
 def checked(path_or_text, model: str | None = None):
@@ -91,7 +119,21 @@ def _compiled(path_or_text, model: str | None):
     result = check(path_or_text)
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
-    return generate(reports, result.path), reports
+    with _reported():
+        return generate(reports, result.path), reports
+
+
+def allocation_problem(report) -> Diagnostic | None:
+    """A model whose parameters and buffers exceed MAX_LOAD_ELEMENTS: refused before any
+    tensor is allocated (PyTorch would fail midway, or take the machine's memory)."""
+    elements = report.params + report.state
+    if elements <= MAX_LOAD_ELEMENTS:
+        return None
+    return Diagnostic("E0206", f"model `{report.name}` has {elements:,} parameters and buffers, more "
+                      f"than the {MAX_LOAD_ELEMENTS:,} archlang instantiates",
+                      report.model.name_span, label=f"{elements * 4 / 2**30:,.1f} GiB as fp32",
+                      help="`archlang check` and `archlang compile` (to Python) still work; "
+                           "instantiate the generated module yourself, on the meta device")
 
 
 def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
@@ -106,7 +148,11 @@ def load(path_or_text: str | os.PathLike, model: str | None = None):
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
     _buildable(reports[0])
-    return load_source(gen, reports[0].name)
+    problem = allocation_problem(reports[0])
+    if problem is not None:
+        raise SpecError([problem])
+    with _reported():
+        return load_source(gen, reports[0].name)
 
 
 def _buildable(report) -> None:
@@ -131,11 +177,32 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     result = check(path_or_text)
     report = select(result, model)
     diags = Diagnostics()
-    settings = settings_of(result.program.trains, report.name,
-                           Lowerer(result.program.blocks, diags), diags)
+    with _reported():
+        settings = settings_of(result.program.trains, report.name,
+                               Lowerer(result.program.blocks, diags), diags)
+        if not diags.has_errors:
+            diags.extend(_setting_problems(result.program.trains, report.name, settings))
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
+
+
+def _setting_problems(trains, model: str, settings: dict) -> list[Diagnostic]:
+    """Each setting of `model`'s train section validated on its own by TrainConfig, so that a
+    bad one is reported where it is written (the unknown name, or the value)."""
+    from .train.config import TrainConfig
+    from .train.errors import TrainError
+    last = {s.name: s for t in trains if t.model == model for s in t.settings}
+    out = []
+    for name, s in last.items():
+        try:
+            TrainConfig().merge({name: settings[name]})
+        except TrainError as err:
+            unknown = err.message.startswith("unknown train setting")
+            out.append(Diagnostic("E0110", err.message, s.name_span if unknown else s.value.span,
+                                  label="not a train setting" if unknown else "not accepted here",
+                                  help=err.hint))
+    return out
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
@@ -153,4 +220,5 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
                          "output so far")
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
     module = load(path_or_text, report.name)
-    return train(module, tuple(report.input_shape), config, name=report.name)
+    with _reported(TrainError):
+        return train(module, tuple(report.input_shape), config, name=report.name)

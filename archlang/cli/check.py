@@ -85,6 +85,7 @@ def _analyses(selected, args) -> dict:
 
 
 def run(args) -> int:
+    from ..render import encodable
     from ..table import choose_columns, render
     columns = None
     if args.columns is not None:
@@ -98,8 +99,8 @@ def run(args) -> int:
     # Receptive-field alignment warnings (W0401), after the check's own diagnostics.
     diagnostics = list(result.diagnostics) + [w for a in analyses.values() for w in a.warnings]
     if args.json:
-        print(json.dumps(check_json(result, selected, analyses, diagnostics), indent=2,
-                         ensure_ascii=False))
+        print(encodable(json.dumps(check_json(result, selected, analyses, diagnostics), indent=2,
+                                   ensure_ascii=False)))
         return EXIT_OK if result.ok else EXIT_SPEC
     for i, m in enumerate(selected):
         if i:

@@ -26,6 +26,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from ..api import allocation_problem
     from ..backends.torch import generate, load_source
     result = load_checked(args)
     if not result.ok:
@@ -47,6 +48,10 @@ def run(args) -> int:
         else:
             sys.stdout.write(gen.source)
         return EXIT_OK
+    problem = allocation_problem(reports[0])       # before any tensor is allocated
+    if problem is not None:
+        print_diagnostics([problem], args)
+        return EXIT_SPEC
     model = load_source(gen, reports[0].name).eval()
     return export(model, reports[0], args.to, args.output)
 

@@ -92,7 +92,7 @@ def run(args) -> int:
     for name in names:
         report = result.model(name)
         try:
-            config = TrainConfig.from_section(train_settings(args.file, name)).merge(flags)
+            config = TrainConfig.from_section(train_settings(Path(args.file), name)).merge(flags)
             previous = Path(config.out or Path("runs") / name) / "last.pt"
             if previous.exists() and not config.resume:
                 print(f"note: {previous.parent} holds an earlier run; starting afresh replaces it "
@@ -107,7 +107,7 @@ def run(args) -> int:
                 raise TrainError(f"`{name}` has {len(report.outputs)} outputs ("
                                  + ", ".join(n for n, _ in report.outputs)
                                  + "); training takes one output so far")
-            module = load(args.file, name)
+            module = load(Path(args.file), name)
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress)
         except SpecError as err:

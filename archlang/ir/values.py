@@ -154,8 +154,16 @@ class ValueLowerer:
         if node.op not in JOINS:
             raise self.lw.problem("E0109", f"`{node.op}` is not defined on values", node.op_span,
                                   label="not a join", help="values join with `+`, `*` or `cat(a, b)`")
-        args = [self.value(node.left), self.value(node.right)]
-        return Apply(node.span, Leaf(node.op_span, JOINS[node.op]()), args)
+        # `a + b + c` is one join of three values; gathered without recursion, so a sum of
+        # 10^5 terms cannot exhaust Python's stack.
+        leaves, todo = [], [node]
+        while todo:
+            n = todo.pop()
+            if isinstance(n, ast.BinOp) and n.op == node.op:
+                todo += [n.right, n.left]
+            else:
+                leaves.append(n)
+        return Apply(node.span, Leaf(node.op_span, JOINS[node.op]()), [self.value(v) for v in leaves])
 
     def v_apply(self, node: ast.Apply) -> Term:
         layer = self.lw.term(node.layer, self.lw_env())

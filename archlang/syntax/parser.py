@@ -12,15 +12,14 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark
-from lark.exceptions import UnexpectedInput
+from lark.exceptions import UnexpectedInput, VisitError
 
 from ..diagnostics import Diagnostic
+from ..limits import MAX_FILE_BYTES, MAX_NESTING
 from ..source import Source
 from . import ast
 from .syntax_errors import bracket_problem, describe_parse_error
-from .transformer import ToAst
-
-MAX_NESTING = 100
+from .transformer import Malformed, ToAst
 
 
 @lru_cache(maxsize=1)
@@ -75,11 +74,27 @@ def write_tables(path: Path = Path(__file__).with_name(TABLES)) -> bool:
 
 def parse(source: Source) -> ast.Module | Diagnostic:
     """Parse one source into an AST Module, or return the syntax error as a Diagnostic."""
-    problem = bracket_problem(source, MAX_NESTING)
+    problem = too_large(source) or bracket_problem(source, MAX_NESTING)
     if problem is not None:
         return problem
     try:
         tree = lark_parser().parse(source.text)
     except UnexpectedInput as err:
         return describe_parse_error(source, err, lambda text: lark_parser().parse(text))
-    return ast.Module(source, ToAst(source).transform(tree))
+    try:
+        return ast.Module(source, ToAst(source).transform(tree))
+    except VisitError as err:
+        if isinstance(err.orig_exc, Malformed):
+            return err.orig_exc.diagnostic
+        raise
+
+
+def too_large(source: Source) -> Diagnostic | None:
+    """A spec over MAX_FILE_BYTES (UTF-8) is refused before any work; positioned at the limit."""
+    text = source.text
+    if len(text) * 4 <= MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) <= MAX_FILE_BYTES:
+        return None
+    at = min(len(text), MAX_FILE_BYTES)
+    return Diagnostic("E0019", f"the spec is larger than {MAX_FILE_BYTES:,} bytes", source.span(at, at + 1),
+                      label="the limit is reached here",
+                      help="split the network into files and `import` them")
