@@ -221,7 +221,7 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             info.out = problem.output
         if info.out is not None:
             info.params, info.state = layer.params(), layer.state()
-            if strict:
+            if strict and ins:           # a Parameter has no input
                 _strict_warnings(layer, ins[0], node, diags)
         for fold in model.graph.folds.get(node.id, ()):
             if info.out is not None and infos[fold.input].out is not None \

@@ -118,3 +118,10 @@ def test_a_value_no_output_uses_is_warned_about():
     assert result.ok
     (w,) = result.diagnostics
     assert (w.code, w.message, w.span.text) == ("W0003", "the value `b` is never used", "b")
+
+
+def test_strict_checking_of_a_learned_tensor():
+    # Found by tests/fuzz: --strict looked at the first input of a layer that has none.
+    result = archlang.check_text("model m(x: 3×4) = { return cat(Parameter(1×4), x; dims=1) }",
+                                 strict=True)
+    assert result.ok and not result.diagnostics
