@@ -11,6 +11,7 @@ import types
 from .analysis import analyze, toeplitz
 from .api import check, check_text, compile, draw, fit, load
 from .diagnostics import Diagnostic, SpecError
+from .notebook import load_ipython_extension  # noqa: F401  (`%load_ext archlang`; IPython is lazy)
 
 
 class _Package(types.ModuleType):

@@ -139,7 +139,7 @@ def entries() -> list[Entry]:
         Entry("convnext_tiny", tv("convnext_tiny"), "ConvNeXt_Tiny_Weights"),
         Entry("r3d_18", tv("r3d_18", "video"), "R3D_18_Weights"),
         Entry("fcn_resnet50", tv("fcn_resnet50", "segmentation", weights_backbone=None,
-                                 aux_loss=False),
+                                 aux_loss=False), "FCN_ResNet50_Weights",
               published_is_same=False,
               note="aux_loss=False; the published GFLOPS and 35,322,218 parameters include the "
                    "auxiliary FCN head (run in eval too), so MACs are compared with PyTorch's "
@@ -397,14 +397,17 @@ What the language still lacks for these networks, and how the specs get by:
   (MNASNet's last stack, EfficientNet's first and last stages, RegNetY's first stage).
 - A block cannot branch on its arguments (no conditionals), so MobileNetV3's bneck, whose
   expansion and squeeze-excitation depend on its configuration, is four blocks, and
-  `_make_divisible`'s squeeze widths are given explicitly.
+  `_make_divisible`'s squeeze widths are given explicitly: integer expressions have no
+  `max` or rounding to a multiple (EfficientNet's `max(1, cin // 4)` is written `cin ÷ 4`,
+  exact for every block it is used in).
 - Auxiliary heads need a second output (Inception v3's `AuxLogits`, FCN's `aux_classifier`):
   left out; the counts above are torchvision's with `aux_logits=False` / `aux_loss=False`.
 
 Reproduce (torchvision in its own environment; archlang never needs it):
 
 ```
-python3 -m venv /tmp/venv-tv && /tmp/venv-tv/bin/pip install torch torchvision lark numpy networkx graphviz tqdm matplotlib scikit-learn
+python3 -m venv /tmp/venv-tv
+/tmp/venv-tv/bin/pip install torch==2.14.1 torchvision==0.29.1 lark numpy networkx graphviz tqdm matplotlib scikit-learn
 PYTHONPATH=. /tmp/venv-tv/bin/python bench/zoo.py
 ```
 """)

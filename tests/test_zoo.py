@@ -60,6 +60,7 @@ COUNTED = {
     "mobilenet_v3_small": 56_510_400, "mobilenet_v3_large": 216_589_760,
     "efficientnet_b0": 385_814_752, "regnet_y_400mf": 401_842_848,
     "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
+    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968,
 }
 
 
@@ -123,3 +124,38 @@ def test_densenet_blocks_grow_by_32_and_transitions_halve():
                                                             "copy 16/16")]
     assert ends == ["56×56×256", "28×28×128", "28×28×512", "14×14×256", "14×14×1024",
                     "7×7×512", "7×7×1024"]
+
+
+def _bench():
+    """bench/zoo.py as a module: its PyTorch LeNet-5 and U-Net and its copy by position need
+    no torchvision."""
+    import importlib.util
+    import sys
+    if "bench_zoo" not in sys.modules:       # registered first: its dataclasses look it up
+        spec = importlib.util.spec_from_file_location("bench_zoo", ZOO.parents[1] / "bench" / "zoo.py")
+        sys.modules["bench_zoo"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["bench_zoo"])
+    return sys.modules["bench_zoo"]
+
+
+def _agree(spec, reference, shape):
+    import torch
+    bench = _bench()
+    ref, ours = getattr(bench, reference)().eval(), archlang.load(spec).eval()
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = ref(x)
+        assert (ours(x) - want).abs().max() > 1e-3          # different before the copy
+        assert bench.copy_by_position(ref, ours, x) == len(list(ref.state_dict()))
+        assert (ours(x) - want).abs().max() <= 1e-5
+
+
+def test_lenet5_logits_equal_a_pytorch_lenet5():
+    _agree(ZOO / "lenet5.arch", "LeNet5", (4, 1, 32, 32))
+
+
+def test_unet_output_equals_a_pytorch_unet():
+    # the same layers on a 32×32 input (any multiple of 16 works), 64 times cheaper
+    text = (ZOO / "unet.arch").read_text()
+    assert "model unet(x: 256×256×1)" in text
+    _agree(text.replace("model unet(x: 256×256×1)", "model unet(x: 32×32×1)"), "UNet", (1, 1, 32, 32))
