@@ -220,6 +220,9 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     from .train import TrainConfig, TrainError
     from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
+    if len(report.inputs) > 1:
+        raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
+                         "input so far")
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
     seed_everything(config.seed)
     module = load(path_or_text, report.name)

@@ -60,8 +60,25 @@ class ModelReport:
 
     @property
     def layers(self) -> list[LayerInfo]:
-        """Every node but the input, in order."""
-        return self.infos[1:]
+        """Every node but the inputs, in order."""
+        return [i for i in self.infos if i.index > 0]
+
+    @property
+    def inputs(self) -> list[tuple[str, Shape | None]]:
+        """(name, shape) of every input, in the header's order."""
+        return [(self.infos[i].layer.name, self.infos[i].out) for i in self.model.inputs]
+
+    @property
+    def outputs(self) -> list[tuple[str, Shape | None]]:
+        """(name, shape) of every output, in `return` order (one `out` for a layer body)."""
+        return [(name, self.infos[i].out) for name, i in self.model.outputs]
+
+    def title(self) -> str:
+        """`loc(x: 64×64×1) → box: 5, cls: 10`; one output shows its shape alone."""
+        ins = ", ".join(f"{n}: {s}" for n, s in self.inputs)
+        outs = self.outputs
+        out = str(outs[0][1]) if len(outs) == 1 else ", ".join(f"{n}: {s}" for n, s in outs)
+        return f"{self.name}({ins}) → {out}"
 
     @property
     def params(self) -> int:
@@ -98,7 +115,8 @@ def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
     """'the input' or 'layer 3, Conv((3, 3), 8 => 16, relu)'."""
     info = report_infos[node_id]
     if info.index == 0:
-        return "the input"
+        several = sum(1 for i in report_infos if i.index == 0) > 1
+        return f"the input `{info.layer.name}`" if several else "the input"
     return f"layer {info.index}, {info.layer}"
 
 
@@ -107,7 +125,7 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
     sources = node.inputs if (problem.blame_input or problem.join) else ()
     for i, src in enumerate(sources):
         info = infos[src]
-        span = model.input_span if info.index == 0 else info.node.span
+        span = info.node.span           # an input's node spans its shape in the header
         if problem.join:
             text = f"the skip's input is {info.out}" if node.skip and i == 1 else f"gives {info.out}"
         else:
@@ -137,7 +155,7 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
     message, notes = problem.message, list(problem.notes)
     help_ = problem.help
     extra_labels: list[Label] = []
-    if problem.code == "E0301":
+    if problem.code == "E0301" and infos[node.inputs[0]].out.is_vector:
         suffix, note = _dense_source_note(node, infos)
         message += suffix
         if note:
@@ -207,7 +225,7 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             info.out = problem.output
         if info.out is not None:
             info.params, info.state = layer.params(), layer.state()
-            if strict:
+            if strict and ins:           # a Parameter has no input
                 _strict_warnings(layer, ins[0], node, diags)
         for fold in model.graph.folds.get(node.id, ()):
             if info.out is not None and infos[fold.input].out is not None \
@@ -282,7 +300,7 @@ def check_source(source, strict: bool = False) -> CheckResult:
     try:
         result.program = load_program(source, diags)
         for model in result.program.models:
-            if model.input_shape is None:
+            if any(model.graph[i].layer is None for i in model.inputs):
                 continue
             result.models.append(check_model(model, diags, strict))
     except Exception as exc:           # noqa: BLE001 — the one place failures become diagnostics

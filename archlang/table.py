@@ -37,6 +37,12 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
 
     def walk(children, level):
         for child in children:
+            if isinstance(child, Group) and child.kind == "value" and _single_node(child):
+                # `box = Dense(_ => 5)(h)`: one layer, one row, named as written.
+                info = report.infos[child.children[0]]
+                out.append(Row(level, info.index, f"{child.label} = {_layer_text(info)}", info,
+                               info.params))
+                continue
             if isinstance(child, Group):
                 if child.kind == "copy" and len(child.children) == 1 and isinstance(child.children[0], Group):
                     # repeat(n, Block(...)): the copy adds nothing over the block row itself.
@@ -54,7 +60,7 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
                     walk(inner, level + 1)
             else:
                 info = report.infos[child]
-                label = str(info.layer) if info.layer is not None else "<error>"
+                label = _layer_text(info)
                 if info.times > 1:
                     label += f"  ×{info.times:,}"     # figures on this row are for every copy
                 out.append(Row(level, info.index, label, info, info.params * info.times))
@@ -67,6 +73,14 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
             r.name = groups.get(id(r.group)) if r.is_group else \
                 layers.get(r.info.node.id) if r.info is not None else None
     return out
+
+
+def _single_node(group: Group) -> bool:
+    return len(group.children) == 1 and not isinstance(group.children[0], Group)
+
+
+def _layer_text(info: LayerInfo) -> str:
+    return str(info.layer) if info.layer is not None else "<error>"
 
 
 def fmt_int(n: int) -> str:
@@ -214,7 +228,7 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
         return "  ".join(parts).rstrip()
 
     model = report.model
-    out = [title or f"{model.name}({model.input_name}: {model.input_shape}) → {report.output_shape}"]
+    out = [title or report.title()]
     out.append(line(headers))
     rule = "─" * len(line(["x" * w for w in widths]))
     out.append(rule)
@@ -237,7 +251,10 @@ def summary_lines(report: ModelReport, a) -> list[str]:
     """The totals under the table: parameters, then MACs, memory and the dense equivalent."""
     t = a.totals
     p = t.params
-    lines = [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
+    lines = []
+    if len(report.outputs) > 1:
+        lines.append("outputs:              " + ", ".join(f"{n} {s}" for n, s in report.outputs))
+    lines += [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
              f"trainable params:     {fmt_int(t.trainable_params)}",
              f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
     if t.state:

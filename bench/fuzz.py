@@ -53,11 +53,13 @@ def differential(text: str) -> str | None:
         params = sum(p.numel() for p in module.parameters())
         if params != report.params:
             return f"parameters: module {params:,}, check {report.params:,}"
-        with torch.no_grad():
-            y = module(torch.randn(2, *torch_shape(report.input_shape)))
-        want = (2, *torch_shape(report.output_shape))
-        if tuple(y.shape) != want:
-            return f"output shape: module {tuple(y.shape)}, check {want}"
+        with torch.no_grad():          # a graph body: every input, and a tuple of outputs
+            ys = module(*[torch.randn(2, *torch_shape(s)) for _, s in report.inputs])
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        got = [tuple(y.shape) for y in ys]
+        want = [(2, *torch_shape(s)) for _, s in report.outputs]
+        if got != want:
+            return f"output shapes: module {got}, check {want}"
     return None
 
 

@@ -38,6 +38,13 @@ TORCHVISION = {
     "shufflenet_v2_x1_0": (2_278_604, (224, 224, 3), (1000,), 0.145),
     # aux_loss=False; the published numbers include the auxiliary head: see below
     "fcn_resnet50": (32_957_013, (520, 520, 3), (520, 520, 21), None),
+    # graph bodies with every output (the first output's shape here; tests/test_graph_specs.py
+    # checks them all). MACs include the auxiliary heads, which the published GFLOPS leave
+    # out for GoogLeNet (+0.6%) and Inception v3 (+0.1%).
+    "vit_b_16": (86_567_656, (224, 224, 3), (1000,), 17.564),
+    "googlenet_aux": (13_004_888, (224, 224, 3), (1000,), 1.498),
+    "inception_v3_aux": (27_161_264, (299, 299, 3), (1000,), 5.713),
+    "fcn_resnet50_aux": (35_322_218, (520, 520, 3), (520, 520, 21), 152.717),
     # not in torchvision: LeNet-5's classic count; U-Net counted on bench/zoo.py's PyTorch module
     "lenet5": (61_706, (32, 32, 1), (10,), None),
     "unet": (31_030_658, (256, 256, 1), (256, 256, 2), None),

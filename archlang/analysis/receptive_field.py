@@ -254,29 +254,38 @@ def _adaptive_window(layer: _AdaptivePool, x) -> Window | None:
 
 
 def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
-    """The field of every node of a checked model (None: not defined, e.g. ConvTranspose)."""
+    """The field of every node of a checked model (None: not defined, e.g. ConvTranspose).
+
+    Fields are in the input a node depends on. With several inputs (graph bodies), a node that
+    depends on more than one has none; a Parameter depends on no input, so a join with it keeps
+    the other side's field.
+    """
     infos = report.infos
-    model = report.model
-    spatial = model.input_shape.spatial if model.input_shape is not None else ()
-    whole = RF(tuple(spatial), (), (), whole=True)
     out: list[RF | None] = []
+    deps: list[frozenset] = []           # the Input nodes each node depends on
     warnings: list[Diagnostic] = []
     for info in infos:
         layer, node = info.layer, info.node
-        ins = [out[i] for i in node.inputs]
         if isinstance(layer, Input):
-            rank = len(spatial)
+            rank = len(layer.shape.spatial)
+            deps.append(frozenset((node.id,)))
             out.append(RF((1,) * rank, (1,) * rank, (0,) * rank))
             continue
-        if layer is None or info.out is None or any(r is None for r in ins):
+        deps.append(frozenset().union(*(deps[i] for i in node.inputs)))
+        # Inputs that depend on no model input (a Parameter) do not limit the field.
+        live = [i for i in node.inputs if deps[i]]
+        ins = [out[i] for i in live]
+        if layer is None or info.out is None or len(deps[-1]) != 1 or any(r is None for r in ins):
             out.append(None)
             continue
+        (source,) = deps[-1]
+        whole = RF(tuple(infos[source].out.spatial), (), (), whole=True)
         x = info.inputs[0]
-        if layer.family == "join":
+        if layer.family == "join" or len(live) > 1:
             rf = _union(ins)
-            bad = _misaligned(ins)
+            bad = _misaligned(ins) if layer.family == "join" else None
             if bad:
-                warnings.append(_warning(report, info, ins, bad))
+                warnings.append(_warning(report, info, ins, bad, live))
         elif ins[0].whole:
             # Whatever follows a layer that sees the whole input sees it too, even where a
             # reshape changed the rank (a vector reshaped into an image, then convolved).
@@ -288,12 +297,13 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             rf = ins[0].through(w) if w is not None else whole
         elif not x.is_vector and (res := layer.resampling(info.inputs)) is not None:
             rf = ins[0].resampled(res)
-        elif isinstance(layer, _GlobalPool) or layer.family in ("dense", "reshape") or x.is_vector:
+        elif isinstance(layer, _GlobalPool) or layer.family in ("dense", "reshape", "attention") \
+                or x.is_vector:
             rf = whole
         else:
             w = layer.window()
-            rf = ins[0].through(w) if w is not None and len(w.kernel) == len(spatial) else None
-        for fold in model.graph.folds.get(node.id, ()):
+            rf = ins[0].through(w) if w is not None and len(w.kernel) == len(whole.size) else None
+        for fold in report.model.graph.folds.get(node.id, ()):
             rf = _repeated(out[fold.input], rf, fold.times, whole)
         out.append(rf)
     return out, warnings
@@ -327,12 +337,12 @@ def _misaligned(rfs: list[RF]) -> str | None:
     return None
 
 
-def _warning(report, info, ins: list[RF], what: str) -> Diagnostic:
+def _warning(report, info, ins: list[RF], what: str, sources: list[int]) -> Diagnostic:
     infos = report.infos
     labels = []
-    for src, rf in zip(info.node.inputs, ins):
+    for src, rf in zip(sources, ins):
         s = infos[src]
-        span = report.model.input_span if s.index == 0 else s.node.span
+        span = s.node.span
         if what == "stride":
             text = f"effective stride {_fmt(rf.jump)}"
         else:

@@ -132,8 +132,8 @@ class Analysis:
 
     @property
     def layers(self) -> list[LayerRecord]:
-        """Every node but the input, in order."""
-        return self.records[1:]
+        """Every node but the inputs, in order."""
+        return [r for r in self.records if r.index > 0]
 
     def __getitem__(self, index: int) -> LayerRecord:
         """The layer numbered `index` in check's table (1-based; 0 is the input)."""
@@ -196,8 +196,7 @@ class Analysis:
             return None
 
     def table_title(self) -> str:
-        m = self.report.model
-        return f"{m.name}({m.input_name}: {m.input_shape}) → {self.report.output_shape}"
+        return self.report.title()
 
 
 def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> Analysis:
@@ -220,24 +219,27 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
             output_shape=tuple(out) if out is not None else None,
             params=info.params, trainable=info.params, state=info.state,
             macs=macs, element_ops=ops, param_bytes=info.params * size,
-            activation_bytes=(out.numel if out is not None else 0) * batch * size,
+            activation_bytes=((out.numel + layer.saved(info.inputs, out)) if ok else
+                              out.numel if out is not None else 0) * batch * size,
             rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
             kernel=_kernel_text(layer) if ok else "", times=info.times))
     sizes = [r.activation_bytes for r in records]
     # A folded repeat's copies all have the shapes of the one that was checked: the peak of
     # one pass is the peak of every pass.
-    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos], {report.model.output})
+    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos],
+                            {i for _, i in report.model.outputs})
 
     def total(attr: str) -> int:
         return sum((getattr(r, attr) or 0) * r.times for r in records)
 
     params, state = total("params"), total("state")
-    kept = total("activation_bytes")   # autograd keeps (about) every layer's output, and the input
+    kept = total("activation_bytes")   # autograd keeps (about) every layer's output, and the inputs
+    inputs = sum(sizes[i] for i in report.model.inputs)
     totals = Totals(
         params=params, trainable_params=report.trainable_params, state=state,
         macs=total("macs"), element_ops=total("element_ops"),
-        param_bytes=params * size, state_bytes=state * size, input_bytes=sizes[0],
-        activation_bytes=kept - sizes[0], peak_forward_bytes=peak,
+        param_bytes=params * size, state_bytes=state * size, input_bytes=inputs,
+        activation_bytes=kept - inputs, peak_forward_bytes=peak,
         peak_forward_layer=report.infos[at].index,
         training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
         dense_equivalent=total("dense_equivalent"))

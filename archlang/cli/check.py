@@ -46,6 +46,8 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "name": m.name,
             "input_shape": _json_shape(m.input_shape),
             "output_shape": _json_shape(m.output_shape),
+            "inputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.inputs],
+            "outputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.outputs],
             "params": m.params,
             "trainable_params": m.trainable_params,
             "non_trainable_params": m.params - m.trainable_params,

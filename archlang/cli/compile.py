@@ -82,12 +82,12 @@ def _write_text(path: str, text: str) -> None:
 def export(model, report, fmt: str, path: str) -> int:
     import torch
     from ..backends.torch import torch_shape
-    example = torch.randn(1, *torch_shape(report.input_shape))
+    examples = tuple(torch.randn(1, *torch_shape(s)) for _, s in report.inputs)
     if fmt == "torchscript":
         try:
             scripted = torch.jit.script(model)
         except Exception:            # noqa: BLE001  (scripting can refuse; tracing is exact here)
-            scripted = torch.jit.trace(model, example)
+            scripted = torch.jit.trace(model, examples)
         scripted.save(path)
         return EXIT_OK
     try:
@@ -100,10 +100,13 @@ def export(model, report, fmt: str, path: str) -> int:
     # Batch 2 for the trace: with 1, the exporter may specialise the batch size to 1.
     batch = torch.export.Dim("batch")
     try:
-        torch.onnx.export(model, (example.repeat(2, *([1] * (example.dim() - 1))),), path,
-                          input_names=["x"], output_names=outputs,
-                          dynamic_shapes=({0: batch},), dynamo=True, external_data=False,
-                          verbose=False)
+        # A graph body's inputs keep their names (a layer body's is x); outputs are named by
+        # the module's output_names (else y).
+        names = [n for n, _ in report.inputs] if report.model.graph_body else ["x"]
+        torch.onnx.export(model, tuple(e.repeat(2, *([1] * (e.dim() - 1))) for e in examples), path,
+                          input_names=names, output_names=outputs,
+                          dynamic_shapes=tuple({0: batch} for _ in examples), dynamo=True,
+                          external_data=False, verbose=False)
     except Exception as err:         # noqa: BLE001  (the exporter's own failure, shown plainly)
         print(f"archlang compile: error: torch.onnx.export failed: {err}", file=sys.stderr)
         if os.path.exists(path):

@@ -122,6 +122,11 @@ def run(args) -> int:
         report = result.model(name)
         try:
             config = TrainConfig.from_section(train_settings(Path(args.file), name)).merge(flags)
+            if len(report.inputs) > 1:
+                # A data set gives one input tensor; several inputs need a data format first.
+                raise TrainError(f"`{name}` has {len(report.inputs)} inputs ("
+                                 + ", ".join(n for n, _ in report.inputs)
+                                 + "); training takes one input so far")
             gen = generate([report], args.file)
             seed_everything(config.seed)        # before the module exists: its initial weights
             module = instantiate(gen, report)

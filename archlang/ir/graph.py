@@ -14,7 +14,7 @@ from ..layers.shape import Shape
 from ..layers.structural import JOIN_TEXT, JOINS, Input
 from ..limits import MAX_NODES, UNROLL_LIMIT
 from ..source import Span
-from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
+from .terms import Apply, BlockCall, Broken, GraphBody, Leaf, Par, Repeat, Seq, Skip, Term, ValueRef
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,14 @@ class Model:
     graph: Graph
     tree: Group
     stages: list[int]            # output node of each top-level element of the body
-    output: int
+    output: int                  # the first output's node
+    inputs: list[int] = field(default_factory=lambda: [0])      # Input nodes, in header order
+    outputs: list[tuple[str, int]] = field(default_factory=list)  # (name, node), return order
+    graph_body: bool = False     # written as `{ ... return ... }`
+
+    def __post_init__(self):
+        if not self.outputs:
+            self.outputs = [("out", self.output)]
 
 
 class TooManyNodes(Exception):
@@ -261,6 +268,65 @@ class Builder:
         group.output = out
         parent.children.append(group)
         return out
+
+
+class GraphBuilder(Builder):
+    """Wire a graph body: each statement's value under a `value` group named after it."""
+
+    def statements(self, body: GraphBody, env: dict[str, int], tree: Group) -> list[tuple[str, int]]:
+        for st in body.statements:
+            group = Group("value", st.name, st.span, name=st.name)      # a name the user wrote
+            env[st.name] = group.output = self.value(st.value, env, group)
+            tree.children.append(group)
+        outputs = []
+        for name, value in body.outputs:
+            if isinstance(value, ValueRef):
+                outputs.append((name, env[value.name]))
+                continue
+            group = Group("value", name, value.span)
+            group.output = self.value(value, env, group)
+            tree.children.append(group)
+            outputs.append((name, group.output))
+        return outputs
+
+    def value(self, v: Term, env: dict[str, int], parent: Group) -> int:
+        """The node that computes value `v` (new nodes go under `parent`)."""
+        if isinstance(v, ValueRef):
+            return env[v.name]
+        if isinstance(v, Broken):
+            out = self.graph.add(None, (), v.span, {}, self.scope)
+            parent.children.append(out)
+            return out
+        assert isinstance(v, Apply), v
+        xs = [self.value(a, env, parent) for a in v.args]
+        several = isinstance(v.layer, Leaf) and v.layer.layer.arity != 1
+        if len(xs) == 1 and not several:
+            return self.build(v.layer, xs[0], parent)
+        # A join, a layer of several inputs (attention's q, kv), a Parameter (none), or a
+        # Broken layer: one node over every input.
+        layer = v.layer.layer if isinstance(v.layer, Leaf) else None
+        spans = v.layer.spans if isinstance(v.layer, Leaf) else {}
+        out = self.graph.add(layer, xs, v.layer.span, spans, self.scope)
+        parent.children.append(out)
+        return out
+
+
+def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:
+    """A model written as a graph body; `inputs` are (name, Shape or None, span)."""
+    b = GraphBuilder()
+    tree = Group("model", name, span)
+    env = {}
+    ids = []
+    for input_name, shape, input_span in inputs:
+        env[input_name] = b.graph.add(Input(shape, input_name) if shape is not None else None, (),
+                                      input_span)
+        ids.append(env[input_name])
+    outputs = b.statements(body, env, tree)
+    stages = [g.output for g in tree.children]
+    first_name, first_shape, first_span = inputs[0]
+    tree.output = outputs[0][1]
+    return Model(name, span, name_span, first_name, first_shape, first_span, b.graph, tree, stages,
+                 outputs[0][1], ids, outputs, graph_body=True)
 
 
 def _op_text(op: str) -> str:

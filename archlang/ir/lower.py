@@ -139,6 +139,15 @@ class Lowerer:
         raise self.problem("E0012", "numbered lines belong directly inside a `Chain(...)`", node.span,
                            help="remove the `N:` label")
 
+    def v_apply(self, node: ast.Apply, env) -> A.Arg:
+        # `Dense(1, 1) (1)`: application is for graph bodies; in a list it is a lost comma.
+        raise self.problem("E0003", "a layer applied to values outside a graph body",
+                           Span(node.span.source, node.span.source.text.index("(", node.layer.span.end),
+                                node.span.end),
+                           label="expected `,` before this",
+                           help="separate layers with commas; to apply a layer to a value, write "
+                                "the model's body as a graph: `= { h = Dense(_ => 10)(x) return h }`")
+
     def v_keyword(self, node: ast.Keyword, env) -> A.Arg:
         raise self.problem("E0101", f"keyword `{node.name}` is not allowed here", node.name_span)
 
@@ -318,6 +327,11 @@ class Lowerer:
             layer, spans = bind(cls, name, node.span, positional, keywords)
         except ArgProblem as err:
             raise self.from_arg_problem(err, node.span)
+        if layer.arity == 0:
+            raise self.problem("E0109", f"`{name}` is a value, not a layer", node.func_span,
+                               label="takes no input",
+                               help="define it in a graph body and join it: `t = Parameter(1×768)`, "
+                                    "then `cat(t, h; dims=1)` or `h + t`")
         return Leaf(node.span, layer, spans)
 
     def _no_keywords(self, node: ast.Call) -> None:

@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
 from ..limits import MAX_FILE_BYTES
 from ..source import Source
 from ..syntax import ast, parse
-from .graph import Model, TooManyNodes, build_model
+from .graph import Model, TooManyNodes, build_graph_model, build_model
 from .lower import Lowerer
 
 
@@ -171,6 +171,11 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
                         help="rename one of them")
             continue
         seen[m.name] = m
+        if isinstance(m.body, ast.GraphBody) or len(m.inputs) > 1:
+            model = _graph_model(m, lowerer, diags)
+            if model is not None:
+                program.models.append(model)
+            continue
         try:
             shape = lowerer.input_shape(m.input_shape)
         except Problem as p:
@@ -186,3 +191,27 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
     check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags)
     return program
 
+
+def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model | None:
+    """A model with a graph body (or several inputs, which need one: None then)."""
+    from .values import ValueLowerer
+    inputs = []
+    for i in m.inputs:
+        try:
+            shape = lowerer.input_shape(i.shape)
+        except Problem as p:
+            diags.add(p.diagnostic)
+            shape = None
+        inputs.append((i.name, shape, i.shape.span))
+    if not isinstance(m.body, ast.GraphBody):
+        diags.error("E0109", f"model `{m.name}` has {len(m.inputs)} inputs but its body is a layer",
+                    m.body.span, label="which input does it take?",
+                    help="write the body as a graph: `= { h = Chain(...)(x) return h }`")
+        return None
+    lowerer.terms = 0              # MAX_NODES bounds each model's terms, as in model_body
+    try:
+        body = ValueLowerer(lowerer, list(m.inputs)).body(m.body)
+        return build_graph_model(m.name, m.span, m.name_span, inputs, body)
+    except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
+        diags.add(err.diagnostic)
+        return None

@@ -146,6 +146,10 @@ class Layer:
         """Other element operations (activations, pooling comparisons, additions)."""
         return 0
 
+    def saved(self, inputs: list[Shape], out: Shape) -> int:
+        """Elements a layer keeps besides its output (attention's heads×L×L matrix)."""
+        return 0
+
     def window(self) -> Window | None:
         """The sliding window, for layers that have one (conv, pool)."""
         return None

@@ -11,7 +11,7 @@ from typing import ClassVar
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
 from .shape import Shape
-from .torch_code import XS, Call, Method, Op, TorchCode, rev
+from .torch_code import XS, Call, Method, Op, TorchCode, rev, torch_dim
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,10 @@ class Mul(_Broadcasting):
 
 @dataclass(frozen=True)
 class Concat(Layer):
-    """The `cat` join: concatenates channels; spatial sizes must be equal."""
+    """The `cat` join: concatenates channels; spatial sizes must be equal. `dims` (graph
+    bodies' `cat(a, b; dims=d)`) joins along spec dimension d instead, 1-based."""
+
+    dims: int | None = None
 
     kind = "cat"
     family = "join"
@@ -202,6 +205,8 @@ class Concat(Layer):
 
     def infer(self, inputs):
         first = inputs[0]
+        if self.dims is not None and self.dims != len(first):
+            return self._infer_along(inputs)
         for other in inputs[1:]:
             if other.rank != first.rank or other.spatial != first.spatial:
                 # Name both shapes in the order the user wrote the branches.
@@ -211,12 +216,27 @@ class Concat(Layer):
                                         "the same spatial size (check strides and padding)")
         return first.with_spatial(first.spatial, sum(s.channels for s in inputs))
 
+    def _infer_along(self, inputs):
+        first, d = inputs[0], self.dims
+        if d > len(first):
+            raise ShapeProblem("E0202", f"cat along dimension {d} of {first.describe()}, which has "
+                               f"{len(first)}", arg="dims", label=f"at most {len(first)}", join=True)
+        for other in inputs[1:]:
+            if len(other) != len(first) or any(a != b for i, (a, b) in enumerate(zip(first, other))
+                                               if i != d - 1):
+                raise ShapeProblem("E0304", f"concatenating {first} with {other} along dimension {d}",
+                                   label="other dimensions differ", join=True,
+                                   help=f"every dimension but dimension {d} must be equal")
+        return Shape(tuple(sum(s[d - 1] for s in inputs) if i == d - 1 else n
+                           for i, n in enumerate(first)))
+
     def __str__(self):
-        return "cat"
+        return "cat" if self.dims is None else f"cat(dims={self.dims})"
 
     def torch(self, inputs, out) -> TorchCode:
         # Flux's SkipConnection(layer, cat) computes cat(layer(x), x): the inputs' order.
-        return TorchCode(call=Call("torch.cat", (XS,), (("dim", 1),)))
+        dim = 1 if self.dims is None else torch_dim(len(inputs[0]), self.dims)
+        return TorchCode(call=Call("torch.cat", (XS,), (("dim", dim),)))
 
 
 JOINS: dict[str, type[Layer]] = {"add": Add, "mul": Mul, "cat": Concat}

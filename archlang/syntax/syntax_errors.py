@@ -30,7 +30,15 @@ EXAMPLES: dict[str, list[str]] = {
         "model m(x: 1) = Chain(a => b c)",
         "model m(x: 1) = Chain(a * b c)",
         "model m(x: 1) = Chain(a(b) 1)",
-        "model m(x: 1) = Chain(Dense(1, 1) (1))",
+    ],
+    "missing_return": [
+        "model m(x: 1) = { h = relu(x) }",
+        "model m(x: 1) = { }",
+        "model m(x: 1) = { h = relu(x), }",
+    ],
+    "missing_value": [
+        "model m(x: 1) = { h = }",
+        "model m(x: 1) = { h = relu(x) g = }",
     ],
     "missing_input_shape": [
         "model m(x) = relu",
@@ -92,6 +100,10 @@ EXAMPLES: dict[str, list[str]] = {
 MISTAKES: dict[str, tuple[str, str, str | None]] = {
     "missing_comma": ("E0003", "missing comma before {found}",
                       "separate the arguments of `{call}` with commas"),
+    "missing_return": ("E0020", "the graph body of `{name}` has no `return`",
+                       "end the body with the outputs: `return h` (or `return box, cls`)"),
+    "missing_value": ("E0011", "expected a value after `=`, found {found}",
+                      "write the value, e.g. `h = relu(x)`, or remove the statement"),
     "missing_input_shape": ("E0006", "missing input shape",
                             "a model names its input and its shape: `model {name}(x: 28×28×1) = ...`"),
     "missing_model_input": ("E0006", "missing input shape: expected `(`, found {found}",
@@ -125,7 +137,7 @@ _TOKEN_WORDS = {
     "ASCII_SHAPE": "a shape", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
     "DIVIDE": "`÷`", "FLOORDIV": "`//`", "CARET": "`^`", "TIMES": "`×`", "$END": "end of file",
     "LBRACE": "`{`", "RBRACE": "`}`", "MODEL": "`model`", "BLOCK": "`block`",
-    "IMPORT": "`import`", "TRAIN": "`train`",
+    "IMPORT": "`import`", "TRAIN": "`train`", "RETURN": "`return`",
 }
 
 
@@ -259,13 +271,6 @@ def _fallback_label(source: Source, err: UnexpectedInput, span: Span) -> str | N
     return None
 
 
-def _builtin(name: str) -> bool:
-    from ..ir.lower import STRUCTURAL
-    from ..layers import REGISTRY
-    from ..layers.args import activation_name
-    return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
-
-
 def _is_julia_symbol(source: Source, err: UnexpectedInput, span: Span) -> bool:
     """`Upsample(:nearest)`: a `:` where an argument starts, right before a name."""
     if getattr(getattr(err, "token", None), "type", None) != "COLON":
@@ -273,6 +278,13 @@ def _is_julia_symbol(source: Source, err: UnexpectedInput, span: Span) -> bool:
     before = re.sub(r"#[^\n]*", "", source.text[:span.start]).rstrip()
     return before.endswith(("(", ",", ";", "=")) and \
         re.match(r"[^\W\d]", source.text[span.end:span.end + 1]) is not None
+
+
+def _builtin(name: str) -> bool:
+    from ..ir.lower import STRUCTURAL
+    from ..layers import REGISTRY
+    from ..layers.args import activation_name
+    return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
 
 
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
@@ -322,7 +334,9 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
                   "pair_typo": "expected `=>`",
                   "numbered_without_layer": "no layer after this label",
                   "missing_input_shape": "expected `NAME: SHAPE`",
-                  "julia_symbol": "no `:` before a name"}
+                  "julia_symbol": "no `:` before a name",
+                  "missing_return": "expected `return` before this",
+                  "missing_value": "expected a value"}
         return Diagnostic(code, message, span, label=labels.get(label, ""), help=help_text)
     expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or []
     return Diagnostic("E0002", f"expected {_describe_expected(expected)}, found {found}", span,

@@ -226,9 +226,34 @@ class ToAst(Transformer_NonRecursive):
         return ast.BlockDef(self._span(children), str(name), self._tok(name), params, body)
 
     def model_def(self, children):
-        name, input_name = children[1], children[3]
-        shape, body = self._nodes(children)
-        return ast.ModelDef(self._span(children), str(name), self._tok(name), str(input_name), shape, body)
+        name = children[1]
+        inputs = tuple(c for c in children if isinstance(c, ast.ModelInput))
+        body = children[-1]
+        first = inputs[0]
+        return ast.ModelDef(self._span(children), str(name), self._tok(name), first.name,
+                            first.shape, body, inputs)
+
+    def model_input(self, children):
+        name = children[0]
+        (shape,) = self._nodes(children)
+        return ast.ModelInput(self._span(children), str(name), self._tok(name), shape)
+
+    def apply(self, children):
+        layer, *rest = children
+        return ast.Apply(self._span(children), layer, tuple(self._nodes(rest)))
+
+    def statement(self, children):
+        name = children[0]
+        value = self._nodes(children)[0]
+        return ast.Statement(self._span(children), str(name), self._tok(name), value)
+
+    def return_stmt(self, children):
+        return ast.ReturnStmt(self._span(children), tuple(self._nodes(children)))
+
+    def graph_body(self, children):
+        statements = tuple(c for c in children if isinstance(c, ast.Statement))
+        returns = next(c for c in children if isinstance(c, ast.ReturnStmt))
+        return ast.GraphBody(self._span(children), statements, returns)
 
     def setting(self, children):
         name = children[0]

@@ -106,6 +106,46 @@ def head(rng: random.Random) -> str:
                        "flatten, Dense(_ => 8), reshape(2, 2, 2), Conv((1, 1), 2 => 3)", ""])
 
 
+def graph_model(rng: random.Random, name: str, blocks) -> str:
+    """A model with a graph body: one or two inputs, statements that apply layers to earlier
+    values, joins (`+`, `*`, `cat` with and without dims), learned tensors, sequence layers
+    (Select, per-token Dense, attention), and one to three returned values."""
+    seq = rng.random() < 0.4
+    inputs = [("x", f"{rng.randint(2, 6)}×{rng.choice([4, 8])}" if seq else shape(rng, 2))]
+    if rng.random() < 0.3:
+        inputs.append(("side", str(rng.randint(2, 6))))
+    values = [n for n, _ in inputs]
+    lines = []
+    for k in range(rng.randint(1, 5)):
+        a, b = rng.choice(values), rng.choice(values)
+        r = rng.random()
+        if r < 0.3:
+            v = f"{layer(rng, 1 if seq else 2, 1, blocks)}({a})"
+        elif r < 0.45:
+            v = f"{a} {rng.choice(['+', '*'])} {b}"
+        elif r < 0.55:
+            v = f"cat({a}, {b}{rng.choice(['', '; dims=1', '; dims=2'])})"
+        elif r < 0.65:
+            v = f"{a} + Parameter({rng.choice(['1×4', '4', '2×8', '1×8'])}"
+            v += rng.choice(["", '; init="normal"', '; init="ones"']) + ")"
+        elif r < 0.75:
+            v = f"{rng.choice(['Select(1)', 'Select(2; dims=2)', 'flatten', 'relu'])}({a})"
+        elif r < 0.85:
+            v = f"Dense(_ => {rng.choice([4, 8])}, {rng.choice(ACTIVATIONS)})({a})"
+        else:
+            v = f"MultiHeadAttention({rng.choice([4, 8])}, {rng.choice([1, 2, 3])})({a}" + \
+                (f", {b})" if rng.random() < 0.3 else ")")
+        name_k = rng.choice([f"v{k}", f"v{k}", rng.choice(values)])      # sometimes a redefinition
+        lines.append(f"    {name_k} = {v}")
+        values.append(name_k)
+    outs = rng.sample(values[-3:], k=min(len(values[-3:]), rng.randint(1, 2)))
+    if rng.random() < 0.3:
+        outs.append(f"relu({values[-1]})")
+    header = ", ".join(f"{n}: {s}" for n, s in inputs)
+    sep = rng.choice(["\n", "; ", ", "])
+    return f"model {name}({header}) = {{\n" + sep.join(lines) + f"\n    return {', '.join(outs)}\n}}"
+
+
 def spec(rng: random.Random) -> str:
     """One spec: imports, blocks, one or two models, maybe a train section."""
     lines = []
@@ -125,7 +165,9 @@ def spec(rng: random.Random) -> str:
         rank = rng.choice([1, 2, 2, 2, 3]) if not blocks else 2
         body = [layer(rng, rank, 0, blocks) for _ in range(rng.randint(1, 5))]
         tail = head(rng) if rank == 2 else rng.choice(["", "GlobalMeanPool(), flatten, Dense(_ => 3)"])
-        if rng.random() < 0.15 and not tail:
+        if rng.random() < 0.25:
+            lines.append(graph_model(rng, f"m{m}", blocks))
+        elif rng.random() < 0.15 and not tail:
             items = "\n".join(f"  {i + 1}: {x}" for i, x in enumerate(body))
             lines.append(f"model m{m}(x: {shape(rng, rank)}) = Chain(\n{items}\n)")
         else:
