@@ -35,7 +35,12 @@ def run(args) -> int:
         if r.label is None:
             print(f"{r.source}: output " + ", ".join(f"{v:.4g}" for v in r.output))
             continue
-        others = ", ".join(f"{c} {100 * p:.1f}%" for c, p in r.top[1:])
-        print(f"{r.source}: class {r.label} ({100 * r.probability:.1f}%)"
+        others = ", ".join(f"{c} {_pct(p)}" for c, p in r.top[1:])
+        print(f"{r.source}: class {r.label} ({_pct(r.probability)})"
               + (f"; then {others}" if others else ""))
     return EXIT_OK
+
+
+def _pct(p: float) -> str:
+    """0.981 → '98.1%'; below 0.1% → '<0.1%' (not a misleading 0.0%)."""
+    return f"{100 * p:.1f}%" if p >= 0.0005 else "<0.1%"

@@ -134,12 +134,11 @@ class _Run:
         train_set, val_set, test_set = splits(config, self.input_shape, data)
         self.test_size = len(test_set) if test_set is not None else 0
         self.model = model.to(dev)
-        sample = train_set.x[:2].to(dev)
-        self.output_names = preflight.output_names(self.model, sample)
+        out = preflight.probe(self.model, train_set.x[:2].to(dev))
+        self.output_names = preflight.output_names(self.model, out)
         self.loss_fn = Objective(config.loss, self.output_names)
         if self.loss_fn.note:
             self.log(f"note: {self.loss_fn.note}")
-        out = preflight.probe(self.model, sample)
         every_y = torch.cat([d.y for d in (train_set, val_set, test_set) if d is not None])
         preflight.check_targets(self.loss_fn, out, every_y, train_set.name)
 

@@ -14,10 +14,9 @@ from .errors import TrainError
 from .layout import format_shape, spec_shape_of
 
 
-def output_names(model: nn.Module, x: torch.Tensor) -> tuple[str, ...] | None:
-    """The names of a module's outputs when it returns a tuple (its `output_names`, else
-    output1, output2, ...), None when it returns one tensor. Runs one forward pass."""
-    out = probe(model, x)
+def output_names(model: nn.Module, out) -> tuple[str, ...] | None:
+    """The names of a module's outputs `out` (from `probe`) when it returns a tuple (its
+    `output_names`, else output1, output2, ...), None when it returns one tensor."""
     if isinstance(out, torch.Tensor):
         return None
     names = tuple(getattr(model, "output_names", ()) or ())

@@ -98,16 +98,22 @@ def test_predict_prints_classes_and_probabilities(trained, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     model = archlang.load(FIX / "mlp.arch", weights=trained / "best.pt")
     probs = model(d.x[[7, 0, 1, 2, 3]]).detach().softmax(1)
+    from archlang.cli.predict import _pct
     for line, p in zip(lines, probs):
         top = p.topk(2)
-        assert f": class {int(top.indices[0])} ({100 * float(top.values[0]):.1f}%); then " \
-               f"{int(top.indices[1])} {100 * float(top.values[1]):.1f}%" in line
+        assert f": class {int(top.indices[0])} ({_pct(float(top.values[0]))}); then " \
+               f"{int(top.indices[1])} {_pct(float(top.values[1]))}" in line
     assert lines[1].startswith(f"{tmp_path / 'four.npz'}[0]: ") and len(lines) == 6
     assert lines[5].startswith(f"{tmp_path / 'five.png'}: class ")
     assert main(["predict", str(trained), str(tmp_path / "missing.png")]) == 1
     (tmp_path / "bad.png").write_bytes(b"not a png")
     assert main(["predict", str(trained), str(tmp_path / "bad.png")]) == 1
     assert "cannot read the image" in capsys.readouterr().err
+
+
+def test_small_probabilities_are_not_shown_as_zero():
+    from archlang.cli.predict import _pct
+    assert (_pct(0.981), _pct(0.0005), _pct(0.0004)) == ("98.1%", "0.1%", "<0.1%")
 
 
 def test_load_with_weights_and_compile_with_weights(trained, tmp_path, capsys):
