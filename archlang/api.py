@@ -142,17 +142,33 @@ def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
     return _compiled(path_or_text, model)[0].source
 
 
-def load(path_or_text: str | os.PathLike, model: str | None = None):
+def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=None):
     """An instance of the compiled nn.Module of `model` (default: the first), built by running
-    the generated source. Raises SpecError for a wrong spec."""
+    the generated source. `weights`: a checkpoint written by `archlang train` (best.pt,
+    last.pt, a run folder) or a saved state_dict, loaded strictly; the module is then in
+    eval mode. Raises SpecError for a wrong spec, archlang.train.TrainError for weights
+    that are missing, unreadable or do not fit."""
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
-    _buildable(reports[0])
-    problem = allocation_problem(reports[0])
+    module = instantiate(gen, reports[0])
+    if weights is not None:
+        from .train.checkpoint import load as load_checkpoint, model_state
+        from .train.runs import load_weights
+        load_weights(module, model_state(load_checkpoint(weights)), weights)
+        module.eval()
+    return module
+
+
+def instantiate(gen, report):
+    """Build the compiled module of a checked model, refusing (SpecError) before PyTorch
+    allocates a model too large to build; PyTorch's own failures become diagnostics."""
+    from .backends.torch import load_source
+    _buildable(report)
+    problem = allocation_problem(report)
     if problem is not None:
         raise SpecError([problem])
     with _reported():
-        return load_source(gen, reports[0].name)
+        return load_source(gen, report.name)
 
 
 def _buildable(report) -> None:
@@ -169,6 +185,15 @@ def _buildable(report) -> None:
         help="check and draw work on any size; to build or train the model, repeat fewer times")])
 
 
+def layer_rows(report) -> list:
+    """The rows of `archlang check`'s table for a checked model as
+    archlang.train.transfer.LayerRow (number, compiled attribute, layer, parameters): what
+    `freeze` selects from."""
+    from .table import rows
+    from .train.transfer import LayerRow
+    return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
+
+
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
     from .diagnostics import Diagnostics
@@ -178,40 +203,26 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     report = select(result, model)
     diags = Diagnostics()
     with _reported():
+        # `check` has already diagnosed every setting where it is written (ir/settings.py).
         settings = settings_of(result.program.trains, report.name,
                                Lowerer(result.program.blocks, diags), diags)
-        if not diags.has_errors:
-            diags.extend(_setting_problems(result.program.trains, report.name, settings))
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
 
 
-def _setting_problems(trains, model: str, settings: dict) -> list[Diagnostic]:
-    """Each setting of `model`'s train section validated on its own by TrainConfig, so that a
-    bad one is reported where it is written (the unknown name, or the value)."""
-    from .train.config import TrainConfig
-    from .train.errors import TrainError
-    last = {s.name: s for t in trains if t.model == model for s in t.settings}
-    out = []
-    for name, s in last.items():
-        try:
-            TrainConfig().merge({name: settings[name]})
-        except TrainError as err:
-            unknown = err.message.startswith("unknown train setting")
-            out.append(Diagnostic("E0110", err.message, s.name_span if unknown else s.value.span,
-                                  label="not a train setting" if unknown else "not accepted here",
-                                  help=err.hint))
-    return out
-
-
 def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
-    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError."""
-    from .train import TrainConfig, TrainError, train
+    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError.
+    The model is built after seeding with the run's seed, so the same call gives the same
+    weights; `freeze` takes `archlang check`'s row numbers and attribute names."""
+    from .train import TrainConfig, TrainError
+    from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    seed_everything(config.seed)
     module = load(path_or_text, report.name)
     with _reported(TrainError):
-        return train(module, tuple(report.input_shape), config, name=report.name)
+        return train(module, tuple(report.input_shape), config, name=report.name,
+                     layers=layer_rows(report))

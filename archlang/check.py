@@ -89,6 +89,10 @@ class ModelReport:
     def group_params(self, group: Group) -> int:
         return sum(self.infos[i].params * self.infos[i].times for i in group.node_ids())
 
+    def _repr_html_(self) -> str:
+        from .display import report_html
+        return report_html(self)
+
 
 def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
     """'the input' or 'layer 3, Conv((3, 3), 8 => 16, relu)'."""
@@ -243,6 +247,10 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def _repr_html_(self) -> str:
+        from .display import result_html
+        return result_html(self)
 
     def model(self, name: str | None = None) -> ModelReport:
         if name is None:

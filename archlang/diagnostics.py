@@ -52,6 +52,11 @@ class SpecError(Exception):
         from .render import render_text
         super().__init__("\n".join(render_text(d) for d in self.diagnostics))
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show this instead of a traceback through archlang's internals."""
+        from .render import render_text
+        return [render_text(d, colour=True) + "\n" for d in self.diagnostics]
+
 
 class Problem(Exception):
     """Internal control flow: a stage raises one Diagnostic where it cannot go on locally."""

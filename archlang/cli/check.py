@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("--columns", metavar="LIST", default=None,
                    help="comma-separated columns after # and layer: input, output, params, "
                         "params%%, kernel, macs, flops, ops, memory, weights, rf, dense, "
-                        "trainable, state (default: output,params,macs,rf)")
+                        "trainable, state, name (the compiled module's attribute, which "
+                        "`train --freeze` takes) (default: output,params,macs,rf)")
     p.add_argument("--batch", type=int, metavar="N", default=1,
                    help="batch size for activation memory (default: 1)")
     p.add_argument("--dtype", default="fp32", metavar="T",

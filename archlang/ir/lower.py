@@ -466,7 +466,7 @@ def _value_text(v) -> str:
         return str(v).lower()
     if isinstance(v, (int, float)):
         return _num(v)
-    if isinstance(v, A.Activation):
+    if isinstance(v, (A.Activation, A.Symbol)):
         return v.name
     if isinstance(v, tuple):
         items = [_value_text(a.value) for a in v]
@@ -491,7 +491,7 @@ def _plain(v):
     """A block argument as plain Python: int, float, bool, str, tuple; activations by name."""
     if isinstance(v, tuple):
         return tuple(_plain(a.value) for a in v)
-    if isinstance(v, A.Activation):
+    if isinstance(v, (A.Activation, A.Symbol)):
         return v.name
     if isinstance(v, A.ShapeValue):
         return v.dims

@@ -182,5 +182,7 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
                                               m.input_shape.span, body))
         except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
             diags.add(err.diagnostic)
+    from .settings import check_train_sections
+    check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags)
     return program
 

@@ -78,7 +78,7 @@ class ChannelShuffle(Layer):
             raise ShapeProblem("E0305", f"{axis_phrase(len(x) - 1, x)} cannot be split into "
                                f"{self.groups} groups",
                                arg="groups", label=f"{x.channels} is not a multiple of {self.groups}",
-                               blame_input=True)
+                               blame_input=True, output=x)
         return x
 
     def resampling(self, inputs):
@@ -173,9 +173,11 @@ class Slice(_Part):
 
     def part(self, size, x, axis):
         if self.stop > size:
+            length = self.stop - self.start + 1     # what checking goes on with
             raise ShapeProblem("E0202", f"Slice({self.start}, {self.stop}) reaches past "
                                f"{axis_phrase(axis, x)} ({x.describe()})", arg="stop",
                                label=f"at most {size}",
+                               output=Shape(tuple(length if d == axis else n for d, n in enumerate(x))),
                                blame_input=True)
         return self.start - 1, self.stop - self.start + 1
 

@@ -1,6 +1,7 @@
 """Scale: a learned factor (and shift) per channel, Flux's Scale; ConvNeXt's layer scale."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from . import args as A
@@ -62,5 +63,6 @@ class Scale(Layer):
         if not self.bias:
             out.append("bias=false")
         if self.init != 1:
-            out.append(f"init={self.init:g}")
+            # 1e-06 as a spec writes it: 1e-6.
+            out.append("init=" + re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{self.init:g}"))
         return out

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import ceil, floor
+from typing import Callable
 
 from . import args as A
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register, tup
@@ -13,6 +14,7 @@ from .torch_code import Call, Raw, TorchCode, dims, kw
 _RANK_OF_MODE = {"linear": 1, "bilinear": 2, "trilinear": 3}
 # Mode names as code come from this table (every mode is checked against A.MODES).
 _TORCH_MODE = {m: Raw(f'"{m}"') for m in A.MODES}
+_NEAREST_EXACT = Raw('"nearest-exact"')
 _NOUN = {1: "a sequence (L×C)", 2: "an image (W×H×C)", 3: "a volume (W×H×D×C)"}
 
 
@@ -40,19 +42,24 @@ def _scale(arg: A.Arg) -> tuple[int, ...]:
 
 
 # ---- where an output reads (receptive fields) -------------------------------------------------
-def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction]:
-    """(ratio, lo, hi): PyTorch's nearest reads input ⌊n·q⌋, q = n_in/n_out = a/b in lowest
-    terms; ⌊n·q⌋ − n·q takes every value −k/b, so the band is n·q − (b−1)/b … n·q."""
+def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction, Callable]:
+    """(ratio, lo, hi, reads): PyTorch's nearest reads input ⌊n·q⌋, q = n_in/n_out = a/b in
+    lowest terms; ⌊n·q⌋ − n·q takes every value −k/b, so the band is n·q − (b−1)/b … n·q."""
     q = Fraction(n_in, n_out)
-    return q, Fraction(1 - q.denominator, q.denominator), Fraction(0)
+
+    def reads(n: int) -> tuple[int, int]:
+        i = floor(n * q)
+        return i, i
+    return q, Fraction(1 - q.denominator, q.denominator), Fraction(0), reads
 
 
-def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, Fraction, Fraction]:
-    """(ratio, lo, hi) of linear interpolation, which reads ⌊src⌋ and ⌊src⌋ + 1.
+def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, Fraction, Fraction, Callable]:
+    """(ratio, lo, hi, reads) of linear interpolation, which reads ⌊src⌋ and ⌈src⌉ (the pixel after
+    ⌊src⌋ has weight 0 when src is whole).
 
     PyTorch's source coordinate (area_pixel_compute_source_index): src = (n + ½)·q − ½ with
     q = n_in/n_out, or src = n·(n_in − 1)/(n_out − 1) with align_corners. Writing src = n·q + c
-    and q = a/b, the fractional parts of src are (frac(c·b) + m)/b for m = 0 … b−1.
+    and q = a/b, the fractional parts of src are (f + m)/b for m = 0 … b−1, f = frac(c·b).
     (Clamping src at 0 only moves weight onto pixels inside this band.)
     """
     if align_corners:
@@ -61,10 +68,16 @@ def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, F
         q = Fraction(n_in, n_out)
         c = (q - 1) / 2
     b = q.denominator
-    u = c * b
-    least = (u - floor(u)) / b                 # the smallest fractional part of src
-    most = least + Fraction(b - 1, b)          # the largest
-    return q, c - most, 1 + c - least
+    f = c * b - floor(c * b)
+    most = (f + b - 1) / b                             # the largest fractional part of src
+    positive = [v for v in (f / b, (f + 1) / b) if v > 0 and v < 1][:1]
+    # ⌈src⌉ − src is 1 − frac for a positive fraction, 0 for a whole src.
+    hi = c + (1 - positive[0] if positive else 0)
+
+    def reads(n: int) -> tuple[int, int]:
+        src = n * q + c
+        return floor(src), ceil(src)
+    return q, c - most, hi, reads
 
 
 @register
@@ -152,17 +165,22 @@ class Upsample(Layer):
         out = self.infer(inputs)
         bands = [nearest_band(n, o) if self.mode == "nearest" else
                  linear_band(n, o, self.align_corners) for n, o in zip(x.spatial, out.spatial)]
-        return Resampling(*(tuple(b[i] for b in bands) for i in range(3)))
+        return Resampling(*(tuple(b[i] for b in bands) for i in range(4)))
 
     def torch(self, inputs, out) -> TorchCode:
         # F.interpolate's default for the linear modes is align_corners=False; it is written
         # out, as torchvision's FCN does, so the code says which convention it uses.
+        # PyTorch's "nearest" computes ⌊n·(1/s)⌋ in float32 and misses for some whole factors
+        # (s = 41: output 41 reads input 0); "nearest-exact", ⌊(n + ½)/s⌋, is the same map
+        # for whole factors without the rounding, so it is Flux's repetition exactly.
         linear = self.mode != "nearest"
+        whole = all(o % n == 0 for n, o in zip(inputs[0].spatial, out.spatial))
+        mode = _NEAREST_EXACT if self.mode == "nearest" and whole else _TORCH_MODE[self.mode]
         module = Call("nn.Upsample", (), kw(
             size=dims(out.spatial) if self.size is not None else None,
             scale_factor=dims(self.scale * (out.rank if len(self.scale) == 1 else 1))
             if self.scale is not None else None,
-            mode=_TORCH_MODE[self.mode], align_corners=self.align_corners if linear else None))
+            mode=mode, align_corners=self.align_corners if linear else None))
         return TorchCode(module)
 
     def args_text(self):
@@ -184,7 +202,7 @@ class PixelShuffle(Layer):
     kind = "PixelShuffle"
     family = "upsample"
     summary = "sub-pixel upsampling: W×H×(C·r²) → (W·r)×(H·r)×C (Flux's and PyTorch's order)"
-    schema = (Param("r", A.size, doc="the upscale factor"),)
+    schema = (Param("r", A.size, aliases=("upscale_factor",), doc="the upscale factor"),)
 
     def infer(self, inputs):
         x = inputs[0]

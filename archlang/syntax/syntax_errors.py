@@ -113,6 +113,8 @@ MISTAKES: dict[str, tuple[str, str, str | None]] = {
                                      "found {found}",
                             "a model is written `model NAME(x: 28×28×1) = Chain(...)`; if this "
                             "continues the previous layer list, check its parentheses"),
+    "julia_symbol": ("E0002", "expected an argument, found `:`",
+                     "Julia's symbols are bare names here: write `{symbol}` for `:{symbol}`"),
     "missing_model_name": ("E0014", "expected a name after the keyword, found {found}",
                            "name the definition: `model mlp(x: 784) = ...`, `block Res(c) = ...`"),
 }
@@ -264,6 +266,15 @@ def _builtin(name: str) -> bool:
     return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
 
 
+def _is_julia_symbol(source: Source, err: UnexpectedInput, span: Span) -> bool:
+    """`Upsample(:nearest)`: a `:` where an argument starts, right before a name."""
+    if getattr(getattr(err, "token", None), "type", None) != "COLON":
+        return False
+    before = re.sub(r"#[^\n]*", "", source.text[:span.start]).rstrip()
+    return before.endswith(("(", ",", ";", "=")) and \
+        re.match(r"[^\W\d]", source.text[span.end:span.end + 1]) is not None
+
+
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -276,16 +287,18 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         end = tok.end_pos if tok.end_pos is not None else start + 1
         span = Span(source, start, max(end, start + 1))
     found = _found(err, source)
-    label = None
+    label = "julia_symbol" if _is_julia_symbol(source, err, span) else None
     try:
-        label = err.match_examples(parse, EXAMPLES, use_accepts=True)
+        label = label or err.match_examples(parse, EXAMPLES, use_accepts=True)
     except Exception:  # match_examples re-parses examples; any failure there means no match
         label = None
     if label is None:
         label = _fallback_label(source, err, span)
     call = enclosing_call(source, span.start) or "the list"
     name_match = re.search(r"(?:model|block)\s+([^\W\d]\w*)", source.text[:span.start][-200:])
-    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m"}
+    symbol = re.match(r":\s*([^\W\d]\w*)", source.text[span.start:span.start + 80])
+    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m",
+           "symbol": symbol.group(1) if symbol else "nearest"}
     if label is not None:
         code, message, help_text = MISTAKES[label]
         message = message.format(**fmt)
@@ -308,7 +321,8 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         labels = {"missing_comma": "expected `,` before this",
                   "pair_typo": "expected `=>`",
                   "numbered_without_layer": "no layer after this label",
-                  "missing_input_shape": "expected `NAME: SHAPE`"}
+                  "missing_input_shape": "expected `NAME: SHAPE`",
+                  "julia_symbol": "no `:` before a name"}
         return Diagnostic(code, message, span, label=labels.get(label, ""), help=help_text)
     expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or []
     return Diagnostic("E0002", f"expected {_describe_expected(expected)}, found {found}", span,

@@ -55,6 +55,7 @@ def test_erf_and_tanh_gelu_differ():
 @pytest.mark.parametrize("spec_in,layer,reference", [
     # Spec shapes are W×H×C; PyTorch's tensors N×C×H×W, so a scale (2, 3) is (3, 2) there.
     ("5×4×3", "Upsample(scale=(2, 3))", lambda x: F.interpolate(x, scale_factor=(3, 2))),
+    ("5×4×3", "Upsample(size=(7, 9))", lambda x: F.interpolate(x, size=(9, 7))),    # not whole
     ("5×4×3", "Upsample(nearest, scale=2)",
      lambda x: x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)),
     ("5×4×3", "Upsample(bilinear, scale=2)",
@@ -74,6 +75,16 @@ def test_upsample_equals_interpolate(spec_in, layer, reference):
     x = torch.randn(2, c, *reversed(spatial))
     y = run(f"model m(x: {spec_in}) = {layer}", x)
     assert torch.allclose(y, reference(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 41])
+def test_nearest_repeats_every_pixel(scale):
+    # Flux's nearest upsampling by a whole factor repeats each pixel; PyTorch's "nearest"
+    # rounds 1/41 down in float32 and would read input 0 for output 41.
+    x = torch.arange(37.0).reshape(1, 1, 37)
+    for layer in (f"Upsample(scale={scale})", f"Upsample(size={37 * scale})"):
+        y = run(f"model m(x: 37×1) = {layer}", x)
+        assert torch.equal(y, x.repeat_interleave(scale, dim=2))
 
 
 def test_bilinear_by_hand():
@@ -204,3 +215,62 @@ def test_every_new_layer_compiles_with_static_shapes():
     assert param_count(module) == report.params == 2 + 4
     report, gen, module = compiled(spec, device="meta")
     assert param_count(module) == report.params
+
+
+class HandShuffleUnit(torch.nn.Module):
+    """torchvision's ShuffleNetV2 InvertedResidual with stride 1, written out."""
+
+    def __init__(self, c):
+        super().__init__()
+        h = c // 2
+        nn = torch.nn
+        self.branch2 = nn.Sequential(
+            nn.Conv2d(h, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU(),
+            nn.Conv2d(h, h, 3, padding=1, groups=h, bias=False), nn.BatchNorm2d(h),
+            nn.Conv2d(h, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU())
+
+    def forward(self, x):
+        x1, x2 = x.chunk(2, dim=1)
+        out = torch.cat((x1, self.branch2(x2)), dim=1)
+        n, c, h, w = out.shape
+        return out.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+def test_shufflenet_unit_equals_torchvisions_by_position():
+    m = archlang.load("""block ShuffleUnit(c) = Chain(
+        Parallel(cat, Chunk(2, 1), Chain(Chunk(2, 2),
+            Conv((1, 1), c ÷ 2 => c ÷ 2, bias=false), BatchNorm(c ÷ 2, relu),
+            DepthwiseConv((3, 3), c ÷ 2 => c ÷ 2, pad=1, bias=false), BatchNorm(c ÷ 2),
+            Conv((1, 1), c ÷ 2 => c ÷ 2, bias=false), BatchNorm(c ÷ 2, relu))),
+        ChannelShuffle(2))
+    model m(x: 7×6×16) = ShuffleUnit(16)""").eval()
+    hand = HandShuffleUnit(16).eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for a, b in zip(list(m.parameters()) + list(m.buffers()),
+                        list(hand.parameters()) + list(hand.buffers()), strict=True):
+            a.copy_(torch.rand_like(a.float()).to(a.dtype) + 0.5)   # statistics matter too
+            b.copy_(a)
+        x = torch.randn(2, 16, 6, 7)
+        assert torch.allclose(m(x), hand(x), atol=1e-5)
+
+
+EVERY_LAYER = """model m(x: 8×6×16) = Chain(PixelShuffle(2), ChannelShuffle(2), Chunk(2, 2),
+    Slice(2, 5; dims=2), Scale(_, bias=false, init=1e-6), Upsample(bilinear, scale=(2, 3)),
+    Scale(2, mish))"""
+
+
+def test_new_layers_script():
+    # Plain PyTorch: TorchScript takes the helper class and narrow() alike.
+    m = archlang.load(EVERY_LAYER).eval()
+    x = torch.randn(2, 16, 6, 8)
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.script(m)(x), m(x))
+
+
+@pytest.mark.slow
+def test_new_layers_export():
+    m = archlang.load(EVERY_LAYER).eval()
+    x = torch.randn(2, 16, 6, 8)
+    ep = torch.export.export(m, (x,))
+    assert torch.allclose(ep.module()(x), m(x), atol=1e-6)

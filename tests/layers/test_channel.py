@@ -95,3 +95,25 @@ def test_empty_slice():
 def test_slice_from_zero():
     (err,) = errors_of("model m(x: 8×8×6) = Slice(0, 2)")
     assert err.code == "E0202" and err.span.text == "0"
+
+
+def test_checking_goes_on_after_a_slice_past_the_end():
+    # The slice still gives its 7 channels, the shuffle keeps them: later mistakes show too.
+    first, second, third = errors_of("model m(x: 8×8×6) = Chain(Slice(3, 9), ChannelShuffle(3), "
+                                     "BatchNorm(6))")
+    assert first.message == "Slice(3, 9) reaches past 6 channels (a 8×8×6 image)"
+    assert second.message == "7 channels cannot be split into 3 groups"
+    assert third.message == "BatchNorm(6) receives 7 channels"
+
+
+def test_shufflenet_unit_of_the_docs():
+    # docs/language.md: torchvision's stride-1 ShuffleNetV2 unit with 116 channels.
+    m = model_of("""block ShuffleUnit(c) = Chain(
+    Parallel(cat, Chunk(2, 1), Chain(Chunk(2, 2),
+        Conv((1, 1), c ÷ 2 => c ÷ 2, bias=false), BatchNorm(c ÷ 2, relu),
+        DepthwiseConv((3, 3), c ÷ 2 => c ÷ 2, pad=1, bias=false), BatchNorm(c ÷ 2),
+        Conv((1, 1), c ÷ 2 => c ÷ 2, bias=false), BatchNorm(c ÷ 2, relu))),
+    ChannelShuffle(2))
+model m(x: 28×28×116) = ShuffleUnit(116)""")
+    assert m.params == 58 * 58 + 9 * 58 + 58 * 58 + 3 * 2 * 58 == 7598
+    assert m.output_shape == (28, 28, 116)

@@ -18,7 +18,7 @@ def test_parameters(layer, shape, params):
 
 @pytest.mark.parametrize("written,printed", [
     ("Scale(8)", "Scale(8)"), ("Scale(8, relu)", "Scale(8, relu)"),
-    ("Scale(8, bias=false, init=1e-6)", "Scale(8, bias=false, init=1e-06)"),
+    ("Scale(8, bias=false, init=1e-6)", "Scale(8, bias=false, init=1e-6)"),
     ("Scale(_, init=0.5)", "Scale(8, init=0.5)"),
 ])
 def test_printed(written, printed):

@@ -101,6 +101,11 @@ def test_huge_scale_is_refused():
     assert err.code == "E0203"
 
 
+def test_pixel_shuffle_takes_pytorchs_keyword():
+    m = model_of("model m(x: 5×4×36) = PixelShuffle(upscale_factor=3)")
+    assert m.output_shape == (15, 12, 4) and str(m.layers[0].layer) == "PixelShuffle(3)"
+
+
 def test_pixel_shuffle_needs_r_squared_channels():
     (err,) = errors_of("model m(x: 8×8×12) = PixelShuffle(3)")
     assert err.code == "E0305"
