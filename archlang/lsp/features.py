@@ -74,7 +74,9 @@ class Document:
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
-        return list(self.result.diagnostics)
+        """What `archlang check` reports: the check's, then the analysis's warnings (W0401)."""
+        return list(self.result.diagnostics) + [w for a in self.analyses.values()
+                                                for w in a.warnings]
 
     def here(self, span: Span | None) -> bool:
         return span is not None and span.source is self.source

@@ -54,19 +54,20 @@ def check_page(text: str, path: str = "playground.arch", draw: bool = True) -> d
     source = Source(path, text)
     result = check_source(source)
     lines = _Offsets(text)
-    models = []
+    models, warnings = [], []
     for m in result.models:
         entry = {"name": m.name, "ok": m.ok, "input": str(m.input_shape),
                  "output": str(m.output_shape) if m.output_shape is not None else None,
                  "params": m.params, "table": None, "svg": None, "macs": None}
         if m.ok:
             analysis = analyze_report(m)
+            warnings += analysis.warnings         # as `archlang check` reports them
             entry["table"] = render(m, analysis=analysis)
             entry["macs"] = analysis.totals.macs
             if draw:
                 entry["svg"] = _svg(m)
         models.append(entry)
-    diagnostics = [_ranges(d, lines, source) for d in result.diagnostics]
+    diagnostics = [_ranges(d, lines, source) for d in list(result.diagnostics) + warnings]
     return {"ok": result.ok, "models": models, "diagnostics": diagnostics}
 
 

@@ -49,7 +49,11 @@ def spec_roots() -> list[Path]:
 
 
 class Worker:
-    """One process that runs checks; a request that outlives TIME_LIMIT kills and replaces it."""
+    """One process that runs checks; a request that outlives TIME_LIMIT kills and replaces it.
+
+    The process is spawned (not forked: the server has threads), so it imports the program's
+    main module again: a script that makes a server must guard it with `if __name__ ==
+    "__main__":`, as `archlang serve` and `python -m archlang` do."""
 
     def __init__(self):
         self.lock = threading.Lock()

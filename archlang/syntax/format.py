@@ -15,7 +15,6 @@ parse to the same AST as the input, or it refuses (FormatError) rather than chan
 """
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import fields, is_dataclass
 

@@ -178,3 +178,16 @@ def test_check_imports_neither_the_server_nor_the_notebook():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={"PYTHONPATH": str(ROOT), "PATH": ""}, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_warnings_of_the_analysis_are_published_too(session):
+    # Two joined branches whose fields are centred differently: check warns W0401.
+    client, _, root = session
+    text = ("model m(x: 8×8×4) = Chain(\n    Parallel(+, Conv((3, 3), 4 => 4, pad=1),\n"
+            "                Conv((3, 3), 4 => 4, pad=(2, 0, 1, 1))))\n")
+    uri = (root / "misaligned.arch").as_uri()
+    client.open(uri, text)
+    (d,) = client.diagnostics(uri)
+    assert d["code"] == "W0401" and d["severity"] == 2
+    assert d["range"]["start"] == {"line": 1, "character": 13}
+    assert len(d["relatedInformation"]) == 2
