@@ -18,16 +18,17 @@ operations) give a `Resampling`: output n reads inputs n·q + lo … n·q + hi. 
 q < 1, so jumps, left ends and sizes become rational: the field is then the tightest band
 `left + n·jump … left + n·jump + size − 1` that holds every output's field (nearest ×2 after
 a 1-pixel field: outputs 2k and 2k+1 both see pixel k, the band is n/2 − ½ … n/2, size 1½).
-The most input pixels one output sees is ⌊size⌋ while the band is less than a pixel wider
-than the fields it holds (`slack`, `coupled`); upsampling a field whose jump is above 1
-makes it wider (3-pixel fields 2 apart, upsampled ×2, lie in a 4-pixel band), and ⌊size⌋ is
-then an upper bound, shown as `≤`.
+Each output's own field is then kept exactly as `Phases`: the first and last input pixel of
+outputs 0 … P−1, a pattern that repeats every P outputs (P = 2 after ×2; a stride-2 layer
+after it brings P back to 1). The size shown is the most pixels one output sees. Should P
+grow past PERIOD_LIMIT (resizing to sizes with no common factor), only the band is kept
+and its ⌊size⌋ is shown as an upper bound, `≤`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import floor, gcd, lcm
 
 from ..diagnostics import Diagnostic, Label
 from ..layers.base import Resampling, Window
@@ -43,20 +44,17 @@ class RF:
 
     Output n (0-based, per dimension) sees input pixels `left + n·jump … left + n·jump + size − 1`
     (before clipping to the input). `whole` marks layers that see the whole input (then only
-    `size` is meaningful: the input's spatial size).
+    `size` is meaningful: the input's spatial size). After upsampling that is a band holding
+    every output's field, with rational values, and `phases` holds each output's own field;
+    `at_most` marks a band whose phases grew too long to keep.
     """
 
     size: tuple[int, ...]
     jump: tuple[int, ...]
     left: tuple[int, ...]
     whole: bool = False
-    # After upsampling by a/b, an output's own field may start up to (b − 1)/b·jump after the
-    # band's low end, and end as much before its high end: `slack` bounds each gap, per
-    # dimension. While the gaps are `coupled` (some output's field starts at the band's low
-    # end: no stride since the first upsampling) ⌊size⌋ is exact for slack < 1; otherwise
-    # for 2·slack < 1. Beyond that ⌊size⌋ is an upper bound, shown as ≤.
-    slack: tuple = ()
-    coupled: bool = True
+    phases: tuple[Phases, ...] | None = None   # exact fields per dimension, after upsampling
+    at_most: bool = False                       # phases given up: ⌊size⌋ is an upper bound
 
     @property
     def padding(self) -> tuple[int, ...]:
@@ -77,9 +75,13 @@ class RF:
             size.append(r + (k - 1) * j)
             jump.append(j * s)
             left.append(lo - p * j)
-        strided = any(v != 1 for v in w.stride)
-        return RF(tuple(size), tuple(jump), tuple(left), slack=self.slack,
-                  coupled=self.coupled and not (strided and self.slack))
+        band = RF(tuple(size), tuple(jump), tuple(left), at_most=self.at_most)
+        if self.phases is None:
+            return band
+        # The window of output n covers inputs n·s − p … n·s − p + k' − 1 (fields monotone).
+        return _exact_rf(band, [ph.then(s, lambda n, s=s, p=p, k=k: (n * s - p, n * s - p + k - 1))
+                                for ph, k, s, p in zip(self.phases, w.effective_kernel, w.stride,
+                                                       w.pad_lo)])
 
     def resampled(self, r: Resampling) -> RF:
         """The field after a layer that reads inputs n·q + lo … n·q + hi (upsampling, slices)."""
@@ -87,23 +89,27 @@ class RF:
             return self
         size = tuple(s + (h - lo) * j for s, j, lo, h in zip(self.size, self.jump, r.lo, r.hi))
         left = tuple(a + lo * j for a, j, lo in zip(self.left, self.jump, r.lo))
-        slack = tuple(v + Fraction(q.denominator - 1, q.denominator) * j
-                      for v, q, j in zip(self.slack or (0,) * len(self.size), r.ratio, self.jump))
-        upsampled = any(q.denominator > 1 for q in r.ratio)
-        return RF(tuple(map(_exact, size)), tuple(_exact(j * q) for j, q in zip(self.jump, r.ratio)),
-                  tuple(map(_exact, left)), slack=slack if any(slack) else (),
-                  coupled=self.coupled and not (upsampled and self.slack))
+        band = RF(tuple(map(_exact, size)), tuple(_exact(j * q) for j, q in zip(self.jump, r.ratio)),
+                  tuple(map(_exact, left)), at_most=self.at_most)
+        if self.at_most or (self.phases is None and all(q.denominator == 1 for q in r.ratio)):
+            return band                     # a whole ratio keeps an exact band exact
+        reads = r.reads or tuple(_band_reads(q, lo, hi) for q, lo, hi in zip(r.ratio, r.lo, r.hi))
+        return _exact_rf(band, [self.phase(d).then(q, f)
+                                for d, (q, f) in enumerate(zip(r.ratio, reads))])
+
+    def phase(self, d: int) -> Phases:
+        """Dimension d's exact fields (an exact band is a pattern of period 1)."""
+        if self.phases is not None:
+            return self.phases[d]
+        return Phases(1, self.jump[d], (self.left[d],), (self.left[d] + self.size[d] - 1,))
 
     @property
     def pixels(self) -> tuple[int, ...]:
-        """The most input pixels one output sees per dimension, ⌊size⌋ (an upper bound where
+        """The most input pixels one output sees per dimension (an upper bound where
         `at_most`; the input's size when whole)."""
+        if self.phases is not None:
+            return tuple(ph.most for ph in self.phases)
         return tuple(floor(s) for s in self.size)
-
-    @property
-    def at_most(self) -> bool:
-        """Whether `pixels` is only an upper bound (after upsampling a strided field)."""
-        return any(v * (1 if self.coupled else 2) >= 1 for v in self.slack)
 
     def text(self) -> str:
         if self.whole:
@@ -138,6 +144,68 @@ def _plain(v):
     return float(v) if isinstance(v, Fraction) else v
 
 
+PERIOD_LIMIT = 4096
+"""The longest pattern of exact fields kept per dimension (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class Phases:
+    """Exact fields along one dimension: output n sees input pixels first(n) … last(n), with
+    first(n + period) = first(n) + shift (likewise last)."""
+
+    period: int
+    shift: int
+    first: tuple[int, ...]
+    last: tuple[int, ...]
+
+    def at(self, n: int) -> tuple[int, int]:
+        k, i = divmod(n, self.period)
+        return self.first[i] + k * self.shift, self.last[i] + k * self.shift
+
+    @property
+    def most(self) -> int:
+        return max(b - a for a, b in zip(self.first, self.last)) + 1
+
+    def then(self, ratio: Fraction, reads) -> Phases | None:
+        """The fields after a layer whose output n reads inputs reads(n) = (i, j), repeating
+        every ratio.denominator outputs ratio.numerator inputs further; None when the new
+        pattern is longer than PERIOD_LIMIT."""
+        step = ratio.numerator
+        period = ratio.denominator * self.period // gcd(self.period, step)
+        if period > PERIOD_LIMIT:
+            return None
+        first, last = [], []
+        for n in range(period):
+            i, j = reads(n)
+            first.append(self.at(i)[0])
+            last.append(self.at(j)[1])
+        return Phases(period, period * step // ratio.denominator // self.period * self.shift,
+                      tuple(first), tuple(last))
+
+
+def _band_reads(q: Fraction, lo: Fraction, hi: Fraction):
+    """reads(n) of a whole ratio with whole offsets (a slice, a channel operation)."""
+    return lambda n: (int(n * q + lo), int(n * q + hi))
+
+
+def _exact_rf(band: RF, phases: list[Phases | None]) -> RF:
+    """The field with exact phases, its band made the tightest that holds them; the band
+    alone, marked as a bound, when a pattern grew too long."""
+    if any(ph is None for ph in phases):
+        return RF(band.size, band.jump, band.left, at_most=True)
+    size, jump, left = [], [], []
+    for ph in phases:
+        j = Fraction(ph.shift, ph.period)
+        lo = min(a - n * j for n, a in enumerate(ph.first))
+        hi = max(b - n * j for n, b in enumerate(ph.last))
+        size.append(_exact(hi - lo + 1))
+        jump.append(_exact(j))
+        left.append(_exact(lo))
+    if all(ph.period == 1 for ph in phases):
+        return RF(tuple(size), tuple(jump), tuple(left))        # an exact band again
+    return RF(tuple(size), tuple(jump), tuple(left), phases=tuple(phases))
+
+
 def _num(c: Fraction) -> str:
     return str(int(c)) if c.denominator == 1 else f"{float(c):.3g}"
 
@@ -156,9 +224,24 @@ def _union(rfs: list[RF]) -> RF:
     # With equal jumps the union of boxes is exact for every output; otherwise the coarsest
     # jump is the safe summary (and the join is diagnosed as unaligned).
     jump = tuple(max(r.jump[d] for r in rfs) for d in range(rank))
-    slack = tuple(max((r.slack or (0,) * rank)[d] for r in rfs) for d in range(rank))
-    return RF(tuple(b - a + 1 for a, b in zip(left, right)), jump, left,
-              slack=slack if any(slack) else (), coupled=not any(slack))
+    band = RF(tuple(b - a + 1 for a, b in zip(left, right)), jump, left,
+              at_most=any(r.at_most for r in rfs))
+    if band.at_most or all(r.phases is None for r in rfs):
+        return band
+    if any(len({Fraction(r.phase(d).shift, r.phase(d).period) for r in rfs}) > 1
+           for d in range(rank)):
+        return RF(band.size, band.jump, band.left, at_most=True)    # unaligned: band only
+    phases = []
+    for d in range(rank):
+        ph = [r.phase(d) for r in rfs]
+        period = lcm(*(p.period for p in ph))
+        if period > PERIOD_LIMIT:
+            return RF(band.size, band.jump, band.left, at_most=True)
+        fields = [[p.at(n) for p in ph] for n in range(period)]
+        phases.append(Phases(period, period * ph[0].shift // ph[0].period,
+                             tuple(min(a for a, _ in f) for f in fields),
+                             tuple(max(b for _, b in f) for f in fields)))
+    return _exact_rf(band, phases)
 
 
 def _adaptive_window(layer: _AdaptivePool, x) -> Window | None:
@@ -237,7 +320,10 @@ def _repeated(before: RF | None, once: RF | None, n: int, whole: RF) -> RF | Non
         return whole
     size = tuple(r0 + n * (r1 - r0) for r0, r1 in zip(before.size, once.size))
     left = tuple(l0 + n * (l1 - l0) for l0, l1 in zip(before.left, once.left))
-    return RF(size, once.jump, left)
+    # With upsampling inside, each output's own field (the phases) is not repeated exactly:
+    # the band that holds them all still grows linearly, so it is an upper bound.
+    inexact = once.at_most or once.phases is not None or before.phases is not None
+    return RF(size, once.jump, left, at_most=inexact)
 
 
 def _misaligned(rfs: list[RF]) -> str | None:

@@ -83,11 +83,16 @@ class Resampling:
     Output n (0-based) depends only on inputs `n·ratio + lo … n·ratio + hi`: the tightest such
     band, in rational numbers (upsampling by 2 has ratio ½). Slices shift (ratio 1, lo = hi =
     the offset); channel operations keep every position (ratio 1, lo = hi = 0).
+
+    Where the band is not exact (a ratio with a denominator b > 1), `reads` gives, per
+    dimension, the exact first and last input of output n; they repeat every b outputs, a
+    (the numerator) inputs further on.
     """
 
     ratio: tuple[Fraction, ...]
     lo: tuple[Fraction, ...]
     hi: tuple[Fraction, ...]
+    reads: tuple[Callable[[int], tuple[int, int]], ...] = ()
 
     @classmethod
     def identity(cls, rank: int) -> Resampling:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from math import floor
+from math import ceil, floor
+from typing import Callable
 
 from . import args as A
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register, tup
@@ -41,15 +42,19 @@ def _scale(arg: A.Arg) -> tuple[int, ...]:
 
 
 # ---- where an output reads (receptive fields) -------------------------------------------------
-def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction]:
-    """(ratio, lo, hi): PyTorch's nearest reads input ⌊n·q⌋, q = n_in/n_out = a/b in lowest
-    terms; ⌊n·q⌋ − n·q takes every value −k/b, so the band is n·q − (b−1)/b … n·q."""
+def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction, Callable]:
+    """(ratio, lo, hi, reads): PyTorch's nearest reads input ⌊n·q⌋, q = n_in/n_out = a/b in
+    lowest terms; ⌊n·q⌋ − n·q takes every value −k/b, so the band is n·q − (b−1)/b … n·q."""
     q = Fraction(n_in, n_out)
-    return q, Fraction(1 - q.denominator, q.denominator), Fraction(0)
+
+    def reads(n: int) -> tuple[int, int]:
+        i = floor(n * q)
+        return i, i
+    return q, Fraction(1 - q.denominator, q.denominator), Fraction(0), reads
 
 
-def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, Fraction, Fraction]:
-    """(ratio, lo, hi) of linear interpolation, which reads ⌊src⌋ and ⌈src⌉ (the pixel after
+def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, Fraction, Fraction, Callable]:
+    """(ratio, lo, hi, reads) of linear interpolation, which reads ⌊src⌋ and ⌈src⌉ (the pixel after
     ⌊src⌋ has weight 0 when src is whole).
 
     PyTorch's source coordinate (area_pixel_compute_source_index): src = (n + ½)·q − ½ with
@@ -68,7 +73,11 @@ def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, F
     positive = [v for v in (f / b, (f + 1) / b) if v > 0 and v < 1][:1]
     # ⌈src⌉ − src is 1 − frac for a positive fraction, 0 for a whole src.
     hi = c + (1 - positive[0] if positive else 0)
-    return q, c - most, hi
+
+    def reads(n: int) -> tuple[int, int]:
+        src = n * q + c
+        return floor(src), ceil(src)
+    return q, c - most, hi, reads
 
 
 @register
@@ -156,7 +165,7 @@ class Upsample(Layer):
         out = self.infer(inputs)
         bands = [nearest_band(n, o) if self.mode == "nearest" else
                  linear_band(n, o, self.align_corners) for n, o in zip(x.spatial, out.spatial)]
-        return Resampling(*(tuple(b[i] for b in bands) for i in range(3)))
+        return Resampling(*(tuple(b[i] for b in bands) for i in range(4)))
 
     def torch(self, inputs, out) -> TorchCode:
         # F.interpolate's default for the linear modes is align_corners=False; it is written

@@ -253,3 +253,24 @@ def test_shufflenet_unit_equals_torchvisions_by_position():
             b.copy_(a)
         x = torch.randn(2, 16, 6, 7)
         assert torch.allclose(m(x), hand(x), atol=1e-5)
+
+
+EVERY_LAYER = """model m(x: 8×6×16) = Chain(PixelShuffle(2), ChannelShuffle(2), Chunk(2, 2),
+    Slice(2, 5; dims=2), Scale(_, bias=false, init=1e-6), Upsample(bilinear, scale=(2, 3)),
+    Scale(2, mish))"""
+
+
+def test_new_layers_script():
+    # Plain PyTorch: TorchScript takes the helper class and narrow() alike.
+    m = archlang.load(EVERY_LAYER).eval()
+    x = torch.randn(2, 16, 6, 8)
+    with torch.no_grad():
+        assert torch.allclose(torch.jit.script(m)(x), m(x))
+
+
+@pytest.mark.slow
+def test_new_layers_export():
+    m = archlang.load(EVERY_LAYER).eval()
+    x = torch.randn(2, 16, 6, 8)
+    ep = torch.export.export(m, (x,))
+    assert torch.allclose(ep.module()(x), m(x), atol=1e-6)

@@ -137,17 +137,12 @@ def test_syntax_error_gives_the_check_diagnostic():
     assert render_text(out) == render_text(expected)
 
 
-def test_a_long_chain_formats_in_linear_time():
-    import time
+def test_a_long_chain_formats():
+    # Its speed (three parses and linear work besides) is measured in bench/, not here: a
+    # timed assertion flakes on a loaded machine.
     body = ",\n".join("Dense(8, 8, relu)" for _ in range(2_000))
     text = f"model m(x: 8) = Chain({body})\n"
-    t = time.perf_counter()
-    lark_parser().parse(text)
-    parse_s = time.perf_counter() - t
-    t = time.perf_counter()
     out = format_text(text)
-    # Three parses (the AST, the layout tree, the check of the result) and linear work besides.
-    assert time.perf_counter() - t < 8 * parse_s + 0.5
     assert out.count("\n") == 2_002 and out.splitlines()[1] == "    Dense(8, 8, relu),"
 
 
