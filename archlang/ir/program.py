@@ -188,7 +188,8 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
             diags.add(err.diagnostic)
     from .settings import check_train_sections
-    check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags)
+    check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags,
+                         outputs={m.name: [n for n, _ in m.outputs] for m in program.models})
     return program
 
 

@@ -63,11 +63,12 @@ def train_settings(trains: list[ast.TrainDef], model: str, lowerer: Lowerer,
 
 
 def check_train_sections(trains: list[ast.TrainDef], models: list[str], lowerer: Lowerer,
-                         diags: Diagnostics) -> None:
+                         diags: Diagnostics, outputs: dict[str, list[str]] | None = None) -> None:
     """Diagnose every `train` section as `archlang check` does: a section for no model
     (E0100), an unknown setting (E0101, with did-you-mean) and a value the training engine
     would refuse (E0103: wrong type, out of range, unknown loss or optimizer), each at its
-    position. Imports no torch (archlang.train's settings are torch-free)."""
+    position; with `outputs` (model → its output names), a loss that names an output the model
+    does not have (E0100). Imports no torch (archlang.train's settings are torch-free)."""
     from ..suggest import did_you_mean
     from ..train.config import TrainConfig
     from ..train.errors import TrainError
@@ -95,7 +96,26 @@ def check_train_sections(trains: list[ast.TrainDef], models: list[str], lowerer:
                 diags.add(p.diagnostic)
                 continue
             try:
-                TrainConfig().merge({key: value})
+                config = TrainConfig().merge({key: value})
             except TrainError as err:
                 diags.error("E0103", err.message, s.value.span,
                             label="not accepted here", help=err.hint)
+                continue
+            # A model of one output takes its loss on it whatever the name (the engine's rule).
+            if key == "loss" and outputs and len(outputs.get(section.model, ())) > 1:
+                _check_loss_outputs(config.loss, outputs[section.model], section.model, s, diags)
+
+
+def _check_loss_outputs(loss, names: list[str], model: str, setting: ast.Setting,
+                        diags: Diagnostics) -> None:
+    """`loss = crossentropy(logits) + 0.3 * crossentropy(aux)`: every output it names is one
+    the model returns (a graph body's `return` names them; a layer body's is `out`)."""
+    from ..suggest import did_you_mean
+    from ..train.lossexpr import parse_loss
+    for term in parse_loss(loss):
+        for out in term.outputs:
+            if out not in names:
+                diags.error("E0100", f"the loss names `{out}`, which `{model}` does not return",
+                            setting.value.span, label="no output of this name",
+                            help=did_you_mean(out, names) or
+                            f"`{model}` returns " + ", ".join(f"`{n}`" for n in names))

@@ -162,4 +162,6 @@ class Objective:
         return total
 
     def correct(self, out, y: torch.Tensor):
-        return self.parts[0][1].correct(self.pick(out), y)
+        """Hits of the first term, from the module's output or from what `pick` gave (the
+        loop picks once for predictions; picking a picked tensor again would take a row)."""
+        return self.parts[0][1].correct(out if isinstance(out, torch.Tensor) else self.pick(out), y)

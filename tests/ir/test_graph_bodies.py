@@ -125,3 +125,11 @@ def test_strict_checking_of_a_learned_tensor():
     result = archlang.check_text("model m(x: 3×4) = { return cat(Parameter(1×4), x; dims=1) }",
                                  strict=True)
     assert result.ok and not result.diagnostics
+
+
+def test_a_loss_must_name_outputs_the_model_returns():
+    result = archlang.check(FIXTURES / "graphs" / "loss_names.arch")
+    (err,) = result.errors
+    assert (err.code, err.message, err.help) == (
+        "E0100", "the loss names `clss`, which `localization` does not return", "did you mean `cls`?")
+    assert err.span.text == "localization(box, clss)"
