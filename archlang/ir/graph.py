@@ -294,7 +294,7 @@ class GraphBuilder(Builder):
         if isinstance(v, ValueRef):
             return env[v.name]
         if isinstance(v, Broken):
-            out = self.graph.add(None, (), v.span, {}, self.scope)
+            out = self.add(None, (), v.span, {})
             parent.children.append(out)
             return out
         assert isinstance(v, Apply), v
@@ -306,13 +306,63 @@ class GraphBuilder(Builder):
         # Broken layer: one node over every input.
         layer = v.layer.layer if isinstance(v.layer, Leaf) else None
         spans = v.layer.spans if isinstance(v.layer, Leaf) else {}
-        out = self.graph.add(layer, xs, v.layer.span, spans, self.scope)
+        out = self.add(layer, xs, v.layer.span, spans)
         parent.children.append(out)
         return out
 
 
+def expanded_size(term: Term, memo: dict[int, int]) -> int:
+    """The nodes `term` adds when built, without building it: a folded repeat counts its one
+    copy. Memoised by identity, since a block body called with the same arguments is one
+    term: blocks that call blocks twice, 40 levels deep, are sized in 40 steps."""
+    key = id(term)
+    if key in memo:
+        return memo[key]
+    if isinstance(term, (Leaf, Broken)):
+        size = 1
+    elif isinstance(term, Seq):
+        size = sum(expanded_size(t, memo) for t in term.items)
+    elif isinstance(term, Skip):
+        size = expanded_size(term.inner, memo) + 1
+    elif isinstance(term, Par):
+        size = sum(expanded_size(t, memo) for t in term.branches) + 1
+    elif isinstance(term, BlockCall):
+        size = expanded_size(term.body, memo)
+    elif isinstance(term, Repeat):
+        one = expanded_size(term.body, memo)
+        size = one if term.n > 1 and term.n * one > UNROLL_LIMIT else term.n * one   # build_repeat
+    elif isinstance(term, Apply):
+        size = expanded_size(term.layer, memo) + sum(expanded_size(a, memo) for a in term.args)
+    elif isinstance(term, GraphBody):
+        size = sum(expanded_size(s.value, memo) for s in term.statements) + \
+            sum(expanded_size(v, memo) for _, v in term.outputs)
+    else:                                   # ValueRef: an existing node
+        size = 0
+    memo[key] = size
+    return size
+
+
+def _refuse_oversized(body: Term) -> None:
+    """TooManyNodes before building a body that expands past MAX_NODES, pointing at the
+    smallest part of it that does (seconds of building are spared)."""
+    memo: dict[int, int] = {}
+    if expanded_size(body, memo) <= MAX_NODES:
+        return
+    term = body
+    while True:
+        parts = {Seq: lambda t: t.items, Skip: lambda t: [t.inner], Par: lambda t: t.branches,
+                 BlockCall: lambda t: [t.body], Repeat: lambda t: [t.body],
+                 GraphBody: lambda t: [s.value for s in t.statements] + [v for _, v in t.outputs],
+                 Apply: lambda t: [t.layer, *t.args]}.get(type(term), lambda t: [])(term)
+        big = next((p for p in parts if expanded_size(p, memo) > MAX_NODES), None)
+        if big is None:
+            raise TooManyNodes(TooManyNodes.at(term.span))
+        term = big
+
+
 def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:
     """A model written as a graph body; `inputs` are (name, Shape or None, span)."""
+    _refuse_oversized(body)
     b = GraphBuilder()
     tree = Group("model", name, span)
     env = {}
@@ -334,6 +384,8 @@ def _op_text(op: str) -> str:
 
 
 def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:
+    if body is not None:
+        _refuse_oversized(body)
     b = Builder()
     tree = Group("model", name, span)
     x = b.graph.add(Input(input_shape, input_name) if input_shape is not None else None, (),

@@ -91,7 +91,15 @@ class _Loader:
                              label="not a .arch file", help="imports load `.arch` specs only")
             return None
         for c in candidates:
-            if c.is_file():
+            try:
+                found = c.is_file()
+            except OSError as err:       # a name too long for the file system, a loop of links
+                self.diags.error("E0106", f"cannot open `{imp.path}`: {err.strerror or err}",
+                                 imp.path_span, label="not a usable path",
+                                 help="import a .arch file by a relative path such as "
+                                      "`blocks/resnet.arch`")
+                return None
+            if found:
                 real = c.resolve()
                 if not any(real.is_relative_to(r) for r in self.roots):
                     self.diags.error("E0106", f"import `{imp.path}` climbs out of `{self.roots[0]}`",
