@@ -1,8 +1,10 @@
 """The Python API behind `import archlang` (the package re-exports it)."""
 from __future__ import annotations
 
+import gc
 import importlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from .check import CheckResult, check_source
@@ -30,7 +32,23 @@ def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
         return CheckResult(str(path_or_text), diagnostics=[source])
-    return check_source(source, strict=strict)
+    with _collector_paused():
+        return check_source(source, strict=strict)
+
+
+@contextmanager
+def _collector_paused():
+    """Checking allocates objects by the million and frees few: the cycle collector's passes
+    over them made a 10,000-layer check superlinear and twice as slow (docs/performance.md).
+    What it makes is freed by reference counting; collection resumes afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def checked(path_or_text, model: str | None = None):
