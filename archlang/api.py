@@ -123,7 +123,22 @@ def load(path_or_text: str | os.PathLike, model: str | None = None):
     the generated source. Raises SpecError for a wrong spec."""
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
+    _buildable(reports[0])
     return load_source(gen, reports[0].name)
+
+
+def _buildable(report) -> None:
+    """SpecError before PyTorch builds a module with more layers than archlang allows (a
+    folded repeat of 10⁹ copies checks in milliseconds but cannot be instantiated)."""
+    from .limits import MAX_NODES
+    if report.layer_count <= MAX_NODES:
+        return
+    folds = [f for fs in report.model.graph.folds.values() for f in fs]
+    span = max(folds, key=lambda f: f.times).span if folds else report.model.name_span
+    raise SpecError([Diagnostic(
+        "E0309", f"the compiled module would have {report.layer_count:,} layers, more than the "
+        f"{MAX_NODES:,} archlang builds", span, label="counted out here" if folds else "",
+        help="check and draw work on any size; to build or train the model, repeat fewer times")])
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:

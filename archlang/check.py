@@ -22,12 +22,17 @@ class LayerInfo:
     layer: Layer | None              # with sizes written `_` resolved
     inputs: list[Shape | None]
     out: Shape | None
-    params: int = 0
+    params: int = 0                  # of one copy: a node in a folded repeat stands for `times`
     state: int = 0
 
     @property
     def ok(self) -> bool:
         return self.out is not None
+
+    @property
+    def times(self) -> int:
+        """How many copies this node stands for (a folded repeat's count; usually 1)."""
+        return self.node.times
 
 
 @dataclass
@@ -59,7 +64,7 @@ class ModelReport:
 
     @property
     def params(self) -> int:
-        return sum(i.params for i in self.infos)
+        return sum(i.params * i.times for i in self.infos)
 
     @property
     def trainable_params(self) -> int:
@@ -69,14 +74,19 @@ class ModelReport:
 
     @property
     def state(self) -> int:
-        return sum(i.state for i in self.infos)
+        return sum(i.state * i.times for i in self.infos)
+
+    @property
+    def layer_count(self) -> int:
+        """Layers of the model with every folded repeat counted out (what PyTorch would build)."""
+        return sum(i.times for i in self.infos[1:])
 
     def stage_shapes(self) -> list[Shape | None]:
         """The output after each top-level element of the model's body."""
         return [self.infos[s].out for s in self.model.stages]
 
     def group_params(self, group: Group) -> int:
-        return sum(self.infos[i].params for i in group.node_ids())
+        return sum(self.infos[i].params * self.infos[i].times for i in group.node_ids())
 
 
 def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
@@ -190,7 +200,26 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             info.params, info.state = layer.params(), layer.state()
             if strict:
                 _strict_warnings(layer, ins[0], node, diags)
+        for fold in model.graph.folds.get(node.id, ()):
+            if info.out is not None and infos[fold.input].out is not None \
+                    and info.out != infos[fold.input].out:
+                diags.add(_fold_diagnostic(fold, infos[fold.input].out, info.out, node))
+                errors += 1
+                info.out = None       # the copies after the first would see other shapes
     return ModelReport(model, infos, errors)
+
+
+def _fold_diagnostic(fold, before: Shape, after: Shape, node: Node) -> Diagnostic:
+    from .limits import UNROLL_LIMIT
+    copy = fold.group.children[0]
+    layers = sum(1 for _ in copy.node_ids())
+    return Diagnostic(
+        "E0308", f"a folded repeat must keep its input's shape, but one pass maps {before} to {after}",
+        fold.span, label=f"{fold.times:,} copies of {layers} layer{'s' if layers != 1 else ''}: folded",
+        notes=(f"a repeat that would unroll to more than {UNROLL_LIMIT:,} layers is checked once "
+               f"and its counts are multiplied, so every copy must see the same shape",),
+        help="make the body keep its shape (e.g. pad=1 on a 3×3 convolution, `_ => c` with the "
+             "input's channels), or repeat it fewer times")
 
 
 @dataclass

@@ -40,16 +40,21 @@ def rows(report: ModelReport, depth: int | None = None) -> list[Row]:
                     walk(child.children, level)
                     continue
                 info = report.infos[child.output] if child.output is not None else None
-                out.append(Row(level, None, child.label, info, report.group_params(child), child))
+                label = child.label + (f"  ×{child.times:,}, folded" if child.times > 1 else "")
+                out.append(Row(level, None, label, info, report.group_params(child), child))
                 inner = child.children
                 if child.kind == "block" and len(inner) == 1 and isinstance(inner[0], Group):
                     inner = inner[0].children    # BasicBlock(64) = SkipConnection(...): one row
+                if child.times > 1:
+                    inner = inner[0].children    # a folded repeat: the rows of its one copy
                 if depth is None or level + 1 < depth:
                     walk(inner, level + 1)
             else:
                 info = report.infos[child]
-                out.append(Row(level, info.index, str(info.layer) if info.layer is not None else "<error>",
-                               info, info.params))
+                label = str(info.layer) if info.layer is not None else "<error>"
+                if info.times > 1:
+                    label += f"  ×{info.times:,}"     # figures on this row are for every copy
+                out.append(Row(level, info.index, label, info, info.params * info.times))
 
     walk(report.model.tree.children, 0)
     return out
@@ -90,7 +95,7 @@ def _records(row: Row, a):
 def _sum(attr: str, fmt=fmt_int):
     def cell(row: Row, a) -> str:
         recs = _records(row, a)
-        values = [getattr(r, attr) for r in recs if getattr(r, attr) is not None]
+        values = [getattr(r, attr) * r.times for r in recs if getattr(r, attr) is not None]
         return fmt(sum(values)) if values else ""
     return cell
 
@@ -113,8 +118,8 @@ def _dense(row: Row, a) -> str:
     recs = [r for r in _records(row, a) if r.dense_equivalent is not None]
     if not recs:
         return ""
-    dense = sum(r.dense_equivalent for r in recs)
-    params = sum(r.params for r in recs)
+    dense = sum(r.dense_equivalent * r.times for r in recs)
+    params = sum(r.params * r.times for r in recs)
     ratio = f" ({dense / params:,.0f}×)" if params and dense != params else ""
     return fmt_int(dense) + ratio
 

@@ -12,16 +12,24 @@ with the dilated kernel k' = d(k − 1) + 1 in place of k:
 A join's field is the union over its branches (the maximum over paths); branches whose
 fields have different jumps or centres are not aligned, and `check` warns at the join.
 Flatten, Dense, reshape and global pools see the whole input.
+
+Layers without a window that keep positions (upsampling, PixelShuffle, slices, channel
+operations) give a `Resampling`: output n reads inputs n·q + lo … n·q + hi. Upsampling has
+q < 1, so jumps, left ends and sizes become rational: the field is then the tightest band
+`left + n·jump … left + n·jump + size − 1` that holds every output's field (nearest ×2 after
+a 1-pixel field: outputs 2k and 2k+1 both see pixel k, the band is n/2 − ½ … n/2, size 1½),
+and the most input pixels one output can see is ⌊size⌋.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import floor
 
 from ..diagnostics import Diagnostic, Label
-from ..layers.base import Window
+from ..layers.base import Resampling, Window
 from ..layers.pool import _AdaptivePool, _GlobalPool
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import Input
 
 PASS_THROUGH = ("activation", "norm", "regularize")
 
@@ -61,21 +69,48 @@ class RF:
             left.append(lo - p * j)
         return RF(tuple(size), tuple(jump), tuple(left))
 
+    def resampled(self, r: Resampling) -> RF:
+        """The field after a layer that reads inputs n·q + lo … n·q + hi (upsampling, slices)."""
+        if self.whole:
+            return self
+        size = tuple(s + (h - lo) * j for s, j, lo, h in zip(self.size, self.jump, r.lo, r.hi))
+        left = tuple(a + lo * j for a, j, lo in zip(self.left, self.jump, r.lo))
+        return RF(tuple(map(_exact, size)), tuple(_exact(j * q) for j, q in zip(self.jump, r.ratio)),
+                  tuple(map(_exact, left)))
+
+    @property
+    def pixels(self) -> tuple[int, ...]:
+        """The most input pixels one output sees per dimension: ⌊size⌋ (size itself when whole)."""
+        return tuple(floor(s) for s in self.size)
+
     def text(self) -> str:
         if self.whole:
             return "whole input"
         if not self.size:
             return "1"
-        size = "×".join(map(str, self.size))
-        jump = "×".join(map(str, self.jump)) if len(set(self.jump)) > 1 else str(self.jump[0])
+        size = "×".join(map(str, self.pixels))
+        jump = [_num(Fraction(j)) for j in self.jump]
+        jump = "×".join(jump) if len(set(jump)) > 1 else jump[0]
         return f"{size} /{jump}"
 
     def json(self) -> dict:
         if self.whole:
             return {"size": list(self.size), "stride": None, "padding": None, "centre": None,
                     "whole_input": True}
-        return {"size": list(self.size), "stride": list(self.jump), "padding": list(self.padding),
+        return {"size": list(self.pixels), "stride": [_plain(j) for j in self.jump],
+                "padding": [_plain(p) for p in self.padding],
                 "centre": [float(c) for c in self.centre], "whole_input": False}
+
+
+def _exact(v):
+    """An int where a rational value is whole, so integer fields stay ints."""
+    return int(v) if isinstance(v, Fraction) and v.denominator == 1 else v
+
+
+def _plain(v):
+    """A JSON number: an int where the value is whole."""
+    v = _exact(v)
+    return float(v) if isinstance(v, Fraction) else v
 
 
 def _num(c: Fraction) -> str:
@@ -127,7 +162,7 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             out.append(None)
             continue
         x = info.inputs[0]
-        if isinstance(layer, (Add, Concat)):
+        if layer.family == "join":
             rf = _union(ins)
             bad = _misaligned(ins)
             if bad:
@@ -137,13 +172,31 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
         elif isinstance(layer, _AdaptivePool):
             w = _adaptive_window(layer, x)
             rf = ins[0].through(w) if w is not None else whole
+        elif not x.is_vector and (res := layer.resampling(info.inputs)) is not None:
+            rf = ins[0].resampled(res)
         elif isinstance(layer, _GlobalPool) or layer.family in ("dense", "reshape") or x.is_vector:
             rf = whole
         else:
             w = layer.window()
             rf = ins[0].through(w) if w is not None and len(w.kernel) == len(spatial) else None
+        for fold in model.graph.folds.get(node.id, ()):
+            rf = _repeated(out[fold.input], rf, fold.times, whole)
         out.append(rf)
     return out, warnings
+
+
+def _repeated(before: RF | None, once: RF | None, n: int, whole: RF) -> RF | None:
+    """The field after n passes of a folded repeat's body, from the field before it and after
+    one pass: a body that keeps its shape has stride 1 overall, so each pass widens the field
+    by the same amount and shifts its left edge by the same amount (closed form, no unrolling).
+    A body that multiplies the jump would make it astronomically large: the whole input."""
+    if before is None or once is None or once.whole or before.whole:
+        return once
+    if once.jump != before.jump:
+        return whole
+    size = tuple(r0 + n * (r1 - r0) for r0, r1 in zip(before.size, once.size))
+    left = tuple(l0 + n * (l1 - l0) for l0, l1 in zip(before.left, once.left))
+    return RF(size, once.jump, left)
 
 
 def _misaligned(rfs: list[RF]) -> str | None:

@@ -36,6 +36,8 @@ class LayerRecord:
     rf: RF | None
     dense_equivalent: int | None     # weights of a dense layer computing the same map (§5.2)
     kernel: str = ""
+    times: int = 1                   # copies the node stands for (a folded repeat); every figure
+                                     # above is of one copy, the totals multiply
 
     @property
     def flops(self) -> int:
@@ -56,6 +58,7 @@ class LayerRecord:
             "rf": self.rf.json() if self.rf is not None else None,
             "dense_equivalent": self.dense_equivalent,
             "dense_ratio": self.dense_ratio,
+            "times": self.times,
         }
 
 
@@ -219,18 +222,23 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
             macs=macs, element_ops=ops, param_bytes=info.params * size,
             activation_bytes=(out.numel if out is not None else 0) * batch * size,
             rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
-            kernel=_kernel_text(layer) if ok else ""))
+            kernel=_kernel_text(layer) if ok else "", times=info.times))
     sizes = [r.activation_bytes for r in records]
+    # A folded repeat's copies all have the shapes of the one that was checked: the peak of
+    # one pass is the peak of every pass.
     peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos], {report.model.output})
-    params = sum(r.params for r in records)
-    state = sum(r.state for r in records)
-    kept = sum(sizes)              # autograd keeps (about) every layer's output, and the input
+
+    def total(attr: str) -> int:
+        return sum((getattr(r, attr) or 0) * r.times for r in records)
+
+    params, state = total("params"), total("state")
+    kept = total("activation_bytes")   # autograd keeps (about) every layer's output, and the input
     totals = Totals(
         params=params, trainable_params=report.trainable_params, state=state,
-        macs=sum(r.macs for r in records), element_ops=sum(r.element_ops for r in records),
+        macs=total("macs"), element_ops=total("element_ops"),
         param_bytes=params * size, state_bytes=state * size, input_bytes=sizes[0],
         activation_bytes=kept - sizes[0], peak_forward_bytes=peak,
         peak_forward_layer=report.infos[at].index,
         training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
-        dense_equivalent=sum(r.dense_equivalent or 0 for r in records))
+        dense_equivalent=total("dense_equivalent"))
     return Analysis(report, batch, name, size, records, totals, warnings)

@@ -69,12 +69,17 @@ def _only_block(group: Group) -> Group | None:
     return None
 
 
+def copies(group: Group) -> int:
+    """How many copies a repeat stands for: its count, whether unrolled or folded."""
+    return group.times if group.times > 1 else len(group.children)
+
+
 def folded_title(group: Group) -> str:
     """`BasicBlock(64)`, or `BasicBlock(64) × 2` for repeat(2, BasicBlock(64))."""
     if group.kind != "repeat":
         return group.label
     block = _only_block(group.children[0])
-    return f"{block.label} × {len(group.children)}" if block else group.label
+    return f"{block.label} × {copies(group):,}" if block else group.label
 
 
 def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: bool = False,
@@ -113,7 +118,8 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
     def group_box(group: Group) -> Box:
         ids = list(group.node_ids())
         return Box(f"g{next(uid)}", folded_title(group), "block", infos[group.output].out,
-                   in_shape(ids[0]), report.group_params(group), ids, layers=len(ids),
+                   in_shape(ids[0]), report.group_params(group), ids,
+                   layers=sum(infos[i].times for i in ids),
                    failed=any(i in failed for i in ids))
 
     def cluster(kind: str, label: str, group: Group) -> Cluster:
@@ -129,10 +135,11 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
                 c = cluster("block", child.label, child)
                 walk(child.children, c, level + 1)
                 into.items.append(c)
-            elif child.kind == "repeat" and fold_repeats:
+            elif child.kind == "repeat" and (fold_repeats or child.times > 1):
+                # A folded repeat has one copy: it is always drawn this way.
                 first, rest = child.children[0], child.children[1:]
                 block = _only_block(first)
-                c = cluster("repeat", folded_title(child) if block else f"× {len(child.children)}",
+                c = cluster("repeat", folded_title(child) if block else f"× {copies(child):,}",
                             child)
                 walk((block or first).children, c, level + 1)
                 into.items.append(c)

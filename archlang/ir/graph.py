@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from ..layers.base import Layer
 from ..layers.shape import Shape
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import JOIN_TEXT, JOINS, Input
+from ..limits import UNROLL_LIMIT
 from ..source import Span
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
@@ -34,6 +35,8 @@ class Node:
     spans: dict[str, Span] = field(default_factory=dict)
     scope: tuple[Scope, ...] = ()
     skip: bool = False                   # a SkipConnection's join: inputs (layer output, skip input)
+    times: int = 1                       # copies it stands for: the product of the counts of the
+                                         # folded repeats around it (1: an ordinary node)
 
     @property
     def family(self) -> str:
@@ -51,6 +54,7 @@ class Group:
     output: int | None = None
     name: str = ""                                   # a block's name ("BasicBlock")
     args: tuple = ()                                 # a block's ((parameter, value), ...)
+    times: int = 1                                   # a folded repeat: its count (one copy built)
 
     def node_ids(self):
         for c in self.children:
@@ -60,6 +64,19 @@ class Group:
                 yield c
 
 
+@dataclass(frozen=True)
+class Fold:
+    """A folded repeat: one copy of its body stands for `times` copies (docs/language.md).
+
+    Checking must find the body's output shape equal to its input's (node `input`), so that
+    every copy sees the same shapes and the counts of one copy can be multiplied."""
+
+    group: Group
+    input: int
+    times: int
+    span: Span
+
+
 @dataclass(eq=False)
 class Graph:
     """Edges are each node's `inputs` (predecessors, in port order) and, kept beside them,
@@ -67,6 +84,7 @@ class Graph:
     than checking ResNet-152 (docs/performance.md)."""
 
     nodes: list[Node] = field(default_factory=list)
+    folds: dict[int, list[Fold]] = field(default_factory=dict)    # output node → folds ending there
     _successors: list[list[int]] = field(default_factory=list, repr=False)
 
     def add(self, layer, inputs, span, spans=None, scope=()) -> int:
@@ -159,8 +177,19 @@ class Builder:
         return group.output
 
     def build_repeat(self, term: Repeat, x: int, parent: Group) -> int:
-        what = term.body.text if isinstance(term.body, BlockCall) else "…"
+        """Unroll `repeat(n, body)`, or fold it when the copies would exceed UNROLL_LIMIT layers:
+        then one copy is built and stands for all n (its nodes' `times` are multiplied)."""
+        if isinstance(term.body, BlockCall):
+            what = term.body.text
+        elif isinstance(term.body, Leaf):
+            what = str(term.body.layer)
+        elif isinstance(term.body, Repeat):
+            what = f"repeat({term.body.n}, …)"
+        else:
+            what = "…"
         group = Group("repeat", f"repeat({term.n}, {what})", term.span)
+        first_node = len(self.graph)
+        x0 = x
         for i in range(term.n):
             copy = Group("copy", f"{i + 1}/{term.n}", term.span)
             outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
@@ -169,6 +198,18 @@ class Builder:
             finally:
                 self.scope = outer
             group.children.append(copy)
+            if i == 0 and term.n > 1 and term.n * (len(self.graph) - first_node) > UNROLL_LIMIT:
+                # Folded: this copy stands for every copy. A body that is not one block call
+                # is named so that the compiled module can make a class of it.
+                copy.label = f"1–{term.n:,}"
+                if not (len(copy.children) == 1 and isinstance(copy.children[0], Group)
+                        and copy.children[0].kind == "block"):
+                    copy.name = "Repeated"
+                group.times = term.n
+                for node in self.graph.nodes[first_node:]:
+                    node.times *= term.n
+                self.graph.folds.setdefault(x, []).append(Fold(group, x0, term.n, term.span))
+                break
         group.output = x
         parent.children.append(group)
         return x
@@ -192,7 +233,7 @@ class Builder:
         return self._join(term.op, outs, term.op_span, group, parent)
 
     def _join(self, op: str, inputs, span: Span, group: Group, parent: Group) -> int:
-        out = self.graph.add(Add() if op == "add" else Concat(), inputs, span, {}, self.scope)
+        out = self.graph.add(JOINS[op](), inputs, span, {}, self.scope)
         group.children.append(out)
         group.output = out
         parent.children.append(group)
@@ -200,7 +241,7 @@ class Builder:
 
 
 def _op_text(op: str) -> str:
-    return "+" if op == "add" else "cat"
+    return JOIN_TEXT[op]
 
 
 def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:

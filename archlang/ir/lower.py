@@ -13,6 +13,7 @@ from ..layers import args as A
 from ..layers.activation import Activation as ActivationLayer
 from ..layers.base import ArgProblem
 from ..layers.bind import bind
+from ..layers.structural import JOIN_TEXT
 from ..layers.shape import Shape
 from ..source import Span
 from ..suggest import did_you_mean
@@ -92,7 +93,7 @@ class Lowerer:
         return A.Arg(A.Pair(self.value(node.left, env), self.value(node.right, env)), node.span)
 
     def v_joinop(self, node: ast.JoinOp, env) -> A.Arg:
-        return A.Arg(A.Join("add"), node.span)
+        return A.Arg(A.Join("add" if node.op == "+" else "mul"), node.span)
 
     def v_numbered(self, node: ast.Numbered, env) -> A.Arg:
         raise self.problem("E0012", "numbered lines belong directly inside a `Chain(...)`", node.span,
@@ -180,7 +181,10 @@ class Lowerer:
         if name in REGISTRY or name in self.blocks:
             # A bare layer or block name is a call without arguments: `flatten`, `GlobalMeanPool`.
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false"]
+        if name in A.MODES:
+            return A.Arg(A.Symbol(name), node.span)
+        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false",
+                 *A.MODES]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))
 
@@ -191,9 +195,16 @@ class Lowerer:
             return A.Arg(A.SAME, node.span)
         act = A.activation_name(node.func)
         if act is not None:
-            if node.args:
+            if node.args and node.func != "GELU":      # only GELU takes one: approximate=
                 raise self.problem("E0102", f"`{node.func}` takes no arguments", node.args[0].span,
                                    help=f"write `{node.func}` or `{node.func}()`")
+            if node.args:
+                positional = [self.value(a, env) for a in node.positional]
+                keywords = [(k.name, k.name_span, self.value(k.value, env)) for k in node.keywords]
+                try:
+                    act = A.gelu_form(positional, keywords)
+                except ArgProblem as err:
+                    raise self.from_arg_problem(err, node.span)
             return A.Arg(A.Activation(act), node.span)
         return A.Arg(self.call_term(node, env), node.span)
 
@@ -266,7 +277,7 @@ class Lowerer:
             if isinstance(a, ast.JoinOp):
                 self.diags.add(self.in_context(Diagnostic(
                     "E0103", "a join operator on its own is not a layer", a.span,
-                    help="`+` and `cat` join branches: SkipConnection(layer, +) or Parallel(+, a, b)")))
+                    help="`+`, `*` and `cat` join branches: SkipConnection(layer, +) or Parallel(+, a, b)")))
                 continue
             items.append(self.term(a, env))
         if not items:
@@ -277,14 +288,14 @@ class Lowerer:
     def _join(self, arg: A.Arg) -> str:
         if isinstance(arg.value, A.Join):
             return arg.value.op
-        raise self.problem("E0103", f"expected a join, `+` or `cat`, found {A.describe(arg.value)}",
-                           arg.span, label="expected `+` or `cat`")
+        raise self.problem("E0103", f"expected a join, `+`, `*` or `cat`, found {A.describe(arg.value)}",
+                           arg.span, label="expected `+`, `*` or `cat`")
 
     def skip(self, node: ast.Call, env: Env) -> Skip:
         self._no_keywords(node)
         args = node.positional
         if len(args) != 2:
-            raise self.problem("E0102", f"SkipConnection takes a layer and a join (`+` or `cat`), "
+            raise self.problem("E0102", f"SkipConnection takes a layer and a join (`+`, `*` or `cat`), "
                                f"found {len(args)} argument{'s' if len(args) != 1 else ''}", node.span,
                                help="write SkipConnection(layer, +)")
         op_arg = self.value(args[1], env)
@@ -295,7 +306,7 @@ class Lowerer:
         self._no_keywords(node)
         args = node.positional
         if len(args) < 2:
-            raise self.problem("E0102", "Parallel takes a join (`+` or `cat`) and at least one branch",
+            raise self.problem("E0102", "Parallel takes a join (`+`, `*` or `cat`) and at least one branch",
                                node.span, help="write Parallel(cat, branch1, branch2, ...)")
         op_arg = self.value(args[0], env)
         op = self._join(op_arg)
@@ -396,7 +407,7 @@ def _value_text(v) -> str:
     if isinstance(v, str):
         return f'"{v}"'
     if isinstance(v, A.Join):
-        return "+" if v.op == "add" else "cat"
+        return JOIN_TEXT[v.op]
     return "…"
 
 
@@ -409,5 +420,5 @@ def _plain(v):
     if isinstance(v, A.ShapeValue):
         return v.dims
     if isinstance(v, A.Join):
-        return "+" if v.op == "add" else "cat"
+        return JOIN_TEXT[v.op]
     return v

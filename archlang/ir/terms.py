@@ -30,7 +30,7 @@ class Seq(Term):
 @dataclass(eq=False)
 class Skip(Term):
     inner: Term
-    op: str                     # "add" | "cat"
+    op: str                     # "add" | "mul" | "cat"
     op_span: Span
 
 

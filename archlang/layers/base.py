@@ -8,6 +8,7 @@ way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 from typing import Any, Callable, ClassVar
 
 from .shape import Shape
@@ -76,6 +77,24 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Resampling:
+    """Where a layer without a sliding window reads, per spatial dimension, for receptive fields.
+
+    Output n (0-based) depends only on inputs `n·ratio + lo … n·ratio + hi`: the tightest such
+    band, in rational numbers (upsampling by 2 has ratio ½). Slices shift (ratio 1, lo = hi =
+    the offset); channel operations keep every position (ratio 1, lo = hi = 0).
+    """
+
+    ratio: tuple[Fraction, ...]
+    lo: tuple[Fraction, ...]
+    hi: tuple[Fraction, ...]
+
+    @classmethod
+    def identity(cls, rank: int) -> Resampling:
+        return cls((Fraction(1),) * rank, (Fraction(0),) * rank, (Fraction(0),) * rank)
+
+
+@dataclass(frozen=True)
 class Layer:
     """Base of every layer kind. Subclasses are frozen dataclasses whose fields are the schema."""
 
@@ -124,6 +143,11 @@ class Layer:
 
     def window(self) -> Window | None:
         """The sliding window, for layers that have one (conv, pool)."""
+        return None
+
+    def resampling(self, inputs: list[Shape]) -> Resampling | None:
+        """Where outputs read, for layers without a window that keep positions (upsampling,
+        slicing, channel operations); None: the layer has no such map."""
         return None
 
     # -- back ends ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import ClassVar
 
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
@@ -107,31 +108,81 @@ class Reshape(Layer):
         return TorchCode(call=Method("reshape", (-1, *rev(out))))
 
 
-@dataclass(frozen=True)
-class Add(Layer):
-    """The `+` join of SkipConnection and Parallel: shapes must be equal."""
+def broadcast(first: Shape, other: Shape, what: str) -> Shape:
+    """PyTorch's broadcasting of two shapes of one rank: each dimension equal, or 1 in one.
 
-    kind = "+"
+    Shapes are compared in the spec's order (W×H×C): the compiled module's N×C×H×W has the
+    same dimensions reversed, so the rule is the same. A squeeze-excitation gate 1×1×C
+    multiplies a W×H×C map. Raises a ShapeProblem naming the dimension that fails.
+    """
+    if len(first) != len(other):
+        raise ShapeProblem("E0304", f"{what}: they have "
+                           f"{len(first)} and {len(other)} dimensions", label="ranks differ",
+                           join=True, help="joined tensors need the same number of dimensions; "
+                           "`reshape` one of them (a gate of C channels on an image is 1×1×C)")
+    dims = []
+    for d, (a, b) in enumerate(zip(first, other)):
+        if a != b and 1 not in (a, b):
+            raise ShapeProblem("E0304", f"{what}: the {_axis(first, d)} "
+                               f"({a} and {b}) differ and neither is 1", label="shapes differ",
+                               join=True, help="joined shapes must be equal in each dimension, "
+                               "or 1 where one of them is broadcast (as in PyTorch)")
+        dims.append(max(a, b))
+    return Shape(dims)
+
+
+def _axis(shape: Shape, d: int) -> str:
+    """'channels', 'width', 'height', 'depth', 'length' or 'size' of dimension d."""
+    if shape.is_vector:
+        return "sizes"
+    if d == len(shape) - 1:
+        return "channels"
+    names = ("lengths",) if shape.rank == 1 else ("widths", "heights", "depths")
+    return names[d]
+
+
+@dataclass(frozen=True)
+class _Broadcasting(Layer):
+    """An element-wise join (`+`, `*`): shapes broadcast as in PyTorch (size-1 dimensions)."""
+
     family = "join"
     arity = -1
+    verb: ClassVar[str] = ""
+    op: ClassVar[str] = ""
 
     def infer(self, inputs):
-        first = inputs[0]
+        out = inputs[0]
         for other in inputs[1:]:
-            if other != first:
-                # SkipConnection's inputs are (layer output, skip input): "adding 4 to 8".
-                raise ShapeProblem("E0304", f"adding {first} to {other}",
-                                   label="shapes differ", join=True)
-        return first
+            # SkipConnection's inputs are (layer output, skip input), as Flux calls them.
+            out = broadcast(out, other, self.verb.format(out, other))
+        return out
 
     def elementwise(self, inputs, out) -> int:
         return out.numel * (len(inputs) - 1)
 
     def __str__(self):
-        return "+"
+        return self.op
 
     def torch(self, inputs, out) -> TorchCode:
-        return TorchCode(call=Op("+"))
+        return TorchCode(call=Op(self.op))
+
+
+@dataclass(frozen=True)
+class Add(_Broadcasting):
+    """The `+` join of SkipConnection and Parallel."""
+
+    kind = "+"
+    verb = "adding {} to {}"
+    op = "+"
+
+
+@dataclass(frozen=True)
+class Mul(_Broadcasting):
+    """The `*` join: element-wise product, e.g. a squeeze-excitation gate times its input."""
+
+    kind = "*"
+    verb = "multiplying {} by {}"
+    op = "*"
 
 
 @dataclass(frozen=True)
@@ -159,3 +210,9 @@ class Concat(Layer):
     def torch(self, inputs, out) -> TorchCode:
         # Flux's SkipConnection(layer, cat) computes cat(layer(x), x): the inputs' order.
         return TorchCode(call=Call("torch.cat", (XS,), (("dim", 1),)))
+
+
+JOINS: dict[str, type[Layer]] = {"add": Add, "mul": Mul, "cat": Concat}
+"""The joins of SkipConnection and Parallel by the name the IR uses."""
+JOIN_TEXT = {"add": "+", "mul": "*", "cat": "cat"}
+"""How each join is written in a spec."""

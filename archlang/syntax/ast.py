@@ -82,7 +82,7 @@ class Keyword(Node):
 
 @dataclass(frozen=True)
 class JoinOp(Node):
-    """The bare `+` of `SkipConnection(layer, +)` and `Parallel(+, ...)`."""
+    """The bare `+` or `*` of `SkipConnection(layer, +)` and `Parallel(*, ...)`."""
     op: str
 
 

@@ -148,7 +148,9 @@ def render_class(cls: ClassDef, source_path: str) -> str:
         ctor = o.ctor(it)
         if ctor is None:
             continue
-        if it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
+        if it.times:
+            text = f"nn.Sequential(*[{fmt(it.copies[0].instance(), num)} for _ in range({it.times})])"
+        elif it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
             one = fmt(it.copies[0].instance(), num)
             for c in it.copies[1:]:
                 fmt(c.instance(), num)        # consume their (equal) slots

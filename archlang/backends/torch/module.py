@@ -97,6 +97,7 @@ def submodules(o: Occurrence, prefix: str = "") -> dict[str, tuple[int, tuple | 
         if it.child is not None:
             out.update(submodules(it.child, name + "."))
         for k, c in enumerate(it.copies):
+            # A folded repeat's copies are all alike: the first stands for them.
             out[f"{name}.{k}"] = (c.output, None)
             out.update(submodules(c, f"{name}.{k}."))
     return out

@@ -26,6 +26,7 @@ class Item:
     code: TorchCode | None = None           # a layer
     child: Occurrence | None = None         # a block instance
     copies: list = field(default_factory=list)   # a Sequential's block instances
+    times: int = 0                          # a folded repeat: its count (`copies` holds one)
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
 
 
@@ -95,6 +96,12 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
             elif c.kind == "block":
                 child = occurrence(c, report, all_occ)
                 items.append(Item(c.output, (child.input,), child=child))
+            elif c.kind == "repeat" and c.times > 1:
+                # Folded: one copy was built; its class is instantiated `times` times.
+                copy = c.children[0]
+                body = copy.children[0] if not copy.name else copy
+                child = occurrence(body, report, all_occ)
+                items.append(Item(c.output, (child.input,), copies=[child], times=c.times))
             elif c.kind == "repeat" and all(len(k.children) == 1 and isinstance(k.children[0], Group)
                                             and k.children[0].kind == "block" for k in c.children):
                 copies = [occurrence(k.children[0], report, all_occ) for k in c.children]
