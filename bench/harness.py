@@ -2,19 +2,21 @@
 
 A whole process is timed from outside: wall seconds around its start and its reaping, user +
 system seconds and peak resident memory from the kernel's accounting of that one child
-(os.wait4). Commands compared with each other run in turn (A B A B ...) after a warm-up, so
+(os.wait4, in bench/spawner.py). Commands compared with each other run in turn (A B A B ...) after a warm-up, so
 that a machine whose speed drifts moves all of them alike; every figure is a median.
 """
 from __future__ import annotations
 
+import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass
@@ -25,22 +27,18 @@ class Run:
     code: int              # exit status; -9 when killed at the time limit
 
 
+@lru_cache(maxsize=1)
+def _spawner() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(Path(__file__).with_name("spawner.py"))],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
 def run_once(argv: list[str], timeout: float | None = None) -> Run:
     """Run argv once, output thrown away; killed after `timeout` seconds."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    timer = threading.Timer(timeout, proc.kill) if timeout else None
-    if timer:
-        timer.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if timer:
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)      # reaped here, not by Popen
-    # ru_maxrss is in KiB on Linux (bytes on macOS).
-    peak = usage.ru_maxrss / (1 << 20 if sys.platform == "darwin" else 1 << 10)
-    return Run(wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode)
+    spawner = _spawner()
+    spawner.stdin.write(json.dumps({"argv": [str(a) for a in argv], "timeout": timeout}) + "\n")
+    spawner.stdin.flush()
+    return Run(**json.loads(spawner.stdout.readline()))
 
 
 @dataclass

@@ -77,6 +77,12 @@ def long_string(chars: int = 1_000_000) -> str:
     return f'import "{"s" * chars}.arch"\nmodel m(x: 10) = Dense(10 => 10)\n'
 
 
+def deep_cnn_wrong_dense(convs: int = 400) -> str:
+    """A wrong Dense after `convs` convolutions: the hint searching where a pool would fit."""
+    return ("model m(x: 8×8×3) = Chain(Conv((3, 3), 3 => 4, pad=1), "
+            + "Conv((3, 3), 4 => 4, pad=1), " * convs + "flatten, Dense(7 => 10))\n")
+
+
 def huge_repeat(n: int = 10 ** 9) -> str:
     """repeat(n, ...) with n far beyond anything unrolled (UNROLL_LIMIT: folded)."""
     return f"model m(x: 10) = Chain(repeat({n}, Dense(10 => 10)))\n"
@@ -91,5 +97,6 @@ HOSTILE = {
     "brackets 10^5 deep": deep_brackets,
     "number of 10^6 digits": long_number,
     "string of 10^6 characters": long_string,
+    "wrong Dense after 400 convolutions": deep_cnn_wrong_dense,
     "repeat(10^9, Dense)": huge_repeat,
 }
