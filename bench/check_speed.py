@@ -7,7 +7,7 @@ Measures, in one run and against references taken in the same run:
   in-process check + analysis of ResNet-50 and ResNet-152 (an editor's keystroke)
   scaling    a literal spec of 1,000 and 10,000 layers (whole process), and 10,000 and
              100,000 layers through blocks (archlang.check in-process)
-  hostile    each input of bench/specs.py HOSTILE, once, with a time limit
+  hostile    each input of bench/big_specs.py HOSTILE, once, with a time limit
 
 prints each goal as met or not, and writes the tables into docs/performance.md between its
 `bench:begin` and `bench:end` markers. Whole-process runs use the package's bytecode,
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import archlang  # noqa: E402
 from archlang.analysis import analyze_report  # noqa: E402
 from harness import Stats, compare, in_process, machine, paired_ratio, run_once, table  # noqa: E402
-from specs import HOSTILE, blocks, flat  # noqa: E402
+from big_specs import HOSTILE, blocks, flat  # noqa: E402
 
 PY = sys.executable
 RESNET50 = ROOT / "specs/famous/resnet50.arch"
@@ -54,6 +54,15 @@ def check_cmd(path) -> list[str]:
 
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
+
+
+def timed_verdict(what: str, wall: float, cpu: float, goal: float, unit: str = "s") -> str:
+    """A time goal judged on wall time, and on CPU time too: on a machine shared with other
+    work, wall time includes waiting for a core, and CPU time is what the goal means."""
+    line = f"{what}: {wall:.3f} {unit} wall, {cpu:.3f} {unit} CPU (goal ≤ {goal} {unit}): "
+    if wall <= goal:
+        return line + verdict(True)
+    return line + verdict(False) + " by wall time, " + ("met" if cpu <= goal else "NOT met") + " by CPU time"
 
 
 class Report:
@@ -93,8 +102,7 @@ def startup(report: Report, runs: int, tmp: Path) -> None:
     stats = compare(commands, runs=runs)
     ours = stats["archlang check resnet152.arch"]
     rows = [[name, *figures(s), f"{paired_ratio(s, ours):.2f}"] for name, s in stats.items()]
-    goals = [f"archlang check: {ours.median('wall'):.3f} s (goal ≤ {GOAL_START_S} s): "
-             + verdict(ours.median("wall") <= GOAL_START_S),
+    goals = [timed_verdict("archlang check", ours.median("wall"), ours.median("cpu"), GOAL_START_S),
              f"archlang check: {ours.median('peak_mib'):.1f} MiB (goal ≤ {GOAL_START_MIB} MiB): "
              + verdict(ours.median("peak_mib") <= GOAL_START_MIB)]
     if yardstick in stats:
@@ -116,12 +124,12 @@ def in_process_check(report: Report) -> None:
             result = archlang.check(text)
             return [analyze_report(m) for m in result.models]
 
-        ms = 1000 * in_process(check_and_analyse)
-        rows.append([path.name, f"{len(archlang.check(text).models[0].layers)}", f"{ms:.1f}"])
-    goals.append(f"ResNet-152: {rows[-1][2]} ms (goal ≤ {GOAL_IN_PROCESS_MS} ms): "
-                 + verdict(float(rows[-1][2]) <= GOAL_IN_PROCESS_MS))
-    report.section("In process: archlang.check + analysis (median of 30)", ["spec", "layers", "ms"],
-                   rows, goals)
+        wall, cpu = in_process(check_and_analyse)
+        rows.append([path.name, f"{len(archlang.check(text).models[0].layers)}",
+                     f"{1000 * wall:.1f}", f"{1000 * cpu:.1f}"])
+    goals.append(timed_verdict("ResNet-152", 1000 * wall, 1000 * cpu, GOAL_IN_PROCESS_MS, "ms"))
+    report.section("In process: archlang.check + analysis (median of 30)",
+                   ["spec", "layers", "wall ms", "cpu ms"], rows, goals)
 
 
 def scaling(report: Report, runs: int, tmp: Path) -> None:
@@ -132,17 +140,18 @@ def scaling(report: Report, runs: int, tmp: Path) -> None:
     stats = compare({n: check_cmd(p) for n, p in files.items()}, runs=max(3, runs - 2))
     rows = [[f"literal, {n:,} layers (whole process)", *figures(s)] for n, s in stats.items()]
     growth = stats[10_000].median("wall") / stats[1_000].median("wall")
-    goals = [f"10,000 literal layers: {stats[10_000].median('wall'):.2f} s (goal ≤ {GOAL_10K_S} s): "
-             + verdict(stats[10_000].median("wall") <= GOAL_10K_S),
+    goals = [timed_verdict("10,000 literal layers", stats[10_000].median("wall"),
+                           stats[10_000].median("cpu"), GOAL_10K_S),
              f"10,000 / 1,000 layers: {growth:.1f}× (goal ≤ {GOAL_GROWTH}×, linear): "
              + verdict(growth <= GOAL_GROWTH)]
     seconds = {}
     for n in (10_000, 100_000):
         text = blocks(n)
-        seconds[n] = in_process(lambda: archlang.check(text), runs=3, warmup=1)
-        rows.append([f"through blocks, {n:,} layers (archlang.check)", f"{seconds[n]:.3f}", "", ""])
+        wall, seconds[n] = in_process(lambda: archlang.check(text), runs=3, warmup=1)
+        rows.append([f"through blocks, {n:,} layers (archlang.check)", f"{wall:.3f}",
+                     f"{seconds[n]:.3f}", ""])
     growth = seconds[100_000] / seconds[10_000]
-    goals.append(f"100,000 / 10,000 layers through blocks: {growth:.1f}× (goal ≤ {GOAL_GROWTH}×, linear): "
+    goals.append(f"100,000 / 10,000 layers through blocks, CPU: {growth:.1f}× (goal ≤ {GOAL_GROWTH}×): "
                  + verdict(growth <= GOAL_GROWTH))
     report.section("Growth with the spec", ["spec", "wall s", "cpu s", "peak MiB"], rows, goals)
 

@@ -2,8 +2,9 @@
 
 A whole process is timed from outside: wall seconds around its start and its reaping, user +
 system seconds and peak resident memory from the kernel's accounting of that one child
-(os.wait4, in bench/spawner.py). Commands compared with each other run in turn (A B A B ...) after a warm-up, so
-that a machine whose speed drifts moves all of them alike; every figure is a median.
+(os.wait4, in bench/spawner.py). Commands compared with each other run in turn (A B A B ...)
+after a warm-up, so that a machine whose speed drifts moves all of them alike; every figure
+is a median.
 """
 from __future__ import annotations
 
@@ -70,16 +71,17 @@ def paired_ratio(a: Stats, b: Stats, field: str = "wall") -> float:
     return statistics.median(getattr(x, field) / getattr(y, field) for x, y in zip(a.runs, b.runs))
 
 
-def in_process(fn, runs: int = 30, warmup: int = 3) -> float:
-    """Median wall seconds of fn() called in this process."""
+def in_process(fn, runs: int = 30, warmup: int = 3) -> tuple[float, float]:
+    """Median wall and CPU seconds of fn() called in this process."""
     for _ in range(warmup):
         fn()
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        w, c = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        cpus.append(time.process_time() - c)
+        walls.append(time.perf_counter() - w)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def machine() -> str:

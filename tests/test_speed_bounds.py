@@ -1,9 +1,9 @@
 """Every input ends in bounded time and memory; checking grows linearly with the spec.
 
 The bounds are loose on purpose (CI runs on 2 busy cores): docs/performance.md has what each
-input takes on an idle machine. The inputs are bench/specs.py's, each run as `archlang check`
-in a fresh process that reports its own CPU time and peak memory (VmHWM, Linux): CPU time,
-unlike wall time, does not grow when other work shares the machine.
+input takes. The inputs are bench/big_specs.py's, each run as `archlang check` in a fresh
+process that reports its own CPU time and peak memory (VmHWM, Linux): CPU time, unlike wall
+time, does not grow when other work shares the machine.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import archlang
 from conftest import ROOT, SPECS
 
 sys.path.insert(0, str(ROOT / "bench"))
-from specs import HOSTILE, blocks, flat  # noqa: E402
+from big_specs import HOSTILE, blocks, flat  # noqa: E402
 
 CPU_SECONDS, MIB = 20, 768      # MAX_NODES layers take about 470 MiB
 
