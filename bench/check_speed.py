@@ -147,7 +147,7 @@ def scaling(report: Report, runs: int, tmp: Path) -> None:
     seconds = {}
     for n in (10_000, 100_000):
         text = blocks(n)
-        wall, seconds[n] = in_process(lambda: archlang.check(text), runs=3, warmup=1)
+        wall, seconds[n] = in_process(lambda: archlang.check(text), runs=5, warmup=1)
         rows.append([f"through blocks, {n:,} layers (archlang.check)", f"{wall:.3f}",
                      f"{seconds[n]:.3f}", ""])
     growth = seconds[100_000] / seconds[10_000]
@@ -164,14 +164,14 @@ def hostile(report: Report, tmp: Path) -> None:
         run = run_once(check_cmd(path), timeout=HOSTILE_LIMIT_S)
         killed = run.code < 0
         rows.append([name, f"{path.stat().st_size / 1e6:.1f}",
-                     f"> {HOSTILE_LIMIT_S}" if killed else f"{run.wall:.2f}", f"{run.peak_mib:.0f}",
-                     "killed" if killed else str(run.code)])
-        if killed or run.wall > GOAL_HOSTILE_S or run.peak_mib > GOAL_HOSTILE_MIB:
+                     f"> {HOSTILE_LIMIT_S}" if killed else f"{run.wall:.2f}", f"{run.cpu:.2f}",
+                     f"{run.peak_mib:.0f}", "killed" if killed else str(run.code)])
+        if killed or run.cpu > GOAL_HOSTILE_S or run.peak_mib > GOAL_HOSTILE_MIB:
             worst.append(name)
-    goals = [f"every input ends within {GOAL_HOSTILE_S} s and {GOAL_HOSTILE_MIB} MiB: "
+    goals = [f"every input ends within {GOAL_HOSTILE_S} s of CPU and {GOAL_HOSTILE_MIB} MiB: "
              + (verdict(True) if not worst else verdict(False) + " (" + ", ".join(worst) + ")")]
     report.section("Hostile inputs, whole process (one run each)",
-                   ["input", "MB", "wall s", "peak MiB", "exit"], rows, goals)
+                   ["input", "MB", "wall s", "cpu s", "peak MiB", "exit"], rows, goals)
 
 
 def write_doc(report: Report, started: str, seconds: float) -> None:
