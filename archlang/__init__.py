@@ -9,8 +9,9 @@ import sys
 import types
 
 from .analysis import analyze, toeplitz
-from .api import check, compile, draw, fit, load
+from .api import check, check_text, compile, draw, fit, load
 from .diagnostics import Diagnostic, SpecError
+from .notebook import load_ipython_extension  # noqa: F401  (`%load_ext archlang`; IPython is lazy)
 
 
 class _Package(types.ModuleType):
@@ -26,4 +27,4 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "check", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "check_text", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]

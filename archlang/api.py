@@ -5,29 +5,38 @@ import gc
 import importlib
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
 from .check import CheckResult, check_source
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, internal_error
 from .ir.program import read_source
+from .limits import MAX_LOAD_ELEMENTS
 from .source import Source
 
 
-def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
-    """A Path, or a string naming an existing `.arch` file, is read; any other string is spec text."""
+def is_path(path_or_text: str | os.PathLike) -> bool:
+    """The rule every API function uses to tell a file from spec text, without looking at the
+    disk: a Path (any os.PathLike) is a file; a str is a file name when it ends in `.arch` and
+    holds no line break; any other str is spec text. (`check_text` never reads a file.)"""
     if isinstance(path_or_text, os.PathLike):
-        return read_source(path_or_text)
+        return True
     text = str(path_or_text)
-    if "\n" not in text and "(" not in text and (text.endswith(".arch") or Path(text).is_file()):
-        return read_source(text)
-    return Source("<string>", text)
+    return text.endswith(".arch") and "\n" not in text and "\r" not in text
+
+
+def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
+    """The Source of a file (read) or of spec text, by `is_path`'s rule."""
+    if is_path(path_or_text):
+        return read_source(path_or_text)
+    return Source("<string>", str(path_or_text))
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
-    """Check a spec (a file or text): every model's shapes and counts, and all diagnostics.
+    """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
+    diagnostics.
 
-    Never raises for a bad spec: look at `result.ok` and `result.diagnostics`. `strict` adds
-    warnings for strides that drop pixels.
+    Never raises, not even for a failure inside archlang (that is an internal-error
+    diagnostic): look at `result.ok` and `result.diagnostics`. `strict` adds warnings for
+    strides that drop pixels of the input.
     """
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
@@ -49,6 +58,25 @@ def _collector_paused():
         yield
     finally:
         gc.enable()
+
+
+def check_text(text: str, strict: bool = False, name: str = "<string>") -> CheckResult:
+    """Check spec text, whatever it looks like (`check` would read `"model.arch"` as a file)."""
+    with _collector_paused():
+        return check_source(Source(name, text), strict=strict)
+
+
+@contextmanager
+def _reported(*passing: type[Exception]):
+    """The API's edge: a failure inside archlang becomes a SpecError holding an internal-error
+    diagnostic, never a bare exception from deep inside. SpecError and `passing` (errors
+    already meant for the user, such as TrainError) go through."""
+    try:
+        yield
+    except (SpecError, *passing):
+        raise
+    except Exception as exc:           # noqa: BLE001 — see archlang.diagnostics.internal_error
+        raise SpecError([internal_error(exc)]) from exc
 
 
 def checked(path_or_text, model: str | None = None):
@@ -109,7 +137,21 @@ def _compiled(path_or_text, model: str | None):
     result = check(path_or_text)
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
-    return generate(reports, result.path), reports
+    with _reported():
+        return generate(reports, result.path), reports
+
+
+def allocation_problem(report) -> Diagnostic | None:
+    """A model whose parameters and buffers exceed MAX_LOAD_ELEMENTS: refused before any
+    tensor is allocated (PyTorch would fail midway, or take the machine's memory)."""
+    elements = report.params + report.state
+    if elements <= MAX_LOAD_ELEMENTS:
+        return None
+    return Diagnostic("E0206", f"model `{report.name}` has {elements:,} parameters and buffers, more "
+                      f"than the {MAX_LOAD_ELEMENTS:,} archlang instantiates",
+                      report.model.name_span, label=f"{elements * 4 / 2**30:,.1f} GiB as fp32",
+                      help="`archlang check` and `archlang compile` (to Python) still work; "
+                           "instantiate the generated module yourself, on the meta device")
 
 
 def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
@@ -118,13 +160,33 @@ def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
     return _compiled(path_or_text, model)[0].source
 
 
-def load(path_or_text: str | os.PathLike, model: str | None = None):
+def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=None):
     """An instance of the compiled nn.Module of `model` (default: the first), built by running
-    the generated source. Raises SpecError for a wrong spec."""
+    the generated source. `weights`: a checkpoint written by `archlang train` (best.pt,
+    last.pt, a run folder) or a saved state_dict, loaded strictly; the module is then in
+    eval mode. Raises SpecError for a wrong spec, archlang.train.TrainError for weights
+    that are missing, unreadable or do not fit."""
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
-    _buildable(reports[0])
-    return load_source(gen, reports[0].name)
+    module = instantiate(gen, reports[0])
+    if weights is not None:
+        from .train.checkpoint import load as load_checkpoint, model_state
+        from .train.runs import load_weights
+        load_weights(module, model_state(load_checkpoint(weights)), weights)
+        module.eval()
+    return module
+
+
+def instantiate(gen, report):
+    """Build the compiled module of a checked model, refusing (SpecError) before PyTorch
+    allocates a model too large to build; PyTorch's own failures become diagnostics."""
+    from .backends.torch import load_source
+    _buildable(report)
+    problem = allocation_problem(report)
+    if problem is not None:
+        raise SpecError([problem])
+    with _reported():
+        return load_source(gen, report.name)
 
 
 def _buildable(report) -> None:
@@ -141,6 +203,15 @@ def _buildable(report) -> None:
         help="check and draw work on any size; to build or train the model, repeat fewer times")])
 
 
+def layer_rows(report) -> list:
+    """The rows of `archlang check`'s table for a checked model as
+    archlang.train.transfer.LayerRow (number, compiled attribute, layer, parameters): what
+    `freeze` selects from."""
+    from .table import rows
+    from .train.transfer import LayerRow
+    return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
+
+
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
     from .diagnostics import Diagnostics
@@ -149,8 +220,10 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     result = check(path_or_text)
     report = select(result, model)
     diags = Diagnostics()
-    settings = settings_of(result.program.trains, report.name,
-                           Lowerer(result.program.blocks, diags), diags)
+    with _reported():
+        # `check` has already diagnosed every setting where it is written (ir/settings.py).
+        settings = settings_of(result.program.trains, report.name,
+                               Lowerer(result.program.blocks, diags), diags)
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
@@ -159,9 +232,15 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
 def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
-    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError."""
-    from .train import TrainConfig, train
+    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError.
+    The model is built after seeding with the run's seed, so the same call gives the same
+    weights; `freeze` takes `archlang check`'s row numbers and attribute names."""
+    from .train import TrainConfig, TrainError
+    from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    seed_everything(config.seed)
     module = load(path_or_text, report.name)
-    return train(module, tuple(report.input_shape), config, name=report.name)
+    with _reported(TrainError):
+        return train(module, tuple(report.input_shape), config, name=report.name,
+                     layers=layer_rows(report))

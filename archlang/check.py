@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, Diagnostics, Label
+from .diagnostics import Diagnostic, Diagnostics, Label, internal_error, working_on
 from .ir.graph import Group, Model, Node
 from .layers.base import Layer, ShapeProblem
+from .limits import MAX_DIAGNOSTICS
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
 
@@ -88,6 +89,10 @@ class ModelReport:
     def group_params(self, group: Group) -> int:
         return sum(self.infos[i].params * self.infos[i].times for i in group.node_ids())
 
+    def _repr_html_(self) -> str:
+        from .display import report_html
+        return report_html(self)
+
 
 def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
     """'the input' or 'layer 3, Conv((3, 3), 8 => 16, relu)'."""
@@ -145,6 +150,9 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
         if found:
             help_, dense = found
             extra_labels.append(Label(dense.span, "this layer's size is reached with padding"))
+    if problem.code in ("E0300", "E0302") and node.inputs == (0,):
+        from .hints import channels_first_help
+        help_ = channels_first_help(model, problem.code) or help_
     if problem.blame_input and node.inputs and problem.code != "E0301":
         src = infos[node.inputs[0]]
         if src.index > 0 and node.inputs[0] != node.id - 1:
@@ -184,6 +192,7 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             infos.append(LayerInfo(node, 0, node.layer, [], node.layer.shape))
             continue
         index += 1
+        working_on(node.span)
         info = LayerInfo(node, index, node.layer, ins, None)
         infos.append(info)
         if node.layer is None or any(s is None for s in ins):
@@ -239,6 +248,10 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.errors
 
+    def _repr_html_(self) -> str:
+        from .display import result_html
+        return result_html(self)
+
     def model(self, name: str | None = None) -> ModelReport:
         if name is None:
             return self.models[0]
@@ -260,16 +273,38 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def check_source(source, strict: bool = False) -> CheckResult:
+    """Check a source. Never raises: a failure inside archlang is an internal-error diagnostic
+    (archlang.diagnostics.internal_error) at the part of the spec being worked on."""
     from .ir.program import load_program
     diags = Diagnostics()
-    program = load_program(source, diags)
-    result = CheckResult(source.path, program=program)
-    for model in program.models:
-        if model.input_shape is None:
-            continue
-        result.models.append(check_model(model, diags, strict))
+    result = CheckResult(source.path)
+    working_on(source.span(0))
+    try:
+        result.program = load_program(source, diags)
+        for model in result.program.models:
+            if model.input_shape is None:
+                continue
+            result.models.append(check_model(model, diags, strict))
+    except Exception as exc:           # noqa: BLE001 — the one place failures become diagnostics
+        diags.add(internal_error(exc))
     # Source order, the root file first: the way a compiler lists its errors.
-    result.diagnostics = sorted(dedupe(diags.items), key=lambda d: (
+    result.diagnostics = capped(sorted(dedupe(diags.items), key=lambda d: (
         d.span is None, d.span is not None and d.span.source is not source,
-        d.span.start if d.span else 0))
+        d.span.start if d.span else 0)))
     return result
+
+
+def capped(ds: list[Diagnostic]) -> list[Diagnostic]:
+    """The first MAX_DIAGNOSTICS diagnostics, then one note counting the rest (at the first
+    one left out): 10^5 copies of a mistake need not be printed to be fixed."""
+    if len(ds) <= MAX_DIAGNOSTICS:
+        return ds
+    rest = ds[MAX_DIAGNOSTICS:]
+    errors = sum(d.is_error for d in rest)
+    counts = [f"{errors:,} more error{'s' if errors != 1 else ''}"] if errors else []
+    if len(rest) > errors:
+        counts.append(f"{len(rest) - errors:,} more warning{'s' if len(rest) - errors != 1 else ''}")
+    return ds[:MAX_DIAGNOSTICS] + [Diagnostic(
+        "N0001", f"and {' and '.join(counts)} (the first {MAX_DIAGNOSTICS} are shown)", rest[0].span,
+        label="the first one not shown", severity="note",
+        help="fix the ones shown and check again")]

@@ -22,14 +22,17 @@ class Row:
     info: LayerInfo | None       # the leaf, or the group's output node
     params: int
     group: Group | None = None
+    name: str | None = None      # the compiled module's attribute for it (rows(names=True))
 
     @property
     def is_group(self) -> bool:
         return self.group is not None
 
 
-def rows(report: ModelReport, depth: int | None = None) -> list[Row]:
-    """Table rows for a checked model; groups deeper than `depth` are folded into one row."""
+def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> list[Row]:
+    """Table rows for a checked model; groups deeper than `depth` are folded into one row.
+    `names`: fill each row's `name`, the attribute of the compiled PyTorch module that holds
+    it (the model must check)."""
     out: list[Row] = []
 
     def walk(children, level):
@@ -57,6 +60,12 @@ def rows(report: ModelReport, depth: int | None = None) -> list[Row]:
                 out.append(Row(level, info.index, label, info, info.params * info.times))
 
     walk(report.model.tree.children, 0)
+    if names:
+        from .backends.torch.attributes import attribute_paths
+        layers, groups = attribute_paths(report)
+        for r in out:
+            r.name = groups.get(id(r.group)) if r.is_group else \
+                layers.get(r.info.node.id) if r.info is not None else None
     return out
 
 
@@ -150,6 +159,8 @@ COLUMNS: dict[str, Column] = {
     "dense": Column("dense", "dense-equivalent (×saved)", ">", _dense, True),
     "trainable": Column("trainable", "trainable", ">", _trainable),
     "state": Column("state", "state", ">", _sum("state"), True),
+    # The compiled module's attribute (what `archlang train --freeze` also accepts).
+    "name": Column("name", "name", "<", lambda r, a: r.name or ""),
 }
 # Earlier names of the shape columns.
 COLUMNS["input_shape"] = COLUMNS["input"]
@@ -185,7 +196,7 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
     if analysis is None:
         from .analysis import analyze_report
         analysis = analyze_report(report)
-    body = rows(report, depth)
+    body = rows(report, depth, names=any(c.name == "name" for c in cols))
     cells = [[c.cell(r, analysis) for c in cols] for r in body]
     headers = [c.header for c in cols]
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]

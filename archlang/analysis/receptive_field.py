@@ -167,6 +167,10 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             bad = _misaligned(ins)
             if bad:
                 warnings.append(_warning(report, info, ins, bad))
+        elif ins[0].whole:
+            # Whatever follows a layer that sees the whole input sees it too, even where a
+            # reshape changed the rank (a vector reshaped into an image, then convolved).
+            rf = whole
         elif layer.family in PASS_THROUGH:
             rf = ins[0]
         elif isinstance(layer, _AdaptivePool):

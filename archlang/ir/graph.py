@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic
 from ..layers.base import Layer
 from ..layers.shape import Shape
 from ..layers.structural import JOIN_TEXT, JOINS, Input
-from ..limits import UNROLL_LIMIT
+from ..limits import MAX_NODES, UNROLL_LIMIT
 from ..source import Span
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
@@ -134,6 +135,21 @@ class Model:
     output: int
 
 
+class TooManyNodes(Exception):
+    """A model whose expansion exceeds MAX_NODES layer nodes; carries its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+    @staticmethod
+    def at(span: Span) -> Diagnostic:
+        return Diagnostic("E0205", f"the model expands to more than {MAX_NODES:,} layers", span,
+                          label="expanded past the limit here",
+                          help=f"a model has at most {MAX_NODES:,} layers after its blocks and "
+                               "repeats expand; is a count too large?")
+
+
 class Builder:
     """Wire terms into a Graph; each walk of a term makes new nodes (separate weights)."""
 
@@ -141,6 +157,13 @@ class Builder:
         self.graph = Graph()
         self.scope: tuple[Scope, ...] = ()
         self._uid = 0
+
+    def add(self, layer, inputs, span, spans=None) -> int:
+        """Add one node in the current scope; the one place the node count is bounded."""
+        if len(self.graph.nodes) >= MAX_NODES:
+            outer = next((s.span for s in self.scope if s.kind == "repeat"), None)
+            raise TooManyNodes(TooManyNodes.at(outer or span))
+        return self.graph.add(layer, inputs, span, spans, self.scope)
 
     def _scoped(self, kind, label, span):
         self._uid += 1
@@ -151,12 +174,12 @@ class Builder:
         return getattr(self, "build_" + type(term).__name__.lower())(term, x, parent)
 
     def build_leaf(self, term: Leaf, x: int, parent: Group) -> int:
-        out = self.graph.add(term.layer, (x,), term.span, term.spans, self.scope)
+        out = self.add(term.layer, (x,), term.span, term.spans)
         parent.children.append(out)
         return out
 
     def build_broken(self, term: Broken, x: int, parent: Group) -> int:
-        out = self.graph.add(None, (x,), term.span, {}, self.scope)
+        out = self.add(None, (x,), term.span, {})
         parent.children.append(out)
         return out
 
@@ -233,7 +256,7 @@ class Builder:
         return self._join(term.op, outs, term.op_span, group, parent)
 
     def _join(self, op: str, inputs, span: Span, group: Group, parent: Group) -> int:
-        out = self.graph.add(JOINS[op](), inputs, span, {}, self.scope)
+        out = self.add(JOINS[op](), inputs, span, {})
         group.children.append(out)
         group.output = out
         parent.children.append(group)

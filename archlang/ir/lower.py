@@ -5,9 +5,12 @@ diagnostic is recorded, so every independent mistake in a spec is reported at on
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
+from ..hints import known_layers
+from ..limits import MAX_BLOCK_DEPTH, MAX_NODES
 from ..layers import REGISTRY
 from ..layers import args as A
 from ..layers.activation import Activation as ActivationLayer
@@ -18,6 +21,7 @@ from ..layers.shape import Shape
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast
+from .graph import TooManyNodes
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
 STRUCTURAL = ("Chain", "SkipConnection", "Parallel", "repeat", "SamePad")
@@ -45,6 +49,15 @@ class Lowerer:
         self.blocks = blocks
         self.diags = diags
         self.stack: list[Frame] = []
+        self.terms = 0           # terms evaluated for the current model (bounded by MAX_NODES)
+        self.bodies: dict = {}   # (block, typed arguments) → its body term
+
+    def model_body(self, node: ast.Node) -> Term:
+        """The term of a model's body. Blocks calling blocks twice, 40 levels deep, would
+        evaluate 2^40 terms: more than MAX_NODES is refused (TooManyNodes), as the graph
+        builder refuses more nodes."""
+        self.terms = 0
+        return self.term(node, Env())
 
     # ---- diagnostics -------------------------------------------------------------------
     def problem(self, code: str, message: str, span: Span | None, **kw) -> Problem:
@@ -68,9 +81,36 @@ class Lowerer:
 
     # ---- values ------------------------------------------------------------------------
     def value(self, node: ast.Node, env: Env) -> A.Arg:
-        """Evaluate an expression to an Arg (a value with its span)."""
+        """Evaluate an expression to an Arg (a value with its span).
+
+        Arithmetic (`BinOp`, `Neg`) is evaluated with an explicit stack: a 10^5-term sum or
+        thousands of unary minus signs must not exhaust Python's recursion limit.
+        """
+        if isinstance(node, (ast.BinOp, ast.Neg)):
+            return self._arithmetic(node, env)
         method = getattr(self, "v_" + type(node).__name__.lower())
         return method(node, env)
+
+    def _arithmetic(self, root: ast.BinOp | ast.Neg, env: Env) -> A.Arg:
+        """Post-order walk of an operator tree; operands left to right, as written."""
+        todo: list[tuple[ast.Node, bool]] = [(root, False)]
+        done: list[A.Arg] = []
+        while todo:
+            node, ready = todo.pop()
+            if isinstance(node, ast.BinOp):
+                if ready:
+                    right = done.pop()
+                    done.append(self._binop(node, done.pop(), right))
+                else:
+                    todo += [(node, True), (node.right, False), (node.left, False)]
+            elif isinstance(node, ast.Neg):
+                if ready:
+                    done.append(self._neg(node, done.pop()))
+                else:
+                    todo += [(node, True), (node.operand, False)]
+            else:
+                done.append(self.value(node, env))
+        return done[0]
 
     def v_number(self, node: ast.Number, env) -> A.Arg:
         if isinstance(node.value, int) and node.value > MAX_INT:
@@ -116,13 +156,17 @@ class Lowerer:
         return A.Arg(A.ShapeValue(tuple(dims)), node.span)
 
     def v_neg(self, node: ast.Neg, env) -> A.Arg:
-        arg = self.value(node.operand, env)
+        return self._arithmetic(node, env)
+
+    def v_binop(self, node: ast.BinOp, env) -> A.Arg:
+        return self._arithmetic(node, env)
+
+    def _neg(self, node: ast.Neg, arg: A.Arg) -> A.Arg:
         if isinstance(arg.value, bool) or not isinstance(arg.value, (int, float)):
             raise self.problem("E0103", f"cannot negate {A.describe(arg.value)}", node.span)
         return A.Arg(-arg.value, node.span)
 
-    def v_binop(self, node: ast.BinOp, env) -> A.Arg:
-        left, right = self.value(node.left, env), self.value(node.right, env)
+    def _binop(self, node: ast.BinOp, left: A.Arg, right: A.Arg) -> A.Arg:
         for side in (left, right):
             if isinstance(side.value, bool) or not isinstance(side.value, (int, float)):
                 raise self.problem("E0103", f"`{node.op}` needs numbers, found {A.describe(side.value)}",
@@ -130,40 +174,53 @@ class Lowerer:
         a, b, op = left.value, right.value, node.op
         if op in ("/", "÷", "//") and b == 0:
             raise self.problem("E0204", "division by zero", node.span, label="divides by zero")
-        if op == "+":
-            v = a + b
-        elif op == "-":
-            v = a - b
-        elif op == "*":
-            v = a * b
-        elif op == "^":
-            v = self._power(a, b, node)
-        elif op == "//":
-            v = a // b
-        elif op == "÷":
-            if not (isinstance(a, int) and isinstance(b, int)) or a % b:
-                raise self.problem("E0200", f"{_num(a)} ÷ {_num(b)} is not a whole number", node.span,
-                                   label="inexact division",
-                                   help="`÷` is exact division; use `//` to round down")
-            v = a // b
-        else:  # "/": exact for ints that divide, else a real number
-            v = a // b if isinstance(a, int) and isinstance(b, int) and a % b == 0 else a / b
+        try:
+            v = self._apply(op, a, b, node)
+        except (OverflowError, ZeroDivisionError):
+            # Float overflow (1e308^2) and 0.0^-1 are all Python raises here.
+            v = float("inf")
+        if isinstance(v, complex):
+            raise self.problem("E0203", f"{_num(a)} ^ {_num(b)} is not a real number", node.span,
+                               label="a negative number to a fractional power")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise self.problem("E0203", "number too large", node.span,
+                               label="beyond the largest floating-point number")
         if isinstance(v, int) and abs(v) > MAX_INT:
             raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
         return A.Arg(v, node.span)
 
+    def _apply(self, op: str, a, b, node: ast.BinOp):
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "^":
+            return self._power(a, b, node)
+        if op == "//":
+            return a // b
+        if op == "÷":
+            if not (isinstance(a, int) and isinstance(b, int)) or a % b:
+                raise self.problem("E0200", f"{_num(a)} ÷ {_num(b)} is not a whole number", node.span,
+                                   label="inexact division",
+                                   help="`÷` is exact division; use `//` to round down")
+            return a // b
+        # "/": exact for ints that divide, else a real number
+        return a // b if isinstance(a, int) and isinstance(b, int) and a % b == 0 else a / b
+
     def _power(self, a, b, node):
+        if a == 0 and b < 0:
+            raise self.problem("E0204", "division by zero", node.span,
+                               label=f"0 to the power {_num(b)} is 1/0")
         if isinstance(a, int) and isinstance(b, int):
             if b < 0:
-                return a ** b
+                return a ** b          # a float: 2^-1 = 0.5
             # Refuse before computing: 10^10^10 must not hang.
             if a not in (0, 1, -1) and b * max(1, abs(a).bit_length() - 1) > 63:
                 raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
             return a ** b
-        try:
-            return float(a) ** float(b)
-        except OverflowError:
-            raise self.problem("E0203", "number too large", node.span)
+        return float(a) ** float(b)
 
     def v_name(self, node: ast.Name, env) -> A.Arg:
         name = node.id
@@ -211,6 +268,10 @@ class Lowerer:
     # ---- layer terms -------------------------------------------------------------------
     def term(self, node: ast.Node, env: Env) -> Term:
         """Evaluate a layer expression; on error record it and return a Broken term."""
+        working_on(node.span)
+        self.terms += 1
+        if self.terms > MAX_NODES:
+            raise TooManyNodes(self.in_context(TooManyNodes.at(node.span)))
         try:
             return self.as_term(self.value(node, env))
         except Problem as p:
@@ -246,10 +307,7 @@ class Lowerer:
             known = [*REGISTRY, *self.blocks, *STRUCTURAL]
             hint = did_you_mean(name, known)
             raise self.problem("E0100", f"unknown layer `{name}`", node.func_span,
-                               label="not a layer or block", help=hint or
-                               "layers: Dense, Conv, ConvTranspose, DepthwiseConv, MaxPool, MeanPool, "
-                               "GlobalMeanPool, AdaptiveMeanPool, BatchNorm, LayerNorm, Dropout, "
-                               "flatten, reshape, and the activations; or define it with `block`")
+                               label="not a layer or block", help=hint or known_layers())
         positional, keywords = [], []
         for a in node.args:
             if isinstance(a, ast.Keyword):
@@ -327,6 +385,10 @@ class Lowerer:
 
     def block_call(self, node: ast.Call, env: Env) -> BlockCall:
         block = self.blocks[node.func]
+        if len(self.stack) >= MAX_BLOCK_DEPTH:
+            raise self.problem("E0108", f"blocks call blocks more than {MAX_BLOCK_DEPTH} levels deep",
+                               node.span, label="too deep",
+                               help=f"at most {MAX_BLOCK_DEPTH} block calls may be open at once")
         if any(f.name == block.name for f in self.stack):
             cycle = " → ".join([f.name for f in self.stack] + [block.name])
             raise self.problem("E0105", f"block `{block.name}` calls itself ({cycle})", node.span,
@@ -361,12 +423,19 @@ class Lowerer:
                                             f"{block.name}({', '.join(params)})")
                 values[p.name] = self.value(p.default, Env(dict(values)))
         text = f"{block.name}({', '.join(_value_text(values[p.name].value) for p in block.params)})"
-        self.stack.append(Frame(block.name, node.span))
-        try:
-            body = self.term(block.body, Env(values))
-        finally:
-            self.stack.pop()
         args = tuple((p.name, _plain(values[p.name].value)) for p in block.params)
+        # A block called again with the same arguments has the same body term (terms are
+        # descriptions, built into separate nodes each time): evaluate it once. Blocks that
+        # call blocks twice, 40 levels deep, are then 80 evaluations, not 2^40.
+        key = (block.name, _typed(args))
+        body = self.bodies.get(key)
+        if body is None:
+            self.stack.append(Frame(block.name, node.span))
+            try:
+                body = self.term(block.body, Env(values))
+            finally:
+                self.stack.pop()
+            self.bodies[key] = body
         return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
@@ -409,6 +478,13 @@ def _value_text(v) -> str:
     if isinstance(v, A.Join):
         return JOIN_TEXT[v.op]
     return "…"
+
+
+def _typed(v):
+    """A hashable key of plain block arguments in which `true` ≠ 1 and 2 ≠ 2.0."""
+    if isinstance(v, tuple):
+        return tuple(_typed(x) for x in v)
+    return (type(v).__name__, v)
 
 
 def _plain(v):

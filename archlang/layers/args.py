@@ -5,6 +5,7 @@ smallest piece of text that is wrong. Converters raise ArgProblem; they never gu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,7 +159,8 @@ def whole(arg: Arg, what: str = "a size", minimum: int = 1) -> int:
                          label="not a number")
     if isinstance(v, float):
         if not v.is_integer():
-            raise ArgProblem(f"{arg.text} = {v:g} is not a whole number", arg.span, code="E0201",
+            shown = arg.text if arg.text == f"{v:g}" else f"{arg.text} = {v:g}"
+            raise ArgProblem(f"{shown} is not a whole number", arg.span, code="E0201",
                              label="not a whole number",
                              help="sizes are whole numbers; use `÷` for exact or `//` for floor division")
         v = int(v)
@@ -232,6 +234,9 @@ def number(arg: Arg) -> float:
     v = arg.value
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ArgProblem(f"expected a number, found {describe(v)}", arg.span)
+    if not math.isfinite(v):
+        raise ArgProblem(f"expected a finite number, found {v}", arg.span, code="E0203",
+                         label="not finite")
     return float(v)
 
 

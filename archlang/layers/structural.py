@@ -78,9 +78,16 @@ class Reshape(Layer):
 
     @classmethod
     def from_bound(cls, bound, spans, alias):
-        if sum(d is None for d in bound["dims"]) > 1:
+        dims = bound["dims"]
+        if sum(d is None for d in dims) > 1:
             raise ArgProblem("at most one dimension of reshape can be `_`", spans.get("dims"))
-        return cls(dims=bound["dims"])
+        if len(dims) > 4:
+            # As for a model's input: PyTorch has no 4-D BatchNorm or pooling to follow it.
+            raise ArgProblem(f"reshape to {len(dims)} dimensions; at most 3 spatial dimensions "
+                             "and channels", spans.get("dims"), code="E0103",
+                             label="too many dimensions",
+                             help="reshape to W×H×C, W×H×D×C, L×C or a vector")
+        return cls(dims=dims)
 
     def infer(self, inputs):
         x = inputs[0]

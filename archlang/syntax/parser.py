@@ -17,12 +17,11 @@ from lark import Lark
 from lark.exceptions import UnexpectedInput
 
 from ..diagnostics import Diagnostic
+from ..limits import MAX_FILE_BYTES, MAX_NESTING
 from ..source import Source
 from . import ast
 from .syntax_errors import bracket_problem, describe_parse_error
-from .transformer import ToAst
-
-MAX_NESTING = 100
+from .transformer import Malformed, ToAst
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +114,7 @@ def write_tables(path: Path = Path(__file__).with_name(TABLES)) -> bool:
 
 def parse(source: Source) -> ast.Module | Diagnostic:
     """Parse one source into an AST Module, or return the syntax error as a Diagnostic."""
-    problem = bracket_problem(source, MAX_NESTING)
+    problem = too_large(source) or bracket_problem(source, MAX_NESTING)
     if problem is not None:
         return problem
     try:
@@ -128,4 +127,17 @@ def parse(source: Source) -> ast.Module | Diagnostic:
         except UnexpectedInput as err:
             return describe_parse_error(source, err, lambda text: lark_parser().parse(text))
         raise
+    except Malformed as err:      # raised by the transformer, which runs inside the parser
+        return err.diagnostic
     return ast.Module(source, definitions)
+
+
+def too_large(source: Source) -> Diagnostic | None:
+    """A spec over MAX_FILE_BYTES (UTF-8) is refused before any work; positioned at the limit."""
+    text = source.text
+    if len(text) * 4 <= MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) <= MAX_FILE_BYTES:
+        return None
+    at = min(len(text), MAX_FILE_BYTES)
+    return Diagnostic("E0019", f"the spec is larger than {MAX_FILE_BYTES:,} bytes", source.span(at, at + 1),
+                      label="the limit is reached here",
+                      help="split the network into files and `import` them")

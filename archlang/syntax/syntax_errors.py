@@ -257,6 +257,13 @@ def _fallback_label(source: Source, err: UnexpectedInput, span: Span) -> str | N
     return None
 
 
+def _builtin(name: str) -> bool:
+    from ..ir.lower import STRUCTURAL
+    from ..layers import REGISTRY
+    from ..layers.args import activation_name
+    return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
+
+
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -283,8 +290,10 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         code, message, help_text = MISTAKES[label]
         message = message.format(**fmt)
         help_text = help_text.format(**fmt) if help_text else None
-        if label == "definition_expected" and found.strip("`") not in DEFINITION_KEYWORDS:
-            hint = did_you_mean(found.strip("`"), DEFINITION_KEYWORDS)
+        word = found.strip("`")
+        if label == "definition_expected" and word not in DEFINITION_KEYWORDS and not _builtin(word):
+            # `modle m(...)` is a misspelt keyword; `Chain(...)` is a body without its header.
+            hint = did_you_mean(word, DEFINITION_KEYWORDS)
             if hint and isinstance(err, UnexpectedToken) and err.token.type == "NAME":
                 help_text = hint
         if label == "numbered_without_layer":
