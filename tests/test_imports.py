@@ -23,13 +23,15 @@ ARCHLANG_MODULES = {
     "archlang.limits", "archlang.render", "archlang.source", "archlang.suggest", "archlang.table",
     # the CLI registers every subcommand; their modules import their work lazily
     "archlang.cli", "archlang.cli.check", "archlang.cli.compile", "archlang.cli.draw",
-    "archlang.cli.train",
+    "archlang.cli.evaluate", "archlang.cli.fmt", "archlang.cli.lsp", "archlang.cli.predict",
+    "archlang.cli.serve", "archlang.cli.train",
 }
 
 # Never on the check path, though installed: drawing, code generation, training, and the
 # heavy libraries behind them.
 FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", "tqdm",
-             "archlang.draw", "archlang.backends", "archlang.train"}
+             "archlang.draw", "archlang.backends", "archlang.train", "archlang.notebook",
+             "archlang.lsp", "archlang.serve"}
 
 # Parts of the standard library that checking has no use for.
 FORBIDDEN_STDLIB = {"asyncio", "concurrent", "ctypes", "email", "http", "multiprocessing",

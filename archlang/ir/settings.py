@@ -68,6 +68,8 @@ def check_train_sections(trains: list[ast.TrainDef], models: list[str], lowerer:
     (E0100), an unknown setting (E0101, with did-you-mean) and a value the training engine
     would refuse (E0103: wrong type, out of range, unknown loss or optimizer), each at its
     position. Imports no torch (archlang.train's settings are torch-free)."""
+    if not trains:
+        return                # nor archlang.train: a third of what `check` imports
     from ..suggest import did_you_mean
     from ..train.config import TrainConfig
     from ..train.errors import TrainError
