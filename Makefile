@@ -49,7 +49,9 @@ parser:
 	@$(PYTHON) -c "from archlang.syntax.parser import write_tables as w, TABLES as t; \
 	    print(('wrote ' if w() else 'up to date: ') + 'archlang/syntax/' + t)"
 
+# torchinfo is the benchmark's yardstick only, never a dependency of archlang.
 bench: install parser
+	@$(PYTHON) -c "import torchinfo" 2>/dev/null || $(PIP) install -q torchinfo
 	$(PYTHON) bench/check_speed.py
 
 # The playground's editor page: CodeMirror 6 bundled by esbuild into archlang/serve/static/app.js

@@ -11,7 +11,6 @@ import types
 from .analysis import analyze, toeplitz
 from .api import check, check_text, compile, draw, fit, load
 from .diagnostics import Diagnostic, SpecError
-from .notebook import load_ipython_extension  # noqa: F401  (`%load_ext archlang`; IPython is lazy)
 
 
 class _Package(types.ModuleType):
@@ -25,6 +24,12 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+
+def load_ipython_extension(ipython) -> None:
+    """`%load_ext archlang`: the `%%arch` cell magic (archlang/notebook.py, imported only here)."""
+    from .notebook import load_ipython_extension as load
+    load(ipython)
 
 __version__ = "0.1.0"
 __all__ = ["analyze", "check", "check_text", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]

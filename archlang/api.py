@@ -1,6 +1,7 @@
 """The Python API behind `import archlang` (the package re-exports it)."""
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from contextlib import contextmanager
@@ -40,12 +41,29 @@ def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
         return CheckResult(str(path_or_text), diagnostics=[source])
-    return check_source(source, strict=strict)
+    with _collector_paused():
+        return check_source(source, strict=strict)
+
+
+@contextmanager
+def _collector_paused():
+    """Checking allocates objects by the million and frees few: the cycle collector's passes
+    over them made a 10,000-layer check superlinear and twice as slow (docs/performance.md).
+    What it makes is freed by reference counting; collection resumes afterwards."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def check_text(text: str, strict: bool = False, name: str = "<string>") -> CheckResult:
     """Check spec text, whatever it looks like (`check` would read `"model.arch"` as a file)."""
-    return check_source(Source(name, text), strict=strict)
+    with _collector_paused():
+        return check_source(Source(name, text), strict=strict)
 
 
 @contextmanager

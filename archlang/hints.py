@@ -7,12 +7,17 @@ suggests the smallest one that gives the size the Dense layer declares.
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, islice
 
 from .layers.base import ShapeProblem
 from .layers.conv import Conv
 from .layers.pool import MaxPool
 from .layers.structural import Flatten
+
+# Bounds on the search, so that one hint costs a few thousand shape-rule runs however long
+# the chain and however many the errors (tests/test_speed_bounds.py).
+MAX_CHAIN = 256                  # layers walked back from the Dense
+MAX_RUNS = 20_000                # layer shape rules run while trying pools
 
 
 def _chain_to(infos, node):
@@ -23,7 +28,7 @@ def _chain_to(infos, node):
         info = infos[cur]
         if info.index == 0:
             return list(reversed(path))
-        if len(info.node.inputs) != 1 or info.layer is None:
+        if len(info.node.inputs) != 1 or info.layer is None or len(path) == MAX_CHAIN:
             return None
         path.append(info)
         cur = info.node.inputs[0]
@@ -48,28 +53,30 @@ def _run(start, layers):
 def dense_input_help(model, infos, node) -> str | None:
     dense = infos[node.id].layer
     want, got = dense.c_in, infos[node.inputs[0]].out[0]
-    path = _chain_to(infos, node)
     plain = f"or write Dense({got} => {dense.c_out})"
+    path = _chain_to(infos, node) if isinstance(infos[node.inputs[0]].layer, Flatten) else None
     if not path or not isinstance(path[-1].layer, Flatten):
         return f"the previous layer gives {got:,} values; {plain}"
     layers = [i.layer for i in path]
     start = model.input_shape
     convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)]
     pool = MaxPool(window_=(2, 2), stride=(2, 2), pad=(0,), pad_lo=(0, 0), pad_hi=(0, 0))
-    # 1. 2×2 max pooling after some of the convolutions (fewest insertions first).
-    for n in range(1, min(len(convs), 4) + 1):
-        for chosen in combinations(convs, n):
-            edited = []
-            for k, layer in enumerate(layers):
-                edited.append(layer)
-                if k in chosen and layer.rank == 2:
-                    edited.append(pool)
-            out = _run(start, edited[:-1])
-            if out is not None and out.numel == want:
-                where = ("after each convolution" if len(chosen) == len(convs) else
-                         "after layer" + ("s " if n > 1 else " ") +
-                         " and ".join(str(path[k].index) for k in chosen))
-                return f"a MaxPool((2, 2)) {where} gives {out} = {want:,}; {plain}"
+    # 1. 2×2 max pooling after some of the convolutions (fewest insertions first), as many
+    #    choices as MAX_RUNS allows: C(40, 4) choices would take minutes.
+    choices = (c for n in range(1, min(len(convs), 4) + 1) for c in combinations(convs, n))
+    for chosen in islice(choices, MAX_RUNS // len(layers)):
+        n = len(chosen)
+        edited = []
+        for k, layer in enumerate(layers):
+            edited.append(layer)
+            if k in chosen and layer.rank == 2:
+                edited.append(pool)
+        out = _run(start, edited[:-1])
+        if out is not None and out.numel == want:
+            where = ("after each convolution" if len(chosen) == len(convs) else
+                     "after layer" + ("s " if n > 1 else " ") +
+                     " and ".join(str(path[k].index) for k in chosen))
+            return f"a MaxPool((2, 2)) {where} gives {out} = {want:,}; {plain}"
     # 2. padding that keeps the size on every convolution.
     edited = [l.replace(pad=(d := tuple((k - 1) // 2 for k in l.kernel)), pad_lo=d, pad_hi=d)
               if isinstance(l, Conv) and all(k % 2 for k in l.kernel) else l for l in layers]

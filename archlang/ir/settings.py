@@ -69,6 +69,8 @@ def check_train_sections(trains: list[ast.TrainDef], models: list[str], lowerer:
     would refuse (E0103: wrong type, out of range, unknown loss or optimizer), each at its
     position; with `outputs` (model → its output names), a loss that names an output the model
     does not have (E0100). Imports no torch (archlang.train's settings are torch-free)."""
+    if not trains:
+        return                # nor archlang.train: a third of what `check` imports
     from ..suggest import did_you_mean
     from ..train.config import TrainConfig
     from ..train.errors import TrainError

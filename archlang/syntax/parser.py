@@ -7,12 +7,14 @@ only notice at the end of the file) and absurd nesting is refused before any rec
 from __future__ import annotations
 
 import hashlib
+import pickle
+import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 from lark import Lark
-from lark.exceptions import UnexpectedInput, VisitError
+from lark.exceptions import UnexpectedInput
 
 from ..diagnostics import Diagnostic
 from ..limits import MAX_FILE_BYTES, MAX_NESTING
@@ -45,20 +47,58 @@ def tables_key(grammar: str) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def lark_parser() -> Lark:
-    """The parser: the shipped tables when they match the grammar, else built from it."""
-    grammar = grammar_text()
+def _shipped_tables() -> bytes | None:
+    """The shipped tables (Lark's saved form) if they were built from this grammar."""
     try:
         with resources.files(__package__).joinpath(TABLES).open("rb") as f:
-            if f.readline().rstrip(b"\n") == tables_key(grammar):
-                return Lark.load(f)
-    except Exception:          # absent or unreadable tables only cost the time to build them
+            if f.readline().rstrip(b"\n") == tables_key(grammar_text()):
+                return f.read()
+    except OSError:
         pass
-    return Lark(grammar, **LARK_OPTIONS)
+    return None
+
+
+def _lark(**options) -> Lark:
+    """A Lark parser from the shipped tables when they match the grammar, else built from it."""
+    tables = _shipped_tables()
+    if tables is not None:
+        try:
+            # Lark.load with options, as Lark's own cache loads (Lark.load takes none).
+            return Lark.__new__(Lark)._load(pickle.loads(tables), **options)
+        except Exception:        # tables Lark cannot read only cost the time to build them
+            pass
+    return Lark(grammar_text(), **LARK_OPTIONS, **options)
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The parser that returns Lark's parse tree: for syntax errors and the tests."""
+    return _lark()
+
+
+@lru_cache(maxsize=1)
+def _ast_parser() -> tuple[Lark, ToAst]:
+    # The transformer runs as the parser reduces each rule, so no parse tree is built: a
+    # fifth less time on big specs. Its methods are bound once; `source` is set per parse.
+    to_ast = ToAst(None)
+    return _lark(transformer=to_ast), to_ast
+
+
+_one_source_at_a_time = threading.Lock()
+
+
+def _definitions(source: Source) -> tuple:
+    lark, to_ast = _ast_parser()
+    with _one_source_at_a_time:
+        to_ast.source = source
+        try:
+            return lark.parse(source.text)
+        finally:
+            to_ast.source = None
 
 
 def write_tables(path: Path = Path(__file__).with_name(TABLES)) -> bool:
-    """Write the tables built from the grammar where lark_parser looks, unless the file there
+    """Write the tables built from the grammar where _lark looks, unless the file there
     was built from this grammar already (Lark's output differs run to run); True if written."""
     grammar = grammar_text()
     key = tables_key(grammar)
@@ -78,15 +118,18 @@ def parse(source: Source) -> ast.Module | Diagnostic:
     if problem is not None:
         return problem
     try:
-        tree = lark_parser().parse(source.text)
-    except UnexpectedInput as err:
-        return describe_parse_error(source, err, lambda text: lark_parser().parse(text))
-    try:
-        return ast.Module(source, ToAst(source).transform(tree))
-    except VisitError as err:
-        if isinstance(err.orig_exc, Malformed):
-            return err.orig_exc.diagnostic
+        definitions = _definitions(source)
+    except UnexpectedInput:
+        # Described from the tree parser: describing an error feeds it trial tokens, which
+        # must not reach the AST's methods.
+        try:
+            lark_parser().parse(source.text)
+        except UnexpectedInput as err:
+            return describe_parse_error(source, err, lambda text: lark_parser().parse(text))
         raise
+    except Malformed as err:      # raised by the transformer, which runs inside the parser
+        return err.diagnostic
+    return ast.Module(source, definitions)
 
 
 def too_large(source: Source) -> Diagnostic | None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from lark import Lark, Token
 
+from archlang.source import Source
 from archlang.syntax import parser
+from archlang.syntax.transformer import ToAst
 from conftest import FIXTURES, ROOT
 
 TABLES = Path(parser.__file__).with_name(parser.TABLES)
@@ -37,10 +39,18 @@ def test_the_shipped_tables_were_built_from_the_grammar():
     shipped()
 
 
-def test_the_parser_in_use_is_the_shipped_one():
+def test_the_parsers_in_use_are_the_shipped_ones():
     # Lark marks a parser loaded from tables; one built from the grammar names no source.
     parser.lark_parser.cache_clear()
     assert parser.lark_parser().source_path == "<deserialized>", REGENERATE
+    assert parser._ast_parser()[0].source_path == "<deserialized>", REGENERATE
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_ast_built_while_parsing_is_the_ast_of_the_tree(spec):
+    source = Source(str(spec), spec.read_text("utf-8"))
+    expected = ToAst(source).transform(parser.lark_parser().parse(source.text))
+    assert repr(parser._definitions(source)) == repr(expected)
 
 
 def _outcome(lark: Lark, text: str):

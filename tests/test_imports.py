@@ -1,0 +1,97 @@
+"""`archlang check` imports only what checking needs: an explicit allow-list.
+
+Each import is paid at every start (docs/performance.md): networkx alone took longer than
+checking ResNet-152. A module that must join the list needs a measurement that it pays for
+itself. Run in a fresh interpreter; modules already loaded when it starts (by `site`) do not
+count.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import SPECS
+
+# Third-party packages: lark, and what lark imports by itself when it is installed.
+THIRD_PARTY = {"lark", "regex", "interegular", "atomicwrites"}
+
+# archlang's own modules: whole subpackages, and single modules.
+ARCHLANG_PACKAGES = ("archlang.analysis", "archlang.ir", "archlang.layers", "archlang.syntax")
+ARCHLANG_MODULES = {
+    "archlang", "archlang.api", "archlang.check", "archlang.diagnostics", "archlang.hints",
+    "archlang.limits", "archlang.render", "archlang.source", "archlang.suggest", "archlang.table",
+    # the CLI registers every subcommand; their modules import their work lazily
+    "archlang.cli", "archlang.cli.check", "archlang.cli.compile", "archlang.cli.draw",
+    "archlang.cli.evaluate", "archlang.cli.fmt", "archlang.cli.lsp", "archlang.cli.predict",
+    "archlang.cli.serve", "archlang.cli.train",
+}
+
+# Never on the check path, though installed: drawing, code generation, training, and the
+# heavy libraries behind them.
+FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", "tqdm",
+             "archlang.draw", "archlang.backends", "archlang.train", "archlang.notebook",
+             "archlang.lsp", "archlang.serve"}
+
+# Parts of the standard library that checking has no use for.
+FORBIDDEN_STDLIB = {"asyncio", "concurrent", "ctypes", "email", "http", "multiprocessing",
+                    "sqlite3", "unittest", "xml"}
+
+
+def imported_by(args: list[str]) -> list[str]:
+    """The modules a fresh interpreter loads to run `archlang ARGS`."""
+    code = ("import sys; before = set(sys.modules)\n"
+            "import contextlib, io, json\n"
+            "from archlang.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()): rc = main(sys.argv[1:])\n"
+            "new = sorted(set(sys.modules) - before - {'contextlib', 'io', 'json'})\n"
+            "print(json.dumps({'rc': rc, 'new': new}))")
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.splitlines()[-1])
+    assert report["rc"] == 0
+    return report["new"]
+
+
+def prefixes(modules) -> set[str]:
+    """'archlang.draw.view' → archlang, archlang.draw: what FORBIDDEN names."""
+    return {m.split(".")[0] for m in modules} | {".".join(m.split(".")[:2]) for m in modules}
+
+
+def allowed(module: str) -> bool:
+    top = module.split(".")[0]
+    if top == "archlang":
+        return module in ARCHLANG_MODULES or module.startswith(
+            tuple(p + "." for p in ARCHLANG_PACKAGES)) or module in ARCHLANG_PACKAGES
+    if top in THIRD_PARTY:
+        return True
+    return top in sys.stdlib_module_names and top not in FORBIDDEN_STDLIB
+
+
+def test_check_imports_only_the_allow_list():
+    modules = imported_by(["check", str(SPECS / "famous/resnet152.arch")])
+    assert [m for m in modules if not allowed(m)] == []
+    assert FORBIDDEN & prefixes(modules) == set()
+
+
+def test_check_imports_lark_and_the_layers():
+    # The allow-list is not vacuous: this is where the work is.
+    modules = imported_by(["check", "--json", str(SPECS / "book/model2.arch")])
+    assert {"lark", "archlang.syntax.parser", "archlang.layers.conv", "archlang.analysis"} <= set(modules)
+
+
+def test_import_archlang_alone_loads_no_drawing_or_heavy_library():
+    code = "import json, sys, archlang; print(json.dumps(sorted(sys.modules)))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert FORBIDDEN & prefixes(json.loads(proc.stdout)) == set()
+
+
+def test_archlang_draw_stays_callable_after_the_subpackage_loads():
+    code = ("import archlang, sys; assert 'archlang.draw' not in sys.modules\n"
+            "svg = archlang.draw.svg; import archlang.draw.view\n"
+            "assert 'archlang.draw' in sys.modules and callable(archlang.draw)\n"
+            "from archlang.draw import DotMissing; assert archlang.draw.DotMissing is DotMissing\n"
+            "assert archlang.draw.svg is svg")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
