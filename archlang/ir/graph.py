@@ -123,13 +123,42 @@ class Builder:
         self.graph = Graph()
         self.scope: tuple[Scope, ...] = ()
         self._uid = 0
+        self._least: dict[int, int] = {}     # id(term) → least_nodes(term); the terms outlive it
 
     def add(self, layer, inputs, span, spans=None) -> int:
-        """Add one node in the current scope; the one place the node count is bounded."""
-        if len(self.graph.nodes) >= MAX_NODES:
+        """Add one node in the current scope."""
+        self.room_for(1, span)
+        return self.graph.add(layer, inputs, span, spans, self.scope)
+
+    def room_for(self, n: int, span: Span) -> None:
+        """The one place the node count is bounded: raise TooManyNodes unless `n` more nodes
+        fit under MAX_NODES (at the outermost repeat being expanded, else at `span`)."""
+        if len(self.graph.nodes) + n > MAX_NODES:
             outer = next((s.span for s in self.scope if s.kind == "repeat"), None)
             raise TooManyNodes(TooManyNodes.at(outer or span))
-        return self.graph.add(layer, inputs, span, spans, self.scope)
+
+    def least_nodes(self, term: Term) -> int:
+        """Nodes `term` adds at the least: a repeat counts once (it may be folded). Block
+        bodies are shared terms, so this is linear in the distinct terms of the spec."""
+        known = self._least.get(id(term))
+        if known is not None:
+            return known
+        if isinstance(term, (Leaf, Broken)):
+            n = 1
+        elif isinstance(term, Seq):
+            n = sum(self.least_nodes(t) for t in term.items)
+        elif isinstance(term, BlockCall):
+            n = self.least_nodes(term.body)
+        elif isinstance(term, Repeat):
+            n = self.least_nodes(term.body) if term.n else 0
+        elif isinstance(term, Skip):
+            n = self.least_nodes(term.inner) + 1
+        elif isinstance(term, Par):
+            n = sum(self.least_nodes(b) for b in term.branches) + 1
+        else:
+            n = 0
+        self._least[id(term)] = n
+        return n
 
     def _scoped(self, kind, label, span):
         self._uid += 1
@@ -156,6 +185,9 @@ class Builder:
         return x
 
     def build_blockcall(self, term: BlockCall, x: int, parent: Group) -> int:
+        # Blocks that call blocks twice, 40 levels deep: refused here at once, not after
+        # building MAX_NODES nodes (seconds and hundreds of MB).
+        self.room_for(self.least_nodes(term.body), term.span)
         group = Group("block", term.text, term.span, name=term.name, args=term.args)
         outer, self.scope = self.scope, self._scoped("block", term.text, term.span)
         try:
