@@ -198,6 +198,7 @@ class Builder:
         return group.output
 
     def build_repeat(self, term: Repeat, x: int, parent: Group) -> int:
+        self.room_for(term.n * self.least_nodes(term.body), term.span)     # n unrolled copies
         what = term.body.text if isinstance(term.body, BlockCall) else "…"
         group = Group("repeat", f"repeat({term.n}, {what})", term.span)
         for i in range(term.n):
