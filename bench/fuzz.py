@@ -62,6 +62,19 @@ def differential(text: str) -> str | None:
     return None
 
 
+def _summary(args, counts, findings, slowest, t0, start_mb) -> dict:
+    """The figures so far, written to OUT/summary.json (with every finding) and returned."""
+    summary = {**counts, "findings": len(findings), "by_kind": {},
+               "seconds": round(time.monotonic() - t0), "seed": args.seed,
+               "slowest_cpu_s": round(slowest[0], 3), "slowest_input": slowest[1],
+               "peak_mb_over_start": round(_peak_mb() - start_mb, 1),
+               "limit_s": args.limit_s, "limit_mb": args.limit_mb}
+    for f in findings:
+        summary["by_kind"][f["kind"]] = summary["by_kind"].get(f["kind"], 0) + 1
+    (args.out / "summary.json").write_text(json.dumps({**summary, "details": findings}, indent=2))
+    return summary
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mutated", type=int, default=100_000)
@@ -121,15 +134,8 @@ def main(argv=None) -> int:
         if (i + 1) % 1000 == 0:
             print(f"{i + 1:,}/{total:,} inputs, {len(findings)} findings, "
                   f"{time.monotonic() - t0:,.0f} s, peak {_peak_mb():.0f} MB", flush=True)
-    summary = {**counts, "findings": len(findings), "by_kind": {},
-               "seconds": round(time.monotonic() - t0), "seed": args.seed,
-               "slowest_s": round(slowest[0], 3), "slowest_input": slowest[1],
-               "peak_mb_over_start": round(_peak_mb() - start_mb, 1),
-               "limit_s": args.limit_s, "limit_mb": args.limit_mb}
-    for f in findings:
-        summary["by_kind"][f["kind"]] = summary["by_kind"].get(f["kind"], 0) + 1
-    (args.out / "summary.json").write_text(json.dumps({**summary, "details": findings}, indent=2))
-    print(json.dumps(summary, indent=2))
+            _summary(args, counts, findings, slowest, t0, start_mb)     # a killed run has figures
+    print(json.dumps(_summary(args, counts, findings, slowest, t0, start_mb), indent=2))
     return 1 if findings else 0
 
 
