@@ -91,7 +91,7 @@ class _Loader:
                              label="not a .arch file", help="imports load `.arch` specs only")
             return None
         for c in candidates:
-            if c.is_file():
+            if _is_file(c):
                 real = c.resolve()
                 if not any(real.is_relative_to(r) for r in self.roots):
                     self.diags.error("E0106", f"import `{imp.path}` climbs out of `{self.roots[0]}`",
@@ -133,6 +133,14 @@ class _Loader:
             self.loaded[path] = sub
             self.imports(sub, chain + [path])
             self.add_blocks(sub)
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False for a name the system refuses (too long, a NUL) instead of raising."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _builtin(name: str) -> str | None:
