@@ -33,6 +33,13 @@ def test_a_long_power_chain_is_right_associative():
     assert _dense_out("2^3^2 - 500")[1] == 12          # 2^9 = 512, not 8^2 = 64
 
 
+def test_power_binds_tighter_than_unary_minus():
+    # As Julia and Python (and docs/language.md's precedence table) have it.
+    assert _dense_out("-2^2 + 10")[1] == 6
+    assert _dense_out("(-2)^2 + 10")[1] == 14
+    assert _dense_out("-(-2)^2 + 10")[1] == 6
+
+
 def test_a_long_shape_is_built_in_linear_time():
     def took(n):
         start = time.process_time()
@@ -52,7 +59,9 @@ def test_precedence_agrees_with_python(numbers, data):
     ops = [data.draw(OPS) for _ in numbers[1:]]
     assume(ops.count("^") <= 2)                        # 9^9^9 would take Python forever
     numbers = [min(n, 3) if op == "^" else n for op, n in zip(["+"] + ops, numbers)]
-    text = str(numbers[0]) + "".join(f" {op} {n}" for op, n in zip(ops, numbers[1:]))
+    # Operands may carry unary minus signs, bracketed or not: `-2^2` is -(2^2), `(-2)^2` is 4.
+    terms = [data.draw(st.sampled_from(["{}", "-{}", "(-{})", "--{}"])).format(n) for n in numbers]
+    text = terms[0] + "".join(f" {op} {t}" for op, t in zip(ops, terms[1:]))
     python = text.replace("^", "**")
     try:
         expected = eval(python)                        # noqa: S307 — digits and operators only
