@@ -45,7 +45,14 @@ def _run(start, layers):
     return x
 
 
-def dense_input_help(model, infos, node) -> str | None:
+# Layer applications one hint may try: the search is combinatorial in the convolutions (a
+# mutated VGG with fifty mismatched Dense layers took 8 s before it was bounded).
+SEARCH_BUDGET = 2_000
+
+
+def dense_input_help(model, infos, node, search: bool = True) -> str | None:
+    """The help of an E0301: an edit upstream that gives the declared size, if one is found
+    within SEARCH_BUDGET layer applications (`search=False`: none is tried)."""
     dense = infos[node.id].layer
     want, got = dense.c_in, infos[node.inputs[0]].out[0]
     path = _chain_to(infos, node)
@@ -54,11 +61,15 @@ def dense_input_help(model, infos, node) -> str | None:
         return f"the previous layer gives {got:,} values; {plain}"
     layers = [i.layer for i in path]
     start = model.input_shape
-    convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)]
+    convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)] if search else []
     pool = MaxPool(window_=(2, 2), stride=(2, 2), pad=(0,), pad_lo=(0, 0), pad_hi=(0, 0))
+    tries = SEARCH_BUDGET // (len(layers) + 4)
     # 1. 2×2 max pooling after some of the convolutions (fewest insertions first).
     for n in range(1, min(len(convs), 4) + 1):
         for chosen in combinations(convs, n):
+            tries -= 1
+            if tries < 0:
+                break
             edited = []
             for k, layer in enumerate(layers):
                 edited.append(layer)
@@ -73,7 +84,7 @@ def dense_input_help(model, infos, node) -> str | None:
     # 2. padding that keeps the size on every convolution.
     edited = [l.replace(pad=(d := tuple((k - 1) // 2 for k in l.kernel)), pad_lo=d, pad_hi=d)
               if isinstance(l, Conv) and all(k % 2 for k in l.kernel) else l for l in layers]
-    out = _run(start, edited[:-1])
+    out = _run(start, edited[:-1]) if search else None
     if out is not None and out.numel == want:
         ks = sorted({"×".join(map(str, l.kernel)) for l in layers if isinstance(l, Conv)})
         pads = sorted({(k - 1) // 2 for l in layers if isinstance(l, Conv) for k in l.kernel})
