@@ -190,5 +190,10 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
                                               m.input_shape.span, body))
         except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
             diags.add(err.diagnostic)
+    failed = [p.name for p, m in loader.loaded.items() if m is None]
+    if failed:
+        # `unknown layer B` when B's file did not parse: say where B may have been.
+        note = f"{', '.join(failed)} could not be imported, so no block of it is known"
+        diags.items = [d.with_note(note) if d.code == "E0100" else d for d in diags.items]
     return program
 
