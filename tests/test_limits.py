@@ -159,3 +159,12 @@ def test_load_refuses_a_model_too_large_to_allocate():
     assert time.process_time() - start < 2.0
     # Compiling to source allocates nothing: still allowed.
     assert "class Big(nn.Module):" in archlang.compile(spec).splitlines()
+
+
+def test_compile_to_a_binary_format_refuses_it_too(tmp_spec, tmp_path, capsys):
+    from archlang.cli import main
+    path = tmp_spec("model big(x: 65536) = Dense(65536, 65536)\n")
+    assert main(["compile", str(path), "--to", "torchscript", "-o", str(tmp_path / "big.pt"),
+                 "--color", "never"]) == 1
+    assert f"{path}:1:7: error[E0206]: model `big` has 4,295,032,832 parameters" in capsys.readouterr().err
+    assert not (tmp_path / "big.pt").exists()
