@@ -184,10 +184,10 @@ class ToAst(Transformer_NonRecursive):
         def reduce():
             op = ops.pop()
             right, left = out.pop(), out.pop()
-            if str(op) == "^" and isinstance(left, ast.Neg) and not self._parenthesized(left):
+            if str(op) == "^":
                 # `-2^2` is -(2^2) = -4, as in Julia and Python: `^` binds tighter than a
                 # unary minus, which the grammar reads as part of the operand.
-                out.append(ast.Neg(left.span.to(right.span), self._power_of(left.operand, op, right)))
+                out.append(self._power_of(left, op, right))
                 return
             out.append(ast.BinOp(left.span.to(right.span), str(op), left, right, self._tok(op)))
 
@@ -207,10 +207,16 @@ class ToAst(Transformer_NonRecursive):
         return id(node) in self._bracketed
 
     def _power_of(self, base, op: Token, exponent):
-        """base ^ exponent, the unary minus signs of an unbracketed base moved outside."""
-        if isinstance(base, ast.Neg) and not self._parenthesized(base):
-            return ast.Neg(base.span.to(exponent.span), self._power_of(base.operand, op, exponent))
-        return ast.BinOp(base.span.to(exponent.span), "^", base, exponent, self._tok(op))
+        """base ^ exponent, the unary minus signs of an unbracketed base moved outside (in a
+        loop: thousands of them must not recurse)."""
+        signs = []
+        while isinstance(base, ast.Neg) and not self._parenthesized(base):
+            signs.append(base.span)
+            base = base.operand
+        node = ast.BinOp(base.span.to(exponent.span), "^", base, exponent, self._tok(op))
+        for span in reversed(signs):
+            node = ast.Neg(span.to(exponent.span), node)
+        return node
 
     # calls --------------------------------------------------------------------------
     def call(self, children):
