@@ -57,7 +57,9 @@ OPS = st.sampled_from(["+", "-", "*", "//", "^"])
 @given(st.lists(st.integers(1, 9), min_size=2, max_size=8), st.data())
 def test_precedence_agrees_with_python(numbers, data):
     ops = [data.draw(OPS) for _ in numbers[1:]]
-    assume(ops.count("^") <= 2)                        # 9^9^9 would take Python forever
+    # One power at most: every intermediate then stays under 2^63, archlang's bound (6^3^3 is
+    # E0203 even where Python goes on to compute 1 // 6^27 = 0).
+    assume(ops.count("^") <= 1)
     numbers = [min(n, 3) if op == "^" else n for op, n in zip(["+"] + ops, numbers)]
     # Operands may carry unary minus signs, bracketed or not: `-2^2` is -(2^2), `(-2)^2` is 4.
     terms = [data.draw(st.sampled_from(["{}", "-{}", "(-{})", "--{}"])).format(n) for n in numbers]
