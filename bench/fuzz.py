@@ -123,9 +123,10 @@ def main(argv=None) -> int:
         took = time.process_time() - began
         if took > slowest[0]:
             slowest = (took, text[:200])
+        problems = [problem] if problem else []
         if _peak_mb() - start_mb > args.limit_mb and not any(f["kind"] == "memory" for f in findings):
-            problem = problem or f"memory: peak {_peak_mb():.0f} MB"
-        if problem:
+            problems.append(f"memory: peak {_peak_mb():.0f} MB")       # this input raised the peak
+        for problem in problems:
             kind = problem.split(":")[0]
             name = f"finding_{len(findings):04d}.arch"
             (args.out / name).write_text(text, encoding="utf-8", errors="surrogatepass")
