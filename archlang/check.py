@@ -148,7 +148,13 @@ def _dense_source_note(node: Node, infos: list[LayerInfo]) -> tuple[str, str | N
     return "", None
 
 
-def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -> Diagnostic:
+# Errors of one model whose help may search for a fix (hints.py); later ones get plain help,
+# so that a file with hundreds of errors is not hundreds of searches.
+SEARCHED_ERRORS = 10
+
+
+def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model,
+                       search: bool = True) -> Diagnostic:
     span = node.spans.get(problem.arg) if problem.arg else None
     if span is None:
         span = node.span
@@ -161,8 +167,8 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
         if note:
             notes.append(note)
         from .hints import dense_input_help
-        help_ = dense_input_help(model, infos, node) or help_
-    elif problem.code == "E0302":
+        help_ = dense_input_help(model, infos, node, search) or help_
+    elif problem.code == "E0302" and search:
         from .hints import window_help
         found = window_help(model, infos, node)
         if found:
@@ -220,7 +226,7 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
         try:
             info.out = layer.infer(ins)
         except ShapeProblem as problem:
-            diags.add(problem_diagnostic(problem, node, infos, model))
+            diags.add(problem_diagnostic(problem, node, infos, model, errors < SEARCHED_ERRORS))
             errors += 1
             info.out = problem.output
         if info.out is not None:

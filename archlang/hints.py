@@ -50,7 +50,9 @@ def _run(start, layers):
     return x
 
 
-def dense_input_help(model, infos, node) -> str | None:
+def dense_input_help(model, infos, node, search: bool = True) -> str | None:
+    """The help of an E0301: an edit upstream that gives the declared size, if one is found
+    within MAX_RUNS shape-rule runs (`search=False`: none is tried)."""
     dense = infos[node.id].layer
     want, got = dense.c_in, infos[node.inputs[0]].out[0]
     plain = f"or write Dense({got} => {dense.c_out})"
@@ -59,7 +61,7 @@ def dense_input_help(model, infos, node) -> str | None:
         return f"the previous layer gives {got:,} values; {plain}"
     layers = [i.layer for i in path]
     start = model.input_shape
-    convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)]
+    convs = [k for k, layer in enumerate(layers) if isinstance(layer, Conv)] if search else []
     pool = MaxPool(window_=(2, 2), stride=(2, 2), pad=(0,), pad_lo=(0, 0), pad_hi=(0, 0))
     # 1. 2×2 max pooling after some of the convolutions (fewest insertions first), as many
     #    choices as MAX_RUNS allows: C(40, 4) choices would take minutes.
@@ -80,7 +82,7 @@ def dense_input_help(model, infos, node) -> str | None:
     # 2. padding that keeps the size on every convolution.
     edited = [l.replace(pad=(d := tuple((k - 1) // 2 for k in l.kernel)), pad_lo=d, pad_hi=d)
               if isinstance(l, Conv) and all(k % 2 for k in l.kernel) else l for l in layers]
-    out = _run(start, edited[:-1])
+    out = _run(start, edited[:-1]) if search else None
     if out is not None and out.numel == want:
         ks = sorted({"×".join(map(str, l.kernel)) for l in layers if isinstance(l, Conv)})
         pads = sorted({(k - 1) // 2 for l in layers if isinstance(l, Conv) for k in l.kernel})

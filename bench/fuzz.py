@@ -4,7 +4,8 @@
     nice python bench/fuzz.py --mutated 20000 --generated 2000 --seed 7
 
 Reports every input that raises, gets an unpositioned or unrenderable diagnostic or an
-internal error (E0999), takes over --limit-s seconds, or pushes the process's peak memory
+internal error (E0999), takes over --limit-s seconds of CPU (not wall time: the run is
+meant to be nice'd on a shared machine), or pushes the process's peak memory
 over --limit-mb above where it started (ru_maxrss is a high-water mark: if the final peak is
 under the bound, no single input went over it). Generated specs that check are compiled and
 run: the module's parameter count and output shape must equal check's (the differential
@@ -27,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from fuzz.grammar import spec  # noqa: E402
 from fuzz.mutate import corpus_texts, examine, mutate  # noqa: E402
 
-HANG_S = 30
+HANG_S = 30                 # CPU seconds (ITIMER_VIRTUAL): a starved process is not a hang
 
 
 def _peak_mb() -> float:
@@ -35,7 +36,7 @@ def _peak_mb() -> float:
 
 
 def _alarm(signum, frame):
-    raise TimeoutError(f"over {HANG_S} s")
+    raise TimeoutError(f"over {HANG_S} s of CPU")
 
 
 def differential(text: str) -> str | None:
@@ -63,6 +64,19 @@ def differential(text: str) -> str | None:
     return None
 
 
+def _summary(args, counts, findings, slowest, t0, start_mb) -> dict:
+    """The figures so far, written to OUT/summary.json (with every finding) and returned."""
+    summary = {**counts, "findings": len(findings), "by_kind": {},
+               "seconds": round(time.monotonic() - t0), "seed": args.seed,
+               "slowest_cpu_s": round(slowest[0], 3), "slowest_input": slowest[1],
+               "peak_mb_over_start": round(_peak_mb() - start_mb, 1),
+               "limit_s": args.limit_s, "limit_mb": args.limit_mb}
+    for f in findings:
+        summary["by_kind"][f["kind"]] = summary["by_kind"].get(f["kind"], 0) + 1
+    (args.out / "summary.json").write_text(json.dumps({**summary, "details": findings}, indent=2))
+    return summary
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mutated", type=int, default=100_000)
@@ -80,7 +94,7 @@ def main(argv=None) -> int:
 
     corpus = corpus_texts()
     rng = random.Random(args.seed)
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGVTALRM, _alarm)
     start_mb = _peak_mb()
     counts = {"mutated": 0, "generated": 0, "checked_ok": 0, "compiled": 0}
     findings: list[dict] = []
@@ -94,8 +108,8 @@ def main(argv=None) -> int:
                                                                counts["mutated"] >= args.mutated)
         text = spec(rng) if generated else mutate(rng, rng.choice(corpus), corpus)
         counts["generated" if generated else "mutated"] += 1
-        signal.alarm(HANG_S)
-        began = time.perf_counter()
+        signal.setitimer(signal.ITIMER_VIRTUAL, HANG_S)
+        began = time.process_time()
         try:
             problem = examine(text, limit_s=args.limit_s)
             if problem is None and generated:
@@ -107,13 +121,14 @@ def main(argv=None) -> int:
         except Exception as exc:      # noqa: BLE001 — a hang (TimeoutError) or a broken oracle
             problem = f"exception: {type(exc).__name__}: {exc}"
         finally:
-            signal.alarm(0)
-        took = time.perf_counter() - began
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        took = time.process_time() - began
         if took > slowest[0]:
             slowest = (took, text[:200])
+        problems = [problem] if problem else []
         if _peak_mb() - start_mb > args.limit_mb and not any(f["kind"] == "memory" for f in findings):
-            problem = problem or f"memory: peak {_peak_mb():.0f} MB"
-        if problem:
+            problems.append(f"memory: peak {_peak_mb():.0f} MB")       # this input raised the peak
+        for problem in problems:
             kind = problem.split(":")[0]
             name = f"finding_{len(findings):04d}.arch"
             (args.out / name).write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -122,15 +137,8 @@ def main(argv=None) -> int:
         if (i + 1) % 1000 == 0:
             print(f"{i + 1:,}/{total:,} inputs, {len(findings)} findings, "
                   f"{time.monotonic() - t0:,.0f} s, peak {_peak_mb():.0f} MB", flush=True)
-    summary = {**counts, "findings": len(findings), "by_kind": {},
-               "seconds": round(time.monotonic() - t0), "seed": args.seed,
-               "slowest_s": round(slowest[0], 3), "slowest_input": slowest[1],
-               "peak_mb_over_start": round(_peak_mb() - start_mb, 1),
-               "limit_s": args.limit_s, "limit_mb": args.limit_mb}
-    for f in findings:
-        summary["by_kind"][f["kind"]] = summary["by_kind"].get(f["kind"], 0) + 1
-    (args.out / "summary.json").write_text(json.dumps({**summary, "details": findings}, indent=2))
-    print(json.dumps(summary, indent=2))
+            _summary(args, counts, findings, slowest, t0, start_mb)     # a killed run has figures
+    print(json.dumps(_summary(args, counts, findings, slowest, t0, start_mb), indent=2))
     return 1 if findings else 0
 
 

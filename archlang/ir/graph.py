@@ -166,11 +166,17 @@ class Builder:
         self._uid = 0
 
     def add(self, layer, inputs, span, spans=None) -> int:
-        """Add one node in the current scope; the one place the node count is bounded."""
-        if len(self.graph.nodes) >= MAX_NODES:
+        """Add one node in the current scope. (Models are sized before they are built, so
+        this bound is a safety net: see `_refuse_oversized`.)"""
+        self.room_for(1, span)
+        return self.graph.add(layer, inputs, span, spans, self.scope)
+
+    def room_for(self, n: int, span: Span) -> None:
+        """The one place the node count is bounded: raise TooManyNodes unless `n` more nodes
+        fit under MAX_NODES (at the outermost repeat being expanded, else at `span`)."""
+        if len(self.graph.nodes) + n > MAX_NODES:
             outer = next((s.span for s in self.scope if s.kind == "repeat"), None)
             raise TooManyNodes(TooManyNodes.at(outer or span))
-        return self.graph.add(layer, inputs, span, spans, self.scope)
 
     def _scoped(self, kind, label, span):
         self._uid += 1
@@ -343,21 +349,24 @@ def expanded_size(term: Term, memo: dict[int, int]) -> int:
 
 
 def _refuse_oversized(body: Term) -> None:
-    """TooManyNodes before building a body that expands past MAX_NODES, pointing at the
-    smallest part of it that does (seconds of building are spared)."""
+    """TooManyNodes before building a body that expands past MAX_NODES (seconds of building
+    spared), at the smallest part of the model as written that does: a block call is not
+    entered, so the span stays where the user called it."""
     memo: dict[int, int] = {}
     if expanded_size(body, memo) <= MAX_NODES:
         return
     term = body
     while True:
         parts = {Seq: lambda t: t.items, Skip: lambda t: [t.inner], Par: lambda t: t.branches,
-                 BlockCall: lambda t: [t.body], Repeat: lambda t: [t.body],
+                 Repeat: lambda t: [t.body],
                  GraphBody: lambda t: [s.value for s in t.statements] + [v for _, v in t.outputs],
                  Apply: lambda t: [t.layer, *t.args]}.get(type(term), lambda t: [])(term)
         big = next((p for p in parts if expanded_size(p, memo) > MAX_NODES), None)
         if big is None:
-            raise TooManyNodes(TooManyNodes.at(term.span))
+            break
         term = big
+    raise TooManyNodes(TooManyNodes.at(term.span).with_note(
+        f"it expands to {expanded_size(term, memo):,} layers"))
 
 
 def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:

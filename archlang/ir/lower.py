@@ -400,7 +400,7 @@ class Lowerer:
     def block_call(self, node: ast.Call, env: Env) -> BlockCall:
         block = self.blocks[node.func]
         if len(self.stack) >= MAX_BLOCK_DEPTH:
-            raise self.problem("E0108", f"blocks call blocks more than {MAX_BLOCK_DEPTH} levels deep",
+            raise self.problem("E0110", f"blocks call blocks more than {MAX_BLOCK_DEPTH} levels deep",
                                node.span, label="too deep",
                                help=f"at most {MAX_BLOCK_DEPTH} block calls may be open at once")
         if any(f.name == block.name for f in self.stack):

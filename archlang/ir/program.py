@@ -91,15 +91,7 @@ class _Loader:
                              label="not a .arch file", help="imports load `.arch` specs only")
             return None
         for c in candidates:
-            try:
-                found = c.is_file()
-            except OSError as err:       # a name too long for the file system, a loop of links
-                self.diags.error("E0106", f"cannot open `{imp.path}`: {err.strerror or err}",
-                                 imp.path_span, label="not a usable path",
-                                 help="import a .arch file by a relative path such as "
-                                      "`blocks/resnet.arch`")
-                return None
-            if found:
+            if _is_file(c):
                 real = c.resolve()
                 if not any(real.is_relative_to(r) for r in self.roots):
                     self.diags.error("E0106", f"import `{imp.path}` climbs out of `{self.roots[0]}`",
@@ -141,6 +133,14 @@ class _Loader:
             self.loaded[path] = sub
             self.imports(sub, chain + [path])
             self.add_blocks(sub)
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, False for a name the system refuses (too long, a NUL) instead of raising."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _builtin(name: str) -> str | None:
@@ -198,6 +198,11 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
     from .settings import check_train_sections
     check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags,
                          outputs={m.name: [n for n, _ in m.outputs] for m in program.models})
+    failed = [p.name for p, m in loader.loaded.items() if m is None]
+    if failed:
+        # `unknown layer B` when B's file did not parse: say where B may have been.
+        note = f"{', '.join(failed)} could not be imported, so no block of it is known"
+        diags.items = [d.with_note(note) if d.code == "E0100" else d for d in diags.items]
     return program
 
 

@@ -90,11 +90,11 @@ _one_source_at_a_time = threading.Lock()
 def _definitions(source: Source) -> tuple:
     lark, to_ast = _ast_parser()
     with _one_source_at_a_time:
-        to_ast.source = source
+        to_ast.start_source(source)
         try:
             return lark.parse(source.text)
         finally:
-            to_ast.source = None
+            to_ast.start_source(None)
 
 
 def write_tables(path: Path = Path(__file__).with_name(TABLES)) -> bool:

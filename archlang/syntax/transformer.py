@@ -44,7 +44,14 @@ def _short(text: str) -> str:
 class ToAst(Transformer_NonRecursive):
     def __init__(self, source: Source):
         super().__init__()
+        self.start_source(source)
+
+    def start_source(self, source: Source | None) -> None:
+        """Begin (or, with None, end) one parse. One ToAst serves every parse (parser.py), so
+        the per-parse state is reset here: ids in `_bracketed` are only meaningful while the
+        nodes they name are alive, and a later parse could reuse them."""
         self.source = source
+        self._bracketed: set[int] = set()      # ids of nodes written in brackets (they live on)
 
     # spans --------------------------------------------------------------------------
     def _tok(self, tok: Token) -> Span:
@@ -139,7 +146,9 @@ class ToAst(Transformer_NonRecursive):
         return ast.String(self._tok(tok), self._text(tok))
 
     def paren(self, children):
-        return self._nodes(children)[0]
+        node = self._nodes(children)[0]
+        self._bracketed.add(id(node))
+        return node
 
     def tuple(self, children):
         return ast.Tuple(self._span(children), tuple(self._nodes(children)))
@@ -181,6 +190,11 @@ class ToAst(Transformer_NonRecursive):
         def reduce():
             op = ops.pop()
             right, left = out.pop(), out.pop()
+            if str(op) == "^":
+                # `-2^2` is -(2^2) = -4, as in Julia and Python: `^` binds tighter than a
+                # unary minus, which the grammar reads as part of the operand.
+                out.append(self._power_of(left, op, right))
+                return
             out.append(ast.BinOp(left.span.to(right.span), str(op), left, right, self._tok(op)))
 
         for op, operand in zip(items[1::2], items[2::2]):
@@ -193,6 +207,22 @@ class ToAst(Transformer_NonRecursive):
         while ops:
             reduce()
         return out[0]
+
+    def _parenthesized(self, node) -> bool:
+        """Whether `node` was written in brackets, as `(-2)` (its span excludes them)."""
+        return id(node) in self._bracketed
+
+    def _power_of(self, base, op: Token, exponent):
+        """base ^ exponent, the unary minus signs of an unbracketed base moved outside (in a
+        loop: thousands of them must not recurse)."""
+        signs = []
+        while isinstance(base, ast.Neg) and not self._parenthesized(base):
+            signs.append(base.span)
+            base = base.operand
+        node = ast.BinOp(base.span.to(exponent.span), "^", base, exponent, self._tok(op))
+        for span in reversed(signs):
+            node = ast.Neg(span.to(exponent.span), node)
+        return node
 
     # calls --------------------------------------------------------------------------
     def call(self, children):

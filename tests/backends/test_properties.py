@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import archlang
+from fuzz.grammar import spec as grammar_spec
 
 from .helpers import compiled, forward_agrees, param_count
 from .test_safety import assert_safe
@@ -101,3 +102,19 @@ def test_random_specs_agree_or_are_rejected_statically(text):
     assert param_count(module) == report.params
     assert_safe(gen.source)
     forward_agrees(report, gen, module)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(st.randoms(use_true_random=False).map(grammar_spec))
+def test_grammar_generated_specs_agree_with_their_compiled_modules(text):
+    """The same property over the fuzzing grammar (tests/fuzz/grammar.py): blocks with
+    defaults, repeat, numbered lines, integer expressions, reshape, imports, several models."""
+    result = archlang.check(text)
+    event("checks" if result.ok else "rejected statically")
+    if not result.ok:
+        assert all(d.span is not None and d.code != "E0999" for d in result.diagnostics)
+        return
+    for report in result.models:
+        report, gen, module = compiled(text, report.name)
+        assert param_count(module) == report.params
+        forward_agrees(report, gen, module)

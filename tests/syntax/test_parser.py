@@ -135,3 +135,14 @@ def test_spans_point_at_the_text():
 def test_empty_file_and_comments_only_parse():
     assert p("").definitions == ()
     assert p("# nothing here\n\n   # at all\n").definitions == ()
+
+
+def test_no_state_outlives_a_parse():
+    # One transformer serves every parse; ids of bracketed nodes from an earlier parse could be
+    # reused by a later one's nodes and turn -2^2 into (-2)^2 (found by the formatter's tests).
+    from archlang.syntax.parser import _ast_parser, parse
+    from archlang.source import Source
+    parse(Source("a", "model m(x: 4) = Dense(4, (-2)^2 + (1))"))
+    assert not _ast_parser()[1]._bracketed
+    import archlang
+    assert archlang.check_text("model m(x: 4) = Dense(4, -2^2 + 7)").model().output_shape == (3,)
