@@ -20,7 +20,7 @@ from .network import Network, load_input, open_network
 from .rows import RowMap, row_values, weights_of
 
 __all__ = ["InterpretError", "Network", "RowMap", "activations", "filters", "load_input",
-           "open_network", "show_activations", "show_filters"]
+           "open_network", "row_values", "show_activations", "show_filters", "weights_of"]
 
 
 def _network(net, spec=None, model=None) -> Network:
@@ -39,7 +39,7 @@ def filters(net, layer: int | None = None, *, spec=None, model=None):
     convolution's in/out axes are swapped to match). `net`: a Network or what
     `open_network` opens."""
     net = _network(net, spec, model)
-    info, w = weights_of(net.rows, net.module, layer or default_layer(net))
+    info, w = weights_of(net.rows, net.module, default_layer(net) if layer is None else layer)
     if info.layer.kind == "ConvTranspose":
         w = w.transpose(0, 1)
     return info, w.cpu().numpy()
@@ -54,7 +54,7 @@ def activations(net, x=None, layer: int | None = None, *, input=None, index: int
     net = _network(net, spec, model)
     if x is None:
         x = load_input(net, input, index)
-    row = layer or default_layer(net)
+    row = default_layer(net) if layer is None else layer
     info = net.rows.info(row)
     value = row_values(net.rows, net.module, x, [row])[row]
     return info, value[0].detach().cpu().numpy()

@@ -15,18 +15,37 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff")
 @dataclass
 class Network:
     """module: the nn.Module (weights loaded, eval mode); rows: check's row numbers in it;
-    input_shape: the spec's (W×H×C); data: the run's data source (a call dict) or None;
-    source: where the weights came from (a checkpoint path, or the spec for untrained ones)."""
+    input_shape: the spec's (W×H×C); config: the run's training settings (TrainConfig as a
+    dict) or None; source: where the weights came from (a checkpoint, or the spec)."""
 
     module: object
     rows: RowMap
     input_shape: tuple
-    data: dict | None
+    config: dict | None
     source: str
 
     @property
     def name(self) -> str:
         return self.rows.report.name
+
+    @property
+    def data(self) -> dict | None:
+        """The run's data source (a call dict), or None."""
+        return (self.config or {}).get("data")
+
+    def validation(self):
+        """The run's validation samples (a train.data.Dataset), split as `archlang train`
+        split them: the same source, validation share and seed."""
+        from ..train.data import load_data, split
+        if self.config is None:
+            raise WrongChoice(f"{self.source} is a spec, not a run: it has no validation data",
+                              "train it first: archlang train SPEC --out runs/NAME")
+        cfg = self.config
+        _, val = split(load_data(cfg.get("data"), self.input_shape), cfg.get("val_split", 0.2),
+                       cfg.get("seed", 0), cfg.get("train_size"))
+        if val is None:
+            raise WrongChoice(f"{self.source} was trained without validation data (val_split 0)")
+        return val
 
 
 def open_network(run, spec=None, model: str | None = None, seed: int = 0) -> Network:
@@ -47,7 +66,7 @@ def open_network(run, spec=None, model: str | None = None, seed: int = 0) -> Net
     if not Path(spec).is_file():
         raise InterpretError(f"no such spec: {spec}")
     name = model or (ck.get("name") if ck else None)
-    report, generated = _compile(spec, name)
+    report, generated = _compile(spec, name, explicit=model is not None or ck is None)
     from ..backends.torch import load_source
     torch.manual_seed(seed)
     module = load_source(generated, report.name)
@@ -59,9 +78,9 @@ def open_network(run, spec=None, model: str | None = None, seed: int = 0) -> Net
                                  f"{str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else err}"
                                  "; pass the spec the run was trained from") from None
     module.eval()
-    data = ck.get("config", {}).get("data") if ck else None
+    config = ck.get("config") if ck else None
     return Network(module, RowMap(report, generated.modules[report.name]),
-                   tuple(report.input_shape), data, str(run))
+                   tuple(report.input_shape), config if isinstance(config, dict) else None, str(run))
 
 
 def _recorded_spec(run: Path, ck: dict) -> Path:
@@ -78,10 +97,15 @@ def _recorded_spec(run: Path, ck: dict) -> Path:
                       "name it: --spec FILE.arch (the spec given to `archlang train`)")
 
 
-def _compile(spec, name):
+def _compile(spec, name, explicit: bool):
     from ..api import check, select
     from ..backends.torch import generate
     result = check(spec)
+    names = [m.name for m in result.models]
+    if result.ok and not explicit and name not in names:
+        raise WrongChoice(f"the run trained model `{name}`, which {spec} does not define "
+                          f"(it defines {', '.join(names) or 'no model'})",
+                          "pass the spec the run was trained from, or --model NAME")
     report = select(result, name)
     return report, generate([report], result.path)
 

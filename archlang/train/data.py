@@ -123,8 +123,17 @@ def npz(path, layout: str = "auto") -> Dataset:
     return Dataset(xt, yt, f"npz:{path.name}", layout)
 
 
+def _generated(name: str):
+    """A source of localization.py (book §5.8.1 and §5.4.3 data), imported when used."""
+    def source(*args, **kwargs):
+        from . import localization
+        return getattr(localization, name)(*args, **kwargs)
+    return source
+
+
 SOURCES = {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist,
-           "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz}
+           "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz,
+           "localization": _generated("localization"), "shifted_digits": _generated("shifted_digits")}
 
 
 # --- fitting to the spec -----------------------------------------------------------------
@@ -146,7 +155,7 @@ def load_data(call: dict | None, spec_shape) -> Dataset:
                          f"did you mean `{close[0]}`?" if close else
                          "known sources: " + ", ".join(SOURCES))
     args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
-    if name == "digits" and not args and "size" not in kwargs:
+    if name in ("digits", "localization", "shifted_digits") and not args and "size" not in kwargs:
         kwargs["size"] = _digits_size(spec_shape)
     try:
         data = SOURCES[name](*args, **kwargs)

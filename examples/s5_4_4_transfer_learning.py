@@ -1,0 +1,84 @@
+"""Book §5.4.4: transfer learning — reuse trained convolutions, retrain the dense head.
+
+    python examples/s5_4_4_transfer_learning.py [--few 50] [--out runs/s5_4_4]
+
+Two tasks from scikit-learn's bundled handwritten digits (28×28): task A tells the digits
+0–4 apart (all of them, about 900 images); task B tells 5–9 apart (as classes 0–4) from
+only `--few` labelled images, validated on 500 others. The book's model2 is trained on A;
+examples/specs/model2_five.arch (model2 with a 5-way dense layer) then takes its
+convolutions (`--init-from`), keeps `archlang check`'s rows 1–4 (conv, pool, conv, pool)
+frozen (`--freeze 1:4`) and trains only its new dense layer on B — against the same network
+trained on B from scratch. Each step is an `archlang` command, printed as it runs.
+"""
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+import numpy as np
+
+from archlang.cli import main as archlang
+from archlang.train import digits
+from archlang.train.metrics import read_metrics
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_A = str(ROOT / "specs/book/model2.arch")
+SPEC_B = str(ROOT / "examples/specs/model2_five.arch")
+VAL_B = 500
+
+
+def run(argv: list[str]) -> None:
+    print("$ archlang " + " ".join(shlex.quote(a) for a in argv), flush=True)
+    status = archlang(argv)
+    if status != 0:
+        raise SystemExit(f"archlang {argv[0]} failed with status {status}")
+
+
+def write_tasks(folder: Path) -> tuple[Path, Path]:
+    """task_a.npz (digits 0–4) and task_b.npz (digits 5–9 labelled 0–4), 28×28 images."""
+    folder.mkdir(parents=True, exist_ok=True)
+    data = digits(28)
+    x, y = data.x.numpy(), data.y.numpy()
+    paths = []
+    for name, keep, first in (("task_a", y < 5, 0), ("task_b", y >= 5, 5)):
+        path = folder / f"{name}.npz"
+        np.savez(path, x=x[keep], y=y[keep] - first)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def best(run_dir: Path) -> float:
+    return max(r["val_acc"] for r in read_metrics(run_dir / "metrics.csv"))
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--few", type=int, default=50, help="labelled images of task B (50)")
+    p.add_argument("--base-epochs", type=int, default=10)
+    p.add_argument("--head-epochs", type=int, default=30)
+    p.add_argument("--out", default="runs/s5_4_4")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    task_a, task_b = write_tasks(out / "data")
+
+    common = ["--optimizer", "adam", "--lr", "0.005", "--seed", "0", "--no-progress"]
+    run(["train", SPEC_A, "--data", str(task_a), "--epochs", str(args.base_epochs), "--batch", "64",
+         *common, "--out", str(out / "base")])
+    few = ["--data", str(task_b), "--val-split", str(VAL_B), "--train-size", str(args.few),
+           "--epochs", str(args.head_epochs), "--batch", "10", *common]
+    run(["train", SPEC_B, *few, "--init-from", str(out / "base"), "--freeze", "1:4",
+         "--out", str(out / "transfer")])
+    run(["train", SPEC_B, *few, "--out", str(out / "scratch")])
+    run(["compare-runs", str(out / "transfer"), str(out / "scratch"), "--labels",
+         f"frozen convolutions from task A + new head,from scratch (both on {args.few} images)",
+         "-o", str(out / "transfer-vs-scratch.png")])
+    result = {"transfer": best(out / "transfer"), "scratch": best(out / "scratch")}
+    print(f"task B with {args.few} labelled images: transfer {100 * result['transfer']:.1f}%, "
+          f"from scratch {100 * result['scratch']:.1f}% best validation accuracy "
+          f"({VAL_B} validation images)")
+    return result
+
+
+if __name__ == "__main__":
+    main()
