@@ -18,19 +18,12 @@ that as three `archlang` commands (train, train, compare-runs), printing each on
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
-from archlang.cli import main as archlang
+from commands import run  # examples/commands.py
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def run(argv: list[str]) -> None:
-    print("$ archlang " + " ".join(shlex.quote(a) for a in argv), flush=True)
-    status = archlang(argv)
-    if status != 0:
-        raise SystemExit(f"archlang {argv[0]} failed with status {status}")
 
 
 def main(argv=None) -> Path:

@@ -13,12 +13,11 @@ trained on B from scratch. Each step is an `archlang` command, printed as it run
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
 import numpy as np
 
-from archlang.cli import main as archlang
+from commands import run  # examples/commands.py
 from archlang.train import digits
 from archlang.train.metrics import read_metrics
 
@@ -27,12 +26,6 @@ SPEC_A = str(ROOT / "specs/book/model2.arch")
 SPEC_B = str(ROOT / "examples/specs/model2_five.arch")
 VAL_B = 500
 
-
-def run(argv: list[str]) -> None:
-    print("$ archlang " + " ".join(shlex.quote(a) for a in argv), flush=True)
-    status = archlang(argv)
-    if status != 0:
-        raise SystemExit(f"archlang {argv[0]} failed with status {status}")
 
 
 def write_tasks(folder: Path) -> tuple[Path, Path]:

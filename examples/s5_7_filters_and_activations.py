@@ -10,20 +10,13 @@ activation maps of rows 1 and 3 for one validation digit. Rows are `archlang che
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
-from archlang.cli import main as archlang
+from commands import run  # examples/commands.py
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = str(ROOT / "specs/book/model2.arch")
 
-
-def run(argv: list[str]) -> None:
-    print("$ archlang " + " ".join(shlex.quote(a) for a in argv), flush=True)
-    status = archlang(argv)
-    if status != 0:
-        raise SystemExit(f"archlang {argv[0]} failed with status {status}")
 
 
 def main(argv=None) -> list[Path]:

@@ -14,20 +14,13 @@ true boxes.
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
-from archlang.cli import main as archlang
+from commands import run  # examples/commands.py
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = str(ROOT / "specs/book/localization.arch")
 
-
-def run(argv: list[str]) -> None:
-    print("$ archlang " + " ".join(shlex.quote(a) for a in argv), flush=True)
-    status = archlang(argv)
-    if status != 0:
-        raise SystemExit(f"archlang {argv[0]} failed with status {status}")
 
 
 def main(argv=None) -> Path:

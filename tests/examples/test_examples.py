@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,9 @@ from conftest import ROOT
 
 
 def example(name: str):
+    """The example script examples/NAME.py as a module (its folder on the path, as when run)."""
+    if str(ROOT / "examples") not in sys.path:
+        sys.path.insert(0, str(ROOT / "examples"))
     spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
