@@ -49,9 +49,6 @@ class RowMap:
     def is_block(self, name: str) -> bool:
         return any(other.startswith(name + ".") for other in self.modules)
 
-    def describe(self, info: LayerInfo) -> str:
-        return f"row {info.index}, {info.layer}"
-
 
 def weights_of(rows: RowMap, module, row: int):
     """(info, weight tensor) of a convolution row; InterpretError naming the conv rows if
