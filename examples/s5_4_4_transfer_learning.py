@@ -1,12 +1,13 @@
 """Book §5.4.4: transfer learning — reuse trained convolutions, retrain the dense head.
 
-    python examples/s5_4_4_transfer_learning.py [--few 50] [--out runs/s5_4_4]
+    python examples/s5_4_4_transfer_learning.py [--few 20] [--out runs/s5_4_4]
 
-Two tasks from scikit-learn's bundled handwritten digits (28×28): task A tells the digits
-0–4 apart (all of them, about 900 images); task B tells 5–9 apart (as classes 0–4) from
-only `--few` labelled images, validated on 500 others. The book's model2 is trained on A;
-examples/specs/model2_five.arch (model2 with a 5-way dense layer) then takes its
-convolutions (`--init-from`), keeps `archlang check`'s rows 1–4 (conv, pool, conv, pool)
+Two tasks from scikit-learn's bundled handwritten digits. Task A, the big one: tell the
+digits 0–4 apart on about 5,000 28×28 images where they sit at random places
+(`shifted_digits`). Task B, the small one: tell the centred digits 5–9 apart (as classes
+0–4) from only `--few` labelled images, validated on 500 others. The book's model2 is
+trained on A; examples/specs/model2_five.arch (model2 with a 5-way dense layer) then takes
+its convolutions (`--init-from`), keeps `archlang check`'s rows 1–4 (conv, pool, conv, pool)
 frozen (`--freeze 1:4`) and trains only its new dense layer on B — against the same network
 trained on B from scratch. Each step is an `archlang` command, printed as it runs.
 """
@@ -19,26 +20,27 @@ import numpy as np
 
 from commands import run  # examples/commands.py
 from archlang.train import digits
+from archlang.train.localization import shifted_digits
 from archlang.train.metrics import read_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_A = str(ROOT / "specs/book/model2.arch")
 SPEC_B = str(ROOT / "examples/specs/model2_five.arch")
-VAL_B = 500
-
+VAL_B = 500                  # task B images kept for validation
 
 
 def write_tasks(folder: Path) -> tuple[Path, Path]:
-    """task_a.npz (digits 0–4) and task_b.npz (digits 5–9 labelled 0–4), 28×28 images."""
+    """task_a.npz: shifted digits 0–4 (of 10,000 generated, about 5,000); task_b.npz: the
+    centred digits 5–9 labelled 0–4 (about 900). 28×28 images, int labels."""
     folder.mkdir(parents=True, exist_ok=True)
-    data = digits(28)
-    x, y = data.x.numpy(), data.y.numpy()
-    paths = []
-    for name, keep, first in (("task_a", y < 5, 0), ("task_b", y >= 5, 5)):
-        path = folder / f"{name}.npz"
-        np.savez(path, x=x[keep], y=y[keep] - first)
-        paths.append(path)
-    return paths[0], paths[1]
+    a = shifted_digits(28, count=10000, seed=1)
+    b = digits(28)
+    task_a, task_b = folder / "task_a.npz", folder / "task_b.npz"
+    keep = a.y < 5
+    np.savez(task_a, x=a.x[keep].numpy(), y=a.y[keep].numpy())
+    keep = b.y >= 5
+    np.savez(task_b, x=b.x[keep].numpy(), y=(b.y[keep] - 5).numpy())
+    return task_a, task_b
 
 
 def best(run_dir: Path) -> float:
@@ -47,8 +49,8 @@ def best(run_dir: Path) -> float:
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--few", type=int, default=50, help="labelled images of task B (50)")
-    p.add_argument("--base-epochs", type=int, default=10)
+    p.add_argument("--few", type=int, default=20, help="labelled images of task B (20)")
+    p.add_argument("--base-epochs", type=int, default=15)
     p.add_argument("--head-epochs", type=int, default=30)
     p.add_argument("--out", default="runs/s5_4_4")
     args = p.parse_args(argv)
