@@ -56,6 +56,13 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _square(cells: list, prefix: str = "") -> tuple[list[list], list[list[str]]]:
+    """Cells in a near-square grid, row by row, with their 1-based numbers as labels."""
+    rows, cols = _grid(len(cells))
+    grid = [cells[r * cols:(r + 1) * cols] for r in range(rows)]
+    return grid, [[f"{prefix}{r * cols + c + 1}" for c in range(len(g))] for r, g in enumerate(grid)]
+
+
 def _more(shown: int, total: int, what: str) -> str:
     return f"; first {shown} of {total} {what}" if shown < total else ""
 
@@ -74,16 +81,11 @@ def filters_figure(weight: np.ndarray, title: str):
     shown_in = min(n_in, MAX_IN if dims < 3 else 4)
     note += _more(shown_in, n_in, "input channels")
     if dims == 1:                                   # many input channels: I×k heat maps
-        cells = [w[o] for o in range(shown_out)]
-        rows, cols = _grid(shown_out)
-        grid = [cells[r * cols:(r + 1) * cols] for r in range(rows)]
-        labels = [[f"out {r * cols + c + 1}" for c in range(len(g))] for r, g in enumerate(grid)]
+        grid, labels = _square([w[o] for o in range(shown_out)], "out ")
         xlabel, ylabel = "each cell: input channels (rows) × kernel positions", ""
-    elif n_in == 1 or dims == 3 and n_in == 1:
-        cells = [w[o, 0] if dims == 2 else strip(w[o, 0, :MAX_SLICES]) for o in range(shown_out)]
-        rows, cols = _grid(shown_out)
-        grid = [cells[r * cols:(r + 1) * cols] for r in range(rows)]
-        labels = [[f"{r * cols + c + 1}" for c in range(len(g))] for r, g in enumerate(grid)]
+    elif n_in == 1:
+        grid, labels = _square([w[o, 0] if dims == 2 else strip(w[o, 0, :MAX_SLICES])
+                                for o in range(shown_out)])
         xlabel = "output channels" + (" (each: depth slices left to right)" if dims == 3 else "")
         ylabel = ""
     else:                                           # rows: output channels, columns: inputs
@@ -170,9 +172,7 @@ def activations_figure(x: np.ndarray, value: np.ndarray, title: str):
         fig.tight_layout()
         return fig
     if value.ndim == 3:                                          # C×H×W
-        rows, cols = _grid(shown)
-        grid = [[value[r * cols + c] for c in range(min(cols, shown - r * cols))] for r in range(rows)]
-        labels = [[f"{r * cols + c + 1}" for c in range(len(g))] for r, g in enumerate(grid)]
+        grid, labels = _square([value[c] for c in range(shown)])
     else:                                                        # C×D×H×W: depth slices
         shown = min(shown, 16)
         grid = [[value[ch, d] for d in range(min(value.shape[1], MAX_SLICES))] for ch in range(shown)]
