@@ -84,9 +84,9 @@ def open_network(run, spec=None, model: str | None = None, seed: int = 0) -> Net
 
 
 def _recorded_spec(run: Path, ck: dict) -> Path:
-    recorded = ck.get("spec")
-    if isinstance(recorded, dict):
-        recorded = recorded.get("path")
+    # `archlang train` records the spec's path under "module" ({"class", "spec", "model"}).
+    module = ck.get("module")
+    recorded = module.get("spec") if isinstance(module, dict) else ck.get("spec")
     if isinstance(recorded, str) and Path(recorded).is_file():
         return Path(recorded)
     folder = run if run.is_dir() else run.parent

@@ -32,6 +32,8 @@ def test_a_run_folder_gives_back_its_weights(tmp_path):
 def test_the_spec_is_found_in_the_run_folder_or_must_be_named(tmp_path):
     with_spec = fake_run(tmp_path / "a", MODEL2, copy_spec=True)
     assert open_network(with_spec).name == "model2"
+    recorded = fake_run(tmp_path / "c", MODEL2, record_spec=True)
+    assert open_network(recorded).name == "model2"
     without = fake_run(tmp_path / "b", MODEL2)
     with pytest.raises(WrongChoice) as err:
         open_network(without)
