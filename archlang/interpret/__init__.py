@@ -66,7 +66,7 @@ def show_filters(net, out, layer: int | None = None, *, spec=None, model=None) -
     net = _network(net, spec, model)
     info, w = filters(net, layer)
     title = f"{net.name}, row {info.index}: {info.layer} — {_dims(w.shape)} weights"
-    return _save(filters_figure(w, title), out)
+    return save(filters_figure(w, title), out)
 
 
 def show_activations(net, out, layer: int | None = None, *, x=None, input=None,
@@ -78,17 +78,21 @@ def show_activations(net, out, layer: int | None = None, *, x=None, input=None,
         x = load_input(net, input, index)
     info, value = activations(net, x, layer)
     title = f"{net.name}, row {info.index}: {info.layer} → {info.out}"
-    return _save(activations_figure(x[0].cpu().numpy(), value, title), out)
+    return save(activations_figure(x[0].cpu().numpy(), value, title), out)
 
 
-def _save(fig, out) -> Path:
+def save(fig, out) -> Path:
+    """Write a figure to `out` (its format from the suffix) and close it; InterpretError
+    if it cannot be written."""
     import matplotlib.pyplot as plt
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=110, bbox_inches="tight")
     except ValueError as err:      # an unknown picture format
         raise InterpretError(f"cannot write {out}: {err}", "name a .png, .svg or .pdf file") from None
+    except OSError as err:
+        raise InterpretError(f"cannot write {out}: {err.strerror or err}") from None
     finally:
         plt.close(fig)
     return out

@@ -2,8 +2,6 @@
 accuracy, mean IoU, and a picture of predicted against true boxes."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from .errors import WrongChoice
 from .network import Network
 
@@ -32,13 +30,10 @@ def judge(net: Network, out_png=None, count: int = 18, class_names=None) -> dict
                           f"have {val.y.shape[1]}")
     result = metrics(out, val.y)
     if out_png is not None:
-        import matplotlib.pyplot as plt
+        from . import save
         n = min(count, len(val.x))
         title = (f"{net.name}: presence {100 * result['presence']:.1f}%, class "
                  f"{100 * result['class']:.1f}%, mean IoU {result['iou']:.2f} "
                  f"({result['images']} validation images)")
-        fig = boxes_figure(val.x[:n], out[:n], val.y[:n], title, class_names)
-        Path(out_png).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out_png, dpi=100, bbox_inches="tight")
-        plt.close(fig)
+        save(boxes_figure(val.x[:n], out[:n], val.y[:n], title, class_names), out_png)
     return result

@@ -50,6 +50,7 @@ def test_activations_of_an_input_file(tmp_path):
      "the run trained model `model2`"),
     (["filters", "{run}", "--layer", "x"], 2, "invalid int value"),
     (["filters", "{run}", "-o", "{tmp}/f.unknownformat"], 1, "cannot write"),
+    (["filters", "{run}", "-o", "/proc/no/such/f.png"], 1, "cannot write /proc/no/such/f.png"),
 ])
 def test_mistakes_exit_with_a_message(model2_run, tmp_path, capsys, argv, status, message):
     argv = [a.format(run=model2_run, tmp=tmp_path) for a in argv]
