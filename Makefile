@@ -5,7 +5,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 OUT    ?= out/demo
 ARCHLANG := $(PYTHON) -m archlang
 
-.PHONY: install test test-all demo bench clean
+.PHONY: install test test-all demo bench parser clean web
 
 # torch: the CPU wheel 2.13.0 (a local file on these machines); a bare `pip install torch`
 # would pull gigabytes of CUDA packages. dot: Debian's graphviz, for rendered drawings.
@@ -14,9 +14,15 @@ install:
 	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	    $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; } || \
 	    echo "warning: could not install Debian's graphviz; rendered drawings will be unavailable"
+	@# The language server and the playground's browser tests: pygls, Playwright (the Python
+	@# package; its own browser downloads are not used) and Debian's chromium.
+	@$(PYTHON) -c "import pygls, playwright" 2>/dev/null || $(PIP) install -q "pygls>=2,<3" "playwright>=1.40"
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	    $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	    echo "warning: could not install Debian's chromium; the playground's browser tests will be skipped"
 	@# `import archlang` alone would succeed from this folder uninstalled: ask for the distribution.
 	@$(PYTHON) -c "import importlib.metadata as m; m.version('archlang'); \
-	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn" 2>/dev/null || \
+	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn, onnx, onnxruntime" 2>/dev/null || \
 	    $(PIP) install -q -e ".[dev]"
 
 test: install
@@ -37,8 +43,19 @@ demo: install
 	$(ARCHLANG) compare-runs $(OUT)/runs/model1 $(OUT)/runs/model2 -o $(OUT)/model1-vs-model2.png
 	@echo "outputs in $(OUT)/: model2.svg resnet18.png model2.py runs/*/curves.png model1-vs-model2.png"
 
-bench: install
+# The LALR tables built from grammars/archlang.lark, shipped in the package so that no start
+# rebuilds them (archlang/syntax/parser.py); rewritten only when the grammar or Lark changed.
+parser:
+	@$(PYTHON) -c "from archlang.syntax.parser import write_tables as w, TABLES as t; \
+	    print(('wrote ' if w() else 'up to date: ') + 'archlang/syntax/' + t)"
+
+bench: install parser
 	$(PYTHON) bench/check_speed.py
+
+# The playground's editor page: CodeMirror 6 bundled by esbuild into archlang/serve/static/app.js
+# (committed, so that an installed archlang serves it without npm).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .hypothesis

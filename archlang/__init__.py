@@ -5,9 +5,26 @@
     >>> report.model("model2").params
     5386
 """
+import sys
+import types
+
 from .analysis import analyze, toeplitz
-from .api import check, compile, draw, fit, load
+from .api import check, check_text, compile, draw, fit, load
 from .diagnostics import Diagnostic, SpecError
+from .notebook import load_ipython_extension  # noqa: F401  (`%load_ext archlang`; IPython is lazy)
+
+
+class _Package(types.ModuleType):
+    """Importing the subpackage archlang.draw (lazily, on first drawing) would set the
+    attribute `draw` of this package to the module; `archlang.draw` stays api.draw."""
+
+    def __setattr__(self, name, value):
+        if name == "draw" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "check", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "check_text", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]

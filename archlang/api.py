@@ -1,38 +1,64 @@
 """The Python API behind `import archlang` (the package re-exports it)."""
 from __future__ import annotations
 
+import importlib
 import os
-from pathlib import Path
+from contextlib import contextmanager
 
-# The draw package is imported here, before `archlang/__init__` binds the name `draw` to
-# the function below: importing it later would rebind `archlang.draw` to the module.
-from . import draw as _drawing
 from .check import CheckResult, check_source
-from .diagnostics import Diagnostic, SpecError
+from .diagnostics import Diagnostic, SpecError, internal_error
 from .ir.program import read_source
+from .limits import MAX_LOAD_ELEMENTS
 from .source import Source
 
 
-def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
-    """A Path, or a string naming an existing `.arch` file, is read; any other string is spec text."""
+def is_path(path_or_text: str | os.PathLike) -> bool:
+    """The rule every API function uses to tell a file from spec text, without looking at the
+    disk: a Path (any os.PathLike) is a file; a str is a file name when it ends in `.arch` and
+    holds no line break; any other str is spec text. (`check_text` never reads a file.)"""
     if isinstance(path_or_text, os.PathLike):
-        return read_source(path_or_text)
+        return True
     text = str(path_or_text)
-    if "\n" not in text and "(" not in text and (text.endswith(".arch") or Path(text).is_file()):
-        return read_source(text)
-    return Source("<string>", text)
+    return text.endswith(".arch") and "\n" not in text and "\r" not in text
+
+
+def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
+    """The Source of a file (read) or of spec text, by `is_path`'s rule."""
+    if is_path(path_or_text):
+        return read_source(path_or_text)
+    return Source("<string>", str(path_or_text))
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
-    """Check a spec (a file or text): every model's shapes and counts, and all diagnostics.
+    """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
+    diagnostics.
 
-    Never raises for a bad spec: look at `result.ok` and `result.diagnostics`. `strict` adds
-    warnings for strides that drop pixels.
+    Never raises, not even for a failure inside archlang (that is an internal-error
+    diagnostic): look at `result.ok` and `result.diagnostics`. `strict` adds warnings for
+    strides that drop pixels of the input.
     """
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
         return CheckResult(str(path_or_text), diagnostics=[source])
     return check_source(source, strict=strict)
+
+
+def check_text(text: str, strict: bool = False, name: str = "<string>") -> CheckResult:
+    """Check spec text, whatever it looks like (`check` would read `"model.arch"` as a file)."""
+    return check_source(Source(name, text), strict=strict)
+
+
+@contextmanager
+def _reported(*passing: type[Exception]):
+    """The API's edge: a failure inside archlang becomes a SpecError holding an internal-error
+    diagnostic, never a bare exception from deep inside. SpecError and `passing` (errors
+    already meant for the user, such as TrainError) go through."""
+    try:
+        yield
+    except (SpecError, *passing):
+        raise
+    except Exception as exc:           # noqa: BLE001 — see archlang.diagnostics.internal_error
+        raise SpecError([internal_error(exc)]) from exc
 
 
 def checked(path_or_text, model: str | None = None):
@@ -58,20 +84,33 @@ def select(result: CheckResult, model: str | None = None):
                                     + ", ".join(m.name for m in result.models), None)]) from None
 
 
-def draw(path_or_text, model: str | None = None, **options):
-    """A graphviz.Digraph of one model: layers, shapes, parameters, blocks as clusters.
+class _Draw:
+    """`archlang.draw`: call it for a drawing; its other attributes are the draw package's
+    (`archlang.draw.svg(report)`, `archlang.draw.DotMissing`), imported on first use so that
+    `check` does not pay for it. archlang/__init__ keeps the subpackage from replacing it."""
 
-    `path_or_text` is a file, spec text or a checked ModelReport. Options (see docs/draw.md):
-    rankdir="TB"|"LR", collapse, depth, fold_repeats, merge_activations, edge_shapes, legend.
-    Raises SpecError if the spec has errors. `.render()`, `.pipe()` or Jupyter show the result.
-    """
-    report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
-    return _drawing.digraph(report, **options)
+    def __call__(self, path_or_text, model: str | None = None, **options):
+        """A graphviz.Digraph of one model: layers, shapes, parameters, blocks as clusters.
+
+        `path_or_text` is a file, spec text or a checked ModelReport. Options (see docs/draw.md):
+        rankdir="TB"|"LR", collapse, depth, fold_repeats, merge_activations, edge_shapes, legend.
+        Raises SpecError if the spec has errors. `.render()`, `.pipe()` or Jupyter show the result.
+        """
+        report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
+        return self.digraph(report, **options)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):        # introspection (copy, inspect) imports nothing
+            raise AttributeError(name)
+        # importlib, not `from . import draw`: the package attribute `draw` is this object.
+        return getattr(importlib.import_module(__package__ + ".draw"), name)
+
+    def __repr__(self) -> str:
+        return "<archlang.draw>"
 
 
-# archlang.draw.svg(report) -> str: the SVG of a report, for Jupyter's _repr_svg_.
-draw.svg = _drawing.svg
-draw.DotMissing = _drawing.DotMissing
+draw = _Draw()
+draw.__doc__ = _Draw.__call__.__doc__
 
 
 def _compiled(path_or_text, model: str | None):
@@ -80,7 +119,21 @@ def _compiled(path_or_text, model: str | None):
     result = check(path_or_text)
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
-    return generate(reports, result.path), reports
+    with _reported():
+        return generate(reports, result.path), reports
+
+
+def allocation_problem(report) -> Diagnostic | None:
+    """A model whose parameters and buffers exceed MAX_LOAD_ELEMENTS: refused before any
+    tensor is allocated (PyTorch would fail midway, or take the machine's memory)."""
+    elements = report.params + report.state
+    if elements <= MAX_LOAD_ELEMENTS:
+        return None
+    return Diagnostic("E0206", f"model `{report.name}` has {elements:,} parameters and buffers, more "
+                      f"than the {MAX_LOAD_ELEMENTS:,} archlang instantiates",
+                      report.model.name_span, label=f"{elements * 4 / 2**30:,.1f} GiB as fp32",
+                      help="`archlang check` and `archlang compile` (to Python) still work; "
+                           "instantiate the generated module yourself, on the meta device")
 
 
 def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
@@ -89,12 +142,56 @@ def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
     return _compiled(path_or_text, model)[0].source
 
 
-def load(path_or_text: str | os.PathLike, model: str | None = None):
+def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=None):
     """An instance of the compiled nn.Module of `model` (default: the first), built by running
-    the generated source. Raises SpecError for a wrong spec."""
+    the generated source. `weights`: a checkpoint written by `archlang train` (best.pt,
+    last.pt, a run folder) or a saved state_dict, loaded strictly; the module is then in
+    eval mode. Raises SpecError for a wrong spec, archlang.train.TrainError for weights
+    that are missing, unreadable or do not fit."""
     from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
-    return load_source(gen, reports[0].name)
+    module = instantiate(gen, reports[0])
+    if weights is not None:
+        from .train.checkpoint import load as load_checkpoint, model_state
+        from .train.runs import load_weights
+        load_weights(module, model_state(load_checkpoint(weights)), weights)
+        module.eval()
+    return module
+
+
+def instantiate(gen, report):
+    """Build the compiled module of a checked model, refusing (SpecError) before PyTorch
+    allocates a model too large to build; PyTorch's own failures become diagnostics."""
+    from .backends.torch import load_source
+    _buildable(report)
+    problem = allocation_problem(report)
+    if problem is not None:
+        raise SpecError([problem])
+    with _reported():
+        return load_source(gen, report.name)
+
+
+def _buildable(report) -> None:
+    """SpecError before PyTorch builds a module with more layers than archlang allows (a
+    folded repeat of 10⁹ copies checks in milliseconds but cannot be instantiated)."""
+    from .limits import MAX_NODES
+    if report.layer_count <= MAX_NODES:
+        return
+    folds = [f for fs in report.model.graph.folds.values() for f in fs]
+    span = max(folds, key=lambda f: f.times).span if folds else report.model.name_span
+    raise SpecError([Diagnostic(
+        "E0309", f"the compiled module would have {report.layer_count:,} layers, more than the "
+        f"{MAX_NODES:,} archlang builds", span, label="counted out here" if folds else "",
+        help="check and draw work on any size; to build or train the model, repeat fewer times")])
+
+
+def layer_rows(report) -> list:
+    """The rows of `archlang check`'s table for a checked model as
+    archlang.train.transfer.LayerRow (number, compiled attribute, layer, parameters): what
+    `freeze` selects from."""
+    from .table import rows
+    from .train.transfer import LayerRow
+    return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
@@ -105,8 +202,10 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     result = check(path_or_text)
     report = select(result, model)
     diags = Diagnostics()
-    settings = settings_of(result.program.trains, report.name,
-                           Lowerer(result.program.blocks, diags), diags)
+    with _reported():
+        # `check` has already diagnosed every setting where it is written (ir/settings.py).
+        settings = settings_of(result.program.trains, report.name,
+                               Lowerer(result.program.blocks, diags), diags)
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
@@ -115,9 +214,18 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
 def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
-    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError."""
-    from .train import TrainConfig, train
+    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError.
+    The model is built after seeding with the run's seed, so the same call gives the same
+    weights; `freeze` takes `archlang check`'s row numbers and attribute names."""
+    from .train import TrainConfig, TrainError
+    from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
+    if len(report.inputs) > 1:
+        raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
+                         "input so far")
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    seed_everything(config.seed)
     module = load(path_or_text, report.name)
-    return train(module, tuple(report.input_shape), config, name=report.name)
+    with _reported(TrainError):
+        return train(module, tuple(report.input_shape), config, name=report.name,
+                     layers=layer_rows(report))

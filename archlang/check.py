@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, Diagnostics, Label
+from .diagnostics import Diagnostic, Diagnostics, Label, internal_error, working_on
 from .ir.graph import Group, Model, Node
 from .layers.base import Layer, ShapeProblem
+from .limits import MAX_DIAGNOSTICS
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
 
@@ -22,12 +23,17 @@ class LayerInfo:
     layer: Layer | None              # with sizes written `_` resolved
     inputs: list[Shape | None]
     out: Shape | None
-    params: int = 0
+    params: int = 0                  # of one copy: a node in a folded repeat stands for `times`
     state: int = 0
 
     @property
     def ok(self) -> bool:
         return self.out is not None
+
+    @property
+    def times(self) -> int:
+        """How many copies this node stands for (a folded repeat's count; usually 1)."""
+        return self.node.times
 
 
 @dataclass
@@ -54,12 +60,29 @@ class ModelReport:
 
     @property
     def layers(self) -> list[LayerInfo]:
-        """Every node but the input, in order."""
-        return self.infos[1:]
+        """Every node but the inputs, in order."""
+        return [i for i in self.infos if i.index > 0]
+
+    @property
+    def inputs(self) -> list[tuple[str, Shape | None]]:
+        """(name, shape) of every input, in the header's order."""
+        return [(self.infos[i].layer.name, self.infos[i].out) for i in self.model.inputs]
+
+    @property
+    def outputs(self) -> list[tuple[str, Shape | None]]:
+        """(name, shape) of every output, in `return` order (one `out` for a layer body)."""
+        return [(name, self.infos[i].out) for name, i in self.model.outputs]
+
+    def title(self) -> str:
+        """`loc(x: 64×64×1) → box: 5, cls: 10`; one output shows its shape alone."""
+        ins = ", ".join(f"{n}: {s}" for n, s in self.inputs)
+        outs = self.outputs
+        out = str(outs[0][1]) if len(outs) == 1 else ", ".join(f"{n}: {s}" for n, s in outs)
+        return f"{self.name}({ins}) → {out}"
 
     @property
     def params(self) -> int:
-        return sum(i.params for i in self.infos)
+        return sum(i.params * i.times for i in self.infos)
 
     @property
     def trainable_params(self) -> int:
@@ -69,21 +92,31 @@ class ModelReport:
 
     @property
     def state(self) -> int:
-        return sum(i.state for i in self.infos)
+        return sum(i.state * i.times for i in self.infos)
+
+    @property
+    def layer_count(self) -> int:
+        """Layers of the model with every folded repeat counted out (what PyTorch would build)."""
+        return sum(i.times for i in self.infos[1:])
 
     def stage_shapes(self) -> list[Shape | None]:
         """The output after each top-level element of the model's body."""
         return [self.infos[s].out for s in self.model.stages]
 
     def group_params(self, group: Group) -> int:
-        return sum(self.infos[i].params for i in group.node_ids())
+        return sum(self.infos[i].params * self.infos[i].times for i in group.node_ids())
+
+    def _repr_html_(self) -> str:
+        from .display import report_html
+        return report_html(self)
 
 
 def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
     """'the input' or 'layer 3, Conv((3, 3), 8 => 16, relu)'."""
     info = report_infos[node_id]
     if info.index == 0:
-        return "the input"
+        several = sum(1 for i in report_infos if i.index == 0) > 1
+        return f"the input `{info.layer.name}`" if several else "the input"
     return f"layer {info.index}, {info.layer}"
 
 
@@ -92,7 +125,7 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
     sources = node.inputs if (problem.blame_input or problem.join) else ()
     for i, src in enumerate(sources):
         info = infos[src]
-        span = model.input_span if info.index == 0 else info.node.span
+        span = info.node.span           # an input's node spans its shape in the header
         if problem.join:
             text = f"the skip's input is {info.out}" if node.skip and i == 1 else f"gives {info.out}"
         else:
@@ -122,7 +155,7 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
     message, notes = problem.message, list(problem.notes)
     help_ = problem.help
     extra_labels: list[Label] = []
-    if problem.code == "E0301":
+    if problem.code == "E0301" and infos[node.inputs[0]].out.is_vector:
         suffix, note = _dense_source_note(node, infos)
         message += suffix
         if note:
@@ -135,6 +168,9 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model) -
         if found:
             help_, dense = found
             extra_labels.append(Label(dense.span, "this layer's size is reached with padding"))
+    if problem.code in ("E0300", "E0302") and node.inputs == (0,):
+        from .hints import channels_first_help
+        help_ = channels_first_help(model, problem.code) or help_
     if problem.blame_input and node.inputs and problem.code != "E0301":
         src = infos[node.inputs[0]]
         if src.index > 0 and node.inputs[0] != node.id - 1:
@@ -174,6 +210,7 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             infos.append(LayerInfo(node, 0, node.layer, [], node.layer.shape))
             continue
         index += 1
+        working_on(node.span)
         info = LayerInfo(node, index, node.layer, ins, None)
         infos.append(info)
         if node.layer is None or any(s is None for s in ins):
@@ -188,9 +225,28 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             info.out = problem.output
         if info.out is not None:
             info.params, info.state = layer.params(), layer.state()
-            if strict:
+            if strict and ins:           # a Parameter has no input
                 _strict_warnings(layer, ins[0], node, diags)
+        for fold in model.graph.folds.get(node.id, ()):
+            if info.out is not None and infos[fold.input].out is not None \
+                    and info.out != infos[fold.input].out:
+                diags.add(_fold_diagnostic(fold, infos[fold.input].out, info.out, node))
+                errors += 1
+                info.out = None       # the copies after the first would see other shapes
     return ModelReport(model, infos, errors)
+
+
+def _fold_diagnostic(fold, before: Shape, after: Shape, node: Node) -> Diagnostic:
+    from .limits import UNROLL_LIMIT
+    copy = fold.group.children[0]
+    layers = sum(1 for _ in copy.node_ids())
+    return Diagnostic(
+        "E0308", f"a folded repeat must keep its input's shape, but one pass maps {before} to {after}",
+        fold.span, label=f"{fold.times:,} copies of {layers} layer{'s' if layers != 1 else ''}: folded",
+        notes=(f"a repeat that would unroll to more than {UNROLL_LIMIT:,} layers is checked once "
+               f"and its counts are multiplied, so every copy must see the same shape",),
+        help="make the body keep its shape (e.g. pad=1 on a 3×3 convolution, `_ => c` with the "
+             "input's channels), or repeat it fewer times")
 
 
 @dataclass
@@ -209,6 +265,10 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def _repr_html_(self) -> str:
+        from .display import result_html
+        return result_html(self)
 
     def model(self, name: str | None = None) -> ModelReport:
         if name is None:
@@ -231,16 +291,38 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def check_source(source, strict: bool = False) -> CheckResult:
+    """Check a source. Never raises: a failure inside archlang is an internal-error diagnostic
+    (archlang.diagnostics.internal_error) at the part of the spec being worked on."""
     from .ir.program import load_program
     diags = Diagnostics()
-    program = load_program(source, diags)
-    result = CheckResult(source.path, program=program)
-    for model in program.models:
-        if model.input_shape is None:
-            continue
-        result.models.append(check_model(model, diags, strict))
+    result = CheckResult(source.path)
+    working_on(source.span(0))
+    try:
+        result.program = load_program(source, diags)
+        for model in result.program.models:
+            if any(model.graph[i].layer is None for i in model.inputs):
+                continue
+            result.models.append(check_model(model, diags, strict))
+    except Exception as exc:           # noqa: BLE001 — the one place failures become diagnostics
+        diags.add(internal_error(exc))
     # Source order, the root file first: the way a compiler lists its errors.
-    result.diagnostics = sorted(dedupe(diags.items), key=lambda d: (
+    result.diagnostics = capped(sorted(dedupe(diags.items), key=lambda d: (
         d.span is None, d.span is not None and d.span.source is not source,
-        d.span.start if d.span else 0))
+        d.span.start if d.span else 0)))
     return result
+
+
+def capped(ds: list[Diagnostic]) -> list[Diagnostic]:
+    """The first MAX_DIAGNOSTICS diagnostics, then one note counting the rest (at the first
+    one left out): 10^5 copies of a mistake need not be printed to be fixed."""
+    if len(ds) <= MAX_DIAGNOSTICS:
+        return ds
+    rest = ds[MAX_DIAGNOSTICS:]
+    errors = sum(d.is_error for d in rest)
+    counts = [f"{errors:,} more error{'s' if errors != 1 else ''}"] if errors else []
+    if len(rest) > errors:
+        counts.append(f"{len(rest) - errors:,} more warning{'s' if len(rest) - errors != 1 else ''}")
+    return ds[:MAX_DIAGNOSTICS] + [Diagnostic(
+        "N0001", f"and {' and '.join(counts)} (the first {MAX_DIAGNOSTICS} are shown)", rest[0].span,
+        label="the first one not shown", severity="note",
+        help="fix the ones shown and check again")]

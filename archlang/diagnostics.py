@@ -5,6 +5,8 @@ and the Python API all show the same thing.
 """
 from __future__ import annotations
 
+import traceback
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from .source import Span
@@ -27,7 +29,7 @@ class Diagnostic:
     labels: tuple[Label, ...] = ()
     notes: tuple[str, ...] = ()
     help: str | None = None
-    severity: str = "error"              # "error" | "warning"
+    severity: str = "error"              # "error" | "warning" | "note" (the count of those cut)
 
     @property
     def is_error(self) -> bool:
@@ -49,6 +51,11 @@ class SpecError(Exception):
         self.diagnostics = list(diagnostics)
         from .render import render_text
         super().__init__("\n".join(render_text(d) for d in self.diagnostics))
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show this instead of a traceback through archlang's internals."""
+        from .render import render_text
+        return [render_text(d, colour=True) + "\n" for d in self.diagnostics]
 
 
 class Problem(Exception):
@@ -94,3 +101,40 @@ class Diagnostics:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+# ---- internal errors ------------------------------------------------------------------------
+# The part of the input being worked on, kept up to date by the stages (lowering a term,
+# checking a node, generating a model) so that a failure inside archlang can be reported at
+# the input that caused it.
+_WHERE: ContextVar[Span | None] = ContextVar("archlang_where", default=None)
+
+
+def working_on(span: Span | None) -> None:
+    """Record the input position being worked on (for `internal_error`)."""
+    _WHERE.set(span)
+
+
+def internal_error(exc: BaseException, span: Span | None = None) -> Diagnostic:
+    """The diagnostic for an exception that escaped a stage: never a bare traceback.
+
+    Exhausting the stack or memory is the input's size, and says so; anything else is a bug
+    in archlang, reported as such, at the position being worked on, with where it happened.
+    """
+    span = span if span is not None else _WHERE.get()
+    if isinstance(exc, RecursionError):
+        return Diagnostic("E0009", "the spec is nested too deeply to analyse", span,
+                          label="while working on this",
+                          help="split the network into blocks or shallower expressions")
+    if isinstance(exc, MemoryError):
+        return Diagnostic("E0206", "the spec needs more memory than this machine has", span,
+                          label="while working on this", help="are some sizes or counts too large?")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "archlang" in f.filename]
+    where = (f"{frames[-1].filename.rsplit('archlang', 1)[-1].lstrip('/')}:{frames[-1].lineno} "
+             f"in {frames[-1].name}") if frames else "unknown"
+    return Diagnostic(
+        "E0999", f"internal error: {type(exc).__name__}: {exc}", span,
+        label="archlang failed while working on this",
+        notes=(f"raised at archlang/{where}",),
+        help="this is a bug in archlang, not necessarily in your spec; please report it to the "
+             "archlang maintainers with the spec and this message")

@@ -6,6 +6,7 @@ suggests the smallest one that gives the size the Dense layer declares.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from itertools import combinations
 
 from .layers.base import ShapeProblem
@@ -28,11 +29,17 @@ def _chain_to(infos, node):
         cur = info.node.inputs[0]
 
 
+def _infer(layer, x):
+    """The output of `layer` on `x`, its `_` sizes resolved against `x` (not the shape it saw
+    in the model: an edited chain feeds it something else)."""
+    return layer.resolve([x]).infer([x])
+
+
 def _run(start, layers):
     x = start
     try:
         for layer in layers:
-            x = layer.infer([x])
+            x = _infer(layer, x)
     except ShapeProblem:
         return None
     return x
@@ -107,7 +114,8 @@ def window_help(model, infos, node):
     for k, layer in enumerate(layers):
         edited = _same_padded(layer)
         if isinstance(edited, Dense) and flattened is not None:
-            if edited.c_in == x[0]:
+            # `Dense(_ => n)` declares no size to reach: nothing to suggest.
+            if edited.c_in is not None and edited.c_in == x[0]:
                 ks = sorted({"×".join(map(str, l.kernel)) for l in layers if _same_padded(l) is not l})
                 pads = sorted({(kk - 1) // 2 for l in layers if _same_padded(l) is not l for kk in l.kernel})
                 pad = f"pad={pads[0]}" if len(pads) == 1 else "pad=SamePad()"
@@ -118,9 +126,34 @@ def window_help(model, infos, node):
             return None
         try:
             before = x
-            x = edited.infer([x])
+            x = _infer(edited, x)
         except ShapeProblem:
             return None
         if isinstance(edited, Flatten):
             flattened = before
     return None
+
+
+@lru_cache(maxsize=1)
+def known_layers() -> str:
+    """The help of an unknown layer: every layer kind and activation, from the registry (so a
+    new layer is listed the day it is registered)."""
+    from .layers import kinds
+    from .layers.args import ACTIVATIONS
+    names = [k.kind for k in kinds() if k.kind != "activation"]
+    return (f"layers: {', '.join(names)}; activations: {', '.join(ACTIVATIONS)}; or define it "
+            "with `block`")
+
+
+def channels_first_help(model, problem_code: str) -> str | None:
+    """`x: 1×28×28` (PyTorch's C×H×W) read as W×H×C is 28 channels of 1×28 pixels: the first
+    convolution then fails. Say so, instead of suggesting padding."""
+    shape = model.input_shape
+    if problem_code not in ("E0300", "E0302") or shape is None or shape.is_vector or shape.rank < 2:
+        return None
+    dims = tuple(shape)
+    if not (dims[0] <= 4 < dims[-1]):
+        return None
+    flipped = "×".join(map(str, dims[1:] + dims[:1]))
+    return (f"shapes are written W×H×C, channels last (Flux's order); did you write channels "
+            f"first? PyTorch's {'×'.join(map(str, dims))} is written `{model.input_name}: {flipped}`")

@@ -13,12 +13,28 @@ from __future__ import annotations
 from .diagnostics import Diagnostic
 from .source import Span
 
-_COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "help": "\x1b[1;36m",
+_COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;32m", "help": "\x1b[1;36m",
             "bold": "\x1b[1m", "blue": "\x1b[1;34m", "reset": "\x1b[0m"}
 
 
 _MAX_LINE = 120     # longer source lines are shown as a window around the caret
 _CONTEXT = 40
+
+
+def escaped(text: str) -> str:
+    """Text from a spec (names, strings, paths) made safe for a terminal: every character that
+    does not print (escape sequences, line breaks, bidi controls, lone surrogates) is written
+    as a `\\x..`/`\\u....` escape, so no spec can forge a line or move the cursor."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        else:
+            n = ord(ch)
+            out.append(f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}")
+    return "".join(out)
 
 
 def _printable(text: str) -> str:
@@ -39,10 +55,12 @@ def _underline(span: Span, line: int) -> tuple[int, int]:
 
 
 def render_text(d: Diagnostic, colour: bool = False) -> str:
+    """The diagnostic as terminal text. Everything quoted from the input is `escaped`."""
     c = _COLOURS if colour else {k: "" for k in _COLOURS}
-    head = f"{c[d.severity]}{d.severity}[{d.code}]{c['reset']}{c['bold']}: {d.message}{c['reset']}"
+    head = (f"{c[d.severity]}{d.severity}[{d.code}]{c['reset']}{c['bold']}: {escaped(d.message)}"
+            f"{c['reset']}")
     if d.span is not None:
-        head = f"{c['bold']}{d.span.location()}{c['reset']}: " + head
+        head = f"{c['bold']}{escaped(d.span.location())}{c['reset']}: " + head
     out = [head]
     marks: list[tuple[Span, str, str]] = []
     if d.span is not None:
@@ -71,21 +89,21 @@ def render_text(d: Diagnostic, colour: bool = False) -> str:
                 lead = ("…" if cut else "") + _printable(text[cut:start])
                 width = min(width, max(1, len(shown) - len(lead)))
                 colour_on = c[d.severity] if char == "^" else c["blue"]
-                tail = f" {msg}" if msg else ""
+                tail = f" {escaped(msg)}" if msg else ""
                 out.append(f"{c['blue']}{pad} |{c['reset']} {' ' * len(lead)}"
                            f"{colour_on}{char * width}{tail}{c['reset']}")
         for lab in d.labels:
             if d.span is not None and lab.span.source is not d.span.source:
-                out.append(f"{c['blue']}{pad} = {c['reset']}note: {lab.message} "
-                           f"({lab.span.location()})")
+                out.append(f"{c['blue']}{pad} = {c['reset']}note: {escaped(lab.message)} "
+                           f"({escaped(lab.span.location())})")
         if d.notes or d.help:
             out.append(f"{c['blue']}{pad} |{c['reset']}")
     else:
         pad = ""
     for note in d.notes:
-        out.append(f"{c['blue']}{pad} = {c['reset']}{c['bold']}note{c['reset']}: {note}")
+        out.append(f"{c['blue']}{pad} = {c['reset']}{c['bold']}note{c['reset']}: {escaped(note)}")
     if d.help:
-        out.append(f"{c['blue']}{pad} = {c['reset']}{c['help']}help{c['reset']}: {d.help}")
+        out.append(f"{c['blue']}{pad} = {c['reset']}{c['help']}help{c['reset']}: {escaped(d.help)}")
     return "\n".join(out)
 
 
@@ -96,6 +114,17 @@ def span_dict(span: Span | None) -> dict | None:
     end_line, end_col = span.source.line_col(span.end)
     return {"file": span.source.path, "line": line, "column": col,
             "end_line": end_line, "end_column": end_col}
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (a non-UTF-8 file name, a string from Python) written as
+    `\\udcxx`: in a JSON document made with ensure_ascii=False, that is the JSON escape of
+    the same character, and the document encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def render_json(d: Diagnostic) -> dict:

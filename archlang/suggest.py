@@ -1,5 +1,14 @@
-"""Did-you-mean: the closest known names by edit distance (Elm's rule: 1 for short names, else 2)."""
+"""Did-you-mean: the closest known names by edit distance (Elm's rule: 1 for short names, else 2).
+
+Bounded work: a name longer than MAX_NAME_LENGTH gets no suggestion, and a candidate whose
+length differs by more than the budget is skipped before any distance is computed (the
+distance is at least the difference in length), so the cost is that of a few short words.
+"""
 from __future__ import annotations
+
+from functools import lru_cache
+
+from .limits import MAX_NAME_LENGTH
 
 
 def edit_distance(a: str, b: str, ignore_case: bool = True) -> int:
@@ -20,20 +29,29 @@ def edit_distance(a: str, b: str, ignore_case: bool = True) -> int:
 
 def suggest(name: str, candidates, limit: int = 3) -> list[str]:
     """Known names close to `name`, best first."""
+    if len(name) > MAX_NAME_LENGTH:
+        return []
+    # A file with thousands of the same typo asks the same question thousands of times.
+    return list(_suggest(name, frozenset(candidates), limit))
+
+
+@lru_cache(maxsize=1024)
+def _suggest(name: str, candidates: frozenset, limit: int) -> tuple[str, ...]:
     budget = 1 if len(name) <= 3 else 2
     scored = sorted((edit_distance(name, c), edit_distance(name, c, False), c)
-                    for c in set(candidates) if c != name)
+                    for c in candidates if c != name and abs(len(c) - len(name)) <= budget)
     close, seen = [], set()
     for d, _, c in scored:
-        # One spelling per name: `relu` rather than also `ReLU`.
-        if d <= budget and c.lower() not in seen:
+        # One spelling per name: `relu` rather than also `ReLU`. A suggestion shares at least
+        # one character with the name: `B` is not a misspelt `σ`.
+        if d <= budget and d < len(name) and c.lower() not in seen:
             seen.add(c.lower())
             close.append((d, c))
     if not close:
-        return []
+        return ()
     # Only the best: `Convv` suggests `Conv`, not also `Conv1d` one edit further away.
     best = close[0][0]
-    return [c for d, c in close if d == best][:limit]
+    return tuple(c for d, c in close if d == best)[:limit]
 
 
 def did_you_mean(name: str, candidates) -> str | None:

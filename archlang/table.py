@@ -22,37 +22,65 @@ class Row:
     info: LayerInfo | None       # the leaf, or the group's output node
     params: int
     group: Group | None = None
+    name: str | None = None      # the compiled module's attribute for it (rows(names=True))
 
     @property
     def is_group(self) -> bool:
         return self.group is not None
 
 
-def rows(report: ModelReport, depth: int | None = None) -> list[Row]:
-    """Table rows for a checked model; groups deeper than `depth` are folded into one row."""
+def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> list[Row]:
+    """Table rows for a checked model; groups deeper than `depth` are folded into one row.
+    `names`: fill each row's `name`, the attribute of the compiled PyTorch module that holds
+    it (the model must check)."""
     out: list[Row] = []
 
     def walk(children, level):
         for child in children:
+            if isinstance(child, Group) and child.kind == "value" and _single_node(child):
+                # `box = Dense(_ => 5)(h)`: one layer, one row, named as written.
+                info = report.infos[child.children[0]]
+                out.append(Row(level, info.index, f"{child.label} = {_layer_text(info)}", info,
+                               info.params))
+                continue
             if isinstance(child, Group):
                 if child.kind == "copy" and len(child.children) == 1 and isinstance(child.children[0], Group):
                     # repeat(n, Block(...)): the copy adds nothing over the block row itself.
                     walk(child.children, level)
                     continue
                 info = report.infos[child.output] if child.output is not None else None
-                out.append(Row(level, None, child.label, info, report.group_params(child), child))
+                label = child.label + (f"  ×{child.times:,}, folded" if child.times > 1 else "")
+                out.append(Row(level, None, label, info, report.group_params(child), child))
                 inner = child.children
                 if child.kind == "block" and len(inner) == 1 and isinstance(inner[0], Group):
                     inner = inner[0].children    # BasicBlock(64) = SkipConnection(...): one row
+                if child.times > 1:
+                    inner = inner[0].children    # a folded repeat: the rows of its one copy
                 if depth is None or level + 1 < depth:
                     walk(inner, level + 1)
             else:
                 info = report.infos[child]
-                out.append(Row(level, info.index, str(info.layer) if info.layer is not None else "<error>",
-                               info, info.params))
+                label = _layer_text(info)
+                if info.times > 1:
+                    label += f"  ×{info.times:,}"     # figures on this row are for every copy
+                out.append(Row(level, info.index, label, info, info.params * info.times))
 
     walk(report.model.tree.children, 0)
+    if names:
+        from .backends.torch.attributes import attribute_paths
+        layers, groups = attribute_paths(report)
+        for r in out:
+            r.name = groups.get(id(r.group)) if r.is_group else \
+                layers.get(r.info.node.id) if r.info is not None else None
     return out
+
+
+def _single_node(group: Group) -> bool:
+    return len(group.children) == 1 and not isinstance(group.children[0], Group)
+
+
+def _layer_text(info: LayerInfo) -> str:
+    return str(info.layer) if info.layer is not None else "<error>"
 
 
 def fmt_int(n: int) -> str:
@@ -90,7 +118,7 @@ def _records(row: Row, a):
 def _sum(attr: str, fmt=fmt_int):
     def cell(row: Row, a) -> str:
         recs = _records(row, a)
-        values = [getattr(r, attr) for r in recs if getattr(r, attr) is not None]
+        values = [getattr(r, attr) * r.times for r in recs if getattr(r, attr) is not None]
         return fmt(sum(values)) if values else ""
     return cell
 
@@ -113,8 +141,8 @@ def _dense(row: Row, a) -> str:
     recs = [r for r in _records(row, a) if r.dense_equivalent is not None]
     if not recs:
         return ""
-    dense = sum(r.dense_equivalent for r in recs)
-    params = sum(r.params for r in recs)
+    dense = sum(r.dense_equivalent * r.times for r in recs)
+    params = sum(r.params * r.times for r in recs)
     ratio = f" ({dense / params:,.0f}×)" if params and dense != params else ""
     return fmt_int(dense) + ratio
 
@@ -145,6 +173,8 @@ COLUMNS: dict[str, Column] = {
     "dense": Column("dense", "dense-equivalent (×saved)", ">", _dense, True),
     "trainable": Column("trainable", "trainable", ">", _trainable),
     "state": Column("state", "state", ">", _sum("state"), True),
+    # The compiled module's attribute (what `archlang train --freeze` also accepts).
+    "name": Column("name", "name", "<", lambda r, a: r.name or ""),
 }
 # Earlier names of the shape columns.
 COLUMNS["input_shape"] = COLUMNS["input"]
@@ -180,7 +210,7 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
     if analysis is None:
         from .analysis import analyze_report
         analysis = analyze_report(report)
-    body = rows(report, depth)
+    body = rows(report, depth, names=any(c.name == "name" for c in cols))
     cells = [[c.cell(r, analysis) for c in cols] for r in body]
     headers = [c.header for c in cols]
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
@@ -198,7 +228,7 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
         return "  ".join(parts).rstrip()
 
     model = report.model
-    out = [title or f"{model.name}({model.input_name}: {model.input_shape}) → {report.output_shape}"]
+    out = [title or report.title()]
     out.append(line(headers))
     rule = "─" * len(line(["x" * w for w in widths]))
     out.append(rule)
@@ -221,7 +251,10 @@ def summary_lines(report: ModelReport, a) -> list[str]:
     """The totals under the table: parameters, then MACs, memory and the dense equivalent."""
     t = a.totals
     p = t.params
-    lines = [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
+    lines = []
+    if len(report.outputs) > 1:
+        lines.append("outputs:              " + ", ".join(f"{n} {s}" for n, s in report.outputs))
+    lines += [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
              f"trainable params:     {fmt_int(t.trainable_params)}",
              f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
     if t.state:

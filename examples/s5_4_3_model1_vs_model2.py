@@ -41,7 +41,7 @@ def main(argv=None) -> Path:
     out = Path(args.out)
     common = ["--data", data, "--train-size", str(args.train_size), "--val-split", str(args.val_size),
               "--optimizer", "adam", "--lr", "0.005", "--batch", str(args.batch),
-              "--epochs", str(args.epochs), "--seed", "0", "--no-progress"]
+              "--epochs", str(args.epochs), "--seed", "0", "--no-progress", "--overwrite"]
     for model in ("model1", "model2"):
         run(["train", str(ROOT / f"specs/book/{model}.arch"), *common, "--out", str(out / model)])
     figure = out / "model1-vs-model2.png"

@@ -57,7 +57,7 @@ def main(argv=None) -> dict:
     out = Path(args.out)
     task_a, task_b = write_tasks(out / "data")
 
-    common = ["--optimizer", "adam", "--lr", "0.005", "--seed", "0", "--no-progress"]
+    common = ["--optimizer", "adam", "--lr", "0.005", "--seed", "0", "--no-progress", "--overwrite"]
     run(["train", SPEC_A, "--data", str(task_a), "--epochs", str(args.base_epochs), "--batch", "64",
          *common, "--out", str(out / "base")])
     few = ["--data", str(task_b), "--val-split", str(VAL_B), "--train-size", str(args.few),

@@ -28,7 +28,7 @@ def main(argv=None) -> list[Path]:
     out = Path(args.out)
     run_dir = str(out / "model2")
     run(["train", SPEC, "--epochs", str(args.epochs), "--batch", "64", "--lr", "0.005",
-         "--seed", "0", "--no-progress", "--out", run_dir])
+         "--seed", "0", "--no-progress", "--overwrite", "--out", run_dir])
     pictures = [out / "filters-row1.png", out / "filters-row3.png",
                 out / "activations-row1.png", out / "activations-row3.png"]
     run(["show", "filters", run_dir, "--spec", SPEC, "--layer", "1", "-o", str(pictures[0])])

@@ -32,7 +32,7 @@ def main(argv=None) -> Path:
     out = Path(args.out)
     run_dir = str(out / "localization")
     run(["train", SPEC, "--data", f"localization(32, count={args.count})",
-         "--epochs", str(args.epochs), "--seed", "0", "--no-progress", "--out", run_dir])
+         "--epochs", str(args.epochs), "--seed", "0", "--no-progress", "--overwrite", "--out", run_dir])
     picture = out / "boxes.png"
     run(["show", "boxes", run_dir, "--spec", SPEC, "-o", str(picture)])
     return picture

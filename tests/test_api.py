@@ -33,6 +33,11 @@ def test_fit_trains_a_spec(tmp_path, tmp_spec):
     result = archlang.fit(spec, epochs=3, out=str(tmp_path / "run"), seed=0)
     assert len(result.history) == 3 and result.best_val_acc > 0.6     # measured 0.88; chance 0.1
     assert result.curves.exists()
+    # fit seeds before building the module: the same call gives bit-identical weights
+    again = archlang.fit(spec, epochs=3, out=str(tmp_path / "again"), seed=0)
+    a, b = (torch.load(r.last, weights_only=True)["model"] for r in (result, again))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert again.history[-1]["val_loss"] == result.history[-1]["val_loss"]
 
 
 def test_a_spec_without_models_cannot_be_compiled(tmp_spec):

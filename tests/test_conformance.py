@@ -1,4 +1,9 @@
-"""The shared conformance cases: expected figures computed by PyTorch, independent of archlang."""
+"""Conformance cases: expected figures computed by PyTorch, independent of archlang.
+
+The project keeps its own copy (tests/fixtures/conformance), always run. The workplace's shared
+originals (../shared/conformance) are run as well when a checkout has them beside it; on a
+plain clone those cases are skipped, saying why.
+"""
 from __future__ import annotations
 
 import json
@@ -6,20 +11,40 @@ import json
 import pytest
 
 import archlang
-from conftest import CONFORMANCE
+from conftest import CONFORMANCE, SHARED_CONFORMANCE
 
-CASES = sorted(CONFORMANCE.glob("*.arch")) if CONFORMANCE.is_dir() else []
+OWN = sorted(CONFORMANCE.glob("*.arch"))
+SHARED = sorted(SHARED_CONFORMANCE.glob("*.arch")) if SHARED_CONFORMANCE.is_dir() else []
+NO_SHARED = pytest.param(None, marks=pytest.mark.skip(
+    reason=f"{SHARED_CONFORMANCE} is not beside this checkout; the project's copy in "
+           "tests/fixtures/conformance runs instead"), id="shared-cases-absent")
 
 
 def _expected(path):
     return json.loads(path.with_suffix("").with_suffix(".expected.json").read_text())
 
 
+def _cases(error: bool):
+    own = [pytest.param(c, id=c.stem) for c in OWN if bool(_expected(c).get("error")) == error]
+    shared = [pytest.param(c, id="shared:" + c.stem) for c in SHARED
+              if bool(_expected(c).get("error")) == error]
+    return own + (shared or [NO_SHARED])
+
+
 def test_the_conformance_cases_are_present():
-    assert len(CASES) >= 30
+    assert len(OWN) == 30
 
 
-@pytest.mark.parametrize("path", [c for c in CASES if not _expected(c).get("error")], ids=lambda p: p.stem)
+@pytest.mark.skipif(not SHARED, reason=f"{SHARED_CONFORMANCE} is not beside this checkout")
+def test_the_copy_matches_the_shared_cases():
+    assert [p.name for p in SHARED] == [p.name for p in OWN]
+    for p in SHARED:
+        assert (CONFORMANCE / p.name).read_text() == p.read_text(), p.name
+        expected = p.with_suffix("").with_suffix(".expected.json")
+        assert json.loads((CONFORMANCE / expected.name).read_text()) == _expected(p), expected.name
+
+
+@pytest.mark.parametrize("path", _cases(error=False))
 def test_valid_case(path):
     expected = _expected(path)
     result = archlang.check(path)
@@ -30,7 +55,7 @@ def test_valid_case(path):
     assert [list(s) for s in model.stage_shapes()] == expected["chain_output_shapes"]
 
 
-@pytest.mark.parametrize("path", [c for c in CASES if _expected(c).get("error")], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _cases(error=True))
 def test_invalid_case(path):
     expected = _expected(path)
     result = archlang.check(path)

@@ -36,6 +36,8 @@ class LayerRecord:
     rf: RF | None
     dense_equivalent: int | None     # weights of a dense layer computing the same map (§5.2)
     kernel: str = ""
+    times: int = 1                   # copies the node stands for (a folded repeat); every figure
+                                     # above is of one copy, the totals multiply
 
     @property
     def flops(self) -> int:
@@ -56,6 +58,7 @@ class LayerRecord:
             "rf": self.rf.json() if self.rf is not None else None,
             "dense_equivalent": self.dense_equivalent,
             "dense_ratio": self.dense_ratio,
+            "times": self.times,
         }
 
 
@@ -129,8 +132,8 @@ class Analysis:
 
     @property
     def layers(self) -> list[LayerRecord]:
-        """Every node but the input, in order."""
-        return self.records[1:]
+        """Every node but the inputs, in order."""
+        return [r for r in self.records if r.index > 0]
 
     def __getitem__(self, index: int) -> LayerRecord:
         """The layer numbered `index` in check's table (1-based; 0 is the input)."""
@@ -193,8 +196,7 @@ class Analysis:
             return None
 
     def table_title(self) -> str:
-        m = self.report.model
-        return f"{m.name}({m.input_name}: {m.input_shape}) → {self.report.output_shape}"
+        return self.report.title()
 
 
 def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> Analysis:
@@ -217,20 +219,28 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
             output_shape=tuple(out) if out is not None else None,
             params=info.params, trainable=info.params, state=info.state,
             macs=macs, element_ops=ops, param_bytes=info.params * size,
-            activation_bytes=(out.numel if out is not None else 0) * batch * size,
+            activation_bytes=((out.numel + layer.saved(info.inputs, out)) if ok else
+                              out.numel if out is not None else 0) * batch * size,
             rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
-            kernel=_kernel_text(layer) if ok else ""))
+            kernel=_kernel_text(layer) if ok else "", times=info.times))
     sizes = [r.activation_bytes for r in records]
-    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos], {report.model.output})
-    params = sum(r.params for r in records)
-    state = sum(r.state for r in records)
-    kept = sum(sizes)              # autograd keeps (about) every layer's output, and the input
+    # A folded repeat's copies all have the shapes of the one that was checked: the peak of
+    # one pass is the peak of every pass.
+    peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos],
+                            {i for _, i in report.model.outputs})
+
+    def total(attr: str) -> int:
+        return sum((getattr(r, attr) or 0) * r.times for r in records)
+
+    params, state = total("params"), total("state")
+    kept = total("activation_bytes")   # autograd keeps (about) every layer's output, and the inputs
+    inputs = sum(sizes[i] for i in report.model.inputs)
     totals = Totals(
         params=params, trainable_params=report.trainable_params, state=state,
-        macs=sum(r.macs for r in records), element_ops=sum(r.element_ops for r in records),
-        param_bytes=params * size, state_bytes=state * size, input_bytes=sizes[0],
-        activation_bytes=kept - sizes[0], peak_forward_bytes=peak,
+        macs=total("macs"), element_ops=total("element_ops"),
+        param_bytes=params * size, state_bytes=state * size, input_bytes=inputs,
+        activation_bytes=kept - inputs, peak_forward_bytes=peak,
         peak_forward_layer=report.infos[at].index,
         training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
-        dense_equivalent=sum(r.dense_equivalent or 0 for r in records))
+        dense_equivalent=total("dense_equivalent"))
     return Analysis(report, batch, name, size, records, totals, warnings)

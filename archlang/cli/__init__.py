@@ -13,13 +13,14 @@ import argparse
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from .. import __version__
 
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 # Subcommand modules of this package, in the order `archlang --help` lists them.
-COMMANDS = ("check", "draw", "compile", "train", "show")
+COMMANDS = ("check", "draw", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve")
 
 
 class UsageError(Exception):
@@ -43,7 +44,7 @@ def print_diagnostics(diagnostics, args, stream=None) -> None:
         print(render_text(d, colour=colour), file=stream)
         print(file=stream)
     errors = sum(d.is_error for d in diagnostics)
-    warnings = len(diagnostics) - errors
+    warnings = sum(d.severity == "warning" for d in diagnostics)
     if errors or warnings:
         parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
         if warnings:
@@ -58,7 +59,8 @@ def load_checked(args):
         raise UsageError(f"no such file: {args.file}")
     if os.path.isdir(args.file):
         raise UsageError(f"{args.file} is a directory; name a .arch file")
-    result = check(args.file, strict=getattr(args, "strict", False))
+    # A Path: FILE is a file name whatever it looks like (`model(1).arch`, `spec.txt`).
+    result = check(Path(args.file), strict=getattr(args, "strict", False))
     wanted = getattr(args, "model", None)
     names = [m.name for m in result.models]
     if wanted and wanted not in names and not result.errors:
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except RecursionError:
-        print(f"{getattr(args, 'file', '')}: error[E0009]: the spec is nested too deeply to analyse",
-              file=sys.stderr)
+    except Exception as exc:           # noqa: BLE001 — never a bare traceback
+        from ..diagnostics import internal_error
+        print_diagnostics([internal_error(exc)], args)
         return EXIT_SPEC

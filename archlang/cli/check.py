@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("--columns", metavar="LIST", default=None,
                    help="comma-separated columns after # and layer: input, output, params, "
                         "params%%, kernel, macs, flops, ops, memory, weights, rf, dense, "
-                        "trainable, state (default: output,params,macs,rf)")
+                        "trainable, state, name (the compiled module's attribute, which "
+                        "`train --freeze` takes) (default: output,params,macs,rf)")
     p.add_argument("--batch", type=int, metavar="N", default=1,
                    help="batch size for activation memory (default: 1)")
     p.add_argument("--dtype", default="fp32", metavar="T",
@@ -45,6 +46,8 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "name": m.name,
             "input_shape": _json_shape(m.input_shape),
             "output_shape": _json_shape(m.output_shape),
+            "inputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.inputs],
+            "outputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.outputs],
             "params": m.params,
             "trainable_params": m.trainable_params,
             "non_trainable_params": m.params - m.trainable_params,
@@ -83,6 +86,7 @@ def _analyses(selected, args) -> dict:
 
 
 def run(args) -> int:
+    from ..render import encodable
     from ..table import choose_columns, render
     columns = None
     if args.columns is not None:
@@ -96,8 +100,8 @@ def run(args) -> int:
     # Receptive-field alignment warnings (W0401), after the check's own diagnostics.
     diagnostics = list(result.diagnostics) + [w for a in analyses.values() for w in a.warnings]
     if args.json:
-        print(json.dumps(check_json(result, selected, analyses, diagnostics), indent=2,
-                         ensure_ascii=False))
+        print(encodable(json.dumps(check_json(result, selected, analyses, diagnostics), indent=2,
+                                   ensure_ascii=False)))
         return EXIT_OK if result.ok else EXIT_SPEC
     for i, m in enumerate(selected):
         if i:

@@ -1,7 +1,8 @@
-"""`archlang compile FILE [--model NAME] [-o OUT] [--to python|onnx|torchscript]`.
+"""`archlang compile FILE [--model NAME] [-o OUT] [--to python|onnx|torchscript] [--weights CKPT]`.
 
-Python source goes to stdout or OUT; ONNX and TorchScript are files (-o is required). torch is
-imported only here, inside `run`, and only for the binary formats.
+Python source goes to stdout or OUT; ONNX and TorchScript are files (-o is required), with
+trained weights from a checkpoint when --weights names one; ONNX files take any batch size.
+torch is imported only here, inside `run`, and only for the binary formats.
 """
 from __future__ import annotations
 
@@ -20,12 +21,16 @@ def register(sub) -> None:
     common_arguments(p)
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--to", choices=FORMATS, default="python",
-                   help="python source (default), onnx (torch.onnx.export; needs the `onnx` "
-                        "extra) or torchscript (torch.jit.script)")
+                   help="python source (default), onnx (torch.onnx.export with a dynamic batch "
+                        "dimension; needs the `onnx` extra) or torchscript (torch.jit.script)")
+    p.add_argument("--weights", metavar="CKPT",
+                   help="export with these trained weights (a best.pt / last.pt of `archlang "
+                        "train`, or its run folder); --to onnx or torchscript")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from ..api import allocation_problem
     from ..backends.torch import generate, load_source
     result = load_checked(args)
     if not result.ok:
@@ -34,6 +39,8 @@ def run(args) -> int:
     if not result.models:
         raise UsageError(f"{args.file} defines no model")
     reports = [m for m in result.models if not args.model or m.name == args.model]
+    if args.weights and args.to == "python":
+        raise UsageError("--weights goes into a binary file: add --to onnx or --to torchscript")
     if args.to != "python":
         if not args.output:
             raise UsageError(f"--to {args.to} writes a binary file; name it with -o")
@@ -47,7 +54,20 @@ def run(args) -> int:
         else:
             sys.stdout.write(gen.source)
         return EXIT_OK
+    problem = allocation_problem(reports[0])       # before any tensor is allocated
+    if problem is not None:
+        print_diagnostics([problem], args)
+        return EXIT_SPEC
     model = load_source(gen, reports[0].name).eval()
+    if args.weights:
+        from ..train import TrainError
+        from ..train.checkpoint import load as load_checkpoint, model_state
+        from ..train.runs import load_weights
+        try:
+            load_weights(model, model_state(load_checkpoint(args.weights)), args.weights)
+        except TrainError as err:
+            print(f"archlang compile: error: {err}", file=sys.stderr)
+            return EXIT_SPEC
     return export(model, reports[0], args.to, args.output)
 
 
@@ -62,12 +82,12 @@ def _write_text(path: str, text: str) -> None:
 def export(model, report, fmt: str, path: str) -> int:
     import torch
     from ..backends.torch import torch_shape
-    example = torch.randn(1, *torch_shape(report.input_shape))
+    examples = tuple(torch.randn(1, *torch_shape(s)) for _, s in report.inputs)
     if fmt == "torchscript":
         try:
             scripted = torch.jit.script(model)
         except Exception:            # noqa: BLE001  (scripting can refuse; tracing is exact here)
-            scripted = torch.jit.trace(model, example)
+            scripted = torch.jit.trace(model, examples)
         scripted.save(path)
         return EXIT_OK
     try:
@@ -76,9 +96,17 @@ def export(model, report, fmt: str, path: str) -> int:
     except ImportError:
         raise UsageError("--to onnx needs the `onnx` extra: pip install 'archlang[onnx]' "
                          "(onnx and onnxscript)") from None
+    outputs = list(getattr(model, "output_names", None) or ["y"])
+    # Batch 2 for the trace: with 1, the exporter may specialise the batch size to 1.
+    batch = torch.export.Dim("batch")
     try:
-        torch.onnx.export(model, (example,), path, input_names=["x"], output_names=["y"],
-                          dynamo=True, external_data=False, verbose=False)
+        # A graph body's inputs keep their names (a layer body's is x); outputs are named by
+        # the module's output_names (else y).
+        names = [n for n, _ in report.inputs] if report.model.graph_body else ["x"]
+        torch.onnx.export(model, tuple(e.repeat(2, *([1] * (e.dim() - 1))) for e in examples), path,
+                          input_names=names, output_names=outputs,
+                          dynamic_shapes=tuple({0: batch} for _ in examples), dynamo=True,
+                          external_data=False, verbose=False)
     except Exception as err:         # noqa: BLE001  (the exporter's own failure, shown plainly)
         print(f"archlang compile: error: torch.onnx.export failed: {err}", file=sys.stderr)
         if os.path.exists(path):

@@ -6,9 +6,14 @@ one after the other and their validation accuracies drawn on one plot, the book'
 """
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 from . import EXIT_OK, EXIT_SPEC, UsageError, load_checked, print_diagnostics
+
+EXIT_INTERRUPTED = 130
+
 
 def _val_split(text: str):
     value = float(text)
@@ -28,6 +33,9 @@ def register(sub) -> None:
                                   'mnist1d | FILE.npz  (default: the embedded digits, sized to the spec)')
     g.add_argument("--val-split", type=_val_split, metavar="F|N",
                    help="validation share (0.2) or count (5000)")
+    g.add_argument("--test-split", type=_val_split, metavar="F|N",
+                   help="held-out test share or count for `archlang evaluate` (0; mnist's "
+                        "t10k files when present)")
     g.add_argument("--train-size", type=int, metavar="N", help="cap on training samples")
     g.add_argument("--workers", type=int, metavar="N", help="loader processes (GPU from host memory)")
     g = p.add_argument_group("optimisation")
@@ -36,19 +44,31 @@ def register(sub) -> None:
     g.add_argument("--optimizer", choices=("adam", "adamw", "sgd"))
     g.add_argument("--lr", type=float)
     g.add_argument("--weight-decay", type=float)
-    g.add_argument("--loss", choices=("crossentropy", "mse", "localization"))
-    g.add_argument("--seed", type=int)
+    g.add_argument("--loss", metavar="LOSS",
+                   help="crossentropy | mse | localization, or an expression over the model's "
+                        "outputs: \"crossentropy(out) + 0.3 * crossentropy(aux1)\"")
+    g.add_argument("--schedule", metavar="S",
+                   help='learning rate per step: constant | cosine | onecycle | '
+                        '"step(every=N, gamma=G)" (constant)')
+    g.add_argument("--patience", type=int, metavar="N",
+                   help="stop when validation has not improved for N epochs")
+    g.add_argument("--seed", type=int, help="seeds the weights, split and shuffles (0)")
     g = p.add_argument_group("hardware")
     g.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N")
     g.add_argument("--amp", choices=("bf16", "fp16", "off"), help="mixed precision (autocast)")
     g.add_argument("--channels-last", action="store_true", default=None)
     g.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
     g = p.add_argument_group("runs and transfer learning")
-    g.add_argument("--out", metavar="DIR", help="output folder (default: runs/MODEL)")
+    g.add_argument("--out", metavar="DIR",
+                   help="output folder (default: the first free of runs/MODEL, runs/MODEL-2, …)")
+    g.add_argument("--overwrite", action="store_true", default=None,
+                   help="let a fresh run replace the run in --out")
     g.add_argument("--resume", action="store_true", default=None,
-                   help="continue exactly where the run in --out stopped")
-    g.add_argument("--freeze", metavar="RANGE",
-                   help='keep these layers fixed: "1:4", "1-4", "3", or attribute names')
+                   help="continue exactly where the run in --out (default: the latest "
+                        "runs/MODEL…) stopped")
+    g.add_argument("--freeze", metavar="ROWS",
+                   help='keep layers fixed, by `archlang check` row numbers ("1:4", "1-4", '
+                        '"3") or names from `check --columns name` (layers or blocks)')
     g.add_argument("--init-from", metavar="CKPT", help="start from a checkpoint's matching weights")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -63,16 +83,23 @@ def register(sub) -> None:
 
 
 def _flags(args) -> dict:
-    names = ("data", "val_split", "train_size", "workers", "epochs", "batch", "optimizer", "lr",
-             "weight_decay", "loss", "seed", "device", "amp", "channels_last", "compile", "out",
-             "resume", "freeze", "init_from")
+    names = ("data", "val_split", "test_split", "train_size", "workers", "epochs", "batch",
+             "optimizer", "lr", "weight_decay", "loss", "schedule", "patience", "seed", "device",
+             "amp", "channels_last", "compile", "out", "overwrite", "resume", "freeze",
+             "init_from")
     return {name: getattr(args, name) for name in names}
 
 
+def _error(message) -> None:
+    print(f"archlang train: error: {message}", file=sys.stderr)
+
+
 def run(args) -> int:
-    from ..api import load, train_settings
+    from ..api import instantiate, layer_rows, train_settings
+    from ..backends.torch import generate
     from ..diagnostics import SpecError
-    from ..train import TrainConfig, TrainError, compare_runs, train
+    from ..train import TrainConfig, TrainError, compare_runs
+    from ..train.loop import seed_everything, train
 
     result = load_checked(args)
     if not result.ok:
@@ -83,6 +110,8 @@ def run(args) -> int:
         raise UsageError(f"{args.file} defines no model to train")
     if len(names) > 1 and args.out:
         raise UsageError("--out names one run; with several models, runs go to runs/MODEL")
+    if args.overwrite and not args.out:
+        raise UsageError("--overwrite needs --out: without it every run gets a fresh folder")
     flags = _flags(args)
     try:
         TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
@@ -92,20 +121,29 @@ def run(args) -> int:
     for name in names:
         report = result.model(name)
         try:
-            config = TrainConfig.from_section(train_settings(args.file, name)).merge(flags)
-            previous = Path(config.out or Path("runs") / name) / "last.pt"
-            if previous.exists() and not config.resume:
-                print(f"note: {previous.parent} holds an earlier run; starting afresh replaces it "
-                      f"(--resume continues it)")
-            module = load(args.file, name)
+            config = TrainConfig.from_section(train_settings(Path(args.file), name)).merge(flags)
+            if len(report.inputs) > 1:
+                # A data set gives one input tensor; several inputs need a data format first.
+                raise TrainError(f"`{name}` has {len(report.inputs)} inputs ("
+                                 + ", ".join(n for n, _ in report.inputs)
+                                 + "); training takes one input so far")
+            gen = generate([report], args.file)
+            seed_everything(config.seed)        # before the module exists: its initial weights
+            module = instantiate(gen, report)
+            meta = {"class": gen.classes[name], "spec": str(Path(args.file).resolve()),
+                    "model": name, "source": gen.source}
             outcome = train(module, tuple(report.input_shape), config, name=name,
-                            progress=not args.no_progress)
+                            progress=not args.no_progress, layers=layer_rows(report), meta=meta,
+                            log=print)
         except SpecError as err:
             print_diagnostics(err.diagnostics, args)
             return EXIT_SPEC
         except TrainError as err:
-            print(f"archlang train: error: {err}")
+            _error(err)
             return EXIT_SPEC
+        except KeyboardInterrupt as stop:
+            _interrupted(args, name, stop)
+            return EXIT_INTERRUPTED
         outcomes.append(outcome)
     if len(outcomes) > 1:
         plot = Path(outcomes[0].out).parent / ("compare-" + "-".join(o.name for o in outcomes) + ".png")
@@ -113,6 +151,21 @@ def run(args) -> int:
         best = ", ".join(f"{o.name} {100 * o.best_val_acc:.1f}%" for o in outcomes)
         print(f"validation accuracy: {best}; plot: {plot}")
     return EXIT_OK
+
+
+def _interrupted(args, name: str, stop: KeyboardInterrupt) -> None:
+    """Ctrl-C: say what was kept and the command that continues the run."""
+    out = getattr(stop, "out", None)
+    done = getattr(stop, "epochs_done", 0)
+    if out is None or not done:
+        print(f"\narchlang train: interrupted before the first epoch finished; nothing to "
+              "resume", file=sys.stderr)
+        return
+    command = ["archlang", "train", args.file, "--model", name, "--resume", "--out", str(out)]
+    if args.epochs:
+        command += ["--epochs", str(args.epochs)]
+    print(f"\narchlang train: interrupted; {out}/last.pt holds epoch {done}. Continue with:\n"
+          f"  {shlex.join(command)}", file=sys.stderr)
 
 
 def run_compare(args) -> int:

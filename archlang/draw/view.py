@@ -69,12 +69,17 @@ def _only_block(group: Group) -> Group | None:
     return None
 
 
+def copies(group: Group) -> int:
+    """How many copies a repeat stands for: its count, whether unrolled or folded."""
+    return group.times if group.times > 1 else len(group.children)
+
+
 def folded_title(group: Group) -> str:
     """`BasicBlock(64)`, or `BasicBlock(64) × 2` for repeat(2, BasicBlock(64))."""
     if group.kind != "repeat":
         return group.label
     block = _only_block(group.children[0])
-    return f"{block.label} × {len(group.children)}" if block else group.label
+    return f"{block.label} × {copies(group):,}" if block else group.label
 
 
 def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: bool = False,
@@ -101,19 +106,28 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
         for i in box.nodes:
             owner[i] = box
 
+    # A graph body's one-layer statement shows its name: `class_token = Parameter(1×768)`.
+    named = {g.children[0]: g.name for g in model.tree.children
+             if isinstance(g, Group) and g.kind == "value" and g.name and len(g.children) == 1
+             and not isinstance(g.children[0], Group)}
+
     def layer_box(i: int) -> Box:
         info = infos[i]
-        if i == 0:
-            return Box("input", model.input_name, "input", info.out, None, None, [0])
+        if i in model.inputs:
+            name = "input" if i == 0 else f"input{i}"
+            return Box(name, info.layer.name, "input", info.out, None, None, [i])
         family = info.node.family if info.layer is not None else "error"
         title = str(info.layer) if info.layer is not None else "(does not parse)"
+        if i in named:
+            title = f"{named[i]} = {title}"
         return Box(f"n{i}", title, family, info.out, in_shape(i), info.params, [i],
                    failed=i in failed or info.layer is None)
 
     def group_box(group: Group) -> Box:
         ids = list(group.node_ids())
         return Box(f"g{next(uid)}", folded_title(group), "block", infos[group.output].out,
-                   in_shape(ids[0]), report.group_params(group), ids, layers=len(ids),
+                   in_shape(ids[0]), report.group_params(group), ids,
+                   layers=sum(infos[i].times for i in ids),
                    failed=any(i in failed for i in ids))
 
     def cluster(kind: str, label: str, group: Group) -> Cluster:
@@ -129,10 +143,11 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
                 c = cluster("block", child.label, child)
                 walk(child.children, c, level + 1)
                 into.items.append(c)
-            elif child.kind == "repeat" and fold_repeats:
+            elif child.kind == "repeat" and (fold_repeats or child.times > 1):
+                # A folded repeat has one copy: it is always drawn this way.
                 first, rest = child.children[0], child.children[1:]
                 block = _only_block(first)
-                c = cluster("repeat", folded_title(child) if block else f"× {len(child.children)}",
+                c = cluster("repeat", folded_title(child) if block else f"× {copies(child):,}",
                             child)
                 walk((block or first).children, c, level + 1)
                 into.items.append(c)
@@ -152,14 +167,20 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
                 walk(child.children, into, level)
 
     root = Cluster("", model.name, report.params)
-    add(layer_box(0), root)
+    for i in model.inputs:
+        add(layer_box(i), root)
     walk(model.tree.children, root, 0)
 
     if merge_activations:
         _merge_activations(report, owner, parent)
 
-    output = Box("output", "output", "output", report.output_shape, report.output_shape, None)
-    root.items.append(output)
+    outputs = []
+    for k, (name, node) in enumerate(model.outputs):
+        shape = infos[node].out
+        title = "output" if not model.graph_body else name
+        outputs.append((Box("output" if k == 0 else f"output{k + 1}", title, "output", shape, shape,
+                            None), node))
+        root.items.append(outputs[-1][0])
 
     edges: list[tuple[Box, Box, bool]] = []
     seen = set()
@@ -169,12 +190,12 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
             if a is not None and b is not None and a is not b and (a.name, b.name) not in seen:
                 seen.add((a.name, b.name))
                 edges.append((a, b, port == 0))
-    last = owner.get(same_as.get(model.output, model.output))
-    if last is not None:
-        edges.append((last, output, True))
+    for output, node in outputs:
+        last = owner.get(same_as.get(node, node))
+        if last is not None:
+            edges.append((last, output, True))
 
-    title = f"{model.name}({model.input_name}: {model.input_shape}) → {report.output_shape}"
-    return View(title, report.params, root, edges)
+    return View(report.title(), report.params, root, edges)
 
 
 def _merge_activations(report: ModelReport, owner: dict, parent: dict) -> None:

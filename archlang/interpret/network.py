@@ -36,13 +36,14 @@ class Network:
     def validation(self):
         """The run's validation samples (a train.data.Dataset), split as `archlang train`
         split them: the same source, validation share and seed."""
-        from ..train.data import load_data, split
+        from ..train.config import TrainConfig
+        from ..train.data import splits
         if self.config is None:
             raise WrongChoice(f"{self.source} is a spec, not a run: it has no validation data",
                               "train it first: archlang train SPEC --out runs/NAME")
-        cfg = self.config
-        _, val = split(load_data(cfg.get("data"), self.input_shape), cfg.get("val_split", 0.2),
-                       cfg.get("seed", 0), cfg.get("train_size"))
+        cfg = TrainConfig().merge({k: v for k, v in self.config.items()
+                                   if k in TrainConfig.__dataclass_fields__})
+        _, val, _ = splits(cfg, self.input_shape)
         if val is None:
             raise WrongChoice(f"{self.source} was trained without validation data (val_split 0)")
         return val

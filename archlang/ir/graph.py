@@ -1,4 +1,4 @@
-"""The layer graph: a DAG (networkx) of layer nodes, plus the tree of groups it was written as.
+"""The layer graph: a DAG of layer nodes (plain lists), plus the tree of groups it was written as.
 
 Nodes are numbered in creation order, which is a topological order. Each node keeps the span
 of the call that made it and the block calls around it, so diagnostics, tables and drawings
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import networkx as nx
-
+from ..diagnostics import Diagnostic
 from ..layers.base import Layer
 from ..layers.shape import Shape
-from ..layers.structural import Add, Concat, Input
+from ..layers.structural import JOIN_TEXT, JOINS, Input
+from ..limits import MAX_NODES, UNROLL_LIMIT
 from ..source import Span
-from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
+from .terms import Apply, BlockCall, Broken, GraphBody, Leaf, Par, Repeat, Seq, Skip, Term, ValueRef
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class Node:
     spans: dict[str, Span] = field(default_factory=dict)
     scope: tuple[Scope, ...] = ()
     skip: bool = False                   # a SkipConnection's join: inputs (layer output, skip input)
+    times: int = 1                       # copies it stands for: the product of the counts of the
+                                         # folded repeats around it (1: an ordinary node)
 
     @property
     def family(self) -> str:
@@ -53,6 +55,7 @@ class Group:
     output: int | None = None
     name: str = ""                                   # a block's name ("BasicBlock")
     args: tuple = ()                                 # a block's ((parameter, value), ...)
+    times: int = 1                                   # a folded repeat: its count (one copy built)
 
     def node_ids(self):
         for c in self.children:
@@ -62,17 +65,37 @@ class Group:
                 yield c
 
 
+@dataclass(frozen=True)
+class Fold:
+    """A folded repeat: one copy of its body stands for `times` copies (docs/language.md).
+
+    Checking must find the body's output shape equal to its input's (node `input`), so that
+    every copy sees the same shapes and the counts of one copy can be multiplied."""
+
+    group: Group
+    input: int
+    times: int
+    span: Span
+
+
 @dataclass(eq=False)
 class Graph:
+    """Edges are each node's `inputs` (predecessors, in port order) and, kept beside them,
+    each node's successors. Plain lists, not networkx: importing networkx alone took longer
+    than checking ResNet-152 (docs/performance.md)."""
+
     nodes: list[Node] = field(default_factory=list)
-    dag: nx.DiGraph = field(default_factory=nx.DiGraph)
+    folds: dict[int, list[Fold]] = field(default_factory=dict)    # output node → folds ending there
+    _successors: list[list[int]] = field(default_factory=list, repr=False)
 
     def add(self, layer, inputs, span, spans=None, scope=()) -> int:
         node = Node(len(self.nodes), layer, tuple(inputs), span, spans or {}, scope)
         self.nodes.append(node)
-        self.dag.add_node(node.id)
-        for port, src in enumerate(node.inputs):
-            self.dag.add_edge(src, node.id, port=port)
+        self._successors.append([])
+        for src in node.inputs:
+            succ = self._successors[src]
+            if not succ or succ[-1] != node.id:      # x + x: one edge, as in a DiGraph
+                succ.append(node.id)
         return node.id
 
     def __getitem__(self, i: int) -> Node:
@@ -82,7 +105,20 @@ class Graph:
         return len(self.nodes)
 
     def successors(self, i: int) -> list[int]:
-        return list(self.dag.successors(i))
+        """The nodes that take node i as an input, in creation order, each once."""
+        return list(self._successors[i])
+
+    @property
+    def dag(self):
+        """The graph as a networkx.DiGraph (edge attribute `port`), built on demand for
+        graph algorithms; checking never needs it."""
+        import networkx as nx
+        dag = nx.DiGraph()
+        dag.add_nodes_from(range(len(self.nodes)))
+        for node in self.nodes:
+            for port, src in enumerate(node.inputs):
+                dag.add_edge(src, node.id, port=port)
+        return dag
 
 
 @dataclass(eq=False)
@@ -96,7 +132,29 @@ class Model:
     graph: Graph
     tree: Group
     stages: list[int]            # output node of each top-level element of the body
-    output: int
+    output: int                  # the first output's node
+    inputs: list[int] = field(default_factory=lambda: [0])      # Input nodes, in header order
+    outputs: list[tuple[str, int]] = field(default_factory=list)  # (name, node), return order
+    graph_body: bool = False     # written as `{ ... return ... }`
+
+    def __post_init__(self):
+        if not self.outputs:
+            self.outputs = [("out", self.output)]
+
+
+class TooManyNodes(Exception):
+    """A model whose expansion exceeds MAX_NODES layer nodes; carries its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+    @staticmethod
+    def at(span: Span) -> Diagnostic:
+        return Diagnostic("E0205", f"the model expands to more than {MAX_NODES:,} layers", span,
+                          label="expanded past the limit here",
+                          help=f"a model has at most {MAX_NODES:,} layers after its blocks and "
+                               "repeats expand; is a count too large?")
 
 
 class Builder:
@@ -107,6 +165,13 @@ class Builder:
         self.scope: tuple[Scope, ...] = ()
         self._uid = 0
 
+    def add(self, layer, inputs, span, spans=None) -> int:
+        """Add one node in the current scope; the one place the node count is bounded."""
+        if len(self.graph.nodes) >= MAX_NODES:
+            outer = next((s.span for s in self.scope if s.kind == "repeat"), None)
+            raise TooManyNodes(TooManyNodes.at(outer or span))
+        return self.graph.add(layer, inputs, span, spans, self.scope)
+
     def _scoped(self, kind, label, span):
         self._uid += 1
         return self.scope + (Scope(kind, label, span, self._uid),)
@@ -116,12 +181,12 @@ class Builder:
         return getattr(self, "build_" + type(term).__name__.lower())(term, x, parent)
 
     def build_leaf(self, term: Leaf, x: int, parent: Group) -> int:
-        out = self.graph.add(term.layer, (x,), term.span, term.spans, self.scope)
+        out = self.add(term.layer, (x,), term.span, term.spans)
         parent.children.append(out)
         return out
 
     def build_broken(self, term: Broken, x: int, parent: Group) -> int:
-        out = self.graph.add(None, (x,), term.span, {}, self.scope)
+        out = self.add(None, (x,), term.span, {})
         parent.children.append(out)
         return out
 
@@ -142,8 +207,19 @@ class Builder:
         return group.output
 
     def build_repeat(self, term: Repeat, x: int, parent: Group) -> int:
-        what = term.body.text if isinstance(term.body, BlockCall) else "…"
+        """Unroll `repeat(n, body)`, or fold it when the copies would exceed UNROLL_LIMIT layers:
+        then one copy is built and stands for all n (its nodes' `times` are multiplied)."""
+        if isinstance(term.body, BlockCall):
+            what = term.body.text
+        elif isinstance(term.body, Leaf):
+            what = str(term.body.layer)
+        elif isinstance(term.body, Repeat):
+            what = f"repeat({term.body.n}, …)"
+        else:
+            what = "…"
         group = Group("repeat", f"repeat({term.n}, {what})", term.span)
+        first_node = len(self.graph)
+        x0 = x
         for i in range(term.n):
             copy = Group("copy", f"{i + 1}/{term.n}", term.span)
             outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
@@ -152,6 +228,18 @@ class Builder:
             finally:
                 self.scope = outer
             group.children.append(copy)
+            if i == 0 and term.n > 1 and term.n * (len(self.graph) - first_node) > UNROLL_LIMIT:
+                # Folded: this copy stands for every copy. A body that is not one block call
+                # is named so that the compiled module can make a class of it.
+                copy.label = f"1–{term.n:,}"
+                if not (len(copy.children) == 1 and isinstance(copy.children[0], Group)
+                        and copy.children[0].kind == "block"):
+                    copy.name = "Repeated"
+                group.times = term.n
+                for node in self.graph.nodes[first_node:]:
+                    node.times *= term.n
+                self.graph.folds.setdefault(x, []).append(Fold(group, x0, term.n, term.span))
+                break
         group.output = x
         parent.children.append(group)
         return x
@@ -175,15 +263,74 @@ class Builder:
         return self._join(term.op, outs, term.op_span, group, parent)
 
     def _join(self, op: str, inputs, span: Span, group: Group, parent: Group) -> int:
-        out = self.graph.add(Add() if op == "add" else Concat(), inputs, span, {}, self.scope)
+        out = self.add(JOINS[op](), inputs, span, {})
         group.children.append(out)
         group.output = out
         parent.children.append(group)
         return out
 
 
+class GraphBuilder(Builder):
+    """Wire a graph body: each statement's value under a `value` group named after it."""
+
+    def statements(self, body: GraphBody, env: dict[str, int], tree: Group) -> list[tuple[str, int]]:
+        for st in body.statements:
+            group = Group("value", st.name, st.span, name=st.name)      # a name the user wrote
+            env[st.name] = group.output = self.value(st.value, env, group)
+            tree.children.append(group)
+        outputs = []
+        for name, value in body.outputs:
+            if isinstance(value, ValueRef):
+                outputs.append((name, env[value.name]))
+                continue
+            group = Group("value", name, value.span)
+            group.output = self.value(value, env, group)
+            tree.children.append(group)
+            outputs.append((name, group.output))
+        return outputs
+
+    def value(self, v: Term, env: dict[str, int], parent: Group) -> int:
+        """The node that computes value `v` (new nodes go under `parent`)."""
+        if isinstance(v, ValueRef):
+            return env[v.name]
+        if isinstance(v, Broken):
+            out = self.graph.add(None, (), v.span, {}, self.scope)
+            parent.children.append(out)
+            return out
+        assert isinstance(v, Apply), v
+        xs = [self.value(a, env, parent) for a in v.args]
+        several = isinstance(v.layer, Leaf) and v.layer.layer.arity != 1
+        if len(xs) == 1 and not several:
+            return self.build(v.layer, xs[0], parent)
+        # A join, a layer of several inputs (attention's q, kv), a Parameter (none), or a
+        # Broken layer: one node over every input.
+        layer = v.layer.layer if isinstance(v.layer, Leaf) else None
+        spans = v.layer.spans if isinstance(v.layer, Leaf) else {}
+        out = self.graph.add(layer, xs, v.layer.span, spans, self.scope)
+        parent.children.append(out)
+        return out
+
+
+def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:
+    """A model written as a graph body; `inputs` are (name, Shape or None, span)."""
+    b = GraphBuilder()
+    tree = Group("model", name, span)
+    env = {}
+    ids = []
+    for input_name, shape, input_span in inputs:
+        env[input_name] = b.graph.add(Input(shape, input_name) if shape is not None else None, (),
+                                      input_span)
+        ids.append(env[input_name])
+    outputs = b.statements(body, env, tree)
+    stages = [g.output for g in tree.children]
+    first_name, first_shape, first_span = inputs[0]
+    tree.output = outputs[0][1]
+    return Model(name, span, name_span, first_name, first_shape, first_span, b.graph, tree, stages,
+                 outputs[0][1], ids, outputs, graph_body=True)
+
+
 def _op_text(op: str) -> str:
-    return "+" if op == "add" else "cat"
+    return JOIN_TEXT[op]
 
 
 def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:

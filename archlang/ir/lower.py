@@ -5,18 +5,23 @@ diagnostic is recorded, so every independent mistake in a spec is reported at on
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
+from ..hints import known_layers
+from ..limits import MAX_BLOCK_DEPTH, MAX_NODES
 from ..layers import REGISTRY
 from ..layers import args as A
 from ..layers.activation import Activation as ActivationLayer
 from ..layers.base import ArgProblem
 from ..layers.bind import bind
+from ..layers.structural import JOIN_TEXT
 from ..layers.shape import Shape
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast
+from .graph import TooManyNodes
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
 STRUCTURAL = ("Chain", "SkipConnection", "Parallel", "repeat", "SamePad")
@@ -44,6 +49,15 @@ class Lowerer:
         self.blocks = blocks
         self.diags = diags
         self.stack: list[Frame] = []
+        self.terms = 0           # terms evaluated for the current model (bounded by MAX_NODES)
+        self.bodies: dict = {}   # (block, typed arguments) → its body term
+
+    def model_body(self, node: ast.Node) -> Term:
+        """The term of a model's body. Blocks calling blocks twice, 40 levels deep, would
+        evaluate 2^40 terms: more than MAX_NODES is refused (TooManyNodes), as the graph
+        builder refuses more nodes."""
+        self.terms = 0
+        return self.term(node, Env())
 
     # ---- diagnostics -------------------------------------------------------------------
     def problem(self, code: str, message: str, span: Span | None, **kw) -> Problem:
@@ -67,9 +81,36 @@ class Lowerer:
 
     # ---- values ------------------------------------------------------------------------
     def value(self, node: ast.Node, env: Env) -> A.Arg:
-        """Evaluate an expression to an Arg (a value with its span)."""
+        """Evaluate an expression to an Arg (a value with its span).
+
+        Arithmetic (`BinOp`, `Neg`) is evaluated with an explicit stack: a 10^5-term sum or
+        thousands of unary minus signs must not exhaust Python's recursion limit.
+        """
+        if isinstance(node, (ast.BinOp, ast.Neg)):
+            return self._arithmetic(node, env)
         method = getattr(self, "v_" + type(node).__name__.lower())
         return method(node, env)
+
+    def _arithmetic(self, root: ast.BinOp | ast.Neg, env: Env) -> A.Arg:
+        """Post-order walk of an operator tree; operands left to right, as written."""
+        todo: list[tuple[ast.Node, bool]] = [(root, False)]
+        done: list[A.Arg] = []
+        while todo:
+            node, ready = todo.pop()
+            if isinstance(node, ast.BinOp):
+                if ready:
+                    right = done.pop()
+                    done.append(self._binop(node, done.pop(), right))
+                else:
+                    todo += [(node, True), (node.right, False), (node.left, False)]
+            elif isinstance(node, ast.Neg):
+                if ready:
+                    done.append(self._neg(node, done.pop()))
+                else:
+                    todo += [(node, True), (node.operand, False)]
+            else:
+                done.append(self.value(node, env))
+        return done[0]
 
     def v_number(self, node: ast.Number, env) -> A.Arg:
         if isinstance(node.value, int) and node.value > MAX_INT:
@@ -92,11 +133,20 @@ class Lowerer:
         return A.Arg(A.Pair(self.value(node.left, env), self.value(node.right, env)), node.span)
 
     def v_joinop(self, node: ast.JoinOp, env) -> A.Arg:
-        return A.Arg(A.Join("add"), node.span)
+        return A.Arg(A.Join("add" if node.op == "+" else "mul"), node.span)
 
     def v_numbered(self, node: ast.Numbered, env) -> A.Arg:
         raise self.problem("E0012", "numbered lines belong directly inside a `Chain(...)`", node.span,
                            help="remove the `N:` label")
+
+    def v_apply(self, node: ast.Apply, env) -> A.Arg:
+        # `Dense(1, 1) (1)`: application is for graph bodies; in a list it is a lost comma.
+        raise self.problem("E0003", "a layer applied to values outside a graph body",
+                           Span(node.span.source, node.span.source.text.index("(", node.layer.span.end),
+                                node.span.end),
+                           label="expected `,` before this",
+                           help="separate layers with commas; to apply a layer to a value, write "
+                                "the model's body as a graph: `= { h = Dense(_ => 10)(x) return h }`")
 
     def v_keyword(self, node: ast.Keyword, env) -> A.Arg:
         raise self.problem("E0101", f"keyword `{node.name}` is not allowed here", node.name_span)
@@ -115,13 +165,17 @@ class Lowerer:
         return A.Arg(A.ShapeValue(tuple(dims)), node.span)
 
     def v_neg(self, node: ast.Neg, env) -> A.Arg:
-        arg = self.value(node.operand, env)
+        return self._arithmetic(node, env)
+
+    def v_binop(self, node: ast.BinOp, env) -> A.Arg:
+        return self._arithmetic(node, env)
+
+    def _neg(self, node: ast.Neg, arg: A.Arg) -> A.Arg:
         if isinstance(arg.value, bool) or not isinstance(arg.value, (int, float)):
             raise self.problem("E0103", f"cannot negate {A.describe(arg.value)}", node.span)
         return A.Arg(-arg.value, node.span)
 
-    def v_binop(self, node: ast.BinOp, env) -> A.Arg:
-        left, right = self.value(node.left, env), self.value(node.right, env)
+    def _binop(self, node: ast.BinOp, left: A.Arg, right: A.Arg) -> A.Arg:
         for side in (left, right):
             if isinstance(side.value, bool) or not isinstance(side.value, (int, float)):
                 raise self.problem("E0103", f"`{node.op}` needs numbers, found {A.describe(side.value)}",
@@ -129,40 +183,53 @@ class Lowerer:
         a, b, op = left.value, right.value, node.op
         if op in ("/", "÷", "//") and b == 0:
             raise self.problem("E0204", "division by zero", node.span, label="divides by zero")
-        if op == "+":
-            v = a + b
-        elif op == "-":
-            v = a - b
-        elif op == "*":
-            v = a * b
-        elif op == "^":
-            v = self._power(a, b, node)
-        elif op == "//":
-            v = a // b
-        elif op == "÷":
-            if not (isinstance(a, int) and isinstance(b, int)) or a % b:
-                raise self.problem("E0200", f"{_num(a)} ÷ {_num(b)} is not a whole number", node.span,
-                                   label="inexact division",
-                                   help="`÷` is exact division; use `//` to round down")
-            v = a // b
-        else:  # "/": exact for ints that divide, else a real number
-            v = a // b if isinstance(a, int) and isinstance(b, int) and a % b == 0 else a / b
+        try:
+            v = self._apply(op, a, b, node)
+        except (OverflowError, ZeroDivisionError):
+            # Float overflow (1e308^2) and 0.0^-1 are all Python raises here.
+            v = float("inf")
+        if isinstance(v, complex):
+            raise self.problem("E0203", f"{_num(a)} ^ {_num(b)} is not a real number", node.span,
+                               label="a negative number to a fractional power")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise self.problem("E0203", "number too large", node.span,
+                               label="beyond the largest floating-point number")
         if isinstance(v, int) and abs(v) > MAX_INT:
             raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
         return A.Arg(v, node.span)
 
+    def _apply(self, op: str, a, b, node: ast.BinOp):
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        if op == "^":
+            return self._power(a, b, node)
+        if op == "//":
+            return a // b
+        if op == "÷":
+            if not (isinstance(a, int) and isinstance(b, int)) or a % b:
+                raise self.problem("E0200", f"{_num(a)} ÷ {_num(b)} is not a whole number", node.span,
+                                   label="inexact division",
+                                   help="`÷` is exact division; use `//` to round down")
+            return a // b
+        # "/": exact for ints that divide, else a real number
+        return a // b if isinstance(a, int) and isinstance(b, int) and a % b == 0 else a / b
+
     def _power(self, a, b, node):
+        if a == 0 and b < 0:
+            raise self.problem("E0204", "division by zero", node.span,
+                               label=f"0 to the power {_num(b)} is 1/0")
         if isinstance(a, int) and isinstance(b, int):
             if b < 0:
-                return a ** b
+                return a ** b          # a float: 2^-1 = 0.5
             # Refuse before computing: 10^10^10 must not hang.
             if a not in (0, 1, -1) and b * max(1, abs(a).bit_length() - 1) > 63:
                 raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
             return a ** b
-        try:
-            return float(a) ** float(b)
-        except OverflowError:
-            raise self.problem("E0203", "number too large", node.span)
+        return float(a) ** float(b)
 
     def v_name(self, node: ast.Name, env) -> A.Arg:
         name = node.id
@@ -180,7 +247,10 @@ class Lowerer:
         if name in REGISTRY or name in self.blocks:
             # A bare layer or block name is a call without arguments: `flatten`, `GlobalMeanPool`.
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false"]
+        if name in A.MODES:
+            return A.Arg(A.Symbol(name), node.span)
+        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false",
+                 *A.MODES]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))
 
@@ -191,15 +261,26 @@ class Lowerer:
             return A.Arg(A.SAME, node.span)
         act = A.activation_name(node.func)
         if act is not None:
-            if node.args:
+            if node.args and node.func != "GELU":      # only GELU takes one: approximate=
                 raise self.problem("E0102", f"`{node.func}` takes no arguments", node.args[0].span,
                                    help=f"write `{node.func}` or `{node.func}()`")
+            if node.args:
+                positional = [self.value(a, env) for a in node.positional]
+                keywords = [(k.name, k.name_span, self.value(k.value, env)) for k in node.keywords]
+                try:
+                    act = A.gelu_form(positional, keywords)
+                except ArgProblem as err:
+                    raise self.from_arg_problem(err, node.span)
             return A.Arg(A.Activation(act), node.span)
         return A.Arg(self.call_term(node, env), node.span)
 
     # ---- layer terms -------------------------------------------------------------------
     def term(self, node: ast.Node, env: Env) -> Term:
         """Evaluate a layer expression; on error record it and return a Broken term."""
+        working_on(node.span)
+        self.terms += 1
+        if self.terms > MAX_NODES:
+            raise TooManyNodes(self.in_context(TooManyNodes.at(node.span)))
         try:
             return self.as_term(self.value(node, env))
         except Problem as p:
@@ -235,10 +316,7 @@ class Lowerer:
             known = [*REGISTRY, *self.blocks, *STRUCTURAL]
             hint = did_you_mean(name, known)
             raise self.problem("E0100", f"unknown layer `{name}`", node.func_span,
-                               label="not a layer or block", help=hint or
-                               "layers: Dense, Conv, ConvTranspose, DepthwiseConv, MaxPool, MeanPool, "
-                               "GlobalMeanPool, AdaptiveMeanPool, BatchNorm, LayerNorm, Dropout, "
-                               "flatten, reshape, and the activations; or define it with `block`")
+                               label="not a layer or block", help=hint or known_layers())
         positional, keywords = [], []
         for a in node.args:
             if isinstance(a, ast.Keyword):
@@ -249,6 +327,11 @@ class Lowerer:
             layer, spans = bind(cls, name, node.span, positional, keywords)
         except ArgProblem as err:
             raise self.from_arg_problem(err, node.span)
+        if layer.arity == 0:
+            raise self.problem("E0109", f"`{name}` is a value, not a layer", node.func_span,
+                               label="takes no input",
+                               help="define it in a graph body and join it: `t = Parameter(1×768)`, "
+                                    "then `cat(t, h; dims=1)` or `h + t`")
         return Leaf(node.span, layer, spans)
 
     def _no_keywords(self, node: ast.Call) -> None:
@@ -266,7 +349,7 @@ class Lowerer:
             if isinstance(a, ast.JoinOp):
                 self.diags.add(self.in_context(Diagnostic(
                     "E0103", "a join operator on its own is not a layer", a.span,
-                    help="`+` and `cat` join branches: SkipConnection(layer, +) or Parallel(+, a, b)")))
+                    help="`+`, `*` and `cat` join branches: SkipConnection(layer, +) or Parallel(+, a, b)")))
                 continue
             items.append(self.term(a, env))
         if not items:
@@ -277,14 +360,14 @@ class Lowerer:
     def _join(self, arg: A.Arg) -> str:
         if isinstance(arg.value, A.Join):
             return arg.value.op
-        raise self.problem("E0103", f"expected a join, `+` or `cat`, found {A.describe(arg.value)}",
-                           arg.span, label="expected `+` or `cat`")
+        raise self.problem("E0103", f"expected a join, `+`, `*` or `cat`, found {A.describe(arg.value)}",
+                           arg.span, label="expected `+`, `*` or `cat`")
 
     def skip(self, node: ast.Call, env: Env) -> Skip:
         self._no_keywords(node)
         args = node.positional
         if len(args) != 2:
-            raise self.problem("E0102", f"SkipConnection takes a layer and a join (`+` or `cat`), "
+            raise self.problem("E0102", f"SkipConnection takes a layer and a join (`+`, `*` or `cat`), "
                                f"found {len(args)} argument{'s' if len(args) != 1 else ''}", node.span,
                                help="write SkipConnection(layer, +)")
         op_arg = self.value(args[1], env)
@@ -295,7 +378,7 @@ class Lowerer:
         self._no_keywords(node)
         args = node.positional
         if len(args) < 2:
-            raise self.problem("E0102", "Parallel takes a join (`+` or `cat`) and at least one branch",
+            raise self.problem("E0102", "Parallel takes a join (`+`, `*` or `cat`) and at least one branch",
                                node.span, help="write Parallel(cat, branch1, branch2, ...)")
         op_arg = self.value(args[0], env)
         op = self._join(op_arg)
@@ -316,6 +399,10 @@ class Lowerer:
 
     def block_call(self, node: ast.Call, env: Env) -> BlockCall:
         block = self.blocks[node.func]
+        if len(self.stack) >= MAX_BLOCK_DEPTH:
+            raise self.problem("E0108", f"blocks call blocks more than {MAX_BLOCK_DEPTH} levels deep",
+                               node.span, label="too deep",
+                               help=f"at most {MAX_BLOCK_DEPTH} block calls may be open at once")
         if any(f.name == block.name for f in self.stack):
             cycle = " → ".join([f.name for f in self.stack] + [block.name])
             raise self.problem("E0105", f"block `{block.name}` calls itself ({cycle})", node.span,
@@ -350,12 +437,19 @@ class Lowerer:
                                             f"{block.name}({', '.join(params)})")
                 values[p.name] = self.value(p.default, Env(dict(values)))
         text = f"{block.name}({', '.join(_value_text(values[p.name].value) for p in block.params)})"
-        self.stack.append(Frame(block.name, node.span))
-        try:
-            body = self.term(block.body, Env(values))
-        finally:
-            self.stack.pop()
         args = tuple((p.name, _plain(values[p.name].value)) for p in block.params)
+        # A block called again with the same arguments has the same body term (terms are
+        # descriptions, built into separate nodes each time): evaluate it once. Blocks that
+        # call blocks twice, 40 levels deep, are then 80 evaluations, not 2^40.
+        key = (block.name, _typed(args))
+        body = self.bodies.get(key)
+        if body is None:
+            self.stack.append(Frame(block.name, node.span))
+            try:
+                body = self.term(block.body, Env(values))
+            finally:
+                self.stack.pop()
+            self.bodies[key] = body
         return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
@@ -386,7 +480,7 @@ def _value_text(v) -> str:
         return str(v).lower()
     if isinstance(v, (int, float)):
         return _num(v)
-    if isinstance(v, A.Activation):
+    if isinstance(v, (A.Activation, A.Symbol)):
         return v.name
     if isinstance(v, tuple):
         items = [_value_text(a.value) for a in v]
@@ -396,18 +490,25 @@ def _value_text(v) -> str:
     if isinstance(v, str):
         return f'"{v}"'
     if isinstance(v, A.Join):
-        return "+" if v.op == "add" else "cat"
+        return JOIN_TEXT[v.op]
     return "…"
+
+
+def _typed(v):
+    """A hashable key of plain block arguments in which `true` ≠ 1 and 2 ≠ 2.0."""
+    if isinstance(v, tuple):
+        return tuple(_typed(x) for x in v)
+    return (type(v).__name__, v)
 
 
 def _plain(v):
     """A block argument as plain Python: int, float, bool, str, tuple; activations by name."""
     if isinstance(v, tuple):
         return tuple(_plain(a.value) for a in v)
-    if isinstance(v, A.Activation):
+    if isinstance(v, (A.Activation, A.Symbol)):
         return v.name
     if isinstance(v, A.ShapeValue):
         return v.dims
     if isinstance(v, A.Join):
-        return "+" if v.op == "add" else "cat"
+        return JOIN_TEXT[v.op]
     return v

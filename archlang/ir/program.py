@@ -12,9 +12,10 @@ from importlib import resources
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..limits import MAX_FILE_BYTES
 from ..source import Source
 from ..syntax import ast, parse
-from .graph import Model, build_model
+from .graph import Model, TooManyNodes, build_graph_model, build_model
 from .lower import Lowerer
 
 
@@ -26,12 +27,16 @@ def read_source(path: str | os.PathLike) -> Source | Diagnostic:
     """Read a spec as UTF-8 text; a file that is not text gets a diagnostic, not a traceback."""
     p = Path(path)
     try:
-        data = p.read_bytes()
-    except OSError as err:
-        return Diagnostic("E0106", f"cannot read `{path}`: {err.strerror or err}", None)
+        with open(p, "rb") as f:
+            # One byte past the limit is enough to know the file is too large (parse says so).
+            data = f.read(MAX_FILE_BYTES + 1)
+    except (OSError, ValueError) as err:          # ValueError: a NUL in the name
+        return Diagnostic("E0106", f"cannot read `{path}`: {getattr(err, 'strerror', None) or err}", None)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
+        if len(data) > MAX_FILE_BYTES:      # a multi-byte character cut at the limit
+            return Source(str(path), data.decode("utf-8-sig", "replace"))
         src = Source(str(path), data[:err.start].decode("utf-8", "replace"))
         return Diagnostic("E0001", f"the file is not UTF-8 text (byte 0x{data[err.start]:02X} at "
                           f"offset {err.start})", src.span(len(src.text)),
@@ -80,6 +85,11 @@ class _Loader:
         candidates = [base / imp.path]
         if imp.path.startswith("std/"):
             candidates.append(std_root() / imp.path[len("std/"):])
+        if not imp.path.endswith(".arch"):
+            # Never open another kind of file: its first line would be shown as a syntax error.
+            self.diags.error("E0106", f"import `{imp.path}` is not an .arch spec", imp.path_span,
+                             label="not a .arch file", help="imports load `.arch` specs only")
+            return None
         for c in candidates:
             if c.is_file():
                 real = c.resolve()
@@ -90,9 +100,12 @@ class _Loader:
                                           "or use the standard library (`std/...`)")
                     return None
                 return real
+        written = imp.path_span.text
         self.diags.error("E0106", f"cannot find `{imp.path}`", imp.path_span, label="no such file",
-                         help=f"paths are relative to {base or Path('.')}/; the standard library is "
-                              f"imported as `std/resnet.arch`, `std/inception.arch`, ...")
+                         help='write paths with `/`: a `\\` in a string starts an escape'
+                         if "\\" in written else
+                         f"paths are relative to {base or Path('.')}/; the standard library is "
+                         f"imported as `std/resnet.arch`, `std/inception.arch`, ...")
         return None
 
     def imports(self, module: ast.Module, chain: list[Path]) -> None:
@@ -158,17 +171,47 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
                         help="rename one of them")
             continue
         seen[m.name] = m
+        if isinstance(m.body, ast.GraphBody) or len(m.inputs) > 1:
+            model = _graph_model(m, lowerer, diags)
+            if model is not None:
+                program.models.append(model)
+            continue
         try:
             shape = lowerer.input_shape(m.input_shape)
         except Problem as p:
             diags.add(p.diagnostic)
             shape = None
-        body = lowerer.term(m.body, _empty_env())
-        program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
-                                          m.input_shape.span, body))
+        try:
+            body = lowerer.model_body(m.body)
+            program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
+                                              m.input_shape.span, body))
+        except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
+            diags.add(err.diagnostic)
+    from .settings import check_train_sections
+    check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags)
     return program
 
 
-def _empty_env():
-    from .lower import Env
-    return Env()
+def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model | None:
+    """A model with a graph body (or several inputs, which need one: None then)."""
+    from .values import ValueLowerer
+    inputs = []
+    for i in m.inputs:
+        try:
+            shape = lowerer.input_shape(i.shape)
+        except Problem as p:
+            diags.add(p.diagnostic)
+            shape = None
+        inputs.append((i.name, shape, i.shape.span))
+    if not isinstance(m.body, ast.GraphBody):
+        diags.error("E0109", f"model `{m.name}` has {len(m.inputs)} inputs but its body is a layer",
+                    m.body.span, label="which input does it take?",
+                    help="write the body as a graph: `= { h = Chain(...)(x) return h }`")
+        return None
+    lowerer.terms = 0              # MAX_NODES bounds each model's terms, as in model_body
+    try:
+        body = ValueLowerer(lowerer, list(m.inputs)).body(m.body)
+        return build_graph_model(m.name, m.span, m.name_span, inputs, body)
+    except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
+        diags.add(err.diagnostic)
+        return None

@@ -30,7 +30,7 @@ class Seq(Term):
 @dataclass(eq=False)
 class Skip(Term):
     inner: Term
-    op: str                     # "add" | "cat"
+    op: str                     # "add" | "mul" | "cat"
     op_span: Span
 
 
@@ -59,3 +59,34 @@ class Repeat(Term):
 @dataclass(eq=False)
 class Broken(Term):
     """A layer expression that failed to evaluate (already diagnosed): its output is unknown."""
+
+
+# ---- graph bodies: values ------------------------------------------------------------
+@dataclass(eq=False)
+class ValueRef(Term):
+    """A name in a graph body: a model input or an earlier statement."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class Apply(Term):
+    """A layer term applied to values: `Dense(_ => 10)(h)`, `a + b` (a join), `cat(a, b)`,
+    `Parameter(...)` (no values)."""
+
+    layer: Term
+    args: list[Term]
+
+
+@dataclass(eq=False)
+class Statement(Term):
+    name: str
+    value: Term
+
+
+@dataclass(eq=False)
+class GraphBody(Term):
+    """`{ name = value ... return a, b }`; outputs are (name, value) in return order."""
+
+    statements: list[Statement]
+    outputs: list[tuple[str, Term]]

@@ -5,6 +5,7 @@ smallest piece of text that is wrong. Converters raise ArgProblem; they never gu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,12 +13,18 @@ from ..source import Span
 from .base import ArgProblem
 
 ACTIVATIONS = ("relu", "relu6", "tanh", "sigmoid", "softmax", "logsoftmax", "leakyrelu", "elu",
-               "gelu", "swish", "softplus", "hardswish", "identity")
+               "gelu", "gelu_erf", "swish", "softplus", "hardswish", "hardsigmoid", "mish", "identity")
+"""Canonical activation names. `gelu` is NNlib's (the tanh form), `gelu_erf` the exact one."""
 ACTIVATION_ALIASES = {"σ": "sigmoid", "silu": "swish", "logσ": "logsoftmax", "ReLU": "relu",
                       "ReLU6": "relu6", "Tanh": "tanh", "Sigmoid": "sigmoid", "Softmax": "softmax",
                       "LogSoftmax": "logsoftmax", "LeakyReLU": "leakyrelu", "ELU": "elu",
-                      "GELU": "gelu", "SiLU": "swish", "Softplus": "softplus",
-                      "Hardswish": "hardswish", "Identity": "identity", "lrelu": "leakyrelu"}
+                      "GELU": "gelu_erf", "gelu_tanh": "gelu", "SiLU": "swish",
+                      "Softplus": "softplus", "Hardswish": "hardswish", "hardσ": "hardsigmoid",
+                      "Hardsigmoid": "hardsigmoid", "Mish": "mish", "Identity": "identity",
+                      "lrelu": "leakyrelu"}
+"""Flux/NNlib and PyTorch spellings. `GELU` is PyTorch's module, whose default is the erf form."""
+GELU_FORMS = {"none": "gelu_erf", "tanh": "gelu"}
+"""PyTorch's `approximate=` argument of `GELU` → the activation it selects."""
 
 
 def activation_name(name: str) -> str | None:
@@ -25,6 +32,36 @@ def activation_name(name: str) -> str | None:
     if name in ACTIVATIONS:
         return name
     return ACTIVATION_ALIASES.get(name)
+
+
+def gelu_form(positional: list[Arg], keywords: list[tuple[str, Span, Arg]]) -> str:
+    """The activation `GELU(approximate=...)` selects: "none" (PyTorch's default) is the
+    exact erf form, "tanh" the approximation (NNlib's `gelu`)."""
+    act = "gelu_erf"
+    if positional:
+        raise ArgProblem("GELU takes `approximate` as a keyword", positional[0].span, code="E0102",
+                         label="unexpected positional argument",
+                         help='write GELU(approximate="tanh") or GELU(approximate="none")')
+    seen = set()
+    for key, key_span, arg in keywords:
+        if key != "approximate":
+            from ..suggest import did_you_mean
+            raise ArgProblem(f"GELU has no keyword `{key}`", key_span, code="E0101",
+                             label="unknown keyword",
+                             help=did_you_mean(key, ["approximate"]) or
+                             'the signature is GELU(; approximate="none")')
+        if key in seen:
+            raise ArgProblem("`approximate` of GELU is given twice", key_span, code="E0102",
+                             label="given again here")
+        seen.add(key)
+        form = arg.value
+        if not isinstance(form, str) or form not in GELU_FORMS:
+            raise ArgProblem(f'GELU\'s `approximate` is "none" or "tanh", found {describe(form)}',
+                             arg.span, label="not a GELU form",
+                             help='"none" is the exact (erf) form, PyTorch\'s default; "tanh" '
+                                  "the approximation (NNlib's `gelu`)")
+        act = GELU_FORMS[form]
+    return act
 
 
 @dataclass(frozen=True)
@@ -49,8 +86,19 @@ class Activation:
 
 
 @dataclass(frozen=True)
+class Symbol:
+    """A bare mode name: `nearest` in `Upsample(nearest, scale=2)` (Flux writes `:nearest`)."""
+
+    name: str
+
+
+MODES = ("nearest", "linear", "bilinear", "trilinear")
+"""The bare names a spec may write as values (interpolation modes)."""
+
+
+@dataclass(frozen=True)
 class Join:
-    op: str          # "add" | "cat"
+    op: str          # "add" | "mul" | "cat" (archlang/layers/structural.py JOINS)
 
 
 class _Sentinel:
@@ -88,8 +136,10 @@ def describe(value: Any) -> str:
         return "a pair `a => b`"
     if isinstance(value, Activation):
         return f"the activation `{value.name}`"
+    if isinstance(value, Symbol):
+        return f"`{value.name}`"
     if isinstance(value, Join):
-        return f"the join `{'+' if value.op == 'add' else 'cat'}`"
+        return f"the join `{ {'add': '+', 'mul': '*'}.get(value.op, value.op)}`"
     if value is INFER:
         return "`_`"
     if value is SAME:
@@ -109,7 +159,8 @@ def whole(arg: Arg, what: str = "a size", minimum: int = 1) -> int:
                          label="not a number")
     if isinstance(v, float):
         if not v.is_integer():
-            raise ArgProblem(f"{arg.text} = {v:g} is not a whole number", arg.span, code="E0201",
+            shown = arg.text if arg.text == f"{v:g}" else f"{arg.text} = {v:g}"
+            raise ArgProblem(f"{shown} is not a whole number", arg.span, code="E0201",
                              label="not a whole number",
                              help="sizes are whole numbers; use `÷` for exact or `//` for floor division")
         v = int(v)
@@ -183,6 +234,9 @@ def number(arg: Arg) -> float:
     v = arg.value
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ArgProblem(f"expected a number, found {describe(v)}", arg.span)
+    if not math.isfinite(v):
+        raise ArgProblem(f"expected a finite number, found {v}", arg.span, code="E0203",
+                         label="not finite")
     return float(v)
 
 

@@ -8,6 +8,7 @@ way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 from typing import Any, Callable, ClassVar
 
 from .shape import Shape
@@ -76,6 +77,29 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Resampling:
+    """Where a layer without a sliding window reads, per spatial dimension, for receptive fields.
+
+    Output n (0-based) depends only on inputs `n·ratio + lo … n·ratio + hi`: the tightest such
+    band, in rational numbers (upsampling by 2 has ratio ½). Slices shift (ratio 1, lo = hi =
+    the offset); channel operations keep every position (ratio 1, lo = hi = 0).
+
+    Where the band is not exact (a ratio with a denominator b > 1), `reads` gives, per
+    dimension, the exact first and last input of output n; they repeat every b outputs, a
+    (the numerator) inputs further on.
+    """
+
+    ratio: tuple[Fraction, ...]
+    lo: tuple[Fraction, ...]
+    hi: tuple[Fraction, ...]
+    reads: tuple[Callable[[int], tuple[int, int]], ...] = ()
+
+    @classmethod
+    def identity(cls, rank: int) -> Resampling:
+        return cls((Fraction(1),) * rank, (Fraction(0),) * rank, (Fraction(0),) * rank)
+
+
+@dataclass(frozen=True)
 class Layer:
     """Base of every layer kind. Subclasses are frozen dataclasses whose fields are the schema."""
 
@@ -122,8 +146,17 @@ class Layer:
         """Other element operations (activations, pooling comparisons, additions)."""
         return 0
 
+    def saved(self, inputs: list[Shape], out: Shape) -> int:
+        """Elements a layer keeps besides its output (attention's heads×L×L matrix)."""
+        return 0
+
     def window(self) -> Window | None:
         """The sliding window, for layers that have one (conv, pool)."""
+        return None
+
+    def resampling(self, inputs: list[Shape]) -> Resampling | None:
+        """Where outputs read, for layers without a window that keep positions (upsampling,
+        slicing, channel operations); None: the layer has no such map."""
         return None
 
     # -- back ends ---------------------------------------------------------------------

@@ -45,6 +45,20 @@ class _ConvBase(Layer):
     schema = CONV_SCHEMA
 
     @classmethod
+    def prepare(cls, positional, keywords):
+        # `Conv2d(1, 8, 5)`: PyTorch's order (in, out, kernel). Say so, with the archlang form,
+        # rather than "expected channels `in => out`, found the number 8".
+        first = positional[:3]
+        if len(first) == 3 and all(type(a.value) is int for a in first):
+            c_in, c_out, k = (a.value for a in first)
+            raise ArgProblem(
+                f"`{c_in}, {c_out}, {k}` is PyTorch's argument order (in, out, kernel)",
+                first[0].span.to(first[2].span), label="archlang writes the kernel first",
+                help=f"the kernel comes first, then the channels as a pair: "
+                     f"`{cls.kind}(({k}, {k}), {c_in} => {c_out})`")
+        return positional, keywords
+
+    @classmethod
     def from_bound(cls, bound, spans, alias):
         kernel = bound["kernel"]
         rank = len(kernel)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from . import args as A
 from .base import Layer, Param, ShapeProblem, register
 from .shape import Shape
-from .torch_code import Call, TorchCode, kw
+from .torch_code import Call, Template, TorchCode, kw
 
 
 @register
@@ -45,16 +45,20 @@ class Dense(Layer):
 
     def resolve(self, inputs):
         x = inputs[0]
-        if self.c_in is None and x.is_vector:
-            return self.replace(c_in=x[0])
+        if self.c_in is None and x.rank <= 1:
+            return self.replace(c_in=x[-1])      # a vector's length, a sequence's channels
         return self
 
     def infer(self, inputs):
         x = inputs[0]
+        if x.rank == 1:
+            return self._per_token(x)
         if not x.is_vector:
             raise ShapeProblem(
                 "E0303", f"Dense applied to {x.describe()}", label="expects a vector",
-                help=f"add `flatten` before it: {x} flattens to {x.numel:,}", blame_input=True)
+                help=f"add `flatten` before it: {x} flattens to {x.numel:,}; for the same linear "
+                     f"map at every pixel use a 1×1 convolution: Conv((1, 1), {x.channels} => "
+                     f"{self.c_out})", blame_input=True)
         if self.c_in != x[0]:
             raise ShapeProblem(
                 "E0301", f"Dense expects {self.c_in:,} inputs but receives {x[0]:,}",
@@ -62,17 +66,41 @@ class Dense(Layer):
                 output=Shape((self.c_out,)))
         return Shape((self.c_out,))
 
+    def _per_token(self, x: Shape) -> Shape:
+        """On an L×C sequence Dense is PyTorch's nn.Linear on the last dim: per token."""
+        length, c = x
+        if self.c_in == c:
+            return Shape((length, self.c_out))
+        if self.c_in == x.numel:
+            raise ShapeProblem(
+                "E0303", f"Dense({self.c_in:,} => {self.c_out}) applied to {x.describe()}: on a "
+                f"sequence Dense acts per token", arg="channels.left", blame_input=True,
+                label=f"{self.c_in:,} = {length} × {c}",
+                help=f"add `flatten` before it for one output from the whole sequence, or write "
+                     f"Dense({c} => {self.c_out}) to map each token")
+        raise ShapeProblem(
+            "E0301", f"Dense expects {self.c_in:,} inputs per token but the sequence {x} has "
+                     f"{c:,} channels", label=f"expects {self.c_in:,}", arg="channels.left",
+            blame_input=True, output=Shape((length, self.c_out)),
+            help=f"write Dense({c} => {self.c_out}) (per token), or `flatten` first "
+                 f"({x.numel:,} inputs)")
+
     def params(self) -> int:
         return self.c_in * self.c_out + (self.c_out if self.bias else 0)
 
     def macs(self, inputs, out) -> int:
-        return self.c_in * self.c_out
+        tokens = inputs[0][0] if inputs and inputs[0].rank == 1 else 1
+        return tokens * self.c_in * self.c_out
 
     def elementwise(self, inputs, out) -> int:
         return out.numel * ((1 if self.bias else 0) + (self.act != "identity"))
 
     def torch(self, inputs, out) -> TorchCode:
         module = Call("nn.Linear", (self.c_in, self.c_out), kw(bias=False if not self.bias else None))
+        if inputs[0].rank == 1:
+            # N×C×L → N×L×C for nn.Linear on the last dim, and back (views, no copies).
+            return TorchCode(module, call=Template("{self}({0}.transpose(1, 2)).transpose(1, 2)"),
+                             act=self.act, init=self.init, raw_out=(out[0], out[1]))
         return TorchCode(module, act=self.act, init=self.init)
 
     def args_text(self):

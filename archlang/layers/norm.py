@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from . import args as A
 from .base import Layer, Param, ShapeProblem, register
-from .torch_code import Call, TorchCode, kw
+from .torch_code import Call, Template, TorchCode, kw
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,14 @@ class LayerNorm(_ChannelNorm):
     def torch(self, inputs, out) -> TorchCode:
         # nn.LayerNorm normalises the last dim; channels are dim 1 of N×C×H×W, so images use
         # a small helper class that moves them last and back.
+        eps = kw(eps=self.eps if self.eps != 1e-5 else None)
+        if inputs[0].rank == 1:
+            # A sequence, N×C×L: nn.LayerNorm on N×L×C, transposed there and back (views).
+            return TorchCode(Call("nn.LayerNorm", (self.c,), eps),
+                             call=Template("{self}({0}.transpose(1, 2)).transpose(1, 2)"),
+                             act=self.act, raw_out=(out[0], out[1]))
         fn = "nn.LayerNorm" if inputs[0].is_vector else "ChannelLayerNorm"
-        return TorchCode(Call(fn, (self.c,), kw(eps=self.eps if self.eps != 1e-5 else None)),
-                         act=self.act)
+        return TorchCode(Call(fn, (self.c,), eps), act=self.act)
 
 
 @register

@@ -41,7 +41,10 @@ class _Pool(Layer):
         want = _RANK_OF_ALIAS.get(alias)
         if want is not None and rank != want:
             raise ArgProblem(f"`{alias}` takes a {want}-D window, found {tup(window)}",
-                             spans.get("window"), label=f"{rank}-D window")
+                             spans.get("window"), label=f"{rank}-D window",
+                             help=f"one size per dimension: PyTorch's `{alias}({window[0]})` is "
+                                  f"`{cls.kind}({tup(window[:1] * want)})` here" if rank == 1 else
+                                  f"write a {want}-element window tuple, or use `{cls.kind}`")
         # Flux and PyTorch: the stride defaults to the window (non-overlapping pooling).
         stride = window if bound["stride"] is None else per_dim(bound["stride"], rank, "stride", spans.get("stride"))
         lo, hi = resolve_pad(bound["pad"], window, (1,) * rank, spans.get("pad"))

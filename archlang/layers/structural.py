@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import ClassVar
 
 from . import args as A
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
 from .shape import Shape
-from .torch_code import XS, Call, Method, Op, TorchCode, rev
+from .torch_code import XS, Call, Method, Op, TorchCode, rev, torch_dim
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,16 @@ class Reshape(Layer):
 
     @classmethod
     def from_bound(cls, bound, spans, alias):
-        if sum(d is None for d in bound["dims"]) > 1:
+        dims = bound["dims"]
+        if sum(d is None for d in dims) > 1:
             raise ArgProblem("at most one dimension of reshape can be `_`", spans.get("dims"))
-        return cls(dims=bound["dims"])
+        if len(dims) > 4:
+            # As for a model's input: PyTorch has no 4-D BatchNorm or pooling to follow it.
+            raise ArgProblem(f"reshape to {len(dims)} dimensions; at most 3 spatial dimensions "
+                             "and channels", spans.get("dims"), code="E0103",
+                             label="too many dimensions",
+                             help="reshape to W×H×C, W×H×D×C, L×C or a vector")
+        return cls(dims=dims)
 
     def infer(self, inputs):
         x = inputs[0]
@@ -107,36 +115,89 @@ class Reshape(Layer):
         return TorchCode(call=Method("reshape", (-1, *rev(out))))
 
 
-@dataclass(frozen=True)
-class Add(Layer):
-    """The `+` join of SkipConnection and Parallel: shapes must be equal."""
+def broadcast(first: Shape, other: Shape, what: str) -> Shape:
+    """PyTorch's broadcasting of two shapes of one rank: each dimension equal, or 1 in one.
 
-    kind = "+"
+    Shapes are compared in the spec's order (W×H×C): the compiled module's N×C×H×W has the
+    same dimensions reversed, so the rule is the same. A squeeze-excitation gate 1×1×C
+    multiplies a W×H×C map. Raises a ShapeProblem naming the dimension that fails.
+    """
+    if len(first) != len(other):
+        raise ShapeProblem("E0304", f"{what}: they have "
+                           f"{len(first)} and {len(other)} dimensions", label="ranks differ",
+                           join=True, help="joined tensors need the same number of dimensions; "
+                           "`reshape` one of them (a gate of C channels on an image is 1×1×C)")
+    dims = []
+    for d, (a, b) in enumerate(zip(first, other)):
+        if a != b and 1 not in (a, b):
+            raise ShapeProblem("E0304", f"{what}: the {_axis(first, d)} "
+                               f"({a} and {b}) differ and neither is 1", label="shapes differ",
+                               join=True, help="joined shapes must be equal in each dimension, "
+                               "or 1 where one of them is broadcast (as in PyTorch)")
+        dims.append(max(a, b))
+    return Shape(dims)
+
+
+def _axis(shape: Shape, d: int) -> str:
+    """'channels', 'width', 'height', 'depth', 'length' or 'size' of dimension d."""
+    if shape.is_vector:
+        return "sizes"
+    if d == len(shape) - 1:
+        return "channels"
+    names = ("lengths",) if shape.rank == 1 else ("widths", "heights", "depths")
+    return names[d]
+
+
+@dataclass(frozen=True)
+class _Broadcasting(Layer):
+    """An element-wise join (`+`, `*`): shapes broadcast as in PyTorch (size-1 dimensions)."""
+
     family = "join"
     arity = -1
+    verb: ClassVar[str] = ""
+    op: ClassVar[str] = ""
 
     def infer(self, inputs):
-        first = inputs[0]
+        out = inputs[0]
         for other in inputs[1:]:
-            if other != first:
-                # SkipConnection's inputs are (layer output, skip input): "adding 4 to 8".
-                raise ShapeProblem("E0304", f"adding {first} to {other}",
-                                   label="shapes differ", join=True)
-        return first
+            # SkipConnection's inputs are (layer output, skip input), as Flux calls them.
+            out = broadcast(out, other, self.verb.format(out, other))
+        return out
 
     def elementwise(self, inputs, out) -> int:
         return out.numel * (len(inputs) - 1)
 
     def __str__(self):
-        return "+"
+        return self.op
 
     def torch(self, inputs, out) -> TorchCode:
-        return TorchCode(call=Op("+"))
+        return TorchCode(call=Op(self.op))
+
+
+@dataclass(frozen=True)
+class Add(_Broadcasting):
+    """The `+` join of SkipConnection and Parallel."""
+
+    kind = "+"
+    verb = "adding {} to {}"
+    op = "+"
+
+
+@dataclass(frozen=True)
+class Mul(_Broadcasting):
+    """The `*` join: element-wise product, e.g. a squeeze-excitation gate times its input."""
+
+    kind = "*"
+    verb = "multiplying {} by {}"
+    op = "*"
 
 
 @dataclass(frozen=True)
 class Concat(Layer):
-    """The `cat` join: concatenates channels; spatial sizes must be equal."""
+    """The `cat` join: concatenates channels; spatial sizes must be equal. `dims` (graph
+    bodies' `cat(a, b; dims=d)`) joins along spec dimension d instead, 1-based."""
+
+    dims: int | None = None
 
     kind = "cat"
     family = "join"
@@ -144,6 +205,8 @@ class Concat(Layer):
 
     def infer(self, inputs):
         first = inputs[0]
+        if self.dims is not None and self.dims != len(first):
+            return self._infer_along(inputs)
         for other in inputs[1:]:
             if other.rank != first.rank or other.spatial != first.spatial:
                 # Name both shapes in the order the user wrote the branches.
@@ -153,9 +216,30 @@ class Concat(Layer):
                                         "the same spatial size (check strides and padding)")
         return first.with_spatial(first.spatial, sum(s.channels for s in inputs))
 
+    def _infer_along(self, inputs):
+        first, d = inputs[0], self.dims
+        if d > len(first):
+            raise ShapeProblem("E0202", f"cat along dimension {d} of {first.describe()}, which has "
+                               f"{len(first)}", arg="dims", label=f"at most {len(first)}", join=True)
+        for other in inputs[1:]:
+            if len(other) != len(first) or any(a != b for i, (a, b) in enumerate(zip(first, other))
+                                               if i != d - 1):
+                raise ShapeProblem("E0304", f"concatenating {first} with {other} along dimension {d}",
+                                   label="other dimensions differ", join=True,
+                                   help=f"every dimension but dimension {d} must be equal")
+        return Shape(tuple(sum(s[d - 1] for s in inputs) if i == d - 1 else n
+                           for i, n in enumerate(first)))
+
     def __str__(self):
-        return "cat"
+        return "cat" if self.dims is None else f"cat(dims={self.dims})"
 
     def torch(self, inputs, out) -> TorchCode:
         # Flux's SkipConnection(layer, cat) computes cat(layer(x), x): the inputs' order.
-        return TorchCode(call=Call("torch.cat", (XS,), (("dim", 1),)))
+        dim = 1 if self.dims is None else torch_dim(len(inputs[0]), self.dims)
+        return TorchCode(call=Call("torch.cat", (XS,), (("dim", dim),)))
+
+
+JOINS: dict[str, type[Layer]] = {"add": Add, "mul": Mul, "cat": Concat}
+"""The joins of SkipConnection and Parallel by the name the IR uses."""
+JOIN_TEXT = {"add": "+", "mul": "*", "cat": "cat"}
+"""How each join is written in a spec."""

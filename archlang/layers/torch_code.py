@@ -60,6 +60,15 @@ class Crop:
 
 
 @dataclass(frozen=True)
+class Template:
+    """A forward expression from archlang's own tables: `{self}` is the layer's submodule,
+    `{0}`, `{1}`, … its inputs. For calls that are not `module(x)`: per-token layers on N×C×L
+    sequences, attention's (q, k, v), a learned tensor expanded over the batch."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Op:
     """An infix join of the inputs: `h + x`."""
 
@@ -87,6 +96,12 @@ def dims(values):
     """A size per spatial dimension in PyTorch order, as one int when they are all equal."""
     values = rev(values)
     return values[0] if len(set(values)) == 1 else values
+
+
+def torch_dim(ndims: int, d: int) -> int:
+    """Spec dimension `d` (1-based, W×H×C order) of an `ndims`-dim shape → PyTorch's dim
+    (N first, then C, then D, H, W): the channels are dim 1, spatial dims come reversed."""
+    return 1 if d == ndims else ndims - d + 1
 
 
 def kw(**pairs) -> tuple:

@@ -105,6 +105,11 @@ def sliding(x: Shape, kernel, stride, dilation, lo, hi, noun: str, ceil: bool = 
 
 
 def dropped_pixels(x: Shape, kernel, stride, dilation, lo, hi) -> tuple[int, ...]:
-    """Pixels at the high end that no window covers when the stride does not divide evenly."""
+    """Input pixels at the high end that no window covers when the stride does not divide the
+    padded size evenly. Uncovered padding is not counted: ResNet's 7×7/2 stem with pad 3 on 224
+    leaves one padded column uncovered, and no pixel of the image. A window narrower than its
+    stride (ResNet's strided 1×1 projection) skips pixels between windows by design: nothing
+    is counted for it."""
     eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    return tuple((n + a + b - e) % s for n, a, b, e, s in zip(x.spatial, lo, hi, eff, stride))
+    return tuple(max(0, (n + a + b - e) % s - b) if e >= s else 0
+                 for n, a, b, e, s in zip(x.spatial, lo, hi, eff, stride))

@@ -82,7 +82,7 @@ class Keyword(Node):
 
 @dataclass(frozen=True)
 class JoinOp(Node):
-    """The bare `+` of `SkipConnection(layer, +)` and `Parallel(+, ...)`."""
+    """The bare `+` or `*` of `SkipConnection(layer, +)` and `Parallel(*, ...)`."""
     op: str
 
 
@@ -108,7 +108,42 @@ class Call(Node):
         return [a for a in self.args if isinstance(a, Keyword)]
 
 
+@dataclass(frozen=True)
+class Apply(Node):
+    """`Dense(_ => 10)(h)`: a layer expression applied to values (graph bodies)."""
+    layer: Call
+    args: tuple[Node, ...]           # value expressions (a Keyword is diagnosed when lowered)
+
+
 # ---- definitions ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelInput(Node):
+    """`x: 28×28×1` in a model's header."""
+    name: str
+    name_span: Span
+    shape: Node
+
+
+@dataclass(frozen=True)
+class Statement(Node):
+    """`h = Dense(_ => 10)(x)` in a graph body."""
+    name: str
+    name_span: Span
+    value: Node
+
+
+@dataclass(frozen=True)
+class ReturnStmt(Node):
+    values: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class GraphBody(Node):
+    """`{ statements return values }`: a model body that names its values."""
+    statements: tuple[Statement, ...]
+    returns: ReturnStmt
+
+
 @dataclass(frozen=True)
 class Param(Node):
     name: str
@@ -127,9 +162,10 @@ class BlockDef(Node):
 class ModelDef(Node):
     name: str
     name_span: Span
-    input_name: str
+    input_name: str                  # the first input's (every model has one)
     input_shape: Node
-    body: Node
+    body: Node                       # a layer expression or a GraphBody
+    inputs: tuple[ModelInput, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,15 @@ EXAMPLES: dict[str, list[str]] = {
         "model m(x: 1) = Chain(a => b c)",
         "model m(x: 1) = Chain(a * b c)",
         "model m(x: 1) = Chain(a(b) 1)",
-        "model m(x: 1) = Chain(Dense(1, 1) (1))",
+    ],
+    "missing_return": [
+        "model m(x: 1) = { h = relu(x) }",
+        "model m(x: 1) = { }",
+        "model m(x: 1) = { h = relu(x), }",
+    ],
+    "missing_value": [
+        "model m(x: 1) = { h = }",
+        "model m(x: 1) = { h = relu(x) g = }",
     ],
     "missing_input_shape": [
         "model m(x) = relu",
@@ -92,6 +100,10 @@ EXAMPLES: dict[str, list[str]] = {
 MISTAKES: dict[str, tuple[str, str, str | None]] = {
     "missing_comma": ("E0003", "missing comma before {found}",
                       "separate the arguments of `{call}` with commas"),
+    "missing_return": ("E0020", "the graph body of `{name}` has no `return`",
+                       "end the body with the outputs: `return h` (or `return box, cls`)"),
+    "missing_value": ("E0011", "expected a value after `=`, found {found}",
+                      "write the value, e.g. `h = relu(x)`, or remove the statement"),
     "missing_input_shape": ("E0006", "missing input shape",
                             "a model names its input and its shape: `model {name}(x: 28×28×1) = ...`"),
     "missing_model_input": ("E0006", "missing input shape: expected `(`, found {found}",
@@ -113,6 +125,8 @@ MISTAKES: dict[str, tuple[str, str, str | None]] = {
                                      "found {found}",
                             "a model is written `model NAME(x: 28×28×1) = Chain(...)`; if this "
                             "continues the previous layer list, check its parentheses"),
+    "julia_symbol": ("E0002", "expected an argument, found `:`",
+                     "Julia's symbols are bare names here: write `{symbol}` for `:{symbol}`"),
     "missing_model_name": ("E0014", "expected a name after the keyword, found {found}",
                            "name the definition: `model mlp(x: 784) = ...`, `block Res(c) = ...`"),
 }
@@ -123,7 +137,7 @@ _TOKEN_WORDS = {
     "ASCII_SHAPE": "a shape", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
     "DIVIDE": "`÷`", "FLOORDIV": "`//`", "CARET": "`^`", "TIMES": "`×`", "$END": "end of file",
     "LBRACE": "`{`", "RBRACE": "`}`", "MODEL": "`model`", "BLOCK": "`block`",
-    "IMPORT": "`import`", "TRAIN": "`train`",
+    "IMPORT": "`import`", "TRAIN": "`train`", "RETURN": "`return`",
 }
 
 
@@ -257,6 +271,22 @@ def _fallback_label(source: Source, err: UnexpectedInput, span: Span) -> str | N
     return None
 
 
+def _is_julia_symbol(source: Source, err: UnexpectedInput, span: Span) -> bool:
+    """`Upsample(:nearest)`: a `:` where an argument starts, right before a name."""
+    if getattr(getattr(err, "token", None), "type", None) != "COLON":
+        return False
+    before = re.sub(r"#[^\n]*", "", source.text[:span.start]).rstrip()
+    return before.endswith(("(", ",", ";", "=")) and \
+        re.match(r"[^\W\d]", source.text[span.end:span.end + 1]) is not None
+
+
+def _builtin(name: str) -> bool:
+    from ..ir.lower import STRUCTURAL
+    from ..layers import REGISTRY
+    from ..layers.args import activation_name
+    return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
+
+
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -269,22 +299,26 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         end = tok.end_pos if tok.end_pos is not None else start + 1
         span = Span(source, start, max(end, start + 1))
     found = _found(err, source)
-    label = None
+    label = "julia_symbol" if _is_julia_symbol(source, err, span) else None
     try:
-        label = err.match_examples(parse, EXAMPLES, use_accepts=True)
+        label = label or err.match_examples(parse, EXAMPLES, use_accepts=True)
     except Exception:  # match_examples re-parses examples; any failure there means no match
         label = None
     if label is None:
         label = _fallback_label(source, err, span)
     call = enclosing_call(source, span.start) or "the list"
     name_match = re.search(r"(?:model|block)\s+([^\W\d]\w*)", source.text[:span.start][-200:])
-    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m"}
+    symbol = re.match(r":\s*([^\W\d]\w*)", source.text[span.start:span.start + 80])
+    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m",
+           "symbol": symbol.group(1) if symbol else "nearest"}
     if label is not None:
         code, message, help_text = MISTAKES[label]
         message = message.format(**fmt)
         help_text = help_text.format(**fmt) if help_text else None
-        if label == "definition_expected" and found.strip("`") not in DEFINITION_KEYWORDS:
-            hint = did_you_mean(found.strip("`"), DEFINITION_KEYWORDS)
+        word = found.strip("`")
+        if label == "definition_expected" and word not in DEFINITION_KEYWORDS and not _builtin(word):
+            # `modle m(...)` is a misspelt keyword; `Chain(...)` is a body without its header.
+            hint = did_you_mean(word, DEFINITION_KEYWORDS)
             if hint and isinstance(err, UnexpectedToken) and err.token.type == "NAME":
                 help_text = hint
         if label == "numbered_without_layer":
@@ -299,7 +333,10 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         labels = {"missing_comma": "expected `,` before this",
                   "pair_typo": "expected `=>`",
                   "numbered_without_layer": "no layer after this label",
-                  "missing_input_shape": "expected `NAME: SHAPE`"}
+                  "missing_input_shape": "expected `NAME: SHAPE`",
+                  "julia_symbol": "no `:` before a name",
+                  "missing_return": "expected `return` before this",
+                  "missing_value": "expected a value"}
         return Diagnostic(code, message, span, label=labels.get(label, ""), help=help_text)
     expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or []
     return Diagnostic("E0002", f"expected {_describe_expected(expected)}, found {found}", span,

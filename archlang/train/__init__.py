@@ -5,15 +5,28 @@ Takes any nn.Module plus the spec's input shape; it does not depend on the compi
     from archlang.train import TrainConfig, train
     config = TrainConfig.from_section({"data": "digits", "epochs": 5}).merge({"lr": 3e-3})
     result = train(model, (28, 28, 1), config, name="model2")
+
+The settings (`TrainConfig`, `TrainError`) import without torch, so `archlang check` can
+check a spec's `train` section; everything else is imported on first use.
 """
 
-from .config import TrainConfig, parse_freeze
-from .data import Dataset, digits, fashion_mnist, load_data, mnist, mnist1d, npz
-from .errors import TrainError
-from .layout import torch_input_shape
-from .loop import TrainResult, train
-from .plots import compare_runs
+from importlib import import_module
 
-__all__ = ["TrainConfig", "TrainError", "TrainResult", "train", "compare_runs",
-           "torch_input_shape", "parse_freeze", "Dataset", "load_data", "digits", "mnist",
-           "fashion_mnist", "mnist1d", "npz"]
+from .config import TrainConfig, parse_freeze
+from .errors import TrainError, TrainInterrupted
+
+_LAZY = {"Dataset": "data", "load_data": "data", "digits": "data", "mnist": "data",
+         "fashion_mnist": "data", "mnist1d": "data", "npz": "data",
+         "torch_input_shape": "layout", "TrainResult": "loop", "train": "loop",
+         "compare_runs": "plots", "evaluate": "evaluate", "EvalResult": "evaluate",
+         "load_run": "runs", "predict": "predict"}
+
+__all__ = ["TrainConfig", "TrainError", "TrainInterrupted", "parse_freeze", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,18 +19,24 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import TrainError
+from .lossexpr import LOSSES, canonical
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
-LOSSES = ("crossentropy", "mse", "localization")
 AMP_MODES = ("bf16", "fp16", "off")
+SCHEDULES = ("constant", "cosine", "step", "onecycle")
+# The keyword arguments each schedule takes, with their defaults.
+_SCHEDULE_KWARGS = {"constant": {}, "cosine": {}, "step": {"every": 1, "gamma": 0.1},
+                    "onecycle": {"pct_start": 0.3}}
+_SCHEDULE_ALIASES = {"constant": "constant", "none": "constant", "cosine": "cosine",
+                     "step": "step", "steplr": "step", "onecycle": "onecycle",
+                     "one_cycle": "onecycle", "onecyclelr": "onecycle"}
+# What `--resume` may change: how the rest of the run is executed, not what it computes.
+RESUMABLE = ("epochs", "patience", "device", "workers", "out", "resume", "compile",
+             "overwrite", "channels_last")
 
 # Flux.jl and PyTorch spellings → our names. Flux's `Momentum` is SGD with ρ = 0.9.
 _OPTIMIZER_ALIASES = {"adam": "adam", "adamw": "adamw", "sgd": "sgd", "descent": "sgd",
                       "momentum": "sgd"}
-_LOSS_ALIASES = {"crossentropy": "crossentropy", "cross_entropy": "crossentropy",
-                 "logitcrossentropy": "crossentropy", "ce": "crossentropy",
-                 "mse": "mse", "localization": "localization",
-                 "localization_loss": "localization"}
 _LR_NAMES = ("lr", "eta", "η", "learning_rate")
 
 
@@ -43,15 +49,24 @@ class TrainConfig:
     epochs, batch: epochs to run; samples per step *per process* (PyTorch's DDP convention).
     optimizer: adam | adamw | sgd; lr, weight_decay its main settings; optimizer_kwargs any
         other keyword the torch optimizer takes (momentum, betas, eps, nesterov).
-    loss: crossentropy | mse | localization (book §5.8.1).
+    loss: crossentropy | mse | localization (book §5.8.1), or for a model with several
+        outputs an expression over their names (see lossexpr.py).
+    schedule: constant | cosine | step | onecycle, the learning rate per step;
+        schedule_kwargs: step's `every` (epochs) and `gamma`, onecycle's `pct_start`.
+    patience: stop when the best epoch is this many epochs old (None: never).
     val_split: validation share of the data: a fraction in (0, 1) or a count ≥ 1; 0 = none.
+    test_split: a held-out share (fraction or count) kept out of training and validation,
+        for `archlang evaluate`; sources with their own test files (mnist's t10k) use those.
     train_size: cap on training samples after the split (the book: 5,000 and 5,000).
-    seed: seeds the split, the per-epoch shuffles and the torch/numpy/python RNGs.
+    seed: seeds the split, the per-epoch shuffles and the torch/numpy/python RNGs (the
+        caller seeds before building the model: `seed_everything`).
     device: auto (cuda if available) | cpu | cuda | cuda:N.
     amp: bf16 | fp16 (with a GradScaler) | off. channels_last, compile: speed switches.
     workers: DataLoader processes that gather batches, used only when training on a GPU
         from host memory (data too big for the GPU); in-memory batches need none (0).
-    out: output folder (checkpoints, metrics.csv, curves.png); None → runs/<name>.
+    out: output folder (checkpoints, metrics.csv, curves.png); None → the first free one
+        of runs/<name>, runs/<name>-2, ...; an `out` holding a run is refused unless
+        `overwrite` (or `resume`).
     resume: False, True (out/last.pt) or a checkpoint path: continue exactly where it stopped.
     freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").
     init_from: a checkpoint (or run folder) whose same-name, same-shape weights are loaded
@@ -66,7 +81,11 @@ class TrainConfig:
     weight_decay: float = 0.0
     optimizer_kwargs: dict = field(default_factory=dict)
     loss: str = "crossentropy"
+    schedule: str = "constant"
+    schedule_kwargs: dict = field(default_factory=dict)
+    patience: int | None = None
     val_split: float | int = 0.2
+    test_split: float | int = 0
     train_size: int | None = None
     seed: int = 0
     device: str = "auto"
@@ -78,6 +97,7 @@ class TrainConfig:
     resume: bool | str = False
     freeze: str | None = None
     init_from: str | None = None
+    overwrite: bool = False
 
     @classmethod
     def from_section(cls, section: dict) -> "TrainConfig":
@@ -103,6 +123,8 @@ class TrainConfig:
                 if "weight_decay" in opt_kwargs:
                     values["weight_decay"] = opt_kwargs.pop("weight_decay")
                 values["optimizer_kwargs"] = opt_kwargs
+            elif key in ("schedule", "lr_schedule", "scheduler"):
+                values["schedule"], values["schedule_kwargs"] = _schedule(value)
             elif key in ("batch_size", "batchsize"):
                 values["batch"] = value
             elif key in values:
@@ -223,12 +245,13 @@ def _validated(v: dict) -> TrainConfig:
         v["train_size"] = _int(v, "train_size", 1)
     v["lr"] = _float(v, "lr", positive=True)
     v["weight_decay"] = _float(v, "weight_decay")
-    loss, _, _ = _call_name(v["loss"])
-    if loss.lower() not in _LOSS_ALIASES:
-        raise TrainError(f"unknown loss `{loss}`",
-                         f"use one of {', '.join(LOSSES)}" + _close(loss.lower(), _LOSS_ALIASES))
-    v["loss"] = _LOSS_ALIASES[loss.lower()]
+    v["loss"] = canonical(_loss_text(v["loss"]))
     v["val_split"] = _val_split(v["val_split"])
+    v["test_split"] = _val_split(v["test_split"], "test_split")
+    if v["patience"] is not None:
+        v["patience"] = _int(v, "patience", 1)
+    if v["schedule"] not in SCHEDULES or not isinstance(v["schedule_kwargs"], dict):
+        v["schedule"], v["schedule_kwargs"] = _schedule(v["schedule"])
     amp = v["amp"]
     amp = {True: "bf16", False: "off"}.get(amp, amp) if isinstance(amp, bool) else str(amp).lower()
     if amp not in AMP_MODES:
@@ -238,7 +261,7 @@ def _validated(v: dict) -> TrainConfig:
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
         raise TrainError(f"unknown device `{v['device']}`", "use auto, cpu, cuda or cuda:N")
     v["device"] = device
-    for key in ("channels_last", "compile"):
+    for key in ("channels_last", "compile", "overwrite"):
         if not isinstance(v[key], bool):
             v[key] = _bool(key, v[key])
     if isinstance(v["resume"], str) and v["resume"].lower() in ("true", "false", ""):
@@ -275,17 +298,93 @@ def _float(v: dict, key: str, positive: bool = False) -> float:
     return number
 
 
-def _val_split(value) -> float | int:
+def _val_split(value, key: str = "val_split") -> float | int:
+    if isinstance(value, bool):
+        raise TrainError(f"`{key}` must be a number, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise TrainError(f"`val_split` must be a number, got {value!r}") from None
+        raise TrainError(f"`{key}` must be a number, got {value!r}") from None
     if 0 <= number < 1:
         return number
     if number >= 1 and number.is_integer():
         return int(number)
-    raise TrainError(f"`val_split` must be a fraction in [0, 1) or a whole count, got {value!r}",
-                     "val_split = 0.2 keeps a fifth for validation; val_split = 5000 keeps 5,000")
+    raise TrainError(f"`{key}` must be a fraction in [0, 1) or a whole count, got {value!r}",
+                     f"{key} = 0.2 keeps a fifth; {key} = 5000 keeps 5,000 samples")
+
+
+def _loss_text(value) -> str:
+    """A loss setting as text: a name, an expression, or a call dict from the spec
+    (`localization(box, cls)` arrives as {"call": "localization", "args": ["box", "cls"]})."""
+    if isinstance(value, dict) and "call" in value:
+        if value.get("kwargs") or not all(isinstance(a, str) for a in value.get("args", [])):
+            raise TrainError(f"the arguments of the loss `{value['call']}` must be output names",
+                             "e.g. loss = localization(box, cls)")
+        args = value.get("args", [])
+        return value["call"] + (f"({', '.join(args)})" if args else "")
+    if not isinstance(value, str):
+        raise TrainError(f"`loss` must be a name or an expression, got {value!r}",
+                         f"use one of {', '.join(LOSSES)}")
+    return value
+
+
+def _schedule(value) -> tuple[str, dict]:
+    """'cosine', 'step(every=5, gamma=0.5)', {"call": "step", ...} → (name, kwargs)."""
+    name, args, kwargs = _call_name(value)
+    key = name.lower()
+    if key not in _SCHEDULE_ALIASES:
+        raise TrainError(f"unknown learning-rate schedule `{name}`",
+                         f"use one of {', '.join(SCHEDULES)}" + _close(key, _SCHEDULE_ALIASES))
+    key = _SCHEDULE_ALIASES[key]
+    allowed = _SCHEDULE_KWARGS[key]
+    if len(args) > len(allowed):
+        raise TrainError(f"`{key}` takes at most {len(allowed)} arguments ({', '.join(allowed)})")
+    merged = dict(allowed)
+    merged.update(zip(allowed, args))
+    for k, v in kwargs.items():
+        if k not in allowed:
+            raise TrainError(f"`{key}` has no setting `{k}`",
+                             f"it takes {', '.join(allowed)}" if allowed else "it takes none")
+        merged[k] = v
+    if key == "step":
+        merged["every"] = _int(merged, "every", 1)
+        merged["gamma"] = _float(merged, "gamma", positive=True)
+    if key == "onecycle":
+        merged["pct_start"] = _float(merged, "pct_start", positive=True)
+        if merged["pct_start"] >= 1:
+            raise TrainError("`pct_start` must be below 1 (the warm-up share of the steps)")
+    return key, merged
+
+
+def resumed(saved: dict, wanted: "TrainConfig") -> tuple["TrainConfig", list[str]]:
+    """The config a resumed run continues with: the checkpoint's `saved` settings, with only
+    the RESUMABLE ones taken from `wanted`; and one warning per other setting of `wanted`
+    that differs from the saved run (it is ignored, and not recorded)."""
+    base = TrainConfig().to_dict()
+    base.update({k: v for k, v in saved.items() if k in base})
+    warnings = []
+    current = wanted.to_dict()
+    for key, value in current.items():
+        if key in RESUMABLE:
+            base[key] = value
+        elif value != base[key]:
+            parent = key.removesuffix("_kwargs")
+            if parent != key and current[parent] != base[parent]:
+                continue          # said with its schedule or optimizer
+            flag, kept = "--" + parent.replace("_", "-"), base[key]
+            if parent != key:
+                value, kept = f"{current[parent]}{value}", f"{base[parent]}{kept}"
+            warnings.append(f"{flag} {_show(value)} ignored: the resumed run keeps its "
+                            f"{parent} = {_show(kept)}")
+    return _validated(base), warnings
+
+
+def _show(value) -> str:
+    if isinstance(value, dict) and "call" in value:
+        args = [str(a) for a in value.get("args", [])] + \
+            [f"{k}={v}" for k, v in value.get("kwargs", {}).items()]
+        return value["call"] + (f"({', '.join(args)})" if args else "")
+    return str(value)
 
 
 def _bool(key: str, value) -> bool:

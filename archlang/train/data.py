@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..limits import MAX_LOAD_ELEMENTS
 from .errors import TrainError
 from .idx import find_idx, read_idx
 from .layout import format_shape, spec_shape_of, torch_input_shape
@@ -46,12 +47,16 @@ def digits(size: int | None = None) -> Dataset:
     `digits(28)` stands in for MNIST in the book's models. Spec shape 8×8×1 (size×size×1)."""
     from sklearn.datasets import load_digits
 
+    size = None if size is None else _count("digits", "size", size, 1)
+    if size is not None and 1797 * size * size > MAX_LOAD_ELEMENTS // 4:
+        raise TrainError(f"digits({size}): {size}×{size} images of 1,797 digits would take "
+                         f"{1797 * size * size * 4 / 2**30:,.0f} GiB",
+                         "the 8×8 digits are resampled for the spec's input; use a size "
+                         "such as 28 or 64")
     bunch = load_digits()
     x = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)  # N×1×8×8
     if size is not None and size != 8:
-        if int(size) < 1:
-            raise TrainError(f"digits({size}): the size must be positive")
-        x = torch.nn.functional.interpolate(x, size=(int(size), int(size)), mode="bilinear",
+        x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear",
                                             align_corners=False).clamp_(0.0, 1.0)
     return Dataset(x.contiguous(), torch.from_numpy(bunch.target.astype(np.int64)), "digits")
 
@@ -86,7 +91,12 @@ def mnist1d(num_samples: int = 5000, length: int = 40, seed: int = 42) -> Datase
     length 40, one channel, zero mean and unit std. Spec shape 40×1 (L×C)."""
     from .mnist1d import generate
 
-    x, y = generate(num_samples=int(num_samples), final_seq_length=int(length), seed=int(seed))
+    num_samples = _count("mnist1d", "num_samples", num_samples, 1)
+    length = _count("mnist1d", "length", length, 1)
+    if num_samples * length > MAX_LOAD_ELEMENTS // 4:
+        raise TrainError(f"mnist1d: {num_samples:,} signals of length {length} are too many")
+    x, y = generate(num_samples=num_samples, final_seq_length=length,
+                    seed=_count("mnist1d", "seed", seed, 0))
     return Dataset(torch.from_numpy(x.astype(np.float32)).unsqueeze(1), torch.from_numpy(y),
                    "mnist1d")
 
@@ -102,25 +112,79 @@ def npz(path, layout: str = "auto") -> Dataset:
     used as they are.
     """
     path = Path(path)
+    if layout not in ("auto", "spec", "torch"):
+        raise TrainError(f"npz: unknown layout `{layout}`", "use auto, spec or torch")
+    x, y = _npz_arrays(path)
+    if x.ndim == 0 or y.ndim == 0 or len(x) == 0:
+        raise TrainError(f"{path} holds no samples (x has shape {x.shape}, y {y.shape})",
+                         "save N samples: np.savez(path, x=x, y=y) with len(x) = len(y) = N")
+    if len(x) != len(y):
+        raise TrainError(f"{path}: x has {len(x)} samples but y has {len(y)}")
+    if not (np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)):
+        raise TrainError(f"{path}: x holds {x.dtype} values, not numbers",
+                         "save the samples as a numeric array")
+    if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
+        yt = torch.from_numpy(y.astype(np.int64))
+        if y.ndim != 1:
+            raise TrainError(f"{path}: integer labels y must be one per sample, got shape "
+                             f"{y.shape}", "save y as N class numbers 0 … K−1")
+        if yt.min() < 0:
+            raise TrainError(f"{path}: y holds the label {int(yt.min())}; class labels "
+                             "count from 0", "save y as N class numbers 0 … K−1")
+    elif np.issubdtype(y.dtype, np.floating):
+        yt = torch.from_numpy(y.astype(np.float32))
+    else:
+        raise TrainError(f"{path}: y holds {y.dtype} values (e.g. {y.flat[0]!r}), not numbers",
+                         "save class labels as integers 0 … K−1 (e.g. with "
+                         "np.unique(y, return_inverse=True)) or targets as floats")
+    xt = torch.from_numpy(x.astype(np.float32) / 255.0 if x.dtype == np.uint8
+                          else x.astype(np.float32))
+    if not bool(torch.isfinite(xt).all()):
+        raise TrainError(f"{path}: x holds nan or infinite values")
+    return Dataset(xt, yt, f"npz:{path.name}", layout)
+
+
+def _npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of an .npz file; TrainError for a missing, corrupt or non-npz file."""
+    arrays = read_arrays(path, ("x", "y"))
+    if arrays is None:
+        raise TrainError(f"{path} is a single .npy array, not an .npz archive of x and y",
+                         "save both arrays: np.savez(path, x=x, y=y)")
+    return arrays["x"], arrays["y"]
+
+
+def read_arrays(path: Path, names: tuple[str, ...]) -> dict | None:
+    """The arrays `names` of an .npz archive, or None when the file is a single .npy array;
+    TrainError for a missing or corrupt file or a missing array."""
+    import zipfile
+    if not path.is_file():
+        raise TrainError(f"no such data file: {path}")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in ("x", "y") if k not in f.files]
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            return None
+        with loaded as f:
+            missing = [k for k in names if k not in f.files]
             if missing:
                 raise TrainError(f"{path} has no array named {' or '.join(missing)}",
                                  f"it holds {', '.join(f.files) or 'nothing'}; save with "
                                  "np.savez(path, x=..., y=...)")
-            x, y = f["x"], f["y"]
-    except (OSError, ValueError) as err:
-        raise TrainError(f"cannot read {path}: {err}") from None
-    if layout not in ("auto", "spec", "torch"):
-        raise TrainError(f"npz: unknown layout `{layout}`", "use auto, spec or torch")
-    if len(x) != len(y):
-        raise TrainError(f"{path}: x has {len(x)} samples but y has {len(y)}")
-    xt = torch.from_numpy(x.astype(np.float32) / 255.0 if x.dtype == np.uint8
-                          else x.astype(np.float32))
-    yt = torch.from_numpy(y.astype(np.int64) if np.issubdtype(y.dtype, np.integer)
-                          else y.astype(np.float32))
-    return Dataset(xt, yt, f"npz:{path.name}", layout)
+            return {k: f[k] for k in names}
+    except TrainError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise TrainError(f"cannot read {path}: {str(err) or type(err).__name__}",
+                         "the file is corrupt or not an .npz archive; write it again with "
+                         "np.savez(path, x=x, y=y)") from None
+
+
+def _count(source: str, key: str, value, least: int) -> int:
+    """An integer argument of a data source, or TrainError naming it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            (isinstance(value, float) and not value.is_integer()) or value < least:
+        raise TrainError(f"{source}: `{key}` must be a whole number ≥ {least}, got {value!r}",
+                         f"e.g. {source}({key}=28)" if key == "size" else None)
+    return int(value)
 
 
 def _generated(name: str):
@@ -154,14 +218,36 @@ def load_data(call: dict | None, spec_shape) -> Dataset:
         raise TrainError(f"unknown data source `{call['call']}`",
                          f"did you mean `{close[0]}`?" if close else
                          "known sources: " + ", ".join(SOURCES))
+    return fit_to_spec(_run_source(call, spec_shape), spec_shape)
+
+
+def load_test_data(call: dict | None, spec_shape) -> Dataset | None:
+    """The source's own held-out test set (mnist's and fashion_mnist's t10k files), fitted
+    to `spec_shape`; None when the source has none (then `test_split` makes one)."""
+    if call is None or call["call"].lower() not in ("mnist", "fashion_mnist", "fashionmnist"):
+        return None
+    args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
+    if not args and "folder" not in kwargs:
+        return None
+    folder = args[0] if args else kwargs["folder"]
+    try:
+        find_idx(folder, "t10k-images-idx3-ubyte")
+        find_idx(folder, "t10k-labels-idx1-ubyte")
+    except TrainError:
+        return None
+    test = {**call, "args": [folder], "kwargs": {"split": "test"}}
+    return fit_to_spec(_run_source(test, spec_shape), spec_shape)
+
+
+def _run_source(call: dict, spec_shape) -> Dataset:
+    name = call["call"].lower()
     args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
     if name in ("digits", "localization", "shifted_digits") and not args and "size" not in kwargs:
         kwargs["size"] = _digits_size(spec_shape)
     try:
-        data = SOURCES[name](*args, **kwargs)
+        return SOURCES[name](*args, **kwargs)
     except TypeError as err:
         raise TrainError(f"bad arguments to {call['call']}: {err}") from None
-    return fit_to_spec(data, spec_shape)
 
 
 def _digits_size(spec_shape) -> int | None:
@@ -203,7 +289,10 @@ def fit_to_spec(data: Dataset, spec_shape) -> Dataset:
 
 
 def _describe(torch_shape, layout: str) -> str:
-    spec = torch_shape if layout == "spec" else spec_shape_of(torch_shape)
+    """The samples' shape in the spec's W×H×C order. An npz file ("auto") whose last axis is
+    the smallest was written channels-last, i.e. already in that order."""
+    channels_last = layout == "auto" and len(torch_shape) >= 2 and torch_shape[-1] < torch_shape[0]
+    spec = torch_shape if layout == "spec" or channels_last else spec_shape_of(torch_shape)
     kind = {1: "vectors", 2: "sequences", 3: "images", 4: "volumes"}.get(len(spec), "samples")
     return f"{format_shape(spec)} {kind}"
 
@@ -216,15 +305,34 @@ def _mismatch_hint(name: str, have, want) -> str:
 
 
 def split(data: Dataset, val_split: float | int, seed: int,
-          train_size: int | None = None) -> tuple[Dataset, Dataset | None]:
-    """Shuffle with `seed` and cut off a validation part: val_split is a fraction in
-    [0, 1) or a count; `train_size` caps the training part. Returns (train, val or None)."""
+          train_size: int | None = None, test_split: float | int = 0,
+          ) -> tuple[Dataset, Dataset | None, Dataset | None]:
+    """Shuffle with `seed` and cut off a validation part, then a test part: each split is a
+    fraction in [0, 1) or a count; `train_size` caps the training part. Returns (train,
+    val or None, test or None). The validation part does not depend on test_split."""
     n = len(data)
-    n_val = int(round(n * val_split)) if isinstance(val_split, float) else int(val_split)
-    if n_val >= n:
-        raise TrainError(f"val_split {val_split} leaves no training data ({n} samples in all)",
-                         "use a smaller fraction or count")
+    n_val, n_test = _part(n, val_split), _part(n, test_split)
+    if n_val + n_test >= n:
+        raise TrainError(f"val_split {val_split} and test_split {test_split} leave no training "
+                         f"data ({n} samples in all)", "use smaller fractions or counts")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-    train_idx = order[n_val:] if train_size is None else order[n_val:n_val + train_size]
+    start = n_val + n_test
+    train_idx = order[start:] if train_size is None else order[start:start + train_size]
     val = data.subset(order[:n_val]) if n_val > 0 else None
-    return data.subset(train_idx), val
+    test = data.subset(order[n_val:start]) if n_test > 0 else None
+    return data.subset(train_idx), val, test
+
+
+def _part(n: int, share: float | int) -> int:
+    return int(round(n * share)) if isinstance(share, float) else int(share)
+
+
+def splits(config, spec_shape, data: Dataset | None = None):
+    """(train, val, test) for a TrainConfig: the source (or `data`) fitted to the spec and
+    split; the test part is the source's own test files when it has them."""
+    full = fit_to_spec(data, spec_shape) if data is not None else \
+        load_data(config.data, spec_shape)
+    own_test = load_test_data(config.data, spec_shape) if data is None else None
+    train, val, test = split(full, config.val_split, config.seed, config.train_size,
+                             0 if own_test is not None else config.test_split)
+    return train, val, own_test if own_test is not None else test

@@ -15,3 +15,17 @@ class TrainError(Exception):
 
     def __str__(self) -> str:
         return self.message if self.hint is None else f"{self.message}\n  = help: {self.hint}"
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show the message and hint instead of the engine's frames."""
+        return [f"TrainError: {self}"]
+
+
+class TrainInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training. `out` holds the checkpoint of the last finished epoch
+    (`epochs_done`, 0 when none finished), from which `--resume` continues exactly."""
+
+    def __init__(self, out, epochs_done: int):
+        super().__init__(f"interrupted after {epochs_done} finished epochs; checkpoints in {out}")
+        self.out = out
+        self.epochs_done = epochs_done

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +28,9 @@ def read_idx(path) -> np.ndarray:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise TrainError(f"cannot read {path}: {err}") from None
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise TrainError(f"cannot read {path}: {str(err) or type(err).__name__}",
+                         "the file is corrupt or truncated; download it again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise TrainError(f"{path} is not an IDX file (it starts with {raw[:4].hex(' ') or 'nothing'})",
                          "IDX files start with 00 00, a type byte and a dimension count")

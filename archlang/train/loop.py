@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,17 +18,19 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
-from . import checkpoint, transfer
+from . import checkpoint, preflight, transfer
 from .batches import Feeder, epoch_order
-from .config import TrainConfig
-from .data import Dataset, fit_to_spec, load_data, split
+from .config import TrainConfig, resumed
+from .data import Dataset, splits
 from .device import Placement, all_reduce_sum, place
-from .errors import TrainError
-from .losses import make_loss
+from .errors import TrainError, TrainInterrupted
+from .losses import Objective
 from .metrics import write_metrics
 from .plots import plot_curves
+from .runs import run_folder
+from .schedule import lr_at
 
 # Refresh the progress bar (one device sync) at most this often, in seconds.
 BAR_REFRESH_S = 1.0
@@ -49,71 +52,119 @@ class TrainResult:
     last: Path
     metrics: Path
     curves: Path
+    stopped_early: bool = False
+
+    def _repr_html_(self) -> str:
+        from .display import train_result_html
+        return train_result_html(self)
 
 
 def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: str = "model",
           log: Callable[[str], None] = print, progress: bool = True,
-          data: Dataset | None = None) -> TrainResult:
+          data: Dataset | None = None, layers: list | None = None, meta: dict | None = None,
+          warn: Callable[[str], None] | None = None) -> TrainResult:
     """Train `model` on `config.data` (or on `data`, if given) and return the outcome.
 
     `input_shape` is the spec's input shape without batch (W×H×C order, e.g. (28, 28, 1));
-    data are fitted to it or a TrainError names both shapes. Every epoch writes
-    `out/last.pt` (and `out/best.pt` when validation accuracy improves — validation loss for
-    losses without accuracy) and `out/metrics.csv`; the run ends with `out/curves.png`.
+    data are fitted to it and checked against the model's output and the loss before the
+    first epoch, or a TrainError says what does not fit. Every epoch writes `out/last.pt`
+    (and `out/best.pt` when validation accuracy improves — validation loss for losses
+    without accuracy) and `out/metrics.csv`; the run ends with `out/curves.png`.
     Under torchrun each rank trains on its shard with DistributedDataParallel and only
     rank 0 writes or prints. A non-finite loss stops the run with TrainError, leaves the
     checkpoints of the last good epoch untouched and puts those weights back into `model`.
-    User mistakes raise TrainError; `log` receives the init_from report and a summary line.
+    Ctrl-C raises TrainInterrupted (a KeyboardInterrupt) naming the folder to resume.
+
+    Seeding: the caller seeds before building `model` (`seed_everything(config.seed)`), so
+    the initial weights follow the seed; `train` seeds the shuffles and splits itself.
+    `layers`: the rows of `archlang check` (transfer.LayerRow) so that `freeze` takes check's
+    row numbers; without them numbers count the module's top-level children.
+    `meta`: plain data stored in the checkpoints under "module" (the CLI records the
+    generated class there). `log` receives progress lines (one per epoch when no bar is
+    shown) and the summary; `warn` (default: stderr) the warnings.
+    User mistakes raise TrainError.
     """
     where = place(config.device)
+    warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     try:
-        return _Run(model, input_shape, config, name, log, progress, data, where).run()
+        return _Run(model, input_shape, config, name, log, progress, data, where, layers,
+                    meta, warn).run()
     finally:
         where.close()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and Python's RNGs: call before building a model so that its initial
+    weights are the same on every run with this seed."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def _show_bars(progress: bool) -> bool:
+    """Bars in a terminal or a notebook; otherwise one log line per epoch."""
+    return progress and (sys.stderr.isatty() or "ipykernel" in sys.modules)
 
 
 class _Run:
     """One call of `train`: set-up in __init__, the epochs in `run`."""
 
-    def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement):
+    def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement,
+                 layers=None, meta=None, warn=None):
         self.cfg, self.name, self.where = config, name, where
         self.log = log if where.is_main else (lambda _msg: None)
-        self.progress = progress and where.is_main
-        self.out = Path(config.out or Path("runs") / name)
+        self.warn = warn if where.is_main else (lambda _msg: None)
+        self.bars = _show_bars(progress) and where.is_main
+        self.meta = dict(meta or {})
+        # The module's source (meta["source"]) goes beside the checkpoints as model.py, so a
+        # run folder alone rebuilds its model (evaluate, predict).
+        self.source = self.meta.pop("source", None)
         self.input_shape = tuple(input_shape) if not isinstance(input_shape, int) else (input_shape,)
+        self.out = run_folder(config.out, name, bool(config.resume), config.overwrite)
+        resume = self._resume_path()
+        ck = None
+        if resume is not None:
+            ck = checkpoint.load(resume)
+            self.cfg, ignored = resumed(ck.get("config", {}), config)
+            for message in ignored:
+                self.warn(message)
+        config = self.cfg
         dev = where.device
 
-        full = fit_to_spec(data, self.input_shape) if data is not None else \
-            load_data(config.data, self.input_shape)
-        train_set, val_set = split(full, config.val_split, config.seed, config.train_size)
+        train_set, val_set, test_set = splits(config, self.input_shape, data)
+        self.test_size = len(test_set) if test_set is not None else 0
+        self.model = model.to(dev)
+        out = preflight.probe(self.model, train_set.x[:2].to(dev))
+        self.output_names = preflight.output_names(self.model, out)
+        self.loss_fn = Objective(config.loss, self.output_names)
+        if self.loss_fn.note:
+            self.log(f"note: {self.loss_fn.note}")
+        every_y = torch.cat([d.y for d in (train_set, val_set, test_set) if d is not None])
+        preflight.check_targets(self.loss_fn, out, every_y, train_set.name)
+
         if where.world > 1 and val_set is not None:  # each rank checks its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
         self.train_data = Feeder(train_set.x, train_set.y, dev, config.channels_last, config.workers)
         self.val_data = Feeder(val_set.x, val_set.y, dev, config.channels_last) if val_set else None
 
-        self.model = model.to(dev)
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        resume = self._resume_path()
         if config.init_from and resume is None:
             loaded, skipped = transfer.init_from(self.model, config.init_from)
             self.log(f"init_from {config.init_from}: loaded {len(loaded)} tensors "
                      f"({', '.join(loaded)})" + (f"; skipped {len(skipped)}: " + "; ".join(skipped)
                                                  if skipped else ""))
-        self.frozen = transfer.freeze(self.model, config.freeze)
+        self.frozen = transfer.freeze(self.model, config.freeze, layers)
         if self.frozen:
-            self.log(f"frozen: {', '.join(self.frozen)}")
+            self.log(self.frozen.report())
         self.optimizer = _optimizer(self.model, config, dev)
         self.scaler = torch.amp.GradScaler(dev.type) if config.amp == "fp16" else None
-        self.loss_fn = make_loss(config.loss)
         self.history: list[dict] = []
         self.start_epoch = 0
-        if resume is not None:
-            self._load_resume(resume)
+        if ck is not None:
+            self._load_resume(resume, ck)
         else:
-            torch.manual_seed(config.seed)
-            np.random.seed(config.seed % 2**32)
-            random.seed(config.seed)
+            seed_everything(config.seed)
 
         self.net = self.model
         if where.world > 1:
@@ -137,8 +188,7 @@ class _Run:
                              "run without --resume first, or point --resume at a last.pt")
         return path
 
-    def _load_resume(self, path: Path) -> None:
-        ck = checkpoint.load(path)
+    def _load_resume(self, path: Path, ck: dict) -> None:
         try:
             self.model.load_state_dict(checkpoint.model_state(ck))
             self.optimizer.load_state_dict(ck["optimizer"])
@@ -157,25 +207,53 @@ class _Run:
     def run(self) -> TrainResult:
         if self.where.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
+            if self.source is not None:
+                checkpoint.atomic_write(self.out / "model.py",
+                                        lambda f: f.write(self.source.encode("utf-8")))
+        self.stopped_early = False
+        self.bar = None
         try:
             for epoch in range(self.start_epoch + 1, self.cfg.epochs + 1):
+                if self._patience_spent():
+                    self.stopped_early = True
+                    break
                 started = time.perf_counter()
                 train_loss, train_acc, rate = self._train_epoch(epoch)
                 val_loss, val_acc = self._validate()
-                self.bar.set_postfix(loss=f"{train_loss:.4f}", acc=_pct(train_acc),
-                                     val_loss=f"{val_loss:.4f}", val_acc=_pct(val_acc),
-                                     rate=f"{rate:,.0f}/s")
+                figures = dict(loss=f"{train_loss:.4f}", acc=_pct(train_acc),
+                               val_loss=f"{val_loss:.4f}", val_acc=_pct(val_acc),
+                               rate=f"{rate:,.0f}/s")
+                self.bar.set_postfix(**figures)
                 self.bar.close()
+                self.bar = None
                 self._guard(epoch, train_loss, val_loss)
                 self.history.append(dict(
                     epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
-                    val_acc=val_acc, samples_per_s=rate, seconds=time.perf_counter() - started))
+                    val_acc=val_acc, samples_per_s=rate, seconds=time.perf_counter() - started,
+                    lr=self.epoch_lr))
+                if not self.bars:
+                    self.log(f"{self.name} {epoch}/{self.cfg.epochs}: " + ", ".join(
+                        f"{k} {v}" for k, v in figures.items()) + f", lr {self.epoch_lr:.3g}")
                 if self.where.is_main:
                     self._save(epoch)
+            if self.stopped_early:
+                best = self.history[_best_index(self.history)]
+                self.log(f"{self.name}: stopped early after epoch {len(self.history)}: no "
+                         f"better epoch than {best['epoch']} in {self.cfg.patience}")
+        except KeyboardInterrupt:
+            if self.bar is not None:
+                self.bar.close()
+            raise TrainInterrupted(self.out, len(self.history)) from None
         finally:
             if self.where.is_main and self.history:
                 plot_curves(self.history, self.out / "curves.png", self.name)
         return self._result()
+
+    def _patience_spent(self) -> bool:
+        """Early stopping: the best epoch is `patience` epochs old (read from the history,
+        so a resumed run stops where an uninterrupted one would)."""
+        patience, h = self.cfg.patience, self.history
+        return patience is not None and bool(h) and len(h) - 1 - _best_index(h) >= patience
 
     def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
         cfg, dev, where = self.cfg, self.where.device, self.where
@@ -185,7 +263,14 @@ class _Run:
             order = order[where.rank * per:(where.rank + 1) * per]
         steps = math.ceil(len(order) / cfg.batch)
         bar = tqdm(total=steps, desc=f"{self.name} {epoch}/{cfg.epochs}", unit="batch",
-                   disable=not self.progress, leave=True, dynamic_ncols=True)
+                   disable=not self.bars, leave=True, dynamic_ncols=True)
+        self.bar = bar
+        # Learning rate per step from the schedule (a pure function of the global step);
+        # a constant schedule leaves the optimizer alone.
+        first_step = (epoch - 1) * steps
+        schedule = None if cfg.schedule == "constant" else \
+            [lr_at(cfg, first_step + i, steps) for i in range(steps)]
+        self.epoch_lr = schedule[0] if schedule else cfg.lr
         self.net.train()
         _keep_frozen_norms_still(self.model)
         # Nothing syncs per step: each step's loss and argmax predictions go into device
@@ -202,9 +287,12 @@ class _Run:
         seen = 0
         started = last_bar = time.perf_counter()
         for step, (xb, yb) in enumerate(self.train_data.batches(order, cfg.batch)):
+            if schedule is not None:
+                for group in self.optimizer.param_groups:
+                    group["lr"] = schedule[step]
             with self.autocast:
                 out = self.net(xb)
-            loss = self.loss_fn(out.float(), yb)
+            loss = self.loss_fn(out, yb)
             self.optimizer.zero_grad(set_to_none=True)
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
@@ -216,6 +304,8 @@ class _Run:
             n = len(yb)
             with torch.no_grad():
                 losses[step] = loss.detach()
+                if not self.loss_fn.single:
+                    out = self.loss_fn.pick(out)
                 if preds is not None and out.dim() == 2:
                     torch.argmax(out.detach(), 1, out=preds[seen:seen + n])
                 else:
@@ -228,7 +318,7 @@ class _Run:
             seen += n
             bar.update(1)
             now = time.perf_counter()
-            if now - last_bar > BAR_REFRESH_S and (self.progress or where.world == 1):
+            if now - last_bar > BAR_REFRESH_S and (self.bars or where.world == 1):
                 last_bar = now
                 loss_sum, hit_sum = self._sums(losses, weights, step + 1, preds, labels, hits, seen)
                 mean_loss, acc = loss_sum.item() / seen, hit_sum.item() / seen
@@ -262,8 +352,8 @@ class _Run:
         for xb, yb in self.val_data.in_order(max(self.cfg.batch, 256)):
             with self.autocast:
                 out = self.model(xb)  # the bare module: DDP needs no gradient sync here
-            sums[0] += self.loss_fn(out.float(), yb) * len(yb)
-            correct = self.loss_fn.correct(out.float(), yb)
+            sums[0] += self.loss_fn(out, yb) * len(yb)
+            correct = self.loss_fn.correct(out, yb)
             has_acc = has_acc and correct is not None
             if correct is not None:
                 sums[1] += correct
@@ -303,7 +393,8 @@ class _Run:
             "optimizer": self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "history": [dict(r) for r in self.history], "rng": checkpoint.rng_state(),
-            "config": self.cfg.to_dict(),
+            "config": self.cfg.to_dict(), "module": self.meta,
+            "output_names": list(self.output_names or []),
         }
         checkpoint.save(self.out / "last.pt", state)
         if _best_index(self.history) == len(self.history) - 1:
@@ -320,7 +411,8 @@ class _Run:
             best_epoch=best["epoch"] if best else 0, history=h,
             samples_per_s=float(np.mean(rates)) if rates else math.nan, out=self.out,
             best=self.out / "best.pt", last=self.out / "last.pt",
-            metrics=self.out / "metrics.csv", curves=self.out / "curves.png")
+            metrics=self.out / "metrics.csv", curves=self.out / "curves.png",
+            stopped_early=self.stopped_early)
         if h:
             self.log(f"{self.name}: best validation accuracy {_pct(result.best_val_acc)} "
                      f"(epoch {result.best_epoch}), final {_pct(result.final_val_acc)}, "

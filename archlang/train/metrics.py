@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
 
 from .checkpoint import atomic_write
 
 # samples_per_s: training samples (all ranks) per second of training, validation excluded;
-# seconds: the epoch's wall time, training and validation; accuracies are fractions.
-COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds")
+# seconds: the epoch's wall time, training and validation; accuracies are fractions;
+# lr: the learning rate of the epoch's first step.
+COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds",
+           "lr")
 
 
 def write_metrics(history: list[dict], path) -> None:
@@ -19,7 +22,8 @@ def write_metrics(history: list[dict], path) -> None:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in history:
-        writer.writerow([row["epoch"]] + [f"{float(row[c]):.6g}" for c in COLUMNS[1:]])
+        writer.writerow([row["epoch"]] + [f"{float(row.get(c, math.nan)):.6g}"
+                                           for c in COLUMNS[1:]])
     atomic_write(path, lambda f: f.write(text.getvalue().encode()))
 
 

@@ -15,9 +15,18 @@ from .metrics import read_metrics  # noqa: E402
 
 
 def plot_curves(history: list[dict], path, title: str = "") -> Path:
-    """curves.png: loss (left) and accuracy (right) per epoch, train vs validation."""
+    """curves.png: loss (left) and accuracy (middle) per epoch, train vs validation, and
+    the learning rate of each epoch (right) when it changed during the run."""
     epochs = [r["epoch"] for r in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    lrs = [r.get("lr") for r in history]
+    scheduled = len({lr for lr in lrs if lr is not None}) > 1
+    fig, axes = plt.subplots(1, 3 if scheduled else 2, figsize=(15 if scheduled else 10, 4))
+    ax_loss, ax_acc = axes[0], axes[1]
+    if scheduled:
+        axes[2].plot(epochs, lrs, "o-", color="tab:green")
+        axes[2].set_xlabel("epoch")
+        axes[2].set_ylabel("learning rate (first step of the epoch)")
+        axes[2].grid(alpha=0.3)
     for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
         ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label="validation")
@@ -56,3 +65,27 @@ def compare_runs(run_dirs, out_png, labels=None) -> Path:
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
     return Path(out_png)
+
+
+def plot_confusion(confusion, path, title: str = "") -> Path:
+    """A confusion matrix as a picture: rows the true class, columns the predicted one,
+    each cell with its count."""
+    k = len(confusion)
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
+    ax.imshow(confusion, cmap="Blues")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    top = confusion.max() if confusion.size else 0
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if confusion[i, j] > top / 2 else "black")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)

@@ -23,22 +23,30 @@ def param_count(module) -> int:
 
 
 def forward_agrees(report, gen, module, batch: int = 2) -> None:
-    """A forward pass gives check's output shape, and every generated submodule's output has
-    the static shape of the node it was generated from."""
+    """A forward pass gives check's output shapes, and every generated submodule's output has
+    the static shape of the node it was generated from. (A graph body's inputs are forward's
+    arguments and several outputs a tuple; attention's own out_proj is not generated.)"""
     expected = gen.modules[report.name]
-    names = {n for n, _ in module.named_modules() if n}
+    attention = {n for n, m in module.named_modules() if isinstance(m, torch.nn.MultiheadAttention)}
+    names = {n for n, _ in module.named_modules()
+             if n and not any(n.startswith(a + ".") for a in attention)}
     assert names == set(expected), (names ^ set(expected))
     seen = {}
-    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: seen.__setitem__(n, tuple(o.shape)))
-             for n, m in module.named_modules() if n]
+
+    def hook(mod, i, o, n):
+        seen[n] = tuple((o[0] if isinstance(o, tuple) else o).shape)
+
+    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: hook(mod, i, o, n))
+             for n, m in module.named_modules() if n in names]
     try:
         module.eval()
         with torch.no_grad():
-            y = module(torch.randn(batch, *torch_shape(report.input_shape)))
+            ys = module(*[torch.randn(batch, *torch_shape(s)) for _, s in report.inputs])
     finally:
         for h in hooks:
             h.remove()
-    assert tuple(y.shape) == (batch, *torch_shape(report.output_shape))
+    ys = ys if isinstance(ys, tuple) else (ys,)
+    assert [tuple(y.shape) for y in ys] == [(batch, *torch_shape(s)) for _, s in report.outputs]
     for name, (node, raw) in expected.items():
         want = raw if raw is not None else torch_shape(report.infos[node].out)
         assert seen[name] == (batch, *want), (name, seen[name], want)

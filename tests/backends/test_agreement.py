@@ -3,16 +3,14 @@ output shape agree with `archlang check` (the static analysis)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 import archlang
+from conftest import CONFORMANCE, ROOT
 
 from .helpers import activation_elements, compiled, forward_agrees, param_count
 
-ROOT = Path(__file__).resolve().parents[2]
-CONFORMANCE = Path("/work/shared/conformance")
 SPECS = sorted(p for p in (ROOT / "specs").rglob("*.arch") if "as_printed" not in p.name)
 CASES = sorted(p for p in CONFORMANCE.glob("*.arch")
                if not json.loads(p.with_suffix(".expected.json").read_text()).get("error"))

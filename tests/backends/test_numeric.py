@@ -189,3 +189,18 @@ def test_ceil_mode_pools_agree_with_pytorch(shape, layer):
     report = archlang.check(text).model()
     y = archlang.load(text)(torch.randn(2, *torch_shape(report.input_shape)))
     assert tuple(y.shape[1:]) == torch_shape(report.output_shape)
+
+
+def test_squeeze_excitation_equals_hand_written():
+    # The gate is computed on the pooled map and multiplies every pixel (broadcasting 1×1).
+    spec = ("block SE(c, r) = SkipConnection(Chain(GlobalMeanPool(), Conv((1, 1), c => r, relu), "
+            "Conv((1, 1), r => c, sigmoid)), *)\n"
+            "model m(x: 7×5×6) = Chain(SE(6, 2), SkipConnection(Conv((1, 1), 6 => 1), +))")
+    m = archlang.load(spec).eval()
+    x = torch.randn(3, 6, 5, 7)
+    se = m.se1
+    gate = torch.sigmoid(se.conv3(F.relu(se.conv2(x.mean((2, 3), keepdim=True)))))
+    h = gate * x
+    conv = [mod for mod in m.children() if isinstance(mod, nn.Conv2d)][0]
+    expected = conv(h) + h                       # one channel broadcast over six
+    assert torch.allclose(m(x), expected, atol=1e-6)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -66,9 +69,264 @@ def test_exit_codes(tmp_path, tmp_spec, capsys):
     spec = tmp_spec("model m(x: 32×32×3) = Chain(flatten, Dense(3072, 10))")
     assert main(["train", str(spec), "--data", "digits", "--epochs", "1", "--out",
                  str(tmp_path / "x"), "--no-progress"]) == 1
-    assert "32×32×3" in capsys.readouterr().out
+    assert "32×32×3" in capsys.readouterr().err
     # usage errors: 2
     assert main(["train", str(SPECS / "book/model2.arch"), "--epochs", "0"]) == 2
     assert main(["train", str(SPECS / "book/model2.arch"), "--optimizer", "rmsprop"]) == 2
     assert main(["train", "missing.arch"]) == 2
     assert main(["compare-runs", str(tmp_path / "nothing"), "-o", str(tmp_path / "p.png")]) == 2
+
+
+# ---- reproducible runs, resume, Ctrl-C ------------------------------------------------------
+FIX = SPECS.parent / "tests" / "fixtures" / "train"
+
+
+def _weights(run):
+    return torch.load(run / "last.pt", weights_only=True)["model"]
+
+
+def _same(a, b) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_same_command_twice_gives_bit_identical_weights(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    command = ["train", str(SPECS / "book/model2.arch"), "--epochs", "1", "--seed", "7",
+               "--no-progress"]
+    assert main(command) == 0 and main(command) == 0
+    # runs never overwrite: the second run went to runs/model2-2
+    first, second = tmp_path / "runs/model2", tmp_path / "runs/model2-2"
+    assert _same(_weights(first), _weights(second))
+    assert main(command[:-2] + ["8", "--no-progress"]) == 0       # another seed, other weights
+    assert not _same(_weights(first), _weights(tmp_path / "runs/model2-3"))
+    # the initial weights follow the seed: the module built after seeding with 7
+    import archlang
+    from archlang.train.loop import seed_everything
+    seed_everything(7)
+    fresh = archlang.load(SPECS / "book/model2.arch")
+    assert torch.load(first / "last.pt", weights_only=True)["config"]["seed"] == 7
+    assert not torch.equal(fresh.conv1.weight, _weights(first)["conv1.weight"])  # it trained
+    seed_everything(7)
+    assert torch.equal(archlang.load(SPECS / "book/model2.arch").conv1.weight, fresh.conv1.weight)
+
+
+def test_an_interrupted_run_resumed_from_the_cli_ends_bit_identical(tmp_path, monkeypatch, capsys):
+    spec = FIX / "mlp.arch"
+    flags = ["--epochs", "4", "--schedule", "cosine", "--seed", "3", "--no-progress"]
+    assert main(["train", str(spec), "--out", str(tmp_path / "whole"), *flags]) == 0
+
+    from archlang.train import loop
+    real, calls = loop.write_metrics, []
+
+    def ctrl_c_after_epoch_2(history, path):   # Ctrl-C once epoch 2's checkpoint is written
+        real(history, path)
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(loop, "write_metrics", ctrl_c_after_epoch_2)
+    part = tmp_path / "part"
+    capsys.readouterr()
+    assert main(["train", str(spec), "--out", str(part), *flags]) == 130
+    err = capsys.readouterr().err
+    assert f"{part}/last.pt holds epoch 2" in err
+    assert f"archlang train {spec} --model mlp --resume --out {part} --epochs 4" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr(loop, "write_metrics", real)
+
+    assert main(["train", str(spec), "--out", str(part), "--resume", *flags]) == 0
+    assert _same(_weights(part), _weights(tmp_path / "whole"))
+    whole = list(csv.DictReader(open(tmp_path / "whole/metrics.csv")))
+    resumed = list(csv.DictReader(open(part / "metrics.csv")))
+    assert [r["lr"] for r in resumed] == [r["lr"] for r in whole]
+    assert [r["val_acc"] for r in resumed] == [r["val_acc"] for r in whole]
+
+
+def test_resume_warns_for_every_flag_it_ignores(tmp_path, capsys):
+    spec, out = FIX / "mlp.arch", tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["train", str(spec), "--out", str(out), "--resume", "--epochs", "2", "--lr", "0.01",
+                 "--batch", "32", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --lr 0.01 ignored: the resumed run keeps its lr = 0.005" in err
+    assert "warning: --batch 32 ignored: the resumed run keeps its batch = 64" in err
+    saved = torch.load(out / "last.pt", weights_only=True)
+    assert saved["epoch"] == 2 and saved["config"]["lr"] == 0.005     # the lr it really used
+    assert saved["optimizer"]["param_groups"][0]["lr"] == 0.005
+
+
+def test_ctrl_c_before_the_first_epoch_says_nothing_can_be_resumed(tmp_path, monkeypatch, capsys):
+    from archlang.train import loop
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(loop._Run, "_train_epoch", interrupt)
+    assert main(["train", str(FIX / "mlp.arch"), "--out", str(tmp_path / "r"), "--no-progress"]) == 130
+    assert "interrupted before the first epoch finished" in capsys.readouterr().err
+
+
+# ---- one layer numbering ---------------------------------------------------------------------
+
+def test_freeze_takes_checks_row_numbers_and_names(tmp_path, capsys):
+    spec = FIX / "blocks.arch"
+    assert main(["check", str(spec), "--columns", "name"]) == 0
+    table = capsys.readouterr().out
+    assert "7  Dense(256 => 10)                     fc5" in table       # row 7 is attribute fc5
+    assert "   Stage(4)                             stage3" in table
+    out = tmp_path / "frozen"
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "1", "--freeze", "1-2,stage3",
+                 "--no-progress"]) == 0
+    log = capsys.readouterr().out
+    # 40 + 148 + (148 + 8) parameters frozen
+    assert ("frozen: 3 layers (344 of 2,922 parameters): row 1 Conv((3, 3), 1 => 4, relu, pad=1) "
+            "= conv1; row 2 Conv((3, 3), 4 => 4, relu, pad=1) = stage2.conv1; Stage(4) = stage3"
+            ) in log
+    import archlang
+    from archlang.train.loop import seed_everything
+    seed_everything(0)                                   # the run's default seed
+    initial = archlang.load(spec).state_dict()
+    trained = _weights(out)
+    for name in ("conv1.weight", "stage2.conv1.bias", "stage3.conv1.weight", "stage3.bn2.weight"):
+        assert torch.equal(trained[name], initial[name]), name
+    for name in ("stage2.bn2.weight", "fc5.weight"):
+        assert not torch.equal(trained[name], initial[name]), name
+    # row 7 (the Dense) by number; freezing every layer is an error before training
+    assert main(["train", str(spec), "--out", str(tmp_path / "all"), "--freeze", "1:7",
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "freezes every parameter" in err and not (tmp_path / "all" / "last.pt").exists()
+    assert main(["train", str(spec), "--out", str(tmp_path / "x"), "--freeze", "9",
+                 "--no-progress"]) == 1
+    assert "numbers this model's layers 1 to 7, not 9" in capsys.readouterr().err
+
+
+# ---- data checked before epoch 1; every data source hardened ---------------------------------
+
+def _npz(tmp_path, name, **arrays):
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    return path
+
+
+def _bad_sources(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((20, 8, 8, 1)).astype(np.float32)
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    renamed = tmp_path / "renamed.npz"
+    with open(renamed, "wb") as f:
+        np.save(f, x)
+    mnist = tmp_path / "mnist"
+    mnist.mkdir()
+    for stem in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"):
+        (mnist / stem).write_bytes(b"\x1f\x8b\x08\x00" + b"garbage")
+    return {
+        "string labels": (str(_npz(tmp_path, "s.npz", x=x, y=np.array(["cat"] * 20))),
+                          "y holds <U3 values"),
+        "labels beyond the outputs": (str(_npz(tmp_path, "big.npz", x=x, y=np.arange(20))),
+                                      "has labels 0 … 19 (20 classes) but the model's output has 10 values"),
+        "negative labels": (str(_npz(tmp_path, "neg.npz", x=x, y=-np.ones(20, dtype=int))),
+                            "class labels count from 0"),
+        "corrupt zip": (str(corrupt), "the file is corrupt or not an .npz archive"),
+        "empty npz": (str(_npz(tmp_path, "e.npz", x=np.zeros((0, 8, 8, 1)), y=np.zeros(0))),
+                      "holds no samples"),
+        "renamed npy": (str(renamed), "is a single .npy array, not an .npz archive"),
+        "digits(abc)": ("digits(abc)", "`size` must be a whole number ≥ 1, got 'abc'"),
+        "digits(100000)": ("digits(100000)", "would take 66,943 GiB"),   # 1,797 · 10¹⁰ · 4 bytes
+        "mnist1d(num_samples=-5)": ("mnist1d(num_samples=-5)", "`num_samples` must be a whole number ≥ 1"),
+        "corrupt gzip": (f"mnist({mnist})", "the file is corrupt or truncated"),
+        "npz in W×H×C order, wrong size": (
+            str(_npz(tmp_path, "rgb.npz", x=rng.random((20, 32, 32, 3)), y=np.zeros(20, dtype=int))),
+            "gives 32×32×3 images but the spec's input is 8×8×1"),
+    }
+
+
+def test_every_bad_data_source_is_one_clear_error(tmp_path, capsys):
+    for case, (source, message) in _bad_sources(tmp_path).items():
+        code = main(["train", str(FIX / "mlp.arch"), "--data", source, "--epochs", "1",
+                     "--out", str(tmp_path / "runs" / case.replace(" ", "_")), "--no-progress"])
+        captured = capsys.readouterr()
+        assert code == 1, case
+        assert "archlang train: error:" in captured.err and message in captured.err, (case, captured.err)
+        assert "Traceback" not in captured.err + captured.out, case
+
+
+def test_the_output_width_and_the_loss_are_checked_before_epoch_1(tmp_path, capsys):
+    spec = FIX / "seven_outputs.arch"
+    assert main(["train", str(spec), "--out", str(tmp_path / "a"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert ("digits has labels 0 … 9 (10 classes) but the model's output has 7 values\n"
+            "  = help: end the model in 10 outputs, e.g. Dense(_ => 10)") in err
+    assert main(["train", str(spec), "--out", str(tmp_path / "b"), "--loss", "localization",
+                 "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "localization needs box targets, but digits has class labels" in err
+    assert "5 + K columns per sample, and the model needs as many outputs (7 for K = 2)" in err
+    boxes = np.zeros((30, 7), np.float32)
+    boxes[::2, 0] = 1
+    boxes[::2, 5] = 1
+    data = _npz(tmp_path, "boxes.npz", x=np.random.default_rng(1).random((30, 8, 8, 1)), y=boxes[:, :6])
+    assert main(["train", str(spec), "--out", str(tmp_path / "c"), "--loss", "localization",
+                 "--data", str(data), "--no-progress"]) == 1
+    assert "has 6-column targets but the model's output has 7 values" in capsys.readouterr().err
+    data = _npz(tmp_path, "boxes7.npz", x=np.random.default_rng(1).random((30, 8, 8, 1)), y=boxes)
+    assert main(["train", str(spec), "--out", str(tmp_path / "d"), "--loss", "localization",
+                 "--data", str(data), "--epochs", "1", "--no-progress"]) == 0
+
+
+# ---- what users of Keras fit and Lightning expect --------------------------------------------
+
+def test_one_log_line_per_epoch_when_stdout_is_not_a_terminal(tmp_path, capsys):
+    assert main(["train", str(FIX / "mlp.arch"), "--out", str(tmp_path / "r"), "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith("mlp ")]
+    assert [line.split(":")[0] for line in lines] == ["mlp 1/3", "mlp 2/3", "mlp 3/3"]
+    assert "val_acc" in lines[0] and "\r" not in out
+
+
+def test_patience_stops_when_validation_stops_improving(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["train", str(FIX / "mlp.arch"), "--out", str(out), "--epochs", "40",
+                 "--patience", "2", "--lr", "0.05", "--no-progress"]) == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    accs = [float(r["val_acc"]) for r in rows]
+    best = max(range(len(accs)), key=lambda i: (accs[i], -float(rows[i]["val_loss"])))
+    assert len(rows) < 40 and len(rows) == best + 1 + 2     # stopped 2 epochs after the best
+    assert "stopped early after epoch" in capsys.readouterr().out
+
+
+def test_run_folders_never_overwrite(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    command = ["train", str(FIX / "mlp.arch"), "--epochs", "1", "--no-progress"]
+    for _ in range(3):
+        assert main(command) == 0
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["mlp", "mlp-2", "mlp-3"]
+    assert main(command + ["--out", "runs/mlp"]) == 1
+    assert "runs/mlp holds an earlier run; it is not overwritten" in capsys.readouterr().err
+    assert main(command + ["--out", "runs/mlp", "--overwrite"]) == 0
+    assert main(command + ["--overwrite"]) == 2           # --overwrite names no folder
+    assert main(command[:2] + ["--epochs", "2", "--resume", "--no-progress"]) == 0
+    assert torch.load(tmp_path / "runs/mlp-3/last.pt", weights_only=True)["epoch"] == 2
+
+
+def test_outputs_get_the_usual_file_modes(tmp_path):
+    old = os.umask(0o022)
+    try:
+        assert main(["train", str(FIX / "mlp.arch"), "--out", str(tmp_path / "r"), "--epochs", "1",
+                     "--no-progress"]) == 0
+    finally:
+        os.umask(old)
+    for name in ("last.pt", "best.pt", "metrics.csv", "model.py"):
+        assert stat.S_IMODE((tmp_path / "r" / name).stat().st_mode) == 0o644, name
+
+
+def test_schedules_are_recorded_and_drawn(tmp_path):
+    out = tmp_path / "r"
+    assert main(["train", str(FIX / "mlp.arch"), "--out", str(out), "--epochs", "4",
+                 "--schedule", "step(every=2, gamma=0.5)", "--no-progress"]) == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [float(r["lr"]) for r in rows] == [0.005, 0.005, 0.0025, 0.0025]
+    from PIL import Image
+    assert Image.open(out / "curves.png").size == (1500, 400)     # a third panel: the lr
+    assert main(["train", str(FIX / "mlp.arch"), "--schedule", "linear"]) == 2

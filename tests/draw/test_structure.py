@@ -167,3 +167,22 @@ def test_an_inline_repeat_shows_its_copies_or_one_copy_times_n():
     folded = archlang.draw(INLINE, fold_repeats=True).source
     assert cluster_labels(folded) == ["× 3"] and len(nodes(folded)) == 15 - 4
     assert "<b>repeat(3, …)</b>" in archlang.draw(INLINE, collapse=True).source
+
+
+def test_a_graph_body_draws_every_input_and_output():
+    from conftest import FIXTURES
+    report = archlang.check(FIXTURES / "graphs" / "two_heads.arch").model("two")
+    view = build_view(report)
+    ends = {(b.name, b.title, str(b.shape)) for b in view.boxes() if b.family in ("input", "output")}
+    assert ends == {("input", "img", "32×32×3"), ("input1", "side", "10"),
+                    ("output", "out", "2"), ("output2", "f", "8")}
+    names = {(a.title, b.title) for a, b, _ in view.edges}
+    assert ("side", "cat") in names and ("flatten", "f") in names and ("Dense(18 => 2)", "out") in names
+    assert view.title == "two(img: 32×32×3, side: 10) → out: 2, f: 8"
+
+
+def test_a_one_layer_statement_is_drawn_with_its_name():
+    report = archlang.check(spec("zoo/vit_b_16.arch")).model()
+    titles = {b.title for b in build_view(report, depth=1).boxes()}
+    assert {"class_token = Parameter(1×768)", 'pos_embedding = Parameter(197×768; init="normal")',
+            "x", "logits"} <= titles

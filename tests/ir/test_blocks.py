@@ -57,7 +57,7 @@ def test_join_errors_point_inside_the_block_and_at_the_call():
     (err,) = errors_of("""block Res(c) = SkipConnection(Conv((3, 3), c => 2*c, pad=1), +)
 model m(x: 16×16×8) = Chain(
     Res(8))""")
-    assert err.message == "adding 16×16×16 to 16×16×8"
+    assert err.message == "adding 16×16×16 to 16×16×8: the channels (16 and 8) differ and neither is 1"
     assert err.span.line == 1                                   # the `+` inside the block
     assert any(lab.span.line == 3 and "Res(8)" in lab.message for lab in err.labels)
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from archlang.train import TrainError, digits, load_data, mnist, mnist1d, npz, torch_input_shape
-from archlang.train.data import fit_to_spec, split
+from archlang.train.data import Dataset, fit_to_spec, split
 from archlang.train.idx import read_idx
 
 
@@ -119,10 +119,22 @@ def test_mnist1d_is_local_and_matches_the_package():
 
 def test_split_is_seeded_and_sized():
     data = digits()
-    train_a, val_a = split(data, 0.25, seed=3)
-    train_b, val_b = split(data, 0.25, seed=3)
+    train_a, val_a, test_a = split(data, 0.25, seed=3)
+    train_b, val_b, _ = split(data, 0.25, seed=3)
     assert torch.equal(train_a.x, train_b.x) and len(val_a) == round(1797 * 0.25)
-    train_c, val_c = split(data, 500, seed=3, train_size=700)  # counts, as in the book's 5,000/5,000
+    assert test_a is None
+    train_c, val_c, _ = split(data, 500, seed=3, train_size=700)  # counts, as in the book's 5,000/5,000
     assert (len(train_c), len(val_c)) == (700, 500)
-    with pytest.raises(TrainError, match="leaves no training data"):
+    with pytest.raises(TrainError, match="leave no training data"):
         split(data, 1797, seed=0)
+
+
+def test_a_test_split_is_disjoint_and_leaves_validation_unchanged():
+    data = Dataset(torch.arange(1000, dtype=torch.float32)[:, None], torch.zeros(1000,
+                   dtype=torch.int64), "ids")        # each sample is its own index
+    _, val_a, _ = split(data, 0.2, seed=3)
+    train, val, test = split(data, 0.2, seed=3, test_split=0.1)
+    assert torch.equal(val.x, val_a.x)                 # adding a test split moves no val sample
+    assert (len(train), len(val), len(test)) == (700, 200, 100)
+    ids = [set(part.x[:, 0].int().tolist()) for part in (train, val, test)]
+    assert set().union(*ids) == set(range(1000)) and sum(map(len, ids)) == 1000

@@ -25,7 +25,7 @@ def test_model2_learns_digits_and_writes_its_outputs(tmp_path):
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
     assert list(rows[0]) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc",
-                             "samples_per_s", "seconds"]
+                             "samples_per_s", "seconds", "lr"]
     assert result.curves.stat().st_size > 10_000 and result.best.is_file() and result.last.is_file()
     assert "model2: best validation accuracy" in log[-1]
     saved = checkpoint.load(result.last)
@@ -97,7 +97,8 @@ def test_freeze_and_init_from(tmp_path):
     result, log = quiet_train(second, (28, 28, 1), cfg)
     assert "loaded 4 tensors (0.weight, 0.bias, 3.weight, 3.bias)" in log[0]
     assert "7.weight: shape 10×400 in the checkpoint, 32×400 here" in log[0]
-    assert "frozen: 0.bias, 0.weight, 3.bias, 3.weight" in log[1]
+    # 208 + 1,168 of 208 + 1,168 + 400·32 + 32 + 330 parameters
+    assert "frozen: 2 layers (1,376 of 14,538 parameters): 0; 3" in log[1]
     final = checkpoint.load(result.last)["model"]
     for name in ("0.weight", "0.bias", "3.weight", "3.bias"):
         assert torch.equal(final[name], trained[name]), name  # bit-identical after training
@@ -109,7 +110,7 @@ def test_freeze_errors_name_the_layers(tmp_path):
     with pytest.raises(TrainError, match="the model has 8 layers, not 9") as err:
         quiet_train(model2(), (28, 28, 1), config(tmp_path, freeze="9"))
     assert "1=0" in err.value.hint
-    with pytest.raises(TrainError, match="no parameter is named `conv9`"):
+    with pytest.raises(TrainError, match="no layer or parameter is named `conv9`"):
         quiet_train(model2(), (28, 28, 1), config(tmp_path, freeze="conv9"))
 
 

@@ -7,6 +7,7 @@ from .tables import ACTIVATIONS, INITS, VARIABLES
 from .names import doc_text, plain, safe_identifier, torch_shape
 from .text import fmt, ints_of, wrap
 from .occurrences import Item, Occurrence
+from ...layers.torch_code import Template
 
 
 # ---- classes -----------------------------------------------------------------------------
@@ -128,7 +129,10 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     slot = iter(cls.slots)
     num = lambda v: next(slot)      # noqa: E731  (ints are rendered in `ints_of` order)
     report = o.report
-    if cls.model:
+    if cls.model and report.model.graph_body:
+        doc = graph_model_doc(report, source_path)
+        sig = ""
+    elif cls.model:
         inp = report.model.input_shape
         doc = (f"{doc_text(report.model.name)}({doc_text(report.model.input_name)}: {inp}) from "
                f"{doc_text(source_path)}: input N×{'×'.join(map(str, torch_shape(inp)))}, "
@@ -141,14 +145,20 @@ def render_class(cls: ClassDef, source_path: str) -> str:
         pos = [p for p in cls.params if p not in cls.extras]
         sig = "".join(f", {p}" for p in pos) + ("".join([", *"] + [f", {p}" for p in cls.extras])
                                                  if cls.extras else "")
-    lines = [f"class {cls.name}(nn.Module):", f'    """{doc}"""', "",
-             f"    def __init__(self{sig}):", "        super().__init__()"]
+    lines = [f"class {cls.name}(nn.Module):", f'    """{doc}"""', ""]
+    if cls.model and report.model.graph_body:
+        names = ", ".join(f'"{doc_text(n)}"' for n, _ in report.model.outputs)
+        lines += [f"    output_names = ({names}{',' if len(report.model.outputs) == 1 else ''})", ""]
+    lines += [f"    def __init__(self{sig}):", "        super().__init__()"]
+    header = len(lines)
     inits = []
     for it in o.items:
         ctor = o.ctor(it)
         if ctor is None:
             continue
-        if it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
+        if it.times:
+            text = f"nn.Sequential(*[{fmt(it.copies[0].instance(), num)} for _ in range({it.times})])"
+        elif it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
             one = fmt(it.copies[0].instance(), num)
             for c in it.copies[1:]:
                 fmt(c.instance(), num)        # consume their (equal) slots
@@ -162,11 +172,11 @@ def render_class(cls: ClassDef, source_path: str) -> str:
             inits.append(f"        {INITS[it.code.init].format(f'self.{it.attr}.weight')}")
             if ("bias", False) not in it.code.module.kwargs:
                 inits.append(f"        nn.init.zeros_(self.{it.attr}.bias)")
-    if len(lines) == 5 and not inits:
+    if len(lines) == header and not inits:
         lines.append("        pass")
     lines += inits
-    lines += ["", "    def forward(self, x):"]
-    body = forward_lines(o)
+    body, args = forward_lines(o)
+    lines += ["", f"    def forward(self, {', '.join(args)}):"]
     width = min(60, max((len(t) for t, _ in body), default=0) + 2)
     for (text, idx) in body:
         comment = f"# {shape_comment(cls, idx)}" if idx is not None else ""
@@ -174,29 +184,68 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def forward_lines(o: Occurrence) -> list[tuple[str, int | None]]:
-    """`out = expr` per item, reusing a variable once its value is dead (x first)."""
+def graph_model_doc(report, source_path: str) -> str:
+    """`loc(x: 64×64×1) from f.arch: inputs x N×1×64×64; outputs box N×5, cls N×10; …`."""
+    def shapes(pairs):
+        return ", ".join(f"{doc_text(n)} N×{'×'.join(map(str, torch_shape(s)))}" for n, s in pairs)
+    return (f"{doc_text(report.title())} from {doc_text(source_path)}: inputs "
+            f"{shapes(report.inputs)}; outputs {shapes(report.outputs)} (a tuple in this order "
+            f"when there are several); {report.params:,} parameters.")
+
+
+def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str]]:
+    """`out = expr` per item, reusing a variable once its value is dead (x first); and the
+    forward's arguments (`x`, or a graph body's input names). In a graph body the inputs and
+    the statements keep their names (`box = self.box(h)`); only the other variables are reused."""
+    outputs = [n for _, n in o.outputs] or [o.output]
     last: dict[int, int] = {}
     for i, it in enumerate(o.items):
         for n in it.inputs:
             last[n] = i
-    last[o.output] = len(o.items)
-    var = {o.input: "x"}
-    live = {"x"}
+    for n in outputs:
+        last[n] = len(o.items)
+    named: dict[int, str] = {}
+    if o.inputs and o.report.model.graph_body:
+        var, args = {}, []
+        for n in o.inputs:
+            var[n] = _variable(o.report.infos[n].layer.name, args)
+            args.append(var[n])
+        named = _statement_variables(o, args)
+    else:
+        var, args = {o.input: "x"}, ["x"]
+    fixed = set(named.values()) | (set(args) if named or len(args) > 1 else set())
+    live = set(args)
     out = []
     for i, it in enumerate(o.items):
-        vs = [var[n] for n in it.inputs]
+        # A Parameter has no input; its template takes any live tensor for the batch size.
+        vs = [var[n] for n in it.inputs] or [min(live, key=_rank)]
         dead = [var[n] for n in dict.fromkeys(it.inputs) if last.get(n) == i]
         for v in dead:
             live.discard(v)
-        target = min(dead, key=_rank) if dead else _fresh(live)
+        reusable = [v for v in dead if v not in fixed]
+        target = named.get(it.out) or (min(reusable, key=_rank) if reusable else _fresh(live | fixed))
         live.add(target)
         var[it.out] = target
         expr = item_expr(it, vs)
         if expr != target:
             out.append((f"{target} = {expr}", i))
-    out.append((f"return {var[o.output]}", None))
-    return out
+    out.append((f"return {', '.join(var[n] for n in outputs)}", None))
+    return out, args
+
+
+def _statement_variables(o: Occurrence, taken: list[str]) -> dict[int, str]:
+    """A graph body's statements → variable names (node → name); an alias (`y = x`) has none."""
+    named: dict[int, str] = {}
+    for g in o.group.children:
+        if getattr(g, "kind", None) == "value" and g.name and list(g.node_ids()) \
+                and g.output not in named:
+            named[g.output] = _variable(g.name, taken + list(named.values()))
+    return named
+
+
+def _variable(name: str, taken: list[str]) -> str:
+    """A spec name as a forward variable: x, h, y, z as they are, others made safe."""
+    return name if name in VARIABLES and name not in taken else safe_identifier(name, taken)
 
 
 def _rank(v: str) -> tuple:
@@ -218,7 +267,11 @@ def item_expr(it: Item, vs: list[str]) -> str:
     if it.code is None:
         return f"self.{it.attr}({v})"
     c = it.code
-    if c.module is not None:
+    if isinstance(c.call, Template):
+        e = c.call.text.format(*vs, self=f"self.{it.attr}")
+        for p in c.post:
+            e = wrap(p, e, vs)
+    elif c.module is not None:
         e = f"self.{it.attr}({wrap(c.pre, v, vs) if c.pre is not None else v})"
         for p in c.post:
             e = wrap(p, e, vs)

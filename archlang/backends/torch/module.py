@@ -90,13 +90,14 @@ def _models_last(order: list[ClassDef]) -> list[ClassDef]:
 def submodules(o: Occurrence, prefix: str = "") -> dict[str, tuple[int, tuple | None]]:
     out: dict[str, tuple[int, tuple | None]] = {}
     for it in o.items:
-        if it.attr is None:
-            continue
+        if it.attr is None or (it.code is not None and it.code.module.fn == "nn.Parameter"):
+            continue                  # a learned tensor is a parameter, not a submodule
         name = prefix + it.attr
         out[name] = (it.out, it.code.raw_out if it.code is not None else None)
         if it.child is not None:
             out.update(submodules(it.child, name + "."))
         for k, c in enumerate(it.copies):
+            # A folded repeat's copies are all alike: the first stands for them.
             out[f"{name}.{k}"] = (c.output, None)
             out.update(submodules(c, f"{name}.{k}."))
     return out

@@ -8,7 +8,7 @@ from ...check import ModelReport
 from ...ir.graph import Group
 from ...layers.torch_code import Call, TorchCode
 from .tables import SHORT_NAMES
-from .names import snake, torch_shape
+from .names import safe_identifier, snake, torch_shape
 from .text import filled, fmt
 
 
@@ -26,6 +26,7 @@ class Item:
     code: TorchCode | None = None           # a layer
     child: Occurrence | None = None         # a block instance
     copies: list = field(default_factory=list)   # a Sequential's block instances
+    times: int = 0                          # a folded repeat: its count (`copies` holds one)
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
 
 
@@ -37,6 +38,8 @@ class Occurrence:
     input: int
     output: int
     cls: ClassDef | None = None
+    inputs: list = field(default_factory=list)    # a model's input nodes (several: a graph body)
+    outputs: list = field(default_factory=list)   # a model's (name, node) outputs, return order
     args: list = field(default_factory=list)      # the instance's constructor ints, in order
     kwargs: list = field(default_factory=list)    # ((name, int), ...) for extra arguments
 
@@ -95,6 +98,12 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
             elif c.kind == "block":
                 child = occurrence(c, report, all_occ)
                 items.append(Item(c.output, (child.input,), child=child))
+            elif c.kind == "repeat" and c.times > 1:
+                # Folded: one copy was built; its class is instantiated `times` times.
+                copy = c.children[0]
+                body = copy.children[0] if not copy.name else copy
+                child = occurrence(body, report, all_occ)
+                items.append(Item(c.output, (child.input,), copies=[child], times=c.times))
             elif c.kind == "repeat" and all(len(k.children) == 1 and isinstance(k.children[0], Group)
                                             and k.children[0].kind == "block" for k in c.children):
                 copies = [occurrence(k.children[0], report, all_occ) for k in c.children]
@@ -103,10 +112,13 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
                 walk(c.children)
 
     walk(group.children)
-    inp = 0 if group.kind == "model" else external_input(group, report)
+    model = report.model
+    inp = model.inputs[0] if group.kind == "model" else external_input(group, report)
     occ = Occurrence(group, report, items, inp, group.output)
+    if group.kind == "model":
+        occ.inputs, occ.outputs = list(model.inputs), list(model.outputs)
     # Attribute names by position in this body (as `archlang check` numbers a model's layers).
-    local = {inp: -1}
+    local = {i: -1 - k for k, i in enumerate(occ.inputs or [inp])}
     for pos, it in enumerate(items, 1):
         it.inputs_rel = tuple(local.get(i, i) for i in it.inputs)
         local[it.out] = pos - 1
@@ -117,5 +129,21 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
             it.attr = f"{snake(it.child.group.name)}{pos}"
         elif it.copies:
             it.attr = f"{snake(it.copies[0].group.name)}s{pos}"
+    if group.kind == "model":
+        _value_names(group, items)
     all_occ.append(occ)
     return occ
+
+
+def _value_names(model: Group, items: list[Item]) -> None:
+    """A graph body's one-layer statement names its attribute: `class_token = Parameter(...)`
+    becomes `self.class_token`."""
+    named = {g.children[0]: g.name for g in model.children
+             if isinstance(g, Group) and g.kind == "value" and g.name and len(g.children) == 1
+             and isinstance(g.children[0], int)}
+    taken = {it.attr for it in items if it.attr}
+    for it in items:
+        if it.attr and it.out in named:
+            taken.discard(it.attr)
+            it.attr = safe_identifier(snake(named[it.out]), taken)
+            taken.add(it.attr)

@@ -7,10 +7,12 @@ ACTIVATIONS = {
     "identity": "{}", "relu": "F.relu({})", "relu6": "F.relu6({})", "tanh": "torch.tanh({})",
     "sigmoid": "torch.sigmoid({})", "softmax": "F.softmax({}, dim=1)",
     "logsoftmax": "F.log_softmax({}, dim=1)", "leakyrelu": "F.leaky_relu({}, 0.01)",
-    "elu": "F.elu({})", "gelu": 'F.gelu({}, approximate="tanh")', "swish": "F.silu({})",
-    "softplus": "F.softplus({})", "hardswish": "F.hardswish({})",
+    "elu": "F.elu({})", "gelu": 'F.gelu({}, approximate="tanh")', "gelu_erf": "F.gelu({})",
+    "swish": "F.silu({})", "softplus": "F.softplus({})", "hardswish": "F.hardswish({})",
+    "hardsigmoid": "F.hardsigmoid({})", "mish": "F.mish({})",
 }
-"""Activation → PyTorch. Softmax is over the channels (dim 1); gelu is NNlib's (tanh form)."""
+"""Activation → PyTorch. Softmax is over the channels (dim 1); gelu is NNlib's (tanh form),
+gelu_erf PyTorch's default GELU."""
 
 INITS = {
     "kaiming_normal": "nn.init.kaiming_normal_({})", "kaiming_uniform": "nn.init.kaiming_uniform_({})",
@@ -24,7 +26,8 @@ SHORT_NAMES = {
     "Conv": "conv", "DepthwiseConv": "conv", "ConvTranspose": "convt", "MaxPool": "pool",
     "MeanPool": "pool", "GlobalMaxPool": "pool", "GlobalMeanPool": "pool",
     "AdaptiveMeanPool": "pool", "AdaptiveMaxPool": "pool", "BatchNorm": "bn", "LayerNorm": "ln",
-    "Dropout": "drop", "Dense": "fc",
+    "Dropout": "drop", "Dense": "fc", "Upsample": "up", "PixelShuffle": "shuffle",
+    "ChannelShuffle": "shuffle", "Scale": "scale",
 }
 """Attribute prefix of a layer kind: `conv1`, `bn2`, `fc6`."""
 
@@ -34,6 +37,23 @@ HELPERS = {
 
     def forward(self, x):
         return super().forward(x.movedim(1, -1)).movedim(-1, 1)
+''',
+    "ChannelScale": '''class ChannelScale(nn.Module):
+    """y = weight ⊙ x (+ bias) per channel of an N×C×… tensor (archlang's Scale, Flux's Scale).
+
+    weight and bias are C×1×…×1, one 1 per spatial dim (C×1×1 for images, the shape of
+    torchvision's ConvNeXt layer_scale); init fills the weight.
+    """
+
+    def __init__(self, c, spatial_dims=2, bias=True, init=1.0):
+        super().__init__()
+        shape = (c,) + (1,) * spatial_dims
+        self.weight = nn.Parameter(torch.full(shape, float(init)))
+        self.bias = nn.Parameter(torch.zeros(shape)) if bias else None
+
+    def forward(self, x):
+        x = x * self.weight
+        return x if self.bias is None else x + self.bias
 ''',
 }
 

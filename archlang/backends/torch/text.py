@@ -1,6 +1,7 @@
 """Formatting code text: values, calls with their default keywords, wrapped expressions."""
 from __future__ import annotations
 
+import math
 import re
 
 from ...layers.torch_code import X, XS, Call, Crop, Method, Op, Raw
@@ -15,6 +16,10 @@ def fmt(value, num=None) -> str:
     if isinstance(value, int):
         return num(value) if num else str(int(value))
     if isinstance(value, float):
+        # repr(inf) is `inf`, a NameError in the generated module: never emit it. The language
+        # refuses such numbers before they get here; this is the last guard.
+        if not math.isfinite(value):
+            raise ValueError(f"cannot write the non-finite number {value!r} as Python source")
         return repr(float(value))
     if isinstance(value, tuple):
         items = [fmt(v, num) for v in value]

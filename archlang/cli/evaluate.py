@@ -1,0 +1,48 @@
+"""`archlang evaluate RUN [--checkpoint best|last] [-o confusion.png]`: a trained run's test
+accuracy (its held-out test split, or its validation split when it kept none) and a
+confusion-matrix picture."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import EXIT_OK, EXIT_SPEC
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a trained run on its held-out test data",
+                       description="Score a run folder written by `archlang train` on its test "
+                                   "split (mnist's t10k files, or --test-split), print the "
+                                   "accuracy and draw the confusion matrix.")
+    p.add_argument("run", metavar="RUN", help="a run folder (or one of its .pt files)")
+    p.add_argument("--checkpoint", choices=("best", "last"), default="best",
+                   help="which checkpoint of the folder (default: best)")
+    p.add_argument("-o", "--output", metavar="PNG",
+                   help="the confusion-matrix picture (default: RUN/confusion.png)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..train import TrainError
+    from ..train.evaluate import evaluate
+    from ..train.plots import plot_confusion
+    from ..train.runs import load_run
+    try:
+        r = load_run(args.run, args.checkpoint)
+        result = evaluate(r)
+    except TrainError as err:
+        print(f"archlang evaluate: error: {err}", file=sys.stderr)
+        return EXIT_SPEC
+    line = f"{r.name} ({r.checkpoint}): {result.split} loss {result.loss:.4f}"
+    if result.confusion is not None:
+        line += f", {result.split} accuracy {100 * result.accuracy:.2f}% on {result.n:,} samples"
+    print(line)
+    if result.split != "test":
+        print("note: the run kept no test split; these are its validation samples, which chose "
+              "the best epoch (train with --test-split 0.1 for an unbiased figure)")
+    if result.confusion is not None:
+        out = Path(args.output) if args.output else r.folder / "confusion.png"
+        plot_confusion(result.confusion, out, f"{r.name}: {result.split} "
+                                              f"accuracy {100 * result.accuracy:.2f}%")
+        print(f"confusion matrix: {out}")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""`archlang serve`: the web playground. server.py serves static/ and the JSON API of api.py."""

@@ -1,0 +1,102 @@
+"""Checks of the data against the model and the loss, before the first epoch.
+
+One forward pass on two training samples shows the model's output; the targets are then
+checked against it for the loss in use, so that a mismatch is a TrainError naming both
+sides (in the spec's terms) instead of a PyTorch traceback in the middle of epoch 1.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .errors import TrainError
+from .layout import format_shape, spec_shape_of
+
+
+def output_names(model: nn.Module, out) -> tuple[str, ...] | None:
+    """The names of a module's outputs `out` (from `probe`) when it returns a tuple (its
+    `output_names`, else output1, output2, ...), None when it returns one tensor."""
+    if isinstance(out, torch.Tensor):
+        return None
+    names = tuple(getattr(model, "output_names", ()) or ())
+    return names if len(names) == len(out) else tuple(f"output{i + 1}" for i in range(len(out)))
+
+
+def probe(model: nn.Module, x: torch.Tensor):
+    """The model's output for the samples `x`, in eval mode and without gradients (no
+    batch-norm statistics move); a failing forward pass is a TrainError."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(x)
+    except (RuntimeError, ValueError, IndexError, TypeError) as err:
+        raise TrainError(f"the model fails on the data's samples of shape "
+                         f"{format_shape(spec_shape_of(x.shape[1:]))}: "
+                         f"{str(err).splitlines()[0]}",
+                         "check that the spec's input shape matches the data") from None
+    finally:
+        model.train(was_training)
+    if isinstance(out, (tuple, list)) and all(isinstance(o, torch.Tensor) for o in out):
+        return tuple(out)
+    if not isinstance(out, torch.Tensor):
+        raise TrainError(f"the model returns {type(out).__name__}, not a tensor or a tuple "
+                         "of tensors")
+    return out
+
+
+def check_targets(objective, out, y: torch.Tensor, data_name: str) -> None:
+    """TrainError when the targets `y` (all of them) cannot be scored against the model's
+    output `out` (a sample's) by `objective` (losses.Objective)."""
+    for weight, fn, picks in objective.parts:
+        o = objective._take(out, picks)
+        kind = type(fn).__name__
+        width = int(o.shape[1]) if o.dim() == 2 else None
+        what = _output_text(objective, picks, o)
+        if kind == "Localization":
+            _localization(y, o, width, what, data_name)
+        elif y.dtype == torch.int64:
+            if width is None:
+                raise TrainError(f"{data_name} has class labels but {what} is "
+                                 f"{format_shape(spec_shape_of(o.shape[1:]))} per sample",
+                                 "a classifier ends in a vector of class scores, e.g. "
+                                 "flatten, Dense(_ => K)")
+            top, low = int(y.max()), int(y.min())
+            if low < 0:
+                raise TrainError(f"{data_name} has the label {low}; labels count from 0")
+            if top >= width:
+                raise TrainError(
+                    f"{data_name} has labels 0 … {top} ({top + 1} classes) but {what} has "
+                    f"{width} {'value' if width == 1 else 'values'}",
+                    f"end the model in {top + 1} outputs, e.g. Dense(_ => {top + 1})")
+        else:
+            have = tuple(y.shape[1:])
+            want = tuple(o.shape[1:])
+            if int(torch.tensor(have).prod()) != int(torch.tensor(want).prod()):
+                raise TrainError(f"{data_name} has targets of {format_shape(spec_shape_of(have))} "
+                                 f"per sample but {what} is {format_shape(spec_shape_of(want))}",
+                                 "make the model's output the size of a target")
+
+
+def _localization(y, o, width, what, data_name) -> None:
+    hint = ("the book's §5.8.1 targets are [p_c, x, y, h, w, p_1 … p_K]: 5 + K columns "
+            "per sample, and the model needs as many outputs (7 for K = 2)")
+    if y.dtype == torch.int64 or y.dim() != 2:
+        raise TrainError(f"localization needs box targets, but {data_name} has "
+                         + ("class labels" if y.dtype == torch.int64 else
+                            f"targets of shape {tuple(y.shape[1:])}"), hint)
+    if y.shape[1] < 5:
+        raise TrainError(f"localization needs at least 5 target columns; {data_name} has "
+                         f"{y.shape[1]}", hint)
+    if width != y.shape[1]:
+        raise TrainError(f"localization: {data_name} has {y.shape[1]}-column targets but "
+                         f"{what} has {width if width is not None else tuple(o.shape[1:])} "
+                         "values", hint)
+
+
+def _output_text(objective, picks, o) -> str:
+    if objective.names is None or picks is None:
+        return "the model's output"
+    names = [objective.names[i] for i in picks]
+    return f"the output{'s' if len(names) > 1 else ''} {', '.join(names)}"

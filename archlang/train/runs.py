@@ -1,0 +1,105 @@
+"""Run folders: where a run writes (never over an earlier run unless asked), and reading a
+finished run back (its model, checkpoint and settings) for evaluate, predict and compile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import TrainError
+
+
+def holds_run(folder: Path) -> bool:
+    return (folder / "last.pt").exists() or (folder / "metrics.csv").exists()
+
+
+def run_folder(out: str | None, name: str, resume: bool, overwrite: bool) -> Path:
+    """The folder a run writes to.
+
+    `out` given: that folder; if it holds a run, it is continued (resume), replaced
+    (overwrite) or refused. `out` not given: a fresh run takes the first free one of
+    runs/NAME, runs/NAME-2, runs/NAME-3, ...; a resumed one continues the latest of them.
+    """
+    if out is not None:
+        folder = Path(out)
+        if holds_run(folder) and not resume and not overwrite:
+            raise TrainError(f"{folder} holds an earlier run; it is not overwritten",
+                             "continue it with --resume, replace it with --overwrite, or "
+                             "choose another --out")
+        return folder
+    base = Path("runs") / name
+    taken = [base] + [base.with_name(f"{name}-{i}") for i in range(2, 10_000)]
+    if resume:
+        numbered = [f for f in base.parent.glob(f"{name}-*") if f.name[len(name) + 1:].isdigit()]
+        existing = [f for f in [base, *numbered] if holds_run(f)]
+        return max(existing, key=lambda f: 1 if f == base else int(f.name[len(name) + 1:]),
+                   default=base)
+    for folder in taken:
+        if not holds_run(folder):
+            return folder
+    raise TrainError(f"runs/{name} … runs/{name}-9999 are all taken", "name one with --out")
+
+
+@dataclass
+class Run:
+    """A finished run read back: its folder, the checkpoint chosen, the model in eval
+    mode with those weights, its settings (a TrainConfig) and the spec's input shape."""
+
+    folder: Path
+    checkpoint: Path
+    model: object
+    config: object
+    input_shape: tuple
+    name: str
+    state: dict
+
+
+def load_run(path, which: str = "best") -> Run:
+    """Read a run folder (or one of its .pt files): the model is rebuilt from the model.py
+    that `archlang train` wrote beside the checkpoints, then given the checkpoint's weights.
+    TrainError when anything is missing or does not fit."""
+    from . import checkpoint
+    from .config import TrainConfig
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    ck_path = path if path.is_file() else folder / f"{which}.pt"
+    if not path.exists():
+        raise TrainError(f"no run at {path}", "name a folder that `archlang train` wrote")
+    if not ck_path.is_file():
+        raise TrainError(f"{folder} has no {ck_path.name}",
+                         "name a folder that `archlang train` wrote (it holds best.pt and last.pt)")
+    state = checkpoint.load(ck_path)
+    source = folder / "model.py"
+    meta = state.get("module") or {}
+    if not source.is_file() or "class" not in meta:
+        raise TrainError(f"{folder} has no model.py to rebuild the model from",
+                         "runs written by `archlang train` hold one; for another run use "
+                         "archlang.load(SPEC, weights=CHECKPOINT)")
+    model = build_module(source.read_text(encoding="utf-8"), meta["class"])
+    load_weights(model, checkpoint.model_state(state), ck_path)
+    config = TrainConfig().merge({k: v for k, v in state.get("config", {}).items()
+                                  if k in TrainConfig.__dataclass_fields__})
+    return Run(folder, ck_path, model.eval(), config, tuple(state["input_shape"]),
+               str(state.get("name", folder.name)), state)
+
+
+def build_module(source: str, class_name: str):
+    """Run generated model source and instantiate `class_name` (no arguments)."""
+    namespace: dict = {"__name__": "archlang_run_model"}
+    try:
+        exec(compile(source, "<model.py>", "exec"), namespace)
+        return namespace[class_name]()
+    except Exception as err:  # noqa: BLE001  (a damaged model.py; say which and how)
+        raise TrainError(f"cannot rebuild the model from model.py: {err}",
+                         "the run folder's model.py was changed; train again") from None
+
+
+def load_weights(model, state: dict, where) -> None:
+    """Load a state dict strictly; TrainError naming the first mismatch."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        raise TrainError(f"the weights in {where} do not fit this model: "
+                         f"{lines[1] if len(lines) > 1 else lines[0]}",
+                         "use the spec and model the checkpoint was trained from") from None

@@ -1,0 +1,150 @@
+"""Every bound in archlang/limits.py: just under it is accepted, just over it is a positioned
+diagnostic, and either way the answer comes in bounded time."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import archlang
+from archlang import limits
+from archlang.diagnostics import SpecError
+
+
+def _errors(text: str):
+    result = archlang.check_text(text)
+    assert all(d.span is not None for d in result.diagnostics)
+    return result.errors
+
+
+def _codes(text: str) -> list[str]:
+    return [d.code for d in _errors(text)]
+
+
+def test_file_size():
+    body = "model m(x: 4) = Dense(4, 2)\n"
+    pad = "#" * (limits.MAX_FILE_BYTES - len(body) - 1) + "\n"
+    assert _codes(body + pad) == []
+    (err,) = _errors(body + pad + "#")
+    assert err.code == "E0019" and err.span.start == limits.MAX_FILE_BYTES
+    # Bytes, not characters: `×` is two bytes in UTF-8.
+    assert _codes(body + "#" + "×" * (limits.MAX_FILE_BYTES // 2)) == ["E0019"]
+
+
+def test_a_large_file_is_read_only_up_to_the_limit(tmp_path):
+    path = tmp_path / "big.arch"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("model m(x: 4) = Dense(4, 2)\n")
+        f.write(("#" * 1023 + "\n") * 20 * 1024)            # 20 MiB of comments
+    start = time.process_time()
+    (err,) = archlang.check(path).errors
+    assert err.code == "E0019" and err.span.line == 1025
+    assert time.process_time() - start < 2.0
+
+
+def test_nesting():
+    ok = "model m(x: 4) = " + "Chain(" * 99 + "relu" + ")" * 99
+    assert _codes(ok) == []
+    (err,) = _errors("model m(x: 4) = " + "Chain(" * 101 + "relu" + ")" * 101)
+    assert (err.code, err.message) == ("E0009", "brackets nested more than 100 levels deep")
+
+
+def test_name_length():
+    n = limits.MAX_NAME_LENGTH
+    assert _codes(f"model m(x: 4) = {'a' * n}") == ["E0100"]           # too long only by one more
+    (err,) = _errors(f"model m(x: 4) = {'a' * (n + 1)}")
+    assert (err.code, err.message) == ("E0018", f"a name of {n + 1} characters")
+    # Every kind of name: a call, a keyword, a block, a model.
+    for text in (f"model m(x: 4) = {'D' * (n + 1)}(4, 2)", f"model m(x: 4) = Dense(4, 2, {'b' * (n + 1)}=true)",
+                 f"block {'B' * (n + 1)}(c) = relu", f"model {'m' * (n + 1)}(x: 4) = relu"):
+        assert _codes(text) == ["E0018"], text
+
+
+def test_did_you_mean_on_a_long_name_is_quick():
+    from archlang.suggest import suggest
+    start = time.process_time()
+    assert suggest("x" * 20_000, ["Dense", "Conv"] * 100) == []
+    assert suggest("Dens" + "e" * 250, ["Dense"]) == []
+    assert time.process_time() - start < 0.1
+
+
+def test_number_digits():
+    n = limits.MAX_NUMBER_DIGITS
+    (err,) = _errors(f"model m(x: 4) = Dense(4, {'1' * n})")
+    assert (err.code, err.message) == ("E0203", "number too large")
+    (err,) = _errors(f"model m(x: 4) = Dense(4, {'1' * (n + 1)})")
+    assert (err.code, err.message) == ("E0203", f"a number of {n + 1} digits")
+    assert _codes(f"model m(x: 4) = Dropout(0.{'1' * (n + 1)})") == ["E0203"]
+    assert _codes(f"model m(x: {'1' * (n + 1)}x4) = relu") == ["E0203"]
+
+
+def test_string_length():
+    n = limits.MAX_STRING_LENGTH
+    assert _codes(f'model m(x: 8×8×1) = Conv((3, 3), 1 => 1, init="{"a" * n}")') == ["E0103"]
+    (err,) = _errors(f'model m(x: 8×8×1) = Conv((3, 3), 1 => 1, init="{"a" * (n + 1)}")')
+    assert (err.code, err.message) == ("E0017", f"a string of {n + 1:,} characters")
+
+
+def _nested_blocks(levels: int) -> str:
+    defs = "".join(f"block B{i}(c) = B{i - 1}(c)\n" for i in range(1, levels))
+    return f"block B0(c) = Dense(c, c)\n{defs}model m(x: 4) = B{levels - 1}(4)\n"
+
+
+def test_block_depth():
+    n = limits.MAX_BLOCK_DEPTH
+    assert _codes(_nested_blocks(n)) == []
+    (err,) = _errors(_nested_blocks(n + 1))
+    assert (err.code, err.message) == ("E0108", f"blocks call blocks more than {n} levels deep")
+    assert err.span.line == 2            # the call of B0 inside B1
+
+
+def test_node_count(monkeypatch):
+    import archlang.ir.graph as graph
+    monkeypatch.setattr(graph, "MAX_NODES", 64)
+    doubling = "".join(f"block B{i}(c) = Chain(B{i - 1}(c), B{i - 1}(c))\n" for i in range(1, 7))
+    assert _codes(f"block B0(c) = Dense(c, c)\n{doubling}model m(x: 4) = B5(4)") == []  # 32 + input
+    (err,) = _errors(f"block B0(c) = Dense(c, c)\n{doubling}model m(x: 4) = B6(4)")  # 64 + input
+    assert (err.code, err.message) == ("E0205", "the model expands to more than 64 layers")
+
+
+def test_node_count_of_exponential_blocks_in_bounded_time():
+    # Each block calls the one below twice: 2^40 layers. Evaluated once per distinct call,
+    # refused when the graph reaches MAX_NODES.
+    defs = "".join(f"block B{i}(c) = Chain(B{i - 1}(c), B{i - 1}(c))\n" for i in range(1, 41))
+    start = time.process_time()
+    (err,) = _errors(f"block B0(c) = relu\n{defs}model m(x: 4) = B40(4)")
+    assert err.code == "E0205"
+    assert time.process_time() - start < 10.0
+
+
+def test_diagnostics_are_capped_and_counted():
+    n = limits.MAX_DIAGNOSTICS
+    result = archlang.check_text("model m(x: 4) = Chain(" + ", ".join(["foo"] * (n + 50)) + ")")
+    assert len(result.diagnostics) == n + 1
+    note = result.diagnostics[-1]
+    assert (note.code, note.severity) == ("N0001", "note")
+    assert note.message == f"and 50 more errors (the first {n} are shown)"
+    assert note.span.start == result.diagnostics[n - 1].span.end + 2      # the next `foo`
+
+
+def test_many_errors_in_bounded_time():
+    start = time.process_time()
+    result = archlang.check_text("model m(x: 4) = Chain(" + ", ".join(["Dense(3, 0)"] * 5000) + ")")
+    assert len(result.diagnostics) == limits.MAX_DIAGNOSTICS + 1
+    assert "4,800 more errors" in result.diagnostics[-1].message
+    assert time.process_time() - start < 10.0
+
+
+def test_load_refuses_a_model_too_large_to_allocate():
+    spec = "model big(x: 65536) = Dense(65536, 65536)"       # 4.3 billion parameters
+    assert archlang.check(spec).ok
+    start = time.process_time()
+    with pytest.raises(SpecError) as info:
+        archlang.load(spec)
+    (err,) = info.value.diagnostics
+    assert err.code == "E0206" and err.span.text == "big"
+    assert err.message == ("model `big` has 4,295,032,832 parameters and buffers, more than the "
+                           f"{limits.MAX_LOAD_ELEMENTS:,} archlang instantiates")
+    assert time.process_time() - start < 2.0
+    # Compiling to source allocates nothing: still allowed.
+    assert "class Big(nn.Module):" in archlang.compile(spec).splitlines()

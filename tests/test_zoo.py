@@ -1,0 +1,161 @@
+"""The zoo (specs/zoo): every spec has torchvision's parameter count and output shape, and MACs
+within 1% of torchvision's published GFLOPS — checked statically, without torchvision.
+
+The numbers are torchvision 0.29's: `sum(p.numel() for p in model.parameters())` of the model
+built with weights=None, and `weights.meta["_ops"]` (GFLOPS, one multiply-accumulate counted
+as one operation). bench/zoo.py compares the compiled specs with torchvision itself (logits
+with copied weights) and writes docs/zoo.md; the compiled parameter counts and output shapes
+are also checked against `archlang check` for every spec by tests/backends/test_agreement.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+import archlang
+from conftest import SPECS
+
+ZOO = SPECS / "zoo"
+
+# name: (parameters, input shape, output shape, published GFLOPS; None: torchvision has none)
+TORCHVISION = {
+    "vgg11": (132_863_336, (224, 224, 3), (1000,), 7.609),
+    "vgg16_bn": (138_365_992, (224, 224, 3), (1000,), 15.47),
+    "resnext50_32x4d": (25_028_904, (224, 224, 3), (1000,), 4.23),
+    "wide_resnet50_2": (68_883_240, (224, 224, 3), (1000,), 11.398),
+    "densenet121": (7_978_856, (224, 224, 3), (1000,), 2.834),
+    "squeezenet1_0": (1_248_424, (224, 224, 3), (1000,), 0.819),
+    "squeezenet1_1": (1_235_496, (224, 224, 3), (1000,), 0.349),
+    "mnasnet1_0": (4_383_312, (224, 224, 3), (1000,), 0.314),
+    # aux_logits=False: the published 27,161,264 parameters include the auxiliary classifier,
+    # which only runs in training (its MACs are not in the published GFLOPS)
+    "inception_v3": (23_834_568, (299, 299, 3), (1000,), 5.713),
+    "convnext_tiny": (28_589_128, (224, 224, 3), (1000,), 4.456),
+    "r3d_18": (33_371_472, (112, 112, 16, 3), (400,), 40.697),
+    "mobilenet_v3_small": (2_542_856, (224, 224, 3), (1000,), 0.057),
+    "mobilenet_v3_large": (5_483_032, (224, 224, 3), (1000,), 0.217),
+    "efficientnet_b0": (5_288_548, (224, 224, 3), (1000,), 0.386),
+    "regnet_y_400mf": (4_344_144, (224, 224, 3), (1000,), 0.402),
+    "shufflenet_v2_x1_0": (2_278_604, (224, 224, 3), (1000,), 0.145),
+    # aux_loss=False; the published numbers include the auxiliary head: see below
+    "fcn_resnet50": (32_957_013, (520, 520, 3), (520, 520, 21), None),
+    # graph bodies with every output (the first output's shape here; tests/test_graph_specs.py
+    # checks them all). MACs include the auxiliary heads, which the published GFLOPS leave
+    # out for GoogLeNet (+0.6%) and Inception v3 (+0.1%).
+    "vit_b_16": (86_567_656, (224, 224, 3), (1000,), 17.564),
+    "googlenet_aux": (13_004_888, (224, 224, 3), (1000,), 1.498),
+    "inception_v3_aux": (27_161_264, (299, 299, 3), (1000,), 5.713),
+    "fcn_resnet50_aux": (35_322_218, (520, 520, 3), (520, 520, 21), 152.717),
+    # not in torchvision: LeNet-5's classic count; U-Net counted on bench/zoo.py's PyTorch module
+    "lenet5": (61_706, (32, 32, 1), (10,), None),
+    "unet": (31_030_658, (256, 256, 1), (256, 256, 2), None),
+}
+
+# Exact MACs of one sample from PyTorch's FLOP counter (torch.utils.flop_counter, FLOPs ÷ 2)
+# on the torchvision model or bench/zoo.py's reference module (bench/zoo.py prints them).
+COUNTED = {
+    "vgg11": 7_609_090_048, "vgg16_bn": 15_470_264_320, "resnext50_32x4d": 4_230_479_872,
+    "wide_resnet50_2": 11_398_021_120, "densenet121": 2_834_161_664,
+    "squeezenet1_0": 818_924_576, "squeezenet1_1": 349_151_936, "mnasnet1_0": 314_415_872,
+    "inception_v3": 5_713_216_096, "r3d_18": 40_696_553_472, "lenet5": 416_520,
+    "mobilenet_v3_small": 56_510_400, "mobilenet_v3_large": 216_589_760,
+    "efficientnet_b0": 385_814_752, "regnet_y_400mf": 401_842_848,
+    "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
+    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968,
+}
+
+
+def report(name):
+    result = archlang.check(ZOO / f"{name}.arch")
+    assert result.ok, "\n".join(map(str, result.diagnostics))
+    return result.model(name)
+
+
+def test_every_listed_model_has_its_spec():
+    assert set(TORCHVISION) <= {p.stem for p in ZOO.glob("*.arch")}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_counts_and_shapes_match_torchvision(name):
+    params, input_shape, output_shape, gflops = TORCHVISION[name]
+    m = report(name)
+    assert m.params == params
+    assert tuple(m.input_shape) == input_shape
+    assert tuple(m.output_shape) == output_shape
+    header = (ZOO / f"{name}.arch").read_text().split("\n\n")[0]
+    assert f"{params:,}" in header                    # the header states what it must give
+
+
+@pytest.mark.parametrize("name", sorted(n for n, v in TORCHVISION.items() if v[3] is not None))
+def test_macs_within_one_percent_of_published(name):
+    macs = archlang.analyze(ZOO / f"{name}.arch").totals.macs
+    assert abs(macs / (TORCHVISION[name][3] * 1e9) - 1) <= 0.01
+
+
+@pytest.mark.parametrize("name", sorted(COUNTED))
+def test_macs_equal_pytorch_flop_counter(name):
+    assert archlang.analyze(ZOO / f"{name}.arch").totals.macs == COUNTED[name]
+
+
+AUX_HEAD = """
+model aux(x: 65×65×1024) = Chain(          # torchvision's FCNHead(1024, 21) on layer3
+    Conv((3, 3), 1024 => 256, pad=1, bias=false), BatchNorm(256, relu), Dropout(0.1),
+    Conv((1, 1), 256 => 21))
+"""
+
+
+def test_fcn_with_its_auxiliary_head_gives_torchvision_published_numbers():
+    # torchvision's fcn_resnet50 weights meta: 35,322,218 parameters and 152.717 GFLOPS at
+    # 520×520, auxiliary head included (it runs in eval mode too).
+    fcn = archlang.analyze(ZOO / "fcn_resnet50.arch").totals
+    aux = archlang.analyze(AUX_HEAD).totals
+    assert fcn.params + aux.params == 35_322_218
+    assert abs((fcn.macs + aux.macs) / 152.717e9 - 1) <= 0.01
+
+
+def test_densenet_blocks_grow_by_32_and_transitions_halve():
+    outs = {}
+    for info in report("densenet121").layers:
+        for scope in info.node.scope:
+            outs[scope.uid] = (scope.label, str(info.out))   # a scope's last layer is its output
+    copies = [s for label, s in outs.values() if label.startswith("copy ")]
+    assert copies[:3] == ["56×56×96", "56×56×128", "56×56×160"]      # 64 + 32k
+    ends = [s for label, s in outs.values()
+            if label.startswith("Transition") or label in ("copy 6/6", "copy 12/12", "copy 24/24",
+                                                            "copy 16/16")]
+    assert ends == ["56×56×256", "28×28×128", "28×28×512", "14×14×256", "14×14×1024",
+                    "7×7×512", "7×7×1024"]
+
+
+def _bench():
+    """bench/zoo.py as a module: its PyTorch LeNet-5 and U-Net and its copy by position need
+    no torchvision."""
+    import importlib.util
+    import sys
+    if "bench_zoo" not in sys.modules:       # registered first: its dataclasses look it up
+        spec = importlib.util.spec_from_file_location("bench_zoo", ZOO.parents[1] / "bench" / "zoo.py")
+        sys.modules["bench_zoo"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules["bench_zoo"])
+    return sys.modules["bench_zoo"]
+
+
+def _agree(spec, reference, shape):
+    import torch
+    bench = _bench()
+    ref, ours = getattr(bench, reference)().eval(), archlang.load(spec).eval()
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        want = ref(x)
+        assert (ours(x) - want).abs().max() > 1e-3          # different before the copy
+        assert bench.copy_by_position(ref, ours, x) == len(list(ref.state_dict()))
+        assert (ours(x) - want).abs().max() <= 1e-5
+
+
+def test_lenet5_logits_equal_a_pytorch_lenet5():
+    _agree(ZOO / "lenet5.arch", "LeNet5", (4, 1, 32, 32))
+
+
+def test_unet_output_equals_a_pytorch_unet():
+    # the same layers on a 32×32 input (any multiple of 16 works), 64 times cheaper
+    text = (ZOO / "unet.arch").read_text()
+    assert "model unet(x: 256×256×1)" in text
+    _agree(text.replace("model unet(x: 256×256×1)", "model unet(x: 32×32×1)"), "UNet", (1, 1, 32, 32))
