@@ -24,7 +24,7 @@ ARCHLANG_MODULES = {
     # the CLI registers every subcommand; their modules import their work lazily
     "archlang.cli", "archlang.cli.check", "archlang.cli.compile", "archlang.cli.draw",
     "archlang.cli.evaluate", "archlang.cli.fmt", "archlang.cli.lsp", "archlang.cli.predict",
-    "archlang.cli.serve", "archlang.cli.train",
+    "archlang.cli.serve", "archlang.cli.show", "archlang.cli.train",
 }
 
 # Never on the check path, though installed: drawing, code generation, training, and the

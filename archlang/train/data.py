@@ -187,8 +187,17 @@ def _count(source: str, key: str, value, least: int) -> int:
     return int(value)
 
 
+def _generated(name: str):
+    """A source of localization.py (book §5.8.1 and §5.4.3 data), imported when used."""
+    def source(*args, **kwargs):
+        from . import localization
+        return getattr(localization, name)(*args, **kwargs)
+    return source
+
+
 SOURCES = {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist,
-           "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz}
+           "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz,
+           "localization": _generated("localization"), "shifted_digits": _generated("shifted_digits")}
 
 
 # --- fitting to the spec -----------------------------------------------------------------
@@ -233,7 +242,7 @@ def load_test_data(call: dict | None, spec_shape) -> Dataset | None:
 def _run_source(call: dict, spec_shape) -> Dataset:
     name = call["call"].lower()
     args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
-    if name == "digits" and not args and "size" not in kwargs:
+    if name in ("digits", "localization", "shifted_digits") and not args and "size" not in kwargs:
         kwargs["size"] = _digits_size(spec_shape)
     try:
         return SOURCES[name](*args, **kwargs)

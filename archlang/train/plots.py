@@ -55,9 +55,9 @@ def compare_runs(run_dirs, out_png, labels=None) -> Path:
         if not csv_path.is_file():
             raise TrainError(f"{folder} has no metrics.csv", "pass folders that `archlang train` wrote")
         rows = read_metrics(csv_path)
-        ax.plot([r["epoch"] for r in rows], [r["val_acc"] for r in rows], "o-", label=label)
+        ax.plot([r["epoch"] for r in rows], [100 * r["val_acc"] for r in rows], "o-", label=label)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("validation accuracy")
+    ax.set_ylabel("validation accuracy (%)")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
