@@ -8,18 +8,9 @@ from .base import Layer, Param, ShapeProblem, register
 from .torch_code import Call, Template, TorchCode, kw
 
 
-@dataclass(frozen=True)
-class _ChannelNorm(Layer):
-    c: int | None
-    act: str = "identity"
-    eps: float = 1e-5
-
-    family = "norm"
-    schema = (
-        Param("c", A.size_or_infer, doc="channels (a vector's length); `_` infers it"),
-        Param("act", A.activation, default="identity"),
-        Param("eps", A.positive_number, default=1e-5, positional=False),
-    )
+class PerChannel:
+    """The shape rule of a layer with one weight per channel (a field `c`, `_` inferred):
+    it keeps its input's shape and must get `c` channels (a vector: `c` values)."""
 
     def resolve(self, inputs):
         return self.replace(c=inputs[0].channels) if self.c is None else self
@@ -32,6 +23,20 @@ class _ChannelNorm(Layer):
                                arg="c", label=f"declares {self.c}", blame_input=True,
                                help=f"write {self.kind}({x.channels})", output=x)
         return x
+
+
+@dataclass(frozen=True)
+class _ChannelNorm(PerChannel, Layer):
+    c: int | None
+    act: str = "identity"
+    eps: float = 1e-5
+
+    family = "norm"
+    schema = (
+        Param("c", A.size_or_infer, doc="channels (a vector's length); `_` infers it"),
+        Param("act", A.activation, default="identity"),
+        Param("eps", A.positive_number, default=1e-5, positional=False),
+    )
 
     def params(self) -> int:
         return 2 * self.c      # scale γ and shift β per channel

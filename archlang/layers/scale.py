@@ -5,13 +5,14 @@ import re
 from dataclasses import dataclass
 
 from . import args as A
-from .base import Layer, Param, Resampling, ShapeProblem, register
+from .base import Layer, Param, Resampling, register
+from .norm import PerChannel
 from .torch_code import Call, TorchCode, kw
 
 
 @register
 @dataclass(frozen=True)
-class Scale(Layer):
+class Scale(PerChannel, Layer):
     c: int | None
     act: str = "identity"
     bias: bool = True
@@ -27,17 +28,6 @@ class Scale(Layer):
         Param("init", A.number, default=1.0, positional=False, doc="the starting value of every γ"),
     )
 
-    def resolve(self, inputs):
-        return self.replace(c=inputs[0].channels) if self.c is None else self
-
-    def infer(self, inputs):
-        x = inputs[0]
-        if self.c != x.channels:
-            what = "inputs" if x.is_vector else "channels"
-            raise ShapeProblem("E0300", f"Scale({self.c}) receives {x.channels} {what}", arg="c",
-                               label=f"declares {self.c}", blame_input=True,
-                               help=f"write Scale({x.channels})", output=x)
-        return x
 
     def params(self) -> int:
         return self.c * (2 if self.bias else 1)          # γ, and β with bias=true
