@@ -184,8 +184,22 @@ class ValueLowerer:
             bare = ast.Name(node.func_span, node.func)
             layer = self.lw.term(bare, self.lw_env())
             return Apply(node.span, layer, self.arguments(node, node.args, layer))
+        for a in node.positional:
+            if isinstance(a, ast.Name) and a.id not in self.defined and not self._known(a):
+                # `relu(q)` with `q` misspelt: the name is what is wrong, not the application.
+                raise self.lw.problem("E0100", f"unknown value `{a.id}`", a.span, label="not defined",
+                                      help=did_you_mean(a.id, list(self.defined)) or
+                                      "values defined so far: " + ", ".join(self.defined))
         last = list(self.defined)[-1]
         raise self.not_a_value(node, help_=f"apply the layer to a value: `{node.span.text}({last})`")
+
+    def _known(self, name: ast.Name) -> bool:
+        """Whether a name means something outside the graph body (a layer, a constant …)."""
+        try:
+            self.lw.value(name, self.lw_env())
+        except Problem as p:
+            return p.diagnostic.code != "E0100"
+        return True
 
     def arguments(self, node: ast.Node, args, layer: Term) -> list[Term]:
         for a in args:

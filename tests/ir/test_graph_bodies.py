@@ -133,3 +133,11 @@ def test_a_loss_must_name_outputs_the_model_returns():
     assert (err.code, err.message, err.help) == (
         "E0100", "the loss names `clss`, which `localization` does not return", "did you mean `cls`?")
     assert err.span.text == "localization(box, clss)"
+
+
+def test_a_misspelt_value_is_named_as_unknown():
+    result = archlang.check_text("model m(x: 8) = {\n    hidden = Dense(8 => 8)(x)\n"
+                                 "    k = relu(hiden)\n    return k\n}")
+    (err,) = result.errors
+    assert (err.code, err.message, err.span.text) == ("E0100", "unknown value `hiden`", "hiden")
+    assert err.help == "did you mean `hidden`?"
