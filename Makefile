@@ -38,8 +38,8 @@ demo: install
 	$(ARCHLANG) draw specs/book/model2.arch -o $(OUT)/model2.svg
 	$(ARCHLANG) draw specs/famous/resnet18.arch -o $(OUT)/resnet18.png
 	$(ARCHLANG) compile specs/book/model2.arch -o $(OUT)/model2.py
-	$(ARCHLANG) train specs/book/model1.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model1
-	$(ARCHLANG) train specs/book/model2.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model2
+	$(ARCHLANG) train specs/book/model1.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model1 --overwrite
+	$(ARCHLANG) train specs/book/model2.arch --epochs 8 --batch 64 --lr 0.005 --out $(OUT)/runs/model2 --overwrite
 	$(ARCHLANG) compare-runs $(OUT)/runs/model1 $(OUT)/runs/model2 -o $(OUT)/model1-vs-model2.png
 	@echo "outputs in $(OUT)/: model2.svg resnet18.png model2.py runs/*/curves.png model1-vs-model2.png"
 

@@ -143,10 +143,11 @@ class Model:
 
 
 class TooManyNodes(Exception):
-    """A model whose expansion exceeds MAX_NODES layer nodes; carries its diagnostic."""
+    """A model that is not built: its expansion exceeds MAX_NODES layer nodes (the diagnostic
+    says so), or it is large and its layers already have errors (diagnostic None: those stand)."""
 
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.message)
+    def __init__(self, diagnostic: Diagnostic | None):
+        super().__init__(diagnostic.message if diagnostic else "not built")
         self.diagnostic = diagnostic
 
     @staticmethod
@@ -348,12 +349,35 @@ def expanded_size(term: Term, memo: dict[int, int]) -> int:
     return size
 
 
+def _has_broken(term: Term, seen: set[int]) -> bool:
+    """Whether a term holds a layer that failed to evaluate (visiting each shared term once)."""
+    stack = [term]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if isinstance(t, Broken):
+            return True
+        stack.extend({Seq: lambda t: t.items, Skip: lambda t: [t.inner], Par: lambda t: t.branches,
+                      BlockCall: lambda t: [t.body], Repeat: lambda t: [t.body],
+                      GraphBody: lambda t: [st.value for st in t.statements] + [v for _, v in t.outputs],
+                      Apply: lambda t: [t.layer, *t.args]}.get(type(t), lambda t: [])(t))
+    return False
+
+
 def _refuse_oversized(body: Term) -> None:
     """TooManyNodes before building a body that expands past MAX_NODES (seconds of building
     spared), at the smallest part of the model as written that does: a block call is not
     entered, so the span stays where the user called it."""
     memo: dict[int, int] = {}
-    if expanded_size(body, memo) <= MAX_NODES:
+    size = expanded_size(body, memo)
+    if size > UNROLL_LIMIT and _has_broken(body, set()):
+        # Its layers already have errors: checking shapes past a broken layer finds nothing
+        # (its output is unknown), and the same block error repeats in every copy. Building
+        # 100,000 such nodes would cost seconds and hundreds of MB for no new diagnostic.
+        raise TooManyNodes(None)
+    if size <= MAX_NODES:
         return
     term = body
     while True:

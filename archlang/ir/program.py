@@ -194,7 +194,8 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
             program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
                                               m.input_shape.span, body))
         except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
-            diags.add(err.diagnostic)
+            if err.diagnostic is not None:
+                diags.add(err.diagnostic)
     from .settings import check_train_sections
     check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags,
                          outputs={m.name: [n for n, _ in m.outputs] for m in program.models})
@@ -227,5 +228,6 @@ def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model
         body = ValueLowerer(lowerer, list(m.inputs)).body(m.body)
         return build_graph_model(m.name, m.span, m.name_span, inputs, body)
     except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
-        diags.add(err.diagnostic)
+        if err.diagnostic is not None:
+            diags.add(err.diagnostic)
         return None
