@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
@@ -20,7 +19,8 @@ from .lower import Lowerer
 
 
 def std_root() -> Path:
-    return Path(str(resources.files("archlang").joinpath("std")))
+    from ..syntax.parser import PACKAGE
+    return PACKAGE / "std"
 
 
 def read_source(path: str | os.PathLike) -> Source | Diagnostic:

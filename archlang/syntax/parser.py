@@ -10,7 +10,6 @@ import hashlib
 import pickle
 import threading
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from lark import Lark
@@ -24,9 +23,14 @@ from .syntax_errors import bracket_problem, describe_parse_error
 from .transformer import Malformed, ToAst
 
 
+# The package's own folder (installed as a directory, never zipped): a plain path, since
+# importlib.resources would cost `check` 5 ms of imports at every start.
+PACKAGE = Path(__file__).resolve().parent.parent
+
+
 @lru_cache(maxsize=1)
 def grammar_text() -> str:
-    return resources.files("archlang").joinpath("grammars/archlang.lark").read_text("utf-8")
+    return (PACKAGE / "grammars" / "archlang.lark").read_text("utf-8")
 
 
 # Every token is kept and no positions are propagated: the transformer takes spans from
@@ -50,7 +54,7 @@ def tables_key(grammar: str) -> bytes:
 def _shipped_tables() -> bytes | None:
     """The shipped tables (Lark's saved form) if they were built from this grammar."""
     try:
-        with resources.files(__package__).joinpath(TABLES).open("rb") as f:
+        with open(Path(__file__).with_name(TABLES), "rb") as f:
             if f.readline().rstrip(b"\n") == tables_key(grammar_text()):
                 return f.read()
     except OSError:
