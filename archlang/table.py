@@ -125,6 +125,8 @@ def _sum(attr: str, fmt=fmt_int):
 
 def _rf(row: Row, a) -> str:
     rec = a.records[row.info.node.id] if row.info is not None else None
+    if rec is not None and rec.rf is None and not row.info.node.inputs and rec.index:
+        return "none"        # a learned tensor (Parameter) sees no input at all
     return rec.rf.text() if rec is not None and rec.rf is not None else "?"
 
 

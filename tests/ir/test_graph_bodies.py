@@ -141,3 +141,11 @@ def test_a_misspelt_value_is_named_as_unknown():
     (err,) = result.errors
     assert (err.code, err.message, err.span.text) == ("E0100", "unknown value `hiden`", "hiden")
     assert err.help == "did you mean `hidden`?"
+
+
+def test_a_learned_tensor_has_no_receptive_field_to_show():
+    from archlang.table import render
+    text = render(model_of("model m(x: 4×8) = {\n    pos = Parameter(4×8)\n    h = x + pos\n"
+                           "    return h\n}"))
+    row = next(line for line in text.splitlines() if "Parameter(4×8)" in line)
+    assert row.rstrip().endswith("none")
