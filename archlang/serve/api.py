@@ -124,10 +124,11 @@ def formatted(text: str, path: str = "playground.arch") -> dict:
 
 
 def example_specs(roots: list[Path]) -> list[dict]:
-    """The specs the page offers (book and famous networks first), as {group, name, path}."""
+    """The specs the page offers (book, famous networks, the zoo, the standard library), as
+    {group, name, path}."""
     out = []
     for root in roots:
-        for group in ("book", "famous", "std"):
+        for group in ("book", "famous", "zoo", "std"):
             folder = root / group
             if folder.is_dir():
                 for p in sorted(folder.glob("*.arch")):

@@ -4,7 +4,7 @@ a small JSON API:
 
     GET  /                 the page
     GET  /static/NAME      its script and style
-    GET  /api/specs        the example specs offered (book, famous networks, standard library)
+    GET  /api/specs        the example specs offered (book, famous networks, zoo, standard library)
     GET  /api/spec?path=P  one of them, as text
     GET  /api/initial      the file named on the command line ({"name", "text"})
     POST /api/check        {"text"} → diagnostics (with offsets to underline), tables, drawings

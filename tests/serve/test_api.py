@@ -71,7 +71,7 @@ def test_hover_on_a_layer(server):
 def test_examples(server):
     status, specs = call(server, "/api/specs")
     paths = {s["path"] for s in specs}
-    assert {"book/model2.arch", "famous/resnet18.arch", "std/resnet.arch"} <= paths
+    assert {"book/model2.arch", "famous/resnet18.arch", "zoo/vit_b_16.arch", "std/resnet.arch"} <= paths
     status, spec = call(server, "/api/spec?path=famous/resnet18.arch")
     assert status == 200 and "model resnet18" in spec["text"]
     assert call(server, "/api/spec?path=../../etc/passwd")[0] == 404
