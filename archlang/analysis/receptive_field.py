@@ -263,6 +263,7 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
     infos = report.infos
     out: list[RF | None] = []
     deps: list[frozenset] = []           # the Input nodes each node depends on
+    wholes: dict[int, RF] = {}           # per model input: the field that is all of it
     warnings: list[Diagnostic] = []
     for info in infos:
         layer, node = info.layer, info.node
@@ -271,7 +272,9 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             deps.append(frozenset((node.id,)))
             out.append(RF((1,) * rank, (1,) * rank, (0,) * rank))
             continue
-        deps.append(frozenset().union(*(deps[i] for i in node.inputs)))
+        ins_ids = node.inputs
+        deps.append(deps[ins_ids[0]] if len(ins_ids) == 1 else
+                    frozenset().union(*(deps[i] for i in ins_ids)))
         # Inputs that depend on no model input (a Parameter) do not limit the field.
         live = [i for i in node.inputs if deps[i]]
         ins = [out[i] for i in live]
@@ -279,7 +282,9 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             out.append(None)
             continue
         (source,) = deps[-1]
-        whole = RF(tuple(infos[source].out.spatial), (), (), whole=True)
+        whole = wholes.get(source)
+        if whole is None:
+            whole = wholes[source] = RF(tuple(infos[source].out.spatial), (), (), whole=True)
         x = info.inputs[0]
         if layer.family == "join" or len(live) > 1:
             rf = _union(ins)

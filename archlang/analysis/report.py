@@ -229,18 +229,23 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
     peak, at = peak_forward(sizes, [i.node.inputs for i in report.infos],
                             {i for _, i in report.model.outputs})
 
-    def total(attr: str) -> int:
-        return sum((getattr(r, attr) or 0) * r.times for r in records)
-
-    params, state = total("params"), total("state")
-    kept = total("activation_bytes")   # autograd keeps (about) every layer's output, and the inputs
+    # One pass for every total (each multiplied by the copies a folded node stands for).
+    params = state = kept = macs = ops = dense = 0
+    for r in records:
+        t = r.times
+        params += r.params * t
+        state += r.state * t
+        kept += r.activation_bytes * t      # autograd keeps (about) every output, and the inputs
+        macs += r.macs * t
+        ops += r.element_ops * t
+        dense += (r.dense_equivalent or 0) * t
     inputs = sum(sizes[i] for i in report.model.inputs)
     totals = Totals(
         params=params, trainable_params=report.trainable_params, state=state,
-        macs=total("macs"), element_ops=total("element_ops"),
+        macs=macs, element_ops=ops,
         param_bytes=params * size, state_bytes=state * size, input_bytes=inputs,
         activation_bytes=kept - inputs, peak_forward_bytes=peak,
         peak_forward_layer=report.infos[at].index,
         training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
-        dense_equivalent=total("dense_equivalent"))
+        dense_equivalent=dense)
     return Analysis(report, batch, name, size, records, totals, warnings)
