@@ -34,8 +34,8 @@ FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", 
              "archlang.lsp", "archlang.serve"}
 
 # Parts of the standard library that checking has no use for.
-FORBIDDEN_STDLIB = {"asyncio", "concurrent", "ctypes", "email", "http", "multiprocessing",
-                    "sqlite3", "unittest", "xml"}
+FORBIDDEN_STDLIB = {"asyncio", "concurrent", "ctypes", "difflib", "email", "http",
+                    "multiprocessing", "shlex", "sqlite3", "unittest", "xml"}
 
 
 def imported_by(args: list[str]) -> list[str]:

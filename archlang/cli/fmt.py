@@ -7,7 +7,6 @@ missing file.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import tempfile
@@ -81,6 +80,7 @@ def run(args) -> int:
             continue
         changed.append(name)
         if args.diff:
+            import difflib         # --diff only: not on every start of the CLI
             sys.stdout.writelines(difflib.unified_diff(
                 source.text.splitlines(keepends=True), text.splitlines(keepends=True),
                 f"{name} (before)", f"{name} (formatted)"))

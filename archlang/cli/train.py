@@ -6,7 +6,6 @@ one after the other and their validation accuracies drawn on one plot, the book'
 """
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
@@ -165,7 +164,7 @@ def _interrupted(args, name: str, stop: KeyboardInterrupt) -> None:
     if args.epochs:
         command += ["--epochs", str(args.epochs)]
     print(f"\narchlang train: interrupted; {out}/last.pt holds epoch {done}. Continue with:\n"
-          f"  {shlex.join(command)}", file=sys.stderr)
+          f"  {_shell(command)}", file=sys.stderr)
 
 
 def run_compare(args) -> int:
@@ -179,3 +178,9 @@ def run_compare(args) -> int:
         raise UsageError(str(err)) from None
     print(f"wrote {out}")
     return EXIT_OK
+
+
+def _shell(command: list[str]) -> str:
+    """The command as a shell line (shlex, imported only here: not on every CLI start)."""
+    import shlex
+    return shlex.join(command)
