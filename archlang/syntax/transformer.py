@@ -7,38 +7,8 @@ from __future__ import annotations
 
 from lark import Token, Transformer_NonRecursive
 
-from ..diagnostics import Diagnostic
-from ..limits import MAX_NAME_LENGTH, MAX_NUMBER_DIGITS, MAX_STRING_LENGTH
 from ..source import Source, Span
-from . import ast
-
-# Binding strength of the binary operators; `^` is right associative. `×` builds shapes.
-PRECEDENCE = {"×": 1, "+": 2, "-": 2, "*": 3, "/": 3, "÷": 3, "//": 3, "^": 4}
-
-
-# The escapes a spec string may use; Python's others (`\x`, `\N{...}`, octal) are not the language.
-ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
-
-
-class Malformed(Exception):
-    """A token the grammar accepts but the language does not (an over-long name, a bad escape)."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
-def _int_or_float(text: str) -> int | float:
-    text = str(text)
-    if text.isdigit():
-        return int(text)
-    clean = text.replace("_", "")
-    return int(clean) if clean.isdigit() else float(clean)
-
-
-def _short(text: str) -> str:
-    text = str(text)
-    return text if len(text) <= 20 else text[:8] + "…" + text[-8:]
+from . import ast, build
 
 
 class ToAst(Transformer_NonRecursive):
@@ -69,33 +39,13 @@ class ToAst(Transformer_NonRecursive):
         return [c for c in children if isinstance(c, ast.Node)]
 
     # atoms --------------------------------------------------------------------------
-    def _digits(self, tok: Token) -> None:
-        """Refuse a number literal longer than MAX_NUMBER_DIGITS digits before converting it
-        (int() of 5,000 digits raises; of 10^6 digits it takes seconds)."""
-        if len(tok) <= MAX_NUMBER_DIGITS:
-            return
-        digits = sum(ch.isdigit() for ch in tok)
-        if digits > MAX_NUMBER_DIGITS:
-            raise Malformed(Diagnostic(
-                "E0203", f"a number of {digits:,} digits", self._tok(tok),
-                label=f"more than {MAX_NUMBER_DIGITS} digits",
-                help=f"numbers have at most {MAX_NUMBER_DIGITS} digits; write a large one as a "
-                     "power, e.g. 2^20"))
-
     def number(self, children):
         (tok,) = children
-        self._digits(tok)
-        value = _int_or_float(tok)
-        if isinstance(value, float) and value in (float("inf"), float("-inf")):
-            raise Malformed(Diagnostic("E0203", f"the number {_short(tok)} is too large", self._tok(tok),
-                                       label="beyond the largest floating-point number",
-                                       help="floating-point numbers are at most about 1.8e308"))
-        return ast.Number(self._tok(tok), value)
+        return build.number(self.source, str(tok), tok.start_pos, tok.end_pos)
 
     def ascii_shape(self, children):
         (tok,) = children
-        self._digits(tok)
-        return ast.AsciiShape(self._tok(tok), tuple(int(d.replace("_", "")) for d in tok.split("x")))
+        return build.ascii_shape(self.source, str(tok), tok.start_pos, tok.end_pos)
 
     def name(self, children):
         (tok,) = children
@@ -105,41 +55,11 @@ class ToAst(Transformer_NonRecursive):
 
     def NAME(self, tok: Token) -> Token:
         """Every name token (of layers, blocks, keywords, settings): at most MAX_NAME_LENGTH."""
-        if len(tok) > MAX_NAME_LENGTH:
-            raise Malformed(Diagnostic(
-                "E0018", f"a name of {len(tok):,} characters", self._tok(tok),
-                label=f"more than {MAX_NAME_LENGTH} characters",
-                help=f"names have at most {MAX_NAME_LENGTH} characters"))
+        build.name(self.source, str(tok), tok.start_pos, tok.end_pos)
         return tok
 
     def _text(self, tok: Token) -> str:
-        """The value of a STRING token: its escapes decoded; an unknown escape is a diagnostic."""
-        body = str(tok)[1:-1]
-        if len(body) > MAX_STRING_LENGTH:
-            raise Malformed(Diagnostic(
-                "E0017", f"a string of {len(body):,} characters", self._tok(tok),
-                label=f"more than {MAX_STRING_LENGTH:,} characters",
-                help=f"strings have at most {MAX_STRING_LENGTH:,} characters"))
-        if "\\" not in body:
-            return body
-        out, i = [], 0
-        while i < len(body):
-            ch = body[i]
-            if ch != "\\":
-                out.append(ch)
-                i += 1
-                continue
-            esc = body[i + 1]          # the grammar guarantees a character after `\`
-            if esc not in ESCAPES:
-                start = tok.start_pos + 1 + i
-                raise Malformed(Diagnostic(
-                    "E0017", f"unknown escape `\\{esc}` in a string", Span(self.source, start, start + 2),
-                    label="not an escape",
-                    help='strings know `\\\\`, `\\"`, `\\n`, `\\t` and `\\r`; write `\\\\` '
-                         'for a backslash'))
-            out.append(ESCAPES[esc])
-            i += 2
-        return "".join(out)
+        return build.string_value(self.source, str(tok), tok.start_pos, tok.end_pos)
 
     def string(self, children):
         (tok,) = children
@@ -163,66 +83,11 @@ class ToAst(Transformer_NonRecursive):
         return ast.Neg(self._span(children), operand)
 
     def operation(self, children):
-        """Precedence climbing over `u op u op u ...`, with explicit stacks (no recursion).
-
-        `×` binds loosest, so the list is first cut at every `×` and the pieces become the
-        dims of one Shape: a 10^5-term shape is built in linear time.
-        """
-        pieces: list[list] = [[children[0]]]
-        for op, operand in zip(children[1::2], children[2::2]):
-            if str(op) == "×":
-                pieces.append([operand])
-            else:
-                pieces[-1] += [op, operand]
-        dims = tuple(self._climb(p) for p in pieces)
-        if len(dims) == 1:
-            return dims[0]
-        flat: list = []
-        for d in dims:
-            # `(2×3)×4` is one shape 2×3×4, as `2×3×4` is.
-            flat.extend(d.dims if isinstance(d, ast.Shape) else (d,))
-        return ast.Shape(dims[0].span.to(dims[-1].span), tuple(flat))
-
-    def _climb(self, items: list):
-        """Shunting-yard over `u op u ...` (no `×`): `^` is right associative."""
-        out, ops = [items[0]], []
-
-        def reduce():
-            op = ops.pop()
-            right, left = out.pop(), out.pop()
-            if str(op) == "^":
-                # `-2^2` is -(2^2) = -4, as in Julia and Python: `^` binds tighter than a
-                # unary minus, which the grammar reads as part of the operand.
-                out.append(self._power_of(left, op, right))
-                return
-            out.append(ast.BinOp(left.span.to(right.span), str(op), left, right, self._tok(op)))
-
-        for op, operand in zip(items[1::2], items[2::2]):
-            prec = PRECEDENCE[str(op)]
-            while ops and (PRECEDENCE[str(ops[-1])] > prec or
-                           (PRECEDENCE[str(ops[-1])] == prec and str(op) != "^")):
-                reduce()
-            ops.append(op)
-            out.append(operand)
-        while ops:
-            reduce()
-        return out[0]
-
-    def _parenthesized(self, node) -> bool:
-        """Whether `node` was written in brackets, as `(-2)` (its span excludes them)."""
-        return id(node) in self._bracketed
-
-    def _power_of(self, base, op: Token, exponent):
-        """base ^ exponent, the unary minus signs of an unbracketed base moved outside (in a
-        loop: thousands of them must not recurse)."""
-        signs = []
-        while isinstance(base, ast.Neg) and not self._parenthesized(base):
-            signs.append(base.span)
-            base = base.operand
-        node = ast.BinOp(base.span.to(exponent.span), "^", base, exponent, self._tok(op))
-        for span in reversed(signs):
-            node = ast.Neg(span.to(exponent.span), node)
-        return node
+        """`u op u op u ...`: Lark reads the operators as one flat list (fewer reductions);
+        build.operation gives them their precedence."""
+        items = [build.Operator(str(c), c.start_pos, c.end_pos) if i % 2 else c
+                 for i, c in enumerate(children)]
+        return build.operation(self.source, items, self._bracketed)
 
     # calls --------------------------------------------------------------------------
     def call(self, children):
@@ -241,7 +106,7 @@ class ToAst(Transformer_NonRecursive):
     def numbered(self, children):
         label = children[0]
         (expr,) = self._nodes(children)
-        return ast.Numbered(self._span(children), _int_or_float(label), expr)
+        return ast.Numbered(self._span(children), build.label(self.source, str(label), label.start_pos, label.end_pos), expr)
 
     # definitions --------------------------------------------------------------------
     def param(self, children):
