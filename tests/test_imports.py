@@ -74,10 +74,23 @@ def test_check_imports_only_the_allow_list():
     assert FORBIDDEN & prefixes(modules) == set()
 
 
-def test_check_imports_lark_and_the_layers():
-    # The allow-list is not vacuous: this is where the work is.
+def test_check_imports_the_layers_and_not_lark():
+    # The allow-list is not vacuous: this is where the work is. A spec that parses is read by
+    # the fast reader (archlang/syntax/descent.py): Lark is for syntax errors.
     modules = imported_by(["check", "--json", str(SPECS / "book/model2.arch")])
-    assert {"lark", "archlang.syntax.parser", "archlang.layers.conv", "archlang.analysis"} <= set(modules)
+    assert {"archlang.syntax.descent", "archlang.layers.conv", "archlang.analysis"} <= set(modules)
+    assert "lark" not in prefixes(modules)
+
+
+def test_a_syntax_error_imports_lark_to_describe_it(tmp_path):
+    bad = tmp_path / "bad.arch"
+    bad.write_text("model m(x: 3) = Chain(relu relu)\n")
+    code = ("import sys, contextlib, io\nfrom archlang.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+            "    rc = main(sys.argv[1:])\n"
+            "print(rc, 'lark' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code, "check", str(bad)], capture_output=True, text=True)
+    assert proc.stdout.split() == ["1", "True"], proc.stderr
 
 
 def test_import_archlang_alone_loads_no_drawing_or_heavy_library():

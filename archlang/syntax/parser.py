@@ -1,26 +1,26 @@
 """Parse `.arch` text with the LALR grammar in grammars/archlang.lark.
 
+A recursive-descent reader of the same grammar (descent.py) parses the texts it is sure of,
+four times faster than Lark; Lark parses the rest and describes every syntax error.
+
 `parse` never raises for bad input: it returns the AST or a Diagnostic. Before Lark runs,
 one linear scan checks brackets, so an unclosed `(` is reported where it opens (Lark would
 only notice at the end of the file) and absurd nesting is refused before any recursion.
 """
 from __future__ import annotations
 
-import hashlib
 import pickle
 import threading
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark
-from lark.exceptions import UnexpectedInput
-
 from ..diagnostics import Diagnostic
 from ..limits import MAX_FILE_BYTES, MAX_NESTING
 from ..source import Source
-from . import ast
-from .syntax_errors import bracket_problem, describe_parse_error
-from .transformer import Malformed, ToAst
+from . import ast, descent
+from .build import Malformed
+
+# Lark is imported where it is used: a spec that the fast path reads never imports it.
 
 
 # The package's own folder (installed as a directory, never zipped): a plain path, since
@@ -45,6 +45,8 @@ TABLES = "lalr_tables.pickle"
 
 def tables_key(grammar: str) -> bytes:
     """What the tables are built from: Lark's version, the options and the grammar text."""
+    import hashlib
+
     import lark
     made_from = f"lark {lark.__version__}\n{sorted(LARK_OPTIONS.items())}\n{grammar}"
     return hashlib.sha256(made_from.encode("utf-8")).hexdigest().encode("ascii")
@@ -62,8 +64,9 @@ def _shipped_tables() -> bytes | None:
     return None
 
 
-def _lark(**options) -> Lark:
+def _lark(**options):
     """A Lark parser from the shipped tables when they match the grammar, else built from it."""
+    from lark import Lark
     tables = _shipped_tables()
     if tables is not None:
         try:
@@ -75,15 +78,16 @@ def _lark(**options) -> Lark:
 
 
 @lru_cache(maxsize=1)
-def lark_parser() -> Lark:
+def lark_parser():
     """The parser that returns Lark's parse tree: for syntax errors and the tests."""
     return _lark()
 
 
 @lru_cache(maxsize=1)
-def _ast_parser() -> tuple[Lark, ToAst]:
+def _ast_parser():
     # The transformer runs as the parser reduces each rule, so no parse tree is built: a
     # fifth less time on big specs. Its methods are bound once; `source` is set per parse.
+    from .transformer import ToAst
     to_ast = ToAst(None)
     return _lark(transformer=to_ast), to_ast
 
@@ -111,6 +115,7 @@ def write_tables(path: Path = Path(__file__).with_name(TABLES)) -> bool:
             if f.readline().rstrip(b"\n") == key:
                 return False
     with open(path, "wb") as f:
+        from lark import Lark
         f.write(key + b"\n")
         Lark(grammar, **LARK_OPTIONS).save(f)
     return True
@@ -118,7 +123,18 @@ def write_tables(path: Path = Path(__file__).with_name(TABLES)) -> bool:
 
 def parse(source: Source) -> ast.Module | Diagnostic:
     """Parse one source into an AST Module, or return the syntax error as a Diagnostic."""
-    problem = too_large(source) or bracket_problem(source, MAX_NESTING)
+    problem = too_large(source)
+    if problem is not None:
+        return problem
+    # The fast path reads the specs that parse (its brackets are balanced and at most
+    # MAX_NESTING deep, or it declines); Lark parses whatever it declines, and describes
+    # every syntax error.
+    definitions = descent.definitions(source)
+    if definitions is not None:
+        return ast.Module(source, definitions)
+    from lark.exceptions import UnexpectedInput
+    from .syntax_errors import bracket_problem, describe_parse_error
+    problem = bracket_problem(source, MAX_NESTING)
     if problem is not None:
         return problem
     try:

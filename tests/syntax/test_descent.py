@@ -1,0 +1,188 @@
+"""The fast reader (archlang/syntax/descent.py) against Lark's parser, the reference.
+
+The property: where the reader accepts a text, Lark accepts it too and the transformer builds
+the same AST, spans included; on the project's own specs the reader accepts every text that
+parses (so the fast path is the path taken). Checked on every `.arch` file of the project, on
+texts generated from grammars/archlang.lark (hypothesis' from_lark), and on mutations of the
+project's specs (tokens deleted, duplicated, swapped and replaced).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import fields, is_dataclass
+from functools import lru_cache
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis.extra.lark import from_lark
+
+from archlang.limits import MAX_NESTING
+from archlang.source import Source, Span
+from archlang.syntax import ast, descent, parser
+from conftest import FIXTURES, ROOT
+
+FILES = sorted({p for folder in ("specs", "archlang/std", "examples", "tests/fixtures")
+                for p in (ROOT / folder).rglob("*.arch")})
+
+
+def key(node) -> list:
+    """The whole AST flattened, spans as (start, end): equal keys, equal trees."""
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            out.append(("seq", len(n)))
+            stack.extend(reversed(n))
+        elif isinstance(n, Span):
+            out.append(("span", n.start, n.end))
+        elif is_dataclass(n) and isinstance(n, ast.Node):
+            out.append(type(n).__name__)
+            stack.extend(reversed([getattr(n, f.name) for f in fields(n)]))
+        else:
+            out.append((type(n).__name__, n))
+    return out
+
+
+def by_lark(source: Source):
+    """What parser.parse gives without the fast path: Lark's definitions or a Diagnostic."""
+    from lark.exceptions import UnexpectedInput
+
+    from archlang.syntax.build import Malformed
+    from archlang.syntax.syntax_errors import bracket_problem
+    problem = parser.too_large(source) or bracket_problem(source, MAX_NESTING)
+    if problem is not None:
+        return problem
+    try:
+        return parser._definitions(source)
+    except (UnexpectedInput, Malformed) as err:
+        return err
+
+
+def agree(text: str) -> bool | None:
+    """Assert the property on one text; whether the reader accepted it (None: neither did)."""
+    source = Source("t.arch", text)
+    fast = descent.definitions(source)
+    reference = by_lark(source)
+    if fast is None:
+        return None if not isinstance(reference, tuple) else False
+    assert isinstance(reference, tuple), f"the reader accepts what Lark refuses: {text!r}\n{reference}"
+    assert key(fast) == key(reference), f"the reader's AST differs from Lark's for {text!r}"
+    return True
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_spec_of_the_project_is_read_as_lark_reads_it(path):
+    text = path.read_text("utf-8", errors="replace")
+    accepted = agree(text)
+    assert accepted is not False, f"the reader declines {path.name}, which parses"
+
+
+def test_the_project_specs_take_the_fast_path():
+    accepted = [p for p in FILES if agree(p.read_text("utf-8", errors="replace"))]
+    assert len(accepted) >= 200          # 249 of the 278 files; the rest are syntax errors
+
+
+@lru_cache(maxsize=1)
+def grammar_strategy():
+    from lark import Lark
+    lark = Lark(parser.grammar_text(), **parser.LARK_OPTIONS)
+    # Terminals padded with spaces, so that generated words do not run together.
+    names = ["x", "h", "c", "_", "Dense", "Conv", "relu", "Chain", "SkipConnection", "model",
+             "return", "train", "epochs", "µ", "x28x1", "ReLU"]
+    return from_lark(lark, explicit={
+        "NAME": st.sampled_from(names).map(lambda n: f" {n} "),
+        "NUMBER": st.sampled_from(["3", "0", "1.5", "2e3", "1_000", ".5", "7.", "1" * 41]).map(lambda n: f" {n} "),
+        "ASCII_SHAPE": st.sampled_from(["28x28x1", "3x3", "1_0x2"]).map(lambda n: f" {n} "),
+        "STRING": st.sampled_from(['"a.arch"', '"a\\nb"', '"\\q"', '""']).map(lambda n: f" {n} "),
+    })
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_texts_generated_from_the_grammar(data):
+    agree(data.draw(grammar_strategy()))
+
+
+def _mutants(text: str, rng: random.Random, n: int):
+    lexed = descent.tokens(text)
+    if lexed is None:
+        return
+    _, texts, starts, ends = lexed
+    spots = list(range(len(texts) - 1))
+    if not spots:
+        return
+    pool = ["(", ")", ",", ";", "=", "=>", "-", "^", "×", "*", "+", "{", "}", ":", "return", "model",
+            "x", "_", "3", "2.5", '"s"', "Chain(", "Dense(3)", "(1,)", "()"]
+    for _ in range(n):
+        i = rng.choice(spots)
+        what = rng.randrange(4)
+        if what == 0:                                    # delete a token
+            yield text[:starts[i]] + text[ends[i]:]
+        elif what == 1:                                  # duplicate one
+            yield text[:ends[i]] + " " + texts[i] + text[ends[i]:]
+        elif what == 2:                                  # replace one
+            yield text[:starts[i]] + rng.choice(pool) + text[ends[i]:]
+        else:                                            # swap two neighbours
+            j = min(i + 1, len(texts) - 2)
+            yield text[:starts[i]] + texts[j] + text[ends[i]:starts[j]] + texts[i] + text[ends[j]:]
+
+
+def test_mutated_specs():
+    rng = random.Random(16)
+    seeds = [p for p in FILES if p.stat().st_size < 20_000]
+    counts = {True: 0, False: 0, None: 0}
+    for path in rng.sample(seeds, 60):
+        for text in _mutants(path.read_text("utf-8", errors="replace"), rng, 25):
+            counts[agree(text)] += 1
+    # Most mutants are syntax errors; many still parse, and the reader takes nearly all of them.
+    assert counts[True] > 150, counts
+    assert counts[False] < counts[True] / 10, counts
+
+
+# ---- the cases where the two could part ------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "model m(x: 3) = Dense(-2^2 => 3)",                  # -(2^2)
+    "model m(x: 3) = Dense((-2)^2 => 3)",                # a bracketed base keeps its sign
+    "model m(x: 3) = Dense(2^3^2 - 1 * 4 // 2 => 3)",
+    "model m(x: 2×3 × (4×5)) = relu",
+    "model m(x: 28x28x1) = Chain(Conv((5, 5), 1 => 8, relu; pad=2), ;)"[:-4] + ")",
+    "model m(x: (3)) = Chain(1: relu 2: Dense(3, 4); 3: relu,)",
+    "model m(x: 3) = { h = (x) g = relu(h), return h, g, }",
+    "model m(x: 3, y: 4,) = { return (x) }",
+    "model m(x: 3) = { h = Dense(_ => 3)(x; ) return h; }",
+    "block B(c, k = (3, 3), s=(1,),) = Conv(k, c => c; stride=s)\nmodel m(x: 9×9×2) = B(2)",
+    "model m(x: 3) = SkipConnection(relu, +)\ntrain m { epochs = 3; data = \"a\\tb\", lr = 1e-3 }",
+    'import "std/resnet.arch"\nmodel m(x: 3) = relu  # a comment\n# another',
+    "model m(x: 3) = Dense(3 => 3; bias=false, init=glorot_uniform)",
+    "model m(x: 3) = ((), (1,), ((1)), (1, 2), (1, 2,))",
+])
+def test_tricky_texts_are_read_as_lark_reads_them(text):
+    assert agree(text) is True
+
+
+@pytest.mark.parametrize("text, why", [
+    ("block model(c) = relu\nmodel m(x: 3) = model(3)", "a keyword as a name"),
+    ("model m(x: 3) = relu\ntrain m { return = 3 }", "a keyword as a setting"),
+    ("model m(x: 3) = Dense(3 => " + "1" * 41 + ")", "a number too long for the language"),
+    ('import "\\q.arch"', "a bad escape"),
+    ("model m(x: 3) = " + "Chain(" * (MAX_NESTING + 1) + "relu" + ")" * (MAX_NESTING + 1), "too deep"),
+    ("model m(x: 3) = Dense(3 => 3) $", "a character no token starts with"),
+])
+def test_the_reader_declines_what_lark_decides(text, why):
+    assert descent.definitions(Source("t.arch", text)) is None, why
+    agree(text)
+
+
+def test_nesting_at_the_limit_is_read():
+    depth = MAX_NESTING - 1                   # the model's `(` is one level
+    text = "model m(x: 3) = " + "Chain(" * depth + "relu" + ")" * depth
+    assert agree(text) is True
+
+
+def test_a_failed_fast_path_still_parses_through_lark():
+    result = parser.parse(Source("t.arch", "block model(c) = relu\nmodel m(x: 3) = model(3)"))
+    assert isinstance(result, ast.Module)
+    assert [d.name for d in result.definitions] == ["model", "m"]
+    error = parser.parse(Source("t.arch", "model m(x: 3) = Chain(relu relu)"))
+    assert (error.code, error.span.start) == ("E0003", 27)      # described by Lark's path
