@@ -27,6 +27,8 @@ from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 STRUCTURAL = ("Chain", "SkipConnection", "Parallel", "repeat", "SamePad")
 CONSTANTS = {"true": True, "false": False}
 MAX_INT = 2 ** 63 - 1
+# AST class → the name of its Lowerer method (`Call` → `v_call`), found once per class.
+_VISITORS: dict[type, str] = {}
 
 
 @dataclass
@@ -88,8 +90,10 @@ class Lowerer:
         """
         if isinstance(node, (ast.BinOp, ast.Neg)):
             return self._arithmetic(node, env)
-        method = getattr(self, "v_" + type(node).__name__.lower())
-        return method(node, env)
+        method = _VISITORS.get(type(node))
+        if method is None:
+            method = _VISITORS[type(node)] = "v_" + type(node).__name__.lower()
+        return getattr(self, method)(node, env)
 
     def _arithmetic(self, root: ast.BinOp | ast.Neg, env: Env) -> A.Arg:
         """Post-order walk of an operator tree; operands left to right, as written."""
