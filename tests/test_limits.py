@@ -76,6 +76,8 @@ def test_number_digits():
     assert (err.code, err.message) == ("E0203", f"a number of {n + 1} digits")
     assert _codes(f"model m(x: 4) = Dropout(0.{'1' * (n + 1)})") == ["E0203"]
     assert _codes(f"model m(x: {'1' * (n + 1)}x4) = relu") == ["E0203"]
+    # A numbered line's label too (5,000 digits made int() raise: an internal error).
+    assert _codes(f"model m(x: 4) = Chain({'1' * 5000}: relu)") == ["E0203"]
 
 
 def test_string_length():
