@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from functools import cached_property
 
 
@@ -43,13 +42,19 @@ class Source:
         return f"Source({self.path!r})"
 
 
-@dataclass(frozen=True, eq=False)
 class Span:
-    """A half-open range [start, end) of character offsets in a Source."""
+    """A half-open range [start, end) of character offsets in a Source. Compared by identity.
 
-    source: Source
-    start: int
-    end: int
+    Immutable by convention, not enforced: a plain class with slots is made in a third of
+    the time of a frozen dataclass, and a 10,000-layer spec makes hundreds of thousands.
+    """
+
+    __slots__ = ("source", "start", "end")
+
+    def __init__(self, source: Source, start: int, end: int):
+        self.source = source
+        self.start = start
+        self.end = end
 
     @property
     def line(self) -> int:

@@ -27,8 +27,8 @@ from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 STRUCTURAL = ("Chain", "SkipConnection", "Parallel", "repeat", "SamePad")
 CONSTANTS = {"true": True, "false": False}
 MAX_INT = 2 ** 63 - 1
-# AST class → the name of its Lowerer method (`Call` → `v_call`), found once per class.
-_VISITORS: dict[type, str] = {}
+# AST class → its Lowerer method (`Call` → `v_call`), found once per class.
+_VISITORS: dict[type, object] = {}
 
 
 @dataclass
@@ -88,12 +88,12 @@ class Lowerer:
         Arithmetic (`BinOp`, `Neg`) is evaluated with an explicit stack: a 10^5-term sum or
         thousands of unary minus signs must not exhaust Python's recursion limit.
         """
-        if isinstance(node, (ast.BinOp, ast.Neg)):
-            return self._arithmetic(node, env)
         method = _VISITORS.get(type(node))
         if method is None:
-            method = _VISITORS[type(node)] = "v_" + type(node).__name__.lower()
-        return getattr(self, method)(node, env)
+            cls = type(node)
+            method = _VISITORS[cls] = (Lowerer._arithmetic if cls in (ast.BinOp, ast.Neg) else
+                                       getattr(Lowerer, "v_" + cls.__name__.lower()))
+        return method(self, node, env)
 
     def _arithmetic(self, root: ast.BinOp | ast.Neg, env: Env) -> A.Arg:
         """Post-order walk of an operator tree; operands left to right, as written."""

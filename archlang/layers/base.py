@@ -8,6 +8,7 @@ way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Callable, ClassVar
 
@@ -168,9 +169,14 @@ class Layer:
     def args_text(self) -> list[str]:
         return []
 
-    def __str__(self) -> str:
+    @cached_property
+    def _text(self) -> str:
         args = self.args_text()
         return f"{self.kind}({', '.join(args)})" if args or self.arity != 1 else self.kind
+
+    def __str__(self) -> str:
+        # Made once: the analysis and the table both show it (a layer is immutable).
+        return self._text
 
     def replace(self, **changes) -> Layer:
         return replace(self, **changes)

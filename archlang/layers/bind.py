@@ -36,7 +36,8 @@ def _schema(cls: type[Layer]) -> tuple[list, dict]:
             by_name[p.name] = p
             for a in p.aliases:
                 by_name[a] = p
-        found = _SCHEMAS[cls] = ([p for p in cls.schema if p.positional], by_name)
+        found = _SCHEMAS[cls] = ([p for p in cls.schema if p.positional], by_name,
+                                 [(p, p.name, p.required, p.default, p.convert) for p in cls.schema])
     return found
 
 
@@ -46,7 +47,7 @@ def bind(cls: type[Layer], alias: str, call_span, positional: list[Arg],
     written = len(positional)
     positional, kw_map = cls.prepare(list(positional), {k: (s, a) for k, s, a in keywords})
     merged = written - len(positional)      # Dense(784, 200) → one pair: count as written
-    pos_params, by_name = _schema(cls)
+    pos_params, by_name, params = _schema(cls)
     if len(positional) > len(pos_params):
         extra = positional[len(pos_params)]
         n = len(pos_params) + merged
@@ -69,21 +70,21 @@ def bind(cls: type[Layer], alias: str, call_span, positional: list[Arg],
                              label="given again here")
         given[p.name] = arg
     bound = {}
-    for p in cls.schema:
-        if p.name not in given:
-            if p.required:
-                raise ArgProblem(f"{alias} is missing its `{p.name}` argument", call_span,
-                                 code="E0102", label=f"missing `{p.name}`",
+    for p, name, required, default, convert in params:
+        arg = given.get(name)
+        if arg is None:
+            if required:
+                raise ArgProblem(f"{alias} is missing its `{name}` argument", call_span,
+                                 code="E0102", label=f"missing `{name}`",
                                  help=f"the signature is {signature(cls, alias)}"
-                                      + (f"; {p.name}: {p.doc}" if p.doc else ""))
-            bound[p.name] = p.default
+                                      + (f"; {name}: {p.doc}" if p.doc else ""))
+            bound[name] = default
             continue
-        arg = given[p.name]
-        spans[p.name] = arg.span
+        spans[name] = arg.span
         if isinstance(arg.value, Pair):
-            spans[p.name + ".left"] = arg.value.left.span
-            spans[p.name + ".right"] = arg.value.right.span
-        bound[p.name] = p.convert(arg)
+            spans[name + ".left"] = arg.value.left.span
+            spans[name + ".right"] = arg.value.right.span
+        bound[name] = convert(arg)
     layer = cls.from_bound(bound, spans, alias)
     return layer, spans
 

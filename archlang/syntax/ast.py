@@ -1,4 +1,8 @@
-"""The AST: one frozen dataclass per grammar rule, each with the span of the text it came from.
+"""The AST: one dataclass per grammar rule, each with the span of the text it came from.
+
+Nodes are immutable by convention and compared by identity (their spans are): frozen
+dataclasses took 15 ms of every start to create and made each node 2.5 times slower to
+build (docs/performance.md).
 
 Rule names in grammars/archlang.lark, these classes and the transformer's methods share one
 name (`call` → Call, `block_def` → BlockDef).
@@ -10,57 +14,57 @@ from dataclasses import dataclass
 from ..source import Source, Span
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Node:
     span: Span
 
 
 # ---- expressions ---------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Number(Node):
     value: int | float
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class AsciiShape(Node):
     """`28x28x1`: one token."""
     dims: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Name(Node):
     id: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Infer(Node):
     """`_`: a size inferred from the incoming shape."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class String(Node):
     value: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Tuple(Node):
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Pair(Node):
     """`a => b`."""
     left: Node
     right: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Shape(Node):
     """`w × h × c`."""
     dims: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class BinOp(Node):
     op: str          # + - * / ÷ // ^
     left: Node
@@ -68,32 +72,32 @@ class BinOp(Node):
     op_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Neg(Node):
     operand: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Keyword(Node):
     name: str
     name_span: Span
     value: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class JoinOp(Node):
     """The bare `+` or `*` of `SkipConnection(layer, +)` and `Parallel(*, ...)`."""
     op: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Numbered(Node):
     """`12: Conv(...)`, a pasted Metalhead printout line inside a Chain."""
     label: int
     expr: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Call(Node):
     func: str
     func_span: Span
@@ -108,7 +112,7 @@ class Call(Node):
         return [a for a in self.args if isinstance(a, Keyword)]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Apply(Node):
     """`Dense(_ => 10)(h)`: a layer expression applied to values (graph bodies)."""
     layer: Call
@@ -116,7 +120,7 @@ class Apply(Node):
 
 
 # ---- definitions ---------------------------------------------------------------------
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ModelInput(Node):
     """`x: 28×28×1` in a model's header."""
     name: str
@@ -124,7 +128,7 @@ class ModelInput(Node):
     shape: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Statement(Node):
     """`h = Dense(_ => 10)(x)` in a graph body."""
     name: str
@@ -132,25 +136,25 @@ class Statement(Node):
     value: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ReturnStmt(Node):
     values: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class GraphBody(Node):
     """`{ statements return values }`: a model body that names its values."""
     statements: tuple[Statement, ...]
     returns: ReturnStmt
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Param(Node):
     name: str
     default: Node | None
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class BlockDef(Node):
     name: str
     name_span: Span
@@ -158,7 +162,7 @@ class BlockDef(Node):
     body: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ModelDef(Node):
     name: str
     name_span: Span
@@ -168,27 +172,27 @@ class ModelDef(Node):
     inputs: tuple[ModelInput, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Setting(Node):
     name: str
     name_span: Span
     value: Node
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class TrainDef(Node):
     model: str
     model_span: Span
     settings: tuple[Setting, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class ImportStmt(Node):
     path: str
     path_span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Module:
     source: Source
     definitions: tuple[Node, ...]

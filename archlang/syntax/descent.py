@@ -23,20 +23,31 @@ from ..source import Source, Span
 from . import ast, build
 from .build import Malformed
 
-# The grammar's terminals, in the order Lark's lexer tries them (priority, then length):
-# ASCII_SHAPE (priority 2) before NUMBER, `=>` before `=`, `//` before `/`. Whitespace and
-# comments are skipped; any other character ends the fast path (Lark describes it).
-_TOKEN = re.compile(r"""
-    (?P<skip>\s+|\#[^\n]*)
-  | (?P<shape>\d+(?:_\d+)*(?:x\d+(?:_\d+)*)+(?![\w.]))
-  | (?P<number>(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<name>[^\W\d]\w*)
-  | (?P<string>"(?:[^"\\\n]|\\.)*")
-  | (?P<punct>=>|//|[(){},;:=+\-*/÷^×])
-""", re.VERBOSE)
+# The grammar's terminals, each after the whitespace and comments before it (Lark ignores
+# those). Where two terminals can start at one character, the order is Lark's (priority,
+# then length): ASCII_SHAPE (priority 2) before NUMBER, `=>` before `=`, `//` before `/`.
+# Punctuation and names come first (the common tokens; no other terminal starts with their
+# characters): a third faster than Lark's order. The third group takes any other character
+# (the reader declines there and Lark describes it), and the space before the end of the
+# text matches too, so that `findall` never moves on by a character inside a comment. The
+# space is an atomic group: given back, its last character would be "other".
+_TOKEN = re.compile(r"""((?>\s*(?:\#[^\n]*\s*)*))(?:(
+    =>|//|[(){},;:=+\-*/÷^×]
+  | [^\W\d]\w*
+  | \d+(?:_\d+)*(?:x\d+(?:_\d+)*)+(?![\w.])
+  | (?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?
+  | "(?:[^"\\\n]|\\.)*"
+  )|(.)|\Z)""", re.VERBOSE)
 
 # Token kinds: a punctuation token's kind is its text.
 NAME, NUMBER, SHAPE, STRING, END = "name", "number", "shape", "string", "$"
+
+# A token's kind by its first character; PUNCT: the token is its own kind. A character not
+# here (beyond ASCII) starts a name or, if a decimal digit, a number.
+PUNCT = None
+_FIRST = {**{c: NAME for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"},
+          **{c: NUMBER for c in "0123456789."}, '"': STRING,
+          **{c: PUNCT for c in "(){},;:=+-*/÷^×"}}
 
 # Words that are keywords where a definition or a graph body's return starts. Elsewhere
 # Lark's contextual lexer may read them as names or as keywords, state by state: this
@@ -56,21 +67,26 @@ def tokens(text: str) -> tuple[list, list, list, list] | None:
     END; None if a character is not the start of any token."""
     kinds, texts, starts, ends = [], [], [], []
     pos = 0
-    for m in _TOKEN.finditer(text):
-        start = m.start()
-        if start != pos:                # finditer skipped a character no token matches
-            return None
-        pos = m.end()
-        kind = m.lastgroup
-        if kind == "skip":
-            continue
-        value = m.group()
-        kinds.append(value if kind == "punct" else kind)
-        texts.append(value)
+    first = _FIRST
+    for space, tok, other in _TOKEN.findall(text):
+        if not tok:
+            if other:
+                return None
+            break                       # the space at the end of the text
+        start = pos + len(space)
+        c = tok[0]
+        kind = first.get(c, 0)
+        if kind is PUNCT:
+            kind = tok
+        elif kind == 0:                 # beyond ASCII
+            kind = NUMBER if c.isdecimal() else NAME
+        if kind == NUMBER and "x" in tok:
+            kind = SHAPE                # a number has no `x`
+        kinds.append(kind)
+        texts.append(tok)
         starts.append(start)
+        pos = start + len(tok)
         ends.append(pos)
-    if pos != len(text):
-        return None
     kinds.append(END)
     texts.append("")
     starts.append(len(text))
@@ -267,7 +283,7 @@ class _Reader:
         return ast.Pair(left.span.to(right.span), left, right)
 
     def operand(self):
-        first = self.unary()
+        first = self.atom() if self.k[self.i] != "-" else self.unary()
         if self.k[self.i] not in BINOPS:
             return first
         # `u op u op u ...` is one flat list, given its precedence by the transformer.
@@ -299,12 +315,15 @@ class _Reader:
                 return ast.Number(Span(self.source, self.s[i], self.e[i]), int(text))
             return build.number(self.source, text, self.s[i], self.e[i])
         if kind == NAME:
-            self.name()
-            if self.k[self.i] == "(":
+            text = self.t[i]
+            if text in KEYWORDS or len(text) > MAX_NAME_LENGTH:
+                raise Decline
+            self.i = i + 1
+            if self.k[i + 1] == "(":
                 return self.call(i)
-            if self.t[i] == "_":
+            if text == "_":
                 return ast.Infer(self.span(i))
-            return ast.Name(self.span(i), self.t[i])
+            return ast.Name(self.span(i), text)
         if kind == "(":
             return self.bracketed()
         if kind == SHAPE:

@@ -156,6 +156,11 @@ def test_mutated_specs():
     'import "std/resnet.arch"\nmodel m(x: 3) = relu  # a comment\n# another',
     "model m(x: 3) = Dense(3 => 3; bias=false, init=glorot_uniform)",
     "model m(x: 3) = ((), (1,), ((1)), (1, 2), (1, 2,))",
+    "model m(x: ٣x٤) = Dense(٣ => 4)",                   # Unicode digits, as Python's \\d
+    'import "#not a comment"  # a comment, no line break at the end',
+    "# only comments\n\n# and space\n  ",
+    "",
+    "model µ(ẋ: 3) = Chain(relu,)\u2003\x1c",           # Unicode names and white space
 ])
 def test_tricky_texts_are_read_as_lark_reads_them(text):
     assert agree(text) is True
