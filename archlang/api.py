@@ -30,19 +30,20 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
     return Source("<string>", str(path_or_text))
 
 
-def check(path_or_text: str | os.PathLike, strict: bool = False) -> CheckResult:
+def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True) -> CheckResult:
     """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
     diagnostics.
 
     Never raises, not even for a failure inside archlang (that is an internal-error
     diagnostic): look at `result.ok` and `result.diagnostics`. `strict` adds warnings for
-    strides that drop pixels of the input.
+    strides that drop pixels of the input. `keep_syntax=False` drops the parsed file
+    (`result.program.module`) once the models are built, for less memory.
     """
     source = as_source(path_or_text)
     if isinstance(source, Diagnostic):
         return CheckResult(str(path_or_text), diagnostics=[source])
     with _collector_paused():
-        return check_source(source, strict=strict)
+        return check_source(source, strict=strict, keep_syntax=keep_syntax)
 
 
 @contextmanager

@@ -71,9 +71,17 @@ class Diagnostics:
     """Collects diagnostics across stages; never raises."""
 
     items: list[Diagnostic] = field(default_factory=list)
+    # Errors only counted, not built: what `dedupe` would key them by → their span. A stage
+    # that may find errors by the thousand (shape checking) counts those past MAX_DIAGNOSTICS:
+    # 90,000 shape errors built 70 MB of diagnostics to print 200 (docs/performance.md).
+    counted: dict[tuple, Span] = field(default_factory=dict)
 
     def add(self, d: Diagnostic) -> None:
         self.items.append(d)
+
+    def count(self, code: str, message: str, span: Span) -> None:
+        """An error past the ones shown: kept as its key and position only."""
+        self.counted.setdefault((code, message, id(span.source), span.start), span)
 
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         d = Diagnostic(code, message, span, **kw)

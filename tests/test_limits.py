@@ -140,6 +140,30 @@ def test_diagnostics_are_capped_and_counted():
     assert note.span.start == result.diagnostics[n - 1].span.end + 2      # the next `foo`
 
 
+def test_shape_errors_past_the_cap_are_counted_not_built():
+    n = limits.MAX_DIAGNOSTICS
+    result = archlang.check_text("model m(x: 9) = Chain(" + "Dense(5, 9), " * (n + 800) + "relu)")
+    assert len(result.diagnostics) == n + 1
+    assert [d.code for d in result.diagnostics[:n]] == ["E0301"] * n
+    note = result.diagnostics[-1]
+    assert note.message == f"and 800 more errors (the first {n} are shown)"
+    assert note.span.start == result.diagnostics[n - 1].span.start + len("Dense(5, 9), ")
+
+
+def test_counted_errors_are_deduplicated_as_shown_ones():
+    # A block with a mistake, called more times than the cap: one mistake, said once.
+    calls = ", ".join(["B(1)"] * (limits.MAX_DIAGNOSTICS + 100))
+    result = archlang.check_text(f"block B(c) = Dense(5, 9)\nmodel m(x: 9) = Chain({calls})")
+    assert [d.code for d in result.diagnostics] == ["E0301"]
+
+
+def test_check_can_let_the_syntax_tree_go():
+    text = "model m(x: 28×28×1) = Chain(Conv((5, 5), 1 => 6, relu), flatten, Dense(_ => 10))"
+    kept, dropped = archlang.check(text), archlang.check(text, keep_syntax=False)
+    assert kept.program.module is not None and dropped.program.module is None
+    assert dropped.model().params == kept.model().params == 156 + 6 * 24 * 24 * 10 + 10
+
+
 def test_many_errors_in_bounded_time():
     start = time.process_time()
     result = archlang.check_text("model m(x: 4) = Chain(" + ", ".join(["Dense(3, 0)"] * 5000) + ")")

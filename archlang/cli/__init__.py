@@ -67,7 +67,7 @@ def load_checked(args):
     # the check made (75 ms for 10,000 layers).
     gc.disable()
     try:
-        result = check(Path(args.file), strict=getattr(args, "strict", False))
+        result = check(Path(args.file), strict=getattr(args, "strict", False), keep_syntax=False)
     finally:
         gc.freeze()
         gc.enable()

@@ -27,7 +27,7 @@ class Scope:
     uid: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     id: int
     layer: Layer | None                  # None: a Broken term (already diagnosed)

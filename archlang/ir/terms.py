@@ -11,37 +11,37 @@ from ..layers.base import Layer
 from ..source import Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Term:
     span: Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Leaf(Term):
     layer: Layer
     spans: dict[str, Span] = field(default_factory=dict)   # argument name → where it was written
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Seq(Term):
     items: list[Term]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Skip(Term):
     inner: Term
     op: str                     # "add" | "mul" | "cat"
     op_span: Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Par(Term):
     op: str
     op_span: Span
     branches: list[Term]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class BlockCall(Term):
     name: str
     text: str                   # the call with its arguments evaluated: BasicBlock(64)
@@ -50,26 +50,26 @@ class BlockCall(Term):
     args: tuple = ()            # ((parameter, value), ...) with values as plain Python
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Repeat(Term):
     n: int
     body: Term
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Broken(Term):
     """A layer expression that failed to evaluate (already diagnosed): its output is unknown."""
 
 
 # ---- graph bodies: values ------------------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ValueRef(Term):
     """A name in a graph body: a model input or an earlier statement."""
 
     name: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Apply(Term):
     """A layer term applied to values: `Dense(_ => 10)(h)`, `a + b` (a join), `cat(a, b)`,
     `Parameter(...)` (no values)."""
@@ -78,13 +78,13 @@ class Apply(Term):
     args: list[Term]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Statement(Term):
     name: str
     value: Term
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GraphBody(Term):
     """`{ name = value ... return a, b }`; outputs are (name, value) in return order."""
 

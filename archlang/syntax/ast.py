@@ -14,57 +14,57 @@ from dataclasses import dataclass
 from ..source import Source, Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     span: Span
 
 
 # ---- expressions ---------------------------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Number(Node):
     value: int | float
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class AsciiShape(Node):
     """`28x28x1`: one token."""
     dims: tuple[int, ...]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Name(Node):
     id: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Infer(Node):
     """`_`: a size inferred from the incoming shape."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class String(Node):
     value: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Tuple(Node):
     items: tuple[Node, ...]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Pair(Node):
     """`a => b`."""
     left: Node
     right: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Shape(Node):
     """`w × h × c`."""
     dims: tuple[Node, ...]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class BinOp(Node):
     op: str          # + - * / ÷ // ^
     left: Node
@@ -72,32 +72,32 @@ class BinOp(Node):
     op_span: Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Neg(Node):
     operand: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Keyword(Node):
     name: str
     name_span: Span
     value: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class JoinOp(Node):
     """The bare `+` or `*` of `SkipConnection(layer, +)` and `Parallel(*, ...)`."""
     op: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Numbered(Node):
     """`12: Conv(...)`, a pasted Metalhead printout line inside a Chain."""
     label: int
     expr: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call(Node):
     func: str
     func_span: Span
@@ -112,7 +112,7 @@ class Call(Node):
         return [a for a in self.args if isinstance(a, Keyword)]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Apply(Node):
     """`Dense(_ => 10)(h)`: a layer expression applied to values (graph bodies)."""
     layer: Call
@@ -120,7 +120,7 @@ class Apply(Node):
 
 
 # ---- definitions ---------------------------------------------------------------------
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ModelInput(Node):
     """`x: 28×28×1` in a model's header."""
     name: str
@@ -128,7 +128,7 @@ class ModelInput(Node):
     shape: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Statement(Node):
     """`h = Dense(_ => 10)(x)` in a graph body."""
     name: str
@@ -136,25 +136,25 @@ class Statement(Node):
     value: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ReturnStmt(Node):
     values: tuple[Node, ...]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GraphBody(Node):
     """`{ statements return values }`: a model body that names its values."""
     statements: tuple[Statement, ...]
     returns: ReturnStmt
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Param(Node):
     name: str
     default: Node | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class BlockDef(Node):
     name: str
     name_span: Span
@@ -162,7 +162,7 @@ class BlockDef(Node):
     body: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ModelDef(Node):
     name: str
     name_span: Span
@@ -172,27 +172,27 @@ class ModelDef(Node):
     inputs: tuple[ModelInput, ...] = ()
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Setting(Node):
     name: str
     name_span: Span
     value: Node
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class TrainDef(Node):
     model: str
     model_span: Span
     settings: tuple[Setting, ...]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ImportStmt(Node):
     path: str
     path_span: Span
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Module:
     source: Source
     definitions: tuple[Node, ...]
