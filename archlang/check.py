@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, Diagnostics, Label, internal_error, working_on
+from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
 from .ir.graph import Group, Model, Node
 from .layers.base import Layer, ShapeProblem
 from .limits import MAX_DIAGNOSTICS
@@ -289,15 +289,11 @@ class CheckResult:
         raise KeyError(name)
 
 
-def dedupe_key(d: Diagnostic) -> tuple:
-    return (d.code, d.message, id(d.span.source) if d.span else None, d.span.start if d.span else None)
-
-
 def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
     """One diagnostic per problem: a block called five times with the same mistake says it once."""
     seen, out = set(), []
     for d in ds:
-        key = dedupe_key(d)
+        key = dedupe_key(d.code, d.message, d.span)
         if key not in seen:
             seen.add(key)
             out.append(d)
@@ -328,7 +324,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
         diags.add(internal_error(exc))
     # Source order, the root file first: the way a compiler lists its errors.
     kept = dedupe(diags.items)
-    shown = {dedupe_key(d) for d in kept}
+    shown = {dedupe_key(d.code, d.message, d.span) for d in kept}
     counted = [span for key, span in diags.counted.items() if key not in shown]
     result.diagnostics = capped(sorted(kept, key=lambda d: (
         d.span is None, d.span is not None and d.span.source is not source,

@@ -81,7 +81,7 @@ class Diagnostics:
 
     def count(self, code: str, message: str, span: Span) -> None:
         """An error past the ones shown: kept as its key and position only."""
-        self.counted.setdefault((code, message, id(span.source), span.start), span)
+        self.counted.setdefault(dedupe_key(code, message, span), span)
 
     def error(self, code: str, message: str, span: Span | None, **kw) -> Diagnostic:
         d = Diagnostic(code, message, span, **kw)
@@ -109,6 +109,12 @@ class Diagnostics:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def dedupe_key(code: str, message: str, span: Span | None) -> tuple:
+    """What makes two diagnostics one problem: a block called five times with the same
+    mistake says it once (check.dedupe), and counts once past the cap (Diagnostics.count)."""
+    return (code, message, id(span.source) if span else None, span.start if span else None)
 
 
 # ---- internal errors ------------------------------------------------------------------------

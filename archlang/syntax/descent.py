@@ -12,7 +12,7 @@ tests/syntax/test_descent.py compares the two on every spec of the project and o
 generated from the grammar.
 
 Why: Lark's parser loop and lexer cost about 9 µs a token in Python; a 10,000-layer spec
-has 190,000 tokens. This reader spends about a fifth of that (docs/performance.md).
+has 190,000 tokens. This reader spends about a fifth of that: 1.75 s → 0.34 s (docs/performance.md).
 """
 from __future__ import annotations
 

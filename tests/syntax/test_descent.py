@@ -20,7 +20,7 @@ from hypothesis.extra.lark import from_lark
 from archlang.limits import MAX_NESTING
 from archlang.source import Source, Span
 from archlang.syntax import ast, descent, parser
-from conftest import FIXTURES, ROOT
+from conftest import ROOT
 
 FILES = sorted({p for folder in ("specs", "archlang/std", "examples", "tests/fixtures")
                 for p in (ROOT / folder).rglob("*.arch")})
