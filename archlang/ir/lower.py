@@ -21,11 +21,10 @@ from ..layers.shape import Shape
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast
+from ..vocabulary import CONSTANTS, JOINS, STRUCTURAL
 from .graph import TooManyNodes
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
-STRUCTURAL = ("Chain", "SkipConnection", "Parallel", "repeat", "SamePad")
-CONSTANTS = {"true": True, "false": False}
 MAX_INT = 2 ** 63 - 1
 # AST class → its Lowerer method (`Call` → `v_call`), found once per class.
 _VISITORS: dict[type, object] = {}
@@ -253,7 +252,7 @@ class Lowerer:
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
         if name in A.MODES:
             return A.Arg(A.Symbol(name), node.span)
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, "cat", "same", "true", "false",
+        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, *JOINS, *CONSTANTS,
                  *A.MODES]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))

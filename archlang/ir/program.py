@@ -10,12 +10,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import vocabulary
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
 from ..limits import MAX_FILE_BYTES
 from ..source import Source
 from ..syntax import ast, parse
 from .graph import Model, TooManyNodes, build_graph_model, build_model
 from .lower import Lowerer
+from .values import ValueLowerer
 
 
 def std_root() -> Path:
@@ -62,7 +64,7 @@ class _Loader:
 
     def add_blocks(self, module: ast.Module) -> None:
         for b in module.blocks:
-            builtin = _builtin(b.name)
+            builtin = vocabulary.builtin(b.name)
             if builtin:
                 # A call resolves built-ins and blocks in one namespace: no shadowing.
                 self.diags.error("E0107", f"block `{b.name}` has the name of {builtin}", b.name_span,
@@ -143,20 +145,6 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def _builtin(name: str) -> str | None:
-    """What a name already means in every spec: a layer, an activation, a construct, a constant."""
-    from ..layers import REGISTRY
-    from ..layers.args import activation_name
-    from .lower import CONSTANTS, STRUCTURAL
-    if activation_name(name):
-        return f"the activation `{activation_name(name)}`"
-    if name in REGISTRY:
-        return f"the layer `{REGISTRY[name].kind}`"
-    if name in STRUCTURAL or name in CONSTANTS or name in ("cat", "same"):
-        return f"the built-in `{name}`"
-    return None
-
-
 def load_program(source: Source, diags: Diagnostics) -> Program:
     """Parse `source` and its imports, lower every model. Diagnostics go to `diags`."""
     module = parse(source)
@@ -209,7 +197,6 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
 
 def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model | None:
     """A model with a graph body (or several inputs, which need one: None then)."""
-    from .values import ValueLowerer
     inputs = []
     for i in m.inputs:
         try:

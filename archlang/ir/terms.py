@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..layers.args import LayerTerm
 from ..layers.base import Layer
 from ..source import Span
 
 
 @dataclass(eq=False, slots=True)
-class Term:
+class Term(LayerTerm):
     span: Span
 
 

@@ -8,6 +8,7 @@ stays defined (as a Broken value), so later statements are not reported again.
 """
 from __future__ import annotations
 
+from .. import vocabulary
 from ..diagnostics import Label, Problem
 from ..layers import REGISTRY
 from ..layers import args as A
@@ -17,6 +18,7 @@ from ..layers.structural import Add, Concat, Mul
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast
+from .lower import Env
 from .terms import Apply, Broken, GraphBody, Leaf, Statement, Term, ValueRef
 
 JOINS = {"+": Add, "*": Mul}
@@ -36,14 +38,13 @@ class ValueLowerer:
     # ---- names -------------------------------------------------------------------------
     def define(self, name: str, span: Span, what: str = "value") -> None:
         """Define a name once; a second definition or a built-in's name is E0108."""
-        from .program import _builtin
         prev = self.defined.get(name)
         if prev is not None:
             self.lw.diags.error("E0108", f"`{name}` is defined twice", span, label="defined again here",
                                 labels=(Label(prev, "first defined here"),),
                                 help="a graph body defines each name once; choose a new name")
             return
-        builtin = _builtin(name) or (f"the block `{name}`" if name in self.lw.blocks else None)
+        builtin = vocabulary.builtin(name) or (f"the block `{name}`" if name in self.lw.blocks else None)
         if builtin:
             self.lw.diags.error("E0108", f"the {what} `{name}` has the name of {builtin}", span,
                                 label="a built-in name",
@@ -249,5 +250,4 @@ class ValueLowerer:
 
     @staticmethod
     def lw_env():
-        from .lower import Env
         return Env()

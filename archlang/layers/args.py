@@ -122,6 +122,13 @@ MAX_SIZE = 2 ** 40        # no tensor dimension is larger; a bigger number is a 
 SAME = _Sentinel("SamePad()")
 
 
+class LayerTerm:
+    """A layer expression passed as an argument (`SkipConnection(Conv(...), +)`): the base of
+    ir.terms.Term, so that argument checking, below ir, can name one without importing ir."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class ShapeValue:
     dims: tuple[int, ...]
@@ -129,7 +136,6 @@ class ShapeValue:
 
 def describe(value: Any) -> str:
     """How a value is named in messages: 'the number 2.5', 'a tuple', '`relu`'."""
-    from ..ir.terms import Term
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, int):
@@ -154,7 +160,7 @@ def describe(value: Any) -> str:
         return "`SamePad()`"
     if isinstance(value, ShapeValue):
         return "a shape"
-    if isinstance(value, Term):
+    if isinstance(value, LayerTerm):
         return "a layer"
     return type(value).__name__
 

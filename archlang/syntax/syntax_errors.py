@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..diagnostics import Diagnostic, Label
 from ..source import Source, Span
 from ..suggest import did_you_mean
+from ..vocabulary import builtin
 
 DEFINITION_KEYWORDS = ("model", "block", "import", "train")
 
@@ -280,13 +281,6 @@ def _is_julia_symbol(source: Source, err: UnexpectedInput, span: Span) -> bool:
         re.match(r"[^\W\d]", source.text[span.end:span.end + 1]) is not None
 
 
-def _builtin(name: str) -> bool:
-    from ..ir.lower import STRUCTURAL
-    from ..layers import REGISTRY
-    from ..layers.args import activation_name
-    return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
-
-
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -316,7 +310,7 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         message = message.format(**fmt)
         help_text = help_text.format(**fmt) if help_text else None
         word = found.strip("`")
-        if label == "definition_expected" and word not in DEFINITION_KEYWORDS and not _builtin(word):
+        if label == "definition_expected" and word not in DEFINITION_KEYWORDS and not builtin(word):
             # `modle m(...)` is a misspelt keyword; `Chain(...)` is a body without its header.
             hint = did_you_mean(word, DEFINITION_KEYWORDS)
             if hint and isinstance(err, UnexpectedToken) and err.token.type == "NAME":

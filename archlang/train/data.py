@@ -7,36 +7,16 @@ the config and makes its samples match the spec's input, or raises TrainError na
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..limits import MAX_LOAD_ELEMENTS
+from .dataset import Dataset  # noqa: F401  (re-exported: the sources' type)
 from .errors import TrainError
 from .idx import find_idx, read_idx
 from .layout import format_shape, spec_shape_of, torch_input_shape
-
-
-@dataclass
-class Dataset:
-    """x: float32, N × per-sample PyTorch shape; y: int64 labels (N) or float targets (N×K)."""
-
-    x: torch.Tensor
-    y: torch.Tensor
-    name: str
-    layout: str = "torch"  # how x's sample axes are ordered: torch | spec | auto (npz only)
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    @property
-    def sample_shape(self) -> tuple[int, ...]:
-        return tuple(self.x.shape[1:])
-
-    def subset(self, index: torch.Tensor) -> "Dataset":
-        return Dataset(self.x[index], self.y[index], self.name)
 
 
 # --- sources ---------------------------------------------------------------------------

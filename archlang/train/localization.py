@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import Dataset
+from .dataset import Dataset
 from .errors import TrainError
 
 SHAPES = ("square", "disc", "triangle")
