@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .check import LayerInfo, ModelReport
-from .ir.graph import Group
+from ..check import LayerInfo, ModelReport
+from ..ir.graph import Group
 
 
 @dataclass
@@ -67,7 +67,7 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
 
     walk(report.model.tree.children, 0)
     if names:
-        from .backends.torch.attributes import attribute_paths
+        from ..backends.torch.attributes import attribute_paths
         layers, groups = attribute_paths(report)
         for r in out:
             r.name = groups.get(id(r.group)) if r.is_group else \
@@ -210,7 +210,7 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
            title: str | None = None, analysis=None) -> str:
     cols = [COLUMNS[c] for c in (columns or DEFAULT_COLUMNS)]
     if analysis is None:
-        from .analysis import analyze_report
+        from ..analysis import analyze_report
         analysis = analyze_report(report)
     body = rows(report, depth, names=any(c.name == "name" for c in cols))
     cells = [[c.cell(r, analysis) for c in cols] for r in body]

@@ -10,8 +10,8 @@
 """
 from __future__ import annotations
 
-from .diagnostics import Diagnostic
-from .source import Span
+from ..diagnostics import Diagnostic
+from ..source import Span
 
 _COLOURS = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;32m", "help": "\x1b[1;36m",
             "bold": "\x1b[1m", "blue": "\x1b[1;34m", "reset": "\x1b[0m"}
