@@ -8,8 +8,9 @@
 import sys
 import types
 
-from .analysis import analyze, toeplitz
-from .api import check, check_text, compile, draw, fit, load
+from . import present  # noqa: F401  (installs how results are shown: str, tables, notebook HTML)
+from .analysis import toeplitz
+from .api import analyze, check, check_text, compile, draw, fit, load
 from .diagnostics import Diagnostic, SpecError
 
 

@@ -6,6 +6,7 @@ import importlib
 import os
 from contextlib import contextmanager
 
+from .analysis import Analysis, analyze_report, dtype_bytes
 from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, SpecError, internal_error
 from .ir.program import read_source
@@ -83,6 +84,16 @@ def _reported(*passing: type[Exception]):
 def checked(path_or_text, model: str | None = None):
     """The ModelReport of one model, raising SpecError if the file has errors."""
     return select(check(path_or_text), model)
+
+
+def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:
+    """Analyse one model of a spec (a file or text): per-layer records and totals.
+
+    `model` picks a model by name (default: the first). Raises SpecError when the spec has
+    errors, ValueError for an unknown dtype or a batch below 1.
+    """
+    dtype_bytes(dtype)                 # fail on a bad dtype before reading the spec
+    return analyze_report(checked(path_or_text, model), batch=batch, dtype=dtype)
 
 
 def select(result: CheckResult, model: str | None = None):
@@ -208,7 +219,7 @@ def layer_rows(report) -> list:
     """The rows of `archlang check`'s table for a checked model as
     archlang.train.transfer.LayerRow (number, compiled attribute, layer, parameters): what
     `freeze` selects from."""
-    from .table import rows
+    from .present.table import rows
     from .train.transfer import LayerRow
     return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
 from .ir.graph import Group, Model, Node
+from .ir.program import load_program
 from .layers.base import Layer, ShapeProblem
 from .limits import MAX_DIAGNOSTICS
 from .layers.shape import Shape
@@ -38,6 +39,9 @@ class LayerInfo:
 
 @dataclass
 class ModelReport:
+    """One checked model: a LayerInfo per node, in the graph's order. A notebook shows it as
+    check's table (`_repr_html_`, installed by archlang/present)."""
+
     model: Model
     infos: list[LayerInfo]
     errors: int = 0
@@ -105,10 +109,6 @@ class ModelReport:
 
     def group_params(self, group: Group) -> int:
         return sum(self.infos[i].params * self.infos[i].times for i in group.node_ids())
-
-    def _repr_html_(self) -> str:
-        from .display import report_html
-        return report_html(self)
 
 
 def describe_source(report_infos: list[LayerInfo], node_id: int) -> str:
@@ -261,7 +261,8 @@ def _fold_diagnostic(fold, before: Shape, after: Shape, node: Node) -> Diagnosti
 
 @dataclass
 class CheckResult:
-    """The checked file: one report per model, and every diagnostic of the file."""
+    """The checked file: one report per model, and every diagnostic of the file. A notebook
+    shows it as its tables and diagnostics (`_repr_html_`, installed by archlang/present)."""
 
     path: str
     models: list[ModelReport] = field(default_factory=list)
@@ -275,10 +276,6 @@ class CheckResult:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    def _repr_html_(self) -> str:
-        from .display import result_html
-        return result_html(self)
 
     def model(self, name: str | None = None) -> ModelReport:
         if name is None:
@@ -308,7 +305,6 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
     only the graphs and spans): a command that prints and exits peaks lower (65 MB less for
     90,000 layers). The program keeps its blocks and train sections either way.
     """
-    from .ir.program import load_program
     diags = Diagnostics()
     result = CheckResult(source.path)
     working_on(source.span(0))

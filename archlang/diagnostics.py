@@ -1,7 +1,9 @@
 """Diagnostics as data: code, message, span, labels, notes and a help line; and a collector.
 
-A Diagnostic is an object before it is text (render.py), so the CLI, `--json`, an editor
-and the Python API all show the same thing.
+A Diagnostic is an object before it is text (archlang/present/render.py), so the CLI,
+`--json`, an editor and the Python API all show the same thing. Rendering sits above the core:
+archlang/present installs `Diagnostic.__str__` (the terminal text) and SpecError's IPython
+view when archlang is imported.
 """
 from __future__ import annotations
 
@@ -39,23 +41,13 @@ class Diagnostic:
         return Diagnostic(self.code, self.message, self.span, self.label, self.labels,
                           self.notes + (note,), self.help, self.severity)
 
-    def __str__(self) -> str:
-        from .render import render_text
-        return render_text(self)
-
 
 class SpecError(Exception):
     """Raised at the edges (Python API) when a spec has errors; carries every diagnostic."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = list(diagnostics)
-        from .render import render_text
-        super().__init__("\n".join(render_text(d) for d in self.diagnostics))
-
-    def _render_traceback_(self) -> list[str]:
-        """IPython/Jupyter show this instead of a traceback through archlang's internals."""
-        from .render import render_text
-        return [render_text(d, colour=True) + "\n" for d in self.diagnostics]
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
 class Problem(Exception):

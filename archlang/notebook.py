@@ -25,7 +25,7 @@ class CellResult:
 
     def _repr_html_(self) -> str:
         from .analysis import analyze_report
-        from .render import render_text
+        from .present.render import render_text
         parts = []
         if self.result.diagnostics:
             text = "\n\n".join(render_text(d) for d in self.result.diagnostics)

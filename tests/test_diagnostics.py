@@ -14,7 +14,7 @@ import pytest
 
 import archlang
 from archlang.api import train_settings
-from archlang.render import render_json, render_text
+from archlang.present.render import render_json, render_text
 from conftest import FIXTURES
 
 CASES = sorted((FIXTURES / "diagnostics").glob("*.arch"))

@@ -13,7 +13,7 @@ import pytest
 
 import archlang
 from archlang.diagnostics import Diagnostic, SpecError
-from archlang.render import render_text
+from archlang.present.render import render_text
 from conftest import ROOT
 
 SPEC = "model m(x: 28×28×1) = Chain(\n  Conv((5, 5), 1 => 8, relu),\n  flatten,\n  Dense(4608, 10))\n"
@@ -116,7 +116,7 @@ def test_json_output_survives_a_lone_surrogate_in_a_file_name(tmp_path):
 
 
 def test_render_json_of_a_diagnostic_with_a_surrogate_serialises():
-    from archlang.render import encodable, render_json
+    from archlang.present.render import encodable, render_json
     from archlang.source import Source
     d = Diagnostic("E0100", "unknown name `\udcff`", Source("x\udcff.arch", "abc").span(0))
     text = encodable(json.dumps(render_json(d), ensure_ascii=False))

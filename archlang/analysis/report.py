@@ -1,11 +1,11 @@
-"""The analysis of one checked model: per-layer records and totals, as objects, JSON and HTML.
+"""The analysis of one checked model: per-layer records and totals, as objects and JSON.
 
 Everything is computed from the static shapes of `check`; no tensor is ever made, and
-nothing here imports torch.
+nothing here imports torch. How an Analysis is shown (`table()`, `str()`, a notebook's HTML
+and SVG) is presentation: archlang/present installs those methods.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 
 from ..check import ModelReport
@@ -116,7 +116,10 @@ def dense_equivalent(layer, inputs, out) -> int | None:
 
 @dataclass
 class Analysis:
-    """The static analysis of one model (`archlang.analyze`): `layers` and `totals`."""
+    """The static analysis of one model (`archlang.analyze`): `layers` and `totals`.
+
+    Shown by archlang/present, which installs `table(columns, depth)` (check's text table),
+    `__str__` (that table) and the notebook's `_repr_html_` and `_repr_svg_`."""
 
     report: ModelReport
     batch: int
@@ -143,57 +146,10 @@ class Analysis:
         return {"batch": self.batch, "dtype": self.dtype, "bytes_per_element": self.bytes_per_element,
                 **self.totals.json()}
 
-    def table(self, columns: list[str] | None = None, depth: int | None = None) -> str:
-        """check's text table; `columns` as for `--columns` (# and layer come first)."""
-        from ..table import choose_columns, render
-        return render(self.report, choose_columns(columns) if columns else None, depth=depth,
-                      analysis=self)
-
-    def __str__(self) -> str:
-        return self.table()
-
     def __repr__(self) -> str:
         t = self.totals
         return (f"<Analysis {self.name}: {t.params:,} params, {t.macs:,} MACs, "
                 f"batch {self.batch}, {self.dtype}>")
-
-    def _repr_html_(self) -> str:
-        from ..table import COLUMNS, DEFAULT_COLUMNS, rows, summary_lines
-        cols = [COLUMNS[c] for c in DEFAULT_COLUMNS + ["memory"]]
-        e = html.escape
-        out = [f"<div><strong>{e(self.table_title())}</strong>", "<table>", "<thead><tr>"]
-        out += [f'<th style="text-align:{"left" if c.align == "<" else "right"}">{e(c.header)}</th>'
-                for c in cols]
-        out.append("</tr></thead><tbody>")
-        for r in rows(self.report):
-            out.append("<tr>")
-            for c in cols:
-                text = c.cell(r, self)
-                style = "left" if c.align == "<" else "right"
-                if c.name == "layer":
-                    text = text.lstrip()
-                    pad = f"padding-left:{1.2 * r.depth:.1f}em;"
-                    weight = "font-style:italic;" if r.is_group else ""
-                    out.append(f'<td style="text-align:left;{pad}{weight}white-space:pre">{e(text)}</td>')
-                else:
-                    out.append(f'<td style="text-align:{style}">{e(text)}</td>')
-            out.append("</tr>")
-        out.append("</tbody></table>")
-        out.append("<pre>" + e("\n".join(summary_lines(self.report, self))) + "</pre>")
-        drawing = self._repr_svg_()
-        if drawing:
-            # Notebooks prefer HTML over SVG, so the drawing also travels inside the HTML view.
-            out.append(f"<details><summary>drawing</summary>{drawing}</details>")
-        out.append("</div>")
-        return "\n".join(out)
-
-    def _repr_svg_(self) -> str | None:
-        """The model's drawing for Jupyter; None (no SVG) when Graphviz's `dot` is missing."""
-        from ..draw import DotMissing, svg
-        try:
-            return svg(self.report, collapse=len(self.report.infos) > 60)
-        except DotMissing:
-            return None
 
     def table_title(self) -> str:
         return self.report.title()

@@ -38,7 +38,7 @@ def _colour(args, stream) -> bool:
 
 
 def print_diagnostics(diagnostics, args, stream=None) -> None:
-    from ..render import render_text
+    from ..present.render import render_text
     stream = stream or sys.stderr
     colour = _colour(args, stream)
     for d in diagnostics:

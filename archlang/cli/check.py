@@ -37,7 +37,7 @@ def _json_shape(shape):
 
 
 def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
-    from ..render import render_json
+    from ..present.render import render_json
     analyses = analyses or {}
     models = []
     for m in selected:
@@ -86,8 +86,8 @@ def _analyses(selected, args) -> dict:
 
 
 def run(args) -> int:
-    from ..render import encodable
-    from ..table import choose_columns, render
+    from ..present.render import encodable
+    from ..present.table import choose_columns, render
     columns = None
     if args.columns is not None:
         try:

@@ -1,4 +1,5 @@
-"""The per-layer table of `archlang check`, as rows (data) and as aligned text.
+"""The per-layer table of `archlang check`, as rows (data) and as aligned text (also
+`Analysis.table()` and `str(analysis)`).
 
 Rows follow the spec as written: blocks, repeats and branches are groups whose children are
 indented beneath them, with subtotals (like torchinfo's depth); `depth` folds deeper groups.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..analysis import analyze_report
 from ..check import LayerInfo, ModelReport
 from ..ir.graph import Group
 
@@ -67,6 +69,7 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
 
     walk(report.model.tree.children, 0)
     if names:
+        # Imported here: code generation is not loaded to check (tests/test_imports.py).
         from ..backends.torch.attributes import attribute_paths
         layers, groups = attribute_paths(report)
         for r in out:
@@ -210,7 +213,6 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
            title: str | None = None, analysis=None) -> str:
     cols = [COLUMNS[c] for c in (columns or DEFAULT_COLUMNS)]
     if analysis is None:
-        from ..analysis import analyze_report
         analysis = analyze_report(report)
     body = rows(report, depth, names=any(c.name == "name" for c in cols))
     cells = [[c.cell(r, analysis) for c in cols] for r in body]
@@ -239,6 +241,13 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
     out.append(rule)
     out.extend(summary_lines(report, analysis))
     return "\n".join(out)
+
+
+def analysis_table(analysis, columns: list[str] | None = None, depth: int | None = None) -> str:
+    """`Analysis.table()`: check's text table; `columns` as for `--columns` (# and layer come
+    first)."""
+    return render(analysis.report, choose_columns(columns) if columns else None, depth=depth,
+                  analysis=analysis)
 
 
 def fmt_si(n: float, unit: str = "") -> str:

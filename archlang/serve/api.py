@@ -18,7 +18,7 @@ DRAW_OPEN_LIMIT = 120
 
 
 def _ranges(d: Diagnostic, lines, source: Source) -> dict:
-    from ..render import render_json, render_text
+    from ..present.render import render_json, render_text
     out = render_json(d)
     out["rendered"] = render_text(d)
     if d.span is not None and d.span.source is source:
@@ -50,7 +50,7 @@ def check_page(text: str, path: str = "playground.arch", draw: bool = True) -> d
     """Diagnostics, tables and drawings of a spec, JSON-ready."""
     from ..analysis import analyze_report
     from ..check import check_source
-    from ..table import render
+    from ..present.table import render
     source = Source(path, text)
     result = check_source(source)
     lines = _Offsets(text)

@@ -9,7 +9,6 @@ only notice at the end of the file) and absurd nesting is refused before any rec
 """
 from __future__ import annotations
 
-import pickle
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +65,8 @@ def _shipped_tables() -> bytes | None:
 
 def _lark(**options):
     """A Lark parser from the shipped tables when they match the grammar, else built from it."""
+    import pickle                # with Lark: only a spec the fast reader declines needs them
+
     from lark import Lark
     tables = _shipped_tables()
     if tables is not None:

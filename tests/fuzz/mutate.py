@@ -77,7 +77,7 @@ def mutate(rng: random.Random, text: str, corpus: list[str]) -> str:
 def examine(text: str, limit_s: float = 2.0) -> str | None:
     """What is wrong with how archlang handled `text`, or None."""
     import archlang
-    from archlang.render import encodable, render_json, render_text
+    from archlang.present.render import encodable, render_json, render_text
     # CPU time, not wall time: on a shared machine a nice'd run is preempted for seconds.
     start = time.process_time()
     try:

@@ -16,7 +16,7 @@ import pytest
 
 import archlang
 from archlang.cli import main
-from archlang.render import render_text
+from archlang.present.render import render_text
 from conftest import FIXTURES
 
 CRASHERS = sorted((FIXTURES / "crashers").glob("*.arch"))

@@ -5,7 +5,7 @@ import json
 
 import archlang
 from archlang.analysis import analyze_report
-from archlang.table import render
+from archlang.present.table import render
 from conftest import FIXTURES, model_of
 
 TWO_HEADS = FIXTURES / "graphs" / "two_heads.arch"
@@ -144,7 +144,7 @@ def test_a_misspelt_value_is_named_as_unknown():
 
 
 def test_a_learned_tensor_has_no_receptive_field_to_show():
-    from archlang.table import render
+    from archlang.present.table import render
     text = render(model_of("model m(x: 4×8) = {\n    pos = Parameter(4×8)\n    h = x + pos\n"
                            "    return h\n}"))
     row = next(line for line in text.splitlines() if "Parameter(4×8)" in line)

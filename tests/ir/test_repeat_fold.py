@@ -75,7 +75,7 @@ def test_a_folded_repeat_must_keep_its_shape():
 
 
 def test_table_shows_a_folded_repeat_as_one_group_with_its_multiplicity():
-    from archlang.table import render
+    from archlang.present.table import render
     text = render(model_of("model m(x: 8) = Chain(repeat(10^9, Dense(8, 8)))"))
     assert "repeat(1000000000, Dense(8 => 8))  ×1,000,000,000, folded" in text
     assert "Dense(8 => 8)  ×1,000,000,000" in text
@@ -94,7 +94,7 @@ def test_drawing_shows_one_box_with_the_count():
 
 
 def test_a_folded_block_repeat_is_one_table_row_at_depth_1():
-    from archlang.table import rows
+    from archlang.present.table import rows
     spec = ("block R(c) = SkipConnection(Chain(Dense(c => c, relu), Dense(c => c)), +)\n"
             "model m(x: 4) = Chain(repeat(600, R(4)), Dense(4 => 2))")
     m = model_of(spec)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from archlang.check import check_source
 from archlang.diagnostics import Diagnostic
-from archlang.render import render_text
+from archlang.present.render import render_text
 from archlang.source import Source
 from archlang.syntax import parse
 from archlang.syntax.format import format_text
