@@ -7,7 +7,6 @@ view when archlang is imported.
 """
 from __future__ import annotations
 
-import traceback
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -135,6 +134,7 @@ def internal_error(exc: BaseException, span: Span | None = None) -> Diagnostic:
     if isinstance(exc, MemoryError):
         return Diagnostic("E0206", "the spec needs more memory than this machine has", span,
                           label="while working on this", help="are some sizes or counts too large?")
+    import traceback             # only when archlang fails: not paid by every start
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "archlang" in f.filename]
     where = (f"{frames[-1].filename.rsplit('archlang', 1)[-1].lstrip('/')}:{frames[-1].lineno} "
              f"in {frames[-1].name}") if frames else "unknown"
