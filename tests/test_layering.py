@@ -13,6 +13,8 @@ A new module must be given a row here: where it sits is a decision, written down
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
@@ -214,3 +216,16 @@ def test_annotation_only_imports_are_not_imports(tmp_path):
         "b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import A\n",
     })
     assert cycles(internal_imports(root)) == []
+
+
+def test_importing_any_core_module_installs_the_presentation():
+    # Python imports `archlang` (which imports archlang.present) before any of its modules,
+    # so the views are installed for whoever holds a core object, however it was imported.
+    code = ("from archlang.diagnostics import Diagnostic, SpecError\n"
+            "from archlang.source import Source\n"
+            "d = Diagnostic('E0100', 'unknown name `x`', Source('m.arch', 'x\\n').span(0, 1))\n"
+            "print(str(d).splitlines()[0]); print(str(SpecError([d])) == str(d))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=PACKAGE.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["m.arch:1:1: error[E0100]: unknown name `x`", "True"]
