@@ -8,9 +8,12 @@ from contextlib import contextmanager
 
 from .analysis import Analysis, analyze_report, dtype_bytes
 from .check import CheckResult, check_source
-from .diagnostics import Diagnostic, SpecError, internal_error
+from .diagnostics import Diagnostic, Diagnostics, SpecError, internal_error
+from .ir.lower import Lowerer
 from .ir.program import read_source
-from .limits import MAX_LOAD_ELEMENTS
+from .ir.settings import train_settings as settings_of
+from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
+from .present.table import rows
 from .source import Source
 
 
@@ -204,7 +207,6 @@ def instantiate(gen, report):
 def _buildable(report) -> None:
     """SpecError before PyTorch builds a module with more layers than archlang allows (a
     folded repeat of 10⁹ copies checks in milliseconds but cannot be instantiated)."""
-    from .limits import MAX_NODES
     if report.layer_count <= MAX_NODES:
         return
     folds = [f for fs in report.model.graph.folds.values() for f in fs]
@@ -219,16 +221,12 @@ def layer_rows(report) -> list:
     """The rows of `archlang check`'s table for a checked model as
     archlang.train.transfer.LayerRow (number, compiled attribute, layer, parameters): what
     `freeze` selects from."""
-    from .present.table import rows
     from .train.transfer import LayerRow
     return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
-    from .diagnostics import Diagnostics
-    from .ir.lower import Lowerer
-    from .ir.settings import train_settings as settings_of
     result = check(path_or_text)
     report = select(result, model)
     diags = Diagnostics()

@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
+from .hints import channels_first_help, dense_input_help, window_help
 from .ir.graph import Group, Model, Node
 from .ir.program import load_program
 from .layers.base import Layer, ShapeProblem
-from .limits import MAX_DIAGNOSTICS
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
+from .layers.window import dropped_pixels
+from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
 
 
 @dataclass(slots=True)
@@ -166,16 +168,13 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model,
         message += suffix
         if note:
             notes.append(note)
-        from .hints import dense_input_help
         help_ = dense_input_help(model, infos, node, search) or help_
     elif problem.code == "E0302" and search:
-        from .hints import window_help
         found = window_help(model, infos, node)
         if found:
             help_, dense = found
             extra_labels.append(Label(dense.span, "this layer's size is reached with padding"))
     if problem.code in ("E0300", "E0302") and node.inputs == (0,):
-        from .hints import channels_first_help
         help_ = channels_first_help(model, problem.code) or help_
     if problem.blame_input and node.inputs and problem.code != "E0301":
         src = infos[node.inputs[0]]
@@ -189,7 +188,6 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model,
 
 def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
     """`--strict`: a stride that does not divide the padded input evenly drops pixels."""
-    from .layers.window import dropped_pixels
     w = layer.window()
     if w is None or x.is_vector or len(w.kernel) != x.rank or getattr(layer, "ceil", False):
         return            # ceil mode keeps the last, partial window: nothing is dropped
@@ -247,7 +245,6 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
 
 
 def _fold_diagnostic(fold, before: Shape, after: Shape, node: Node) -> Diagnostic:
-    from .limits import UNROLL_LIMIT
     copy = fold.group.children[0]
     layers = sum(1 for _ in copy.node_ids())
     return Diagnostic(

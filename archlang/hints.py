@@ -9,8 +9,11 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import combinations, islice
 
+from .layers import kinds
+from .layers.args import ACTIVATIONS
 from .layers.base import ShapeProblem
 from .layers.conv import Conv
+from .layers.linear import Dense
 from .layers.pool import MaxPool
 from .layers.structural import Flatten
 
@@ -114,7 +117,6 @@ def window_help(model, infos, node):
     pad=(k−1)/2 on the odd convolutions it reaches its Dense layer at the declared size.
     Returns (help text, the Dense node it reaches) or None.
     """
-    from .layers.linear import Dense
     layers = _linear_layers(model, infos)
     if layers is None:
         return None
@@ -147,8 +149,6 @@ def window_help(model, infos, node):
 def known_layers() -> str:
     """The help of an unknown layer: every layer kind and activation, from the registry (so a
     new layer is listed the day it is registered)."""
-    from .layers import kinds
-    from .layers.args import ACTIVATIONS
     names = [k.kind for k in kinds() if k.kind != "activation"]
     return (f"layers: {', '.join(names)}; activations: {', '.join(ACTIVATIONS)}; or define it "
             "with `block`")

@@ -13,6 +13,9 @@ from __future__ import annotations
 import html
 import shlex
 
+from .analysis import analyze_report
+from .check import check_source
+from .present.render import render_text
 from .source import Source
 
 
@@ -24,8 +27,6 @@ class CellResult:
         self.model = model
 
     def _repr_html_(self) -> str:
-        from .analysis import analyze_report
-        from .present.render import render_text
         parts = []
         if self.result.diagnostics:
             text = "\n\n".join(render_text(d) for d in self.result.diagnostics)
@@ -50,7 +51,6 @@ class CellResult:
 
 def arch_magic(line: str, cell: str, namespace: dict | None = None) -> CellResult:
     """The `%%arch` magic: check `cell`; options in `line` (--model NAME, --as VAR)."""
-    from .check import check_source
     words = shlex.split(line)
     names = {"--model": "model", "-m": "model", "--as": "as"}
     options = {}
