@@ -132,7 +132,7 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
             text = f"the input is {info.out}" if info.index == 0 else f"gives {info.out}"
         labels.append(Label(span, text))
     for scope in node.scope:
-        if scope.kind == "block":
+        if scope.is_block:
             labels.append(Label(scope.span, f"in `{scope.label}`"))
     return labels
 
