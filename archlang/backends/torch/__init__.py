@@ -14,7 +14,9 @@ keyword argument (`c_in=…`, when the block infers a size from its input).
 Nothing from a spec is pasted into code: names become checked identifiers (`safe_identifier`),
 numbers are formatted here, and docstrings escape what they quote.
 """
+from .modulemap import ModuleMap, Place
 from .module import Generated, generate, load_source
 from .names import doc_text, safe_identifier, torch_shape
 
-__all__ = ["Generated", "generate", "load_source", "doc_text", "safe_identifier", "torch_shape"]
+__all__ = ["Generated", "ModuleMap", "Place", "generate", "load_source", "doc_text",
+           "safe_identifier", "torch_shape"]
