@@ -68,7 +68,8 @@ def row_values(rows: RowMap, module, x, wanted: list[int]) -> dict[int, object]:
     at: dict[tuple[str, int], list[tuple[str, int]]] = {}     # (owner, line) → (variable, row)
     for r, p in places.items():
         at.setdefault((p.owner, p.line), []).append((p.variable, r))
-    owners = {id(m): name for name, m in module.named_modules() if name in {o for o, _ in at}}
+    holders = {owner for owner, _ in at}
+    owners = {id(m): name for name, m in module.named_modules() if name in holders}
     forward = type(module).forward.__code__.co_filename     # the generated source's file
     seen: dict[int, object] = {}
 
