@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
-from .ir.graph import Group, Model, Node
+from .ir.graph import Model, Node
+from .ir.groups import Group
 from .layers.base import Layer, ShapeProblem
 from .limits import MAX_DIAGNOSTICS
 from .layers.shape import Shape

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .check import LayerInfo, ModelReport
-from .ir.graph import Group
+from .ir.groups import Group
 
 
 @dataclass

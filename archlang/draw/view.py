@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from ..check import ModelReport
-from ..ir.graph import Group
+from ..ir.groups import Group
 from ..layers.shape import Shape
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ...check import ModelReport
-from ...ir.graph import Group
+from ...ir.groups import Group
 from ...layers.torch_code import Call, TorchCode
 from .tables import SHORT_NAMES
 from .names import safe_identifier, snake, torch_shape
