@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
 from .hints import channels_first_help, dense_input_help, window_help
-from .ir.graph import Group, Model, Node
+from .ir.graph import Model, Node
+from .ir.groups import Group
 from .ir.program import load_program
 from .layers.base import Layer, ShapeProblem
 from .layers.shape import Shape
@@ -134,7 +135,7 @@ def _labels_for(problem: ShapeProblem, node: Node, infos: list[LayerInfo], model
             text = f"the input is {info.out}" if info.index == 0 else f"gives {info.out}"
         labels.append(Label(span, text))
     for scope in node.scope:
-        if scope.kind == "block":
+        if scope.is_block:
             labels.append(Label(scope.span, f"in `{scope.label}`"))
     return labels
 

@@ -354,7 +354,7 @@ def _warning(report, info, ins: list[RF], what: str, sources: list[int]) -> Diag
             text = f"field centred at {_fmt(_num(c) for c in rf.centre)}"
         labels.append(Label(span, text))
     for scope in info.node.scope:
-        if scope.kind == "block":
+        if scope.is_block:
             labels.append(Label(scope.span, f"in `{scope.label}`"))
     if what == "stride":
         message = "joined branches have different effective strides"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from ..check import ModelReport
-from ..ir.graph import Group
+from ..ir.groups import Group
 from ..layers.shape import Shape
 
 
@@ -61,25 +61,12 @@ class View:
                 yield from self.clusters(item)
 
 
-def _only_block(group: Group) -> Group | None:
-    """The block a repeat copy consists of (repeat(n, Block(...))), else None."""
-    if len(group.children) == 1 and isinstance(group.children[0], Group) \
-            and group.children[0].kind == "block":
-        return group.children[0]
-    return None
-
-
-def copies(group: Group) -> int:
-    """How many copies a repeat stands for: its count, whether unrolled or folded."""
-    return group.times if group.times > 1 else len(group.children)
-
-
 def folded_title(group: Group) -> str:
     """`BasicBlock(64)`, or `BasicBlock(64) × 2` for repeat(2, BasicBlock(64))."""
-    if group.kind != "repeat":
+    if not group.is_repeat:
         return group.label
-    block = _only_block(group.children[0])
-    return f"{block.label} × {copies(group):,}" if block else group.label
+    block = group.children[0].sole_block
+    return f"{block.label} × {group.copies:,}" if block else group.label
 
 
 def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: bool = False,
@@ -107,9 +94,7 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
             owner[i] = box
 
     # A graph body's one-layer statement shows its name: `class_token = Parameter(1×768)`.
-    named = {g.children[0]: g.name for g in model.tree.children
-             if isinstance(g, Group) and g.kind == "value" and g.name and len(g.children) == 1
-             and not isinstance(g.children[0], Group)}
+    named = model.tree.named_layers()
 
     def layer_box(i: int) -> Box:
         info = infos[i]
@@ -137,17 +122,17 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
         for child in children:
             if not isinstance(child, Group):
                 add(layer_box(child), into)
-            elif child.kind in ("block", "repeat") and depth is not None and level >= depth - 1:
+            elif (child.is_block or child.is_repeat) and depth is not None and level >= depth - 1:
                 add(group_box(child), into)
-            elif child.kind == "block":
+            elif child.is_block:
                 c = cluster("block", child.label, child)
                 walk(child.children, c, level + 1)
                 into.items.append(c)
-            elif child.kind == "repeat" and (fold_repeats or child.times > 1):
+            elif child.is_repeat and (fold_repeats or child.folded):
                 # A folded repeat has one copy: it is always drawn this way.
                 first, rest = child.children[0], child.children[1:]
-                block = _only_block(first)
-                c = cluster("repeat", folded_title(child) if block else f"× {copies(child):,}",
+                block = first.sole_block
+                c = cluster("repeat", folded_title(child) if block else f"× {child.copies:,}",
                             child)
                 walk((block or first).children, c, level + 1)
                 into.items.append(c)
@@ -155,11 +140,11 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
                     for i in copy.node_ids():
                         owner[i] = None
                 same_as[child.output] = first.output
-            elif child.kind == "repeat":
+            elif child.is_repeat:
                 c = cluster("repeat", child.label, child)
                 walk(child.children, c, level + 1)
                 into.items.append(c)
-            elif child.kind == "copy" and not _only_block(child):
+            elif child.is_copy and not child.sole_block:
                 c = cluster("copy", f"copy {child.label}", child)
                 walk(child.children, c, level)
                 into.items.append(c)

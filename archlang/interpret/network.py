@@ -80,7 +80,7 @@ def open_network(run, spec=None, model: str | None = None, seed: int = 0) -> Net
                                  "; pass the spec the run was trained from") from None
     module.eval()
     config = ck.get("config") if ck else None
-    return Network(module, RowMap(report, generated.modules[report.name]),
+    return Network(module, RowMap(report, generated.maps[report.name]),
                    tuple(report.input_shape), config if isinstance(config, dict) else None, str(run))
 
 

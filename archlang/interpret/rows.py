@@ -3,15 +3,18 @@ value a row outputs for one input.
 
 `archlang check` numbers every layer of a model 1, 2, … (the table's `#` column); a row's
 output includes its fused activation (`Conv((5, 5), 1 => 8, relu)` outputs after the relu).
-The PyTorch backend records, for each generated submodule, the graph node it computes
-(`Generated.modules`); a node's `LayerInfo.index` is its row. Rows without a submodule
-(`relu`, `flatten`, `+`) are computed from their inputs with the line the backend generates
-for them.
+The PyTorch backend's module map (`Generated.maps`, backends/torch/modulemap.py) says for
+each row the submodule holding its weights and where the running module holds its value: a
+variable of some submodule's `forward` at one of its lines. `row_values` runs the module and
+reads those variables as the forward passes them, so a row's value is exactly what the
+compiled module computes, stopping once the rows asked for are known.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import sys
+from dataclasses import dataclass
 
+from ..backends.torch import ModuleMap
 from ..check import LayerInfo, ModelReport
 from .errors import WrongChoice
 
@@ -20,34 +23,25 @@ CONV_KINDS = ("Conv", "ConvTranspose", "DepthwiseConv")
 
 @dataclass
 class RowMap:
-    """Rows of one checked model and the compiled module's submodule names."""
+    """Rows of one checked model and its compiled module's map."""
 
     report: ModelReport
-    modules: dict[str, tuple[int, tuple | None]]     # submodule name → (node id, raw out)
+    map: ModuleMap
 
     def info(self, row: int) -> LayerInfo:
         """The LayerInfo of row `row` (1-based, as `archlang check` prints it)."""
-        for info in self.report.infos:
-            if info.index == row and info.layer is not None and info.node.id != 0:
-                return info
+        node = self.map.node(row)
+        if node is not None and self.report.infos[node].layer is not None:
+            return self.report.infos[node]
         last = max(i.index for i in self.report.infos)
         raise WrongChoice(f"{self.report.name} has no row {row}",
-                             f"rows go from 1 to {last}: see `archlang check`")
+                          f"rows go from 1 to {last}: see `archlang check`")
 
     def rows(self) -> list[LayerInfo]:
-        return [i for i in self.report.infos if i.node.id != 0 and i.layer is not None]
+        return [i for i in self.report.layers if i.layer is not None]
 
     def conv_rows(self) -> list[LayerInfo]:
         return [i for i in self.rows() if i.layer.kind in CONV_KINDS]
-
-    def module_name(self, node: int) -> str | None:
-        """The submodule that computes `node`: the outermost one (a block returns exactly its
-        last node's value; a layer's module does not yet include its activation)."""
-        names = [n for n, (nid, _) in self.modules.items() if nid == node]
-        return min(names, key=lambda n: n.count(".")) if names else None
-
-    def is_block(self, name: str) -> bool:
-        return any(other.startswith(name + ".") for other in self.modules)
 
 
 def weights_of(rows: RowMap, module, row: int):
@@ -57,81 +51,56 @@ def weights_of(rows: RowMap, module, row: int):
     if info.layer.kind not in CONV_KINDS:
         convs = ", ".join(f"{i.index} ({i.layer})" for i in rows.conv_rows()) or "none"
         raise WrongChoice(f"row {row} of {rows.report.name} is {info.layer}, not a convolution",
-                             f"convolution rows: {convs}")
-    name = rows.module_name(info.node.id)
-    return info, module.get_submodule(name).weight.detach()
+                          f"convolution rows: {convs}")
+    return info, module.get_submodule(rows.map.layers[info.node.id]).weight.detach()
+
+
+class _Known(Exception):
+    """Every row asked for has its value: the rest of the forward pass is not needed."""
 
 
 def row_values(rows: RowMap, module, x, wanted: list[int]) -> dict[int, object]:
-    """The outputs of rows `wanted` (row numbers) for the batch `x` (PyTorch layout), in
-    one forward pass of `module` in eval mode, keyed by row."""
+    """The outputs of rows `wanted` (row numbers) for the batch `x` (PyTorch layout), from
+    one forward pass of `module` in eval mode (as far as it must go), keyed by row."""
     import torch
 
-    infos = {r: rows.info(r) for r in wanted}
-    graph = rows.report.model.graph
-    hooked: dict[int, str] = {}                 # node → submodule name
-    order: list[int] = []                       # module-less nodes, inputs first
+    places = {r: rows.map.places[rows.info(r).node.id] for r in wanted}
+    at: dict[tuple[str, int], list[tuple[str, int]]] = {}     # (owner, line) → (variable, row)
+    for r, p in places.items():
+        at.setdefault((p.owner, p.line), []).append((p.variable, r))
+    holders = {owner for owner, _ in at}
+    owners = {id(m): name for name, m in module.named_modules() if name in holders}
+    forward = type(module).forward.__code__.co_filename     # the generated source's file
+    seen: dict[int, object] = {}
 
-    def need(node: int) -> None:
-        if node == 0 or node in hooked or node in order:
-            return
-        name = rows.module_name(node)
-        if name is not None:
-            hooked[node] = name
-            return
-        for src in graph[node].inputs:
-            need(src)
-        order.append(node)
+    def lines(owner: str, first: int):
+        def on_line(frame, event, _arg):
+            if event == "line":
+                for variable, r in at.get((owner, frame.f_lineno - first - 1), ()):
+                    seen[r] = frame.f_locals[variable]
+                if len(seen) == len(places):
+                    raise _Known
+            return on_line
+        return on_line
 
-    for info in infos.values():
-        need(info.node.id)
-    seen: dict[int, object] = {0: x}
-    handles = []
-    for node, name in hooked.items():
-        def hook(_mod, _inp, out, node=node):
-            seen[node] = out
-        handles.append(module.get_submodule(name).register_forward_hook(hook))
-    was_training = module.training
+    def on_call(frame, event, _arg):
+        # Only the forwards of the submodules that hold a wanted value are followed line by line.
+        code = frame.f_code
+        if event == "call" and code.co_filename == forward and code.co_name == "forward":
+            owner = owners.get(id(frame.f_locals.get("self")))
+            if owner is not None:
+                return lines(owner, code.co_firstlineno)
+        return None
+
+    was_training, tracing = module.training, sys.gettrace()
     module.eval()
+    sys.settrace(on_call)
     try:
         with torch.no_grad():
             module(x)
-            for node, name in hooked.items():        # a layer's module: add post steps and act
-                if not rows.is_block(name):
-                    seen[node] = _finish(rows.report.infos[node], seen[node])
-            for node in order:
-                seen[node] = _apply(rows.report.infos[node], [seen[i] for i in graph[node].inputs])
+    except _Known:
+        pass
     finally:
-        for h in handles:
-            h.remove()
+        sys.settrace(tracing)
         module.train(was_training)
-    return {r: seen[info.node.id] for r, info in infos.items()}
-
-
-def _finish(info: LayerInfo, module_out):
-    """A layer's module output → the row's output: the backend's crop and activation."""
-    code = info.layer.torch(info.inputs, info.out)
-    return _eval(replace(code, pre=None), [module_out], module_out)
-
-
-def _apply(info: LayerInfo, inputs: list):
-    """A module-less row (activation, flatten, join) applied to its input values."""
-    return _eval(info.layer.torch(info.inputs, info.out), inputs, None)
-
-
-def _eval(code, inputs: list, module_out):
-    # The expression is the line the PyTorch backend writes for this layer: archlang's own
-    # tables and numbers, never spec text (see archlang/layers/torch_code.py), so evaluating
-    # it is as safe as running the generated module.
-    import types
-
-    import torch
-    import torch.nn.functional as F
-    from ..backends.torch.classes import item_expr
-    from ..backends.torch.occurrences import Item
-
-    names = [f"v{i}" for i in range(len(inputs))]
-    expr = item_expr(Item(0, tuple(range(len(inputs))), attr="m", code=code), names)
-    scope = {"torch": torch, "F": F, "self": types.SimpleNamespace(m=lambda *_: module_out)}
-    scope.update(zip(names, inputs))
-    return eval(expr, scope)  # noqa: S307
+    return {r: seen[r] for r in wanted}

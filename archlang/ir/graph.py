@@ -1,4 +1,5 @@
-"""The layer graph: a DAG of layer nodes (plain lists), plus the tree of groups it was written as.
+"""The layer graph: a DAG of layer nodes (plain lists), plus the tree of groups it was written
+as (its kinds and predicates: ir/groups.py).
 
 Nodes are numbered in creation order, which is a topological order. Each node keeps the span
 of the call that made it and the block calls around it, so diagnostics, tables and drawings
@@ -14,6 +15,7 @@ from ..layers.shape import Shape
 from ..layers.structural import JOIN_TEXT, JOINS, Input
 from ..limits import MAX_NODES, UNROLL_LIMIT
 from ..source import Span
+from .groups import Group, GroupKind
 from .terms import Apply, BlockCall, Broken, GraphBody, Leaf, Par, Repeat, Seq, Skip, Term, ValueRef
 
 
@@ -21,10 +23,14 @@ from .terms import Apply, BlockCall, Broken, GraphBody, Leaf, Par, Repeat, Seq, 
 class Scope:
     """A block call (or repeat copy) that encloses a node."""
 
-    kind: str          # "block" | "repeat"
-    label: str         # "BasicBlock(64)", "repeat 2/3"
+    kind: GroupKind    # BLOCK, or REPEAT (a copy of a repeat's body)
+    label: str         # "BasicBlock(64)", "copy 2/3"
     span: Span
     uid: int
+
+    @property
+    def is_block(self) -> bool:
+        return self.kind is GroupKind.BLOCK
 
 
 @dataclass(eq=False, slots=True)
@@ -42,27 +48,6 @@ class Node:
     @property
     def family(self) -> str:
         return self.layer.family if self.layer is not None else "error"
-
-
-@dataclass(eq=False)
-class Group:
-    """A piece of the spec as written: the model, a block call, a repeat, a skip, a branch."""
-
-    kind: str          # model | chain | block | repeat | copy | skip | parallel | branch
-    label: str
-    span: Span
-    children: list = field(default_factory=list)     # Group | node id
-    output: int | None = None
-    name: str = ""                                   # a block's name ("BasicBlock")
-    args: tuple = ()                                 # a block's ((parameter, value), ...)
-    times: int = 1                                   # a folded repeat: its count (one copy built)
-
-    def node_ids(self):
-        for c in self.children:
-            if isinstance(c, Group):
-                yield from c.node_ids()
-            else:
-                yield c
 
 
 @dataclass(frozen=True)
@@ -176,7 +161,7 @@ class Builder:
         """The one place the node count is bounded: raise TooManyNodes unless `n` more nodes
         fit under MAX_NODES (at the outermost repeat being expanded, else at `span`)."""
         if len(self.graph.nodes) + n > MAX_NODES:
-            outer = next((s.span for s in self.scope if s.kind == "repeat"), None)
+            outer = next((s.span for s in self.scope if s.kind is GroupKind.REPEAT), None)
             raise TooManyNodes(TooManyNodes.at(outer or span))
 
     def _scoped(self, kind, label, span):
@@ -204,8 +189,8 @@ class Builder:
         return x
 
     def build_blockcall(self, term: BlockCall, x: int, parent: Group) -> int:
-        group = Group("block", term.text, term.span, name=term.name, args=term.args)
-        outer, self.scope = self.scope, self._scoped("block", term.text, term.span)
+        group = Group(GroupKind.BLOCK, term.text, term.span, name=term.name, args=term.args)
+        outer, self.scope = self.scope, self._scoped(GroupKind.BLOCK, term.text, term.span)
         try:
             group.output = self.build(term.body, x, group)
         finally:
@@ -224,12 +209,12 @@ class Builder:
             what = f"repeat({term.body.n}, …)"
         else:
             what = "…"
-        group = Group("repeat", f"repeat({term.n}, {what})", term.span)
+        group = Group(GroupKind.REPEAT, f"repeat({term.n}, {what})", term.span)
         first_node = len(self.graph)
         x0 = x
         for i in range(term.n):
-            copy = Group("copy", f"{i + 1}/{term.n}", term.span)
-            outer, self.scope = self.scope, self._scoped("repeat", f"copy {i + 1}/{term.n}", term.span)
+            copy = Group(GroupKind.COPY, f"{i + 1}/{term.n}", term.span)
+            outer, self.scope = self.scope, self._scoped(GroupKind.REPEAT, f"copy {i + 1}/{term.n}", term.span)
             try:
                 x = copy.output = self.build(term.body, x, copy)
             finally:
@@ -239,8 +224,7 @@ class Builder:
                 # Folded: this copy stands for every copy. A body that is not one block call
                 # is named so that the compiled module can make a class of it.
                 copy.label = f"1–{term.n:,}"
-                if not (len(copy.children) == 1 and isinstance(copy.children[0], Group)
-                        and copy.children[0].kind == "block"):
+                if copy.sole_block is None:
                     copy.name = "Repeated"
                 group.times = term.n
                 for node in self.graph.nodes[first_node:]:
@@ -252,7 +236,7 @@ class Builder:
         return x
 
     def build_skip(self, term: Skip, x: int, parent: Group) -> int:
-        group = Group("skip", f"SkipConnection(…, {_op_text(term.op)})", term.span)
+        group = Group(GroupKind.SKIP, f"SkipConnection(…, {_op_text(term.op)})", term.span)
         inner = self.build(term.inner, x, group)
         # Flux calls the connection as connection(layer(x), x): the layer's output comes first.
         out = self._join(term.op, (inner, x), term.op_span, group, parent)
@@ -260,10 +244,10 @@ class Builder:
         return out
 
     def build_par(self, term: Par, x: int, parent: Group) -> int:
-        group = Group("parallel", f"Parallel({_op_text(term.op)}, …)", term.span)
+        group = Group(GroupKind.PARALLEL, f"Parallel({_op_text(term.op)}, …)", term.span)
         outs = []
         for i, branch in enumerate(term.branches):
-            b = Group("branch", f"branch {i + 1}", branch.span)
+            b = Group(GroupKind.BRANCH, f"branch {i + 1}", branch.span)
             b.output = self.build(branch, x, b)
             outs.append(b.output)
             group.children.append(b)
@@ -282,7 +266,7 @@ class GraphBuilder(Builder):
 
     def statements(self, body: GraphBody, env: dict[str, int], tree: Group) -> list[tuple[str, int]]:
         for st in body.statements:
-            group = Group("value", st.name, st.span, name=st.name)      # a name the user wrote
+            group = Group(GroupKind.VALUE, st.name, st.span, name=st.name)      # a name the user wrote
             env[st.name] = group.output = self.value(st.value, env, group)
             tree.children.append(group)
         outputs = []
@@ -290,7 +274,7 @@ class GraphBuilder(Builder):
             if isinstance(value, ValueRef):
                 outputs.append((name, env[value.name]))
                 continue
-            group = Group("value", name, value.span)
+            group = Group(GroupKind.VALUE, name, value.span)
             group.output = self.value(value, env, group)
             tree.children.append(group)
             outputs.append((name, group.output))
@@ -397,7 +381,7 @@ def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:
     """A model written as a graph body; `inputs` are (name, Shape or None, span)."""
     _refuse_oversized(body)
     b = GraphBuilder()
-    tree = Group("model", name, span)
+    tree = Group(GroupKind.MODEL, name, span)
     env = {}
     ids = []
     for input_name, shape, input_span in inputs:
@@ -420,7 +404,7 @@ def build_model(name, span, name_span, input_name, input_shape, input_span, body
     if body is not None:
         _refuse_oversized(body)
     b = Builder()
-    tree = Group("model", name, span)
+    tree = Group(GroupKind.MODEL, name, span)
     x = b.graph.add(Input(input_shape, input_name) if input_shape is not None else None, (),
                     input_span)
     stages = []

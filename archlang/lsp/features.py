@@ -62,6 +62,7 @@ class Document:
     path: str
     text: str
     result: CheckResult = field(init=False)
+    _maps: dict = field(init=False, repr=False, default_factory=dict)   # see `compiled`
 
     def __post_init__(self):
         self.source = Source(self.path, self.text)
@@ -85,6 +86,15 @@ class Document:
     def analyses(self) -> dict:
         from ..analysis import analyze_report
         return {m.name: analyze_report(m) for m in self.result.models if m.ok}
+
+    def compiled(self, report: ModelReport):
+        """The module map of a checked model (backends/torch/modulemap.py: which attribute of
+        the compiled module holds each layer), or None if it has errors. Made once per model."""
+        if report.name not in self._maps:
+            from ..backends.torch import generate      # code generation only: no torch
+            self._maps[report.name] = \
+                generate([report], self.path).maps[report.name] if report.ok else None
+        return self._maps[report.name]
 
     # -- hover --------------------------------------------------------------------------
     def hover(self, offset: int) -> tuple[str, Span] | None:
@@ -111,7 +121,7 @@ class Document:
         out = []
         for report, info in uses[:3]:
             where = f"layer {info.index} of `{report.name}`"
-            scope = [s.label for s in info.node.scope if s.kind == "block"]
+            scope = [s.label for s in info.node.scope if s.is_block]
             if scope:
                 where += " (in " + " › ".join(f"`{s}`" for s in scope) + ")"
             inputs = ", ".join(str(s) if s is not None else "?" for s in info.inputs)
@@ -125,6 +135,9 @@ class Document:
                 facts.append(f"{rec.macs:,} MACs" if rec.macs is not None else "MACs ?")
                 if rec.rf is not None:
                     facts.append(f"receptive field {rec.rf.text()}")
+            compiled = self.compiled(report)
+            if compiled is not None and info.node.id in compiled.layers:
+                facts.append(f"compiled as `{compiled.layers[info.node.id]}`")
             lines.append(" · ".join(facts))
             out.append("\n\n".join(lines))
         if len(uses) > 3:

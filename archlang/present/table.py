@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..analysis import analyze_report
 from ..check import LayerInfo, ModelReport
-from ..ir.graph import Group
+from ..ir.groups import Group
 
 
 @dataclass
@@ -39,24 +39,24 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
 
     def walk(children, level):
         for child in children:
-            if isinstance(child, Group) and child.kind == "value" and _single_node(child):
+            if isinstance(child, Group) and child.is_value and child.sole_node is not None:
                 # `box = Dense(_ => 5)(h)`: one layer, one row, named as written.
-                info = report.infos[child.children[0]]
+                info = report.infos[child.sole_node]
                 out.append(Row(level, info.index, f"{child.label} = {_layer_text(info)}", info,
                                info.params))
                 continue
             if isinstance(child, Group):
-                if child.kind == "copy" and len(child.children) == 1 and isinstance(child.children[0], Group):
+                if child.is_copy and child.sole_group is not None:
                     # repeat(n, Block(...)): the copy adds nothing over the block row itself.
                     walk(child.children, level)
                     continue
                 info = report.infos[child.output] if child.output is not None else None
-                label = child.label + (f"  ×{child.times:,}, folded" if child.times > 1 else "")
+                label = child.label + (f"  ×{child.times:,}, folded" if child.folded else "")
                 out.append(Row(level, None, label, info, report.group_params(child), child))
                 inner = child.children
-                if child.kind == "block" and len(inner) == 1 and isinstance(inner[0], Group):
-                    inner = inner[0].children    # BasicBlock(64) = SkipConnection(...): one row
-                if child.times > 1:
+                if child.is_block and child.sole_group is not None:
+                    inner = child.sole_group.children   # BasicBlock(64) = SkipConnection(...): one row
+                if child.folded:
                     inner = inner[0].children    # a folded repeat: the rows of its one copy
                 if depth is None or level + 1 < depth:
                     walk(inner, level + 1)
@@ -69,17 +69,14 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
 
     walk(report.model.tree.children, 0)
     if names:
-        # Imported here: code generation is not loaded to check (tests/test_imports.py).
-        from ..backends.torch.attributes import attribute_paths
-        layers, groups = attribute_paths(report)
+        # Imported here: code generation is not loaded to check without names
+        # (tests/test_imports.py); the map is the backend's, built without torch.
+        from ..backends.torch import generate
+        compiled = generate([report], "").maps[report.name]
         for r in out:
-            r.name = groups.get(id(r.group)) if r.is_group else \
-                layers.get(r.info.node.id) if r.info is not None else None
+            r.name = compiled.groups.get(r.group) if r.is_group else \
+                compiled.layers.get(r.info.node.id) if r.info is not None else None
     return out
-
-
-def _single_node(group: Group) -> bool:
-    return len(group.children) == 1 and not isinstance(group.children[0], Group)
 
 
 def _layer_text(info: LayerInfo) -> str:

@@ -26,7 +26,7 @@ def forward_agrees(report, gen, module, batch: int = 2) -> None:
     """A forward pass gives check's output shapes, and every generated submodule's output has
     the static shape of the node it was generated from. (A graph body's inputs are forward's
     arguments and several outputs a tuple; attention's own out_proj is not generated.)"""
-    expected = gen.modules[report.name]
+    expected = gen.maps[report.name].submodules
     attention = {n for n, m in module.named_modules() if isinstance(m, torch.nn.MultiheadAttention)}
     names = {n for n, _ in module.named_modules()
              if n and not any(n.startswith(a + ".") for a in attention)}

@@ -107,7 +107,7 @@ def test_every_submodule_has_its_static_shape():
     report, gen, m = compiled(FIXTURES / "graphs" / "vitish.arch")
     modules = dict(m.named_modules())
     seen = {}
-    for name in gen.modules[report.name]:
+    for name in gen.maps[report.name].submodules:
         if isinstance(modules.get(name), (nn.Linear, nn.Conv2d, nn.LayerNorm)):
             modules[name].register_forward_hook(
                 lambda mod, i, o, n=name: seen.__setitem__(n, tuple(o.shape)))
@@ -115,7 +115,7 @@ def test_every_submodule_has_its_static_shape():
     assert y.shape == (2, 10)
     assert len(seen) == 6
     for name, shape in seen.items():
-        node, raw = gen.modules[report.name][name]
+        node, raw = gen.maps[report.name].submodules[name]
         assert shape == (2, *(raw or torch_shape(report.infos[node].out))), name
     assert param_count(m) == report.params
 

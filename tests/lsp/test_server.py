@@ -96,6 +96,7 @@ def test_hover_on_a_layer(session):
     assert "`Conv((5, 5), 1 => 8, relu)`" in text
     assert "layer 1 of `model2`: 28×28×1 → 24×24×8" in text
     assert "208 parameters" in text and "115,200 MACs" in text and "receptive field 5×5" in text
+    assert "compiled as `conv1`" in text          # the backend's module map
     assert h["range"]["start"] == {"line": 4, "character": 4}
     # On the model's name: the whole model.
     h = _hover(client, uri, 3, 8)

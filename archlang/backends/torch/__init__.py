@@ -11,10 +11,17 @@ number of its constructors becomes a block parameter when it equals one in every
 literal when every call agrees, else an expression of parameters (`2 * c`), else an extra
 keyword argument (`c_in=…`, when the block infers a size from its input).
 
+`generate` also returns, per model, its module map (modulemap.py): which attribute holds
+each row of `archlang check`'s table and each block, and where `forward` holds each row's
+value; `check --columns name`, `train --freeze`, `archlang show` and the language server
+read it rather than working the names out again.
+
 Nothing from a spec is pasted into code: names become checked identifiers (`safe_identifier`),
 numbers are formatted here, and docstrings escape what they quote.
 """
+from .modulemap import ModuleMap, Place
 from .module import Generated, generate, load_source
 from .names import doc_text, safe_identifier, torch_shape
 
-__all__ = ["Generated", "generate", "load_source", "doc_text", "safe_identifier", "torch_shape"]
+__all__ = ["Generated", "ModuleMap", "Place", "generate", "load_source", "doc_text",
+           "safe_identifier", "torch_shape"]

@@ -7,6 +7,7 @@ from .tables import ACTIVATIONS, INITS, VARIABLES
 from .names import doc_text, plain, safe_identifier, torch_shape
 from .text import fmt, ints_of, wrap
 from .occurrences import Item, Occurrence
+from ...ir.groups import Group
 from ...layers.torch_code import Template
 
 
@@ -193,10 +194,12 @@ def graph_model_doc(report, source_path: str) -> str:
             f"when there are several); {report.params:,} parameters.")
 
 
-def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str]]:
+def forward_lines(o: Occurrence, held: list | None = None) -> tuple[list[tuple[str, int | None]], list[str]]:
     """`out = expr` per item, reusing a variable once its value is dead (x first); and the
     forward's arguments (`x`, or a graph body's input names). In a graph body the inputs and
-    the statements keep their names (`box = self.box(h)`); only the other variables are reused."""
+    the statements keep their names (`box = self.box(h)`); only the other variables are reused.
+    `held`, if given, receives per item (k, variable): the item's value is in `variable` when
+    the forward reaches its line k (0: the first); the module map records it (modulemap.py)."""
     outputs = [n for _, n in o.outputs] or [o.output]
     last: dict[int, int] = {}
     for i, it in enumerate(o.items):
@@ -229,6 +232,8 @@ def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str
         expr = item_expr(it, vs)
         if expr != target:
             out.append((f"{target} = {expr}", i))
+        if held is not None:
+            held.append((len(out), target))
     out.append((f"return {', '.join(var[n] for n in outputs)}", None))
     return out, args
 
@@ -237,7 +242,7 @@ def _statement_variables(o: Occurrence, taken: list[str]) -> dict[int, str]:
     """A graph body's statements → variable names (node → name); an alias (`y = x`) has none."""
     named: dict[int, str] = {}
     for g in o.group.children:
-        if getattr(g, "kind", None) == "value" and g.name and list(g.node_ids()) \
+        if isinstance(g, Group) and g.is_value and g.name and list(g.node_ids()) \
                 and g.output not in named:
             named[g.output] = _variable(g.name, taken + list(named.values()))
     return named

@@ -9,18 +9,18 @@ from .names import camel, doc_text, safe_identifier
 from .text import filled
 from .occurrences import Occurrence, occurrence
 from .classes import ClassDef, abstract, render_class
+from .modulemap import ModuleMap, module_map
 
 
 # ---- the module ---------------------------------------------------------------------------
 @dataclass
 class Generated:
-    """The source, and for each model its class name and the generated submodules' nodes."""
+    """The source, and for each model its class name and its map from check's rows to the
+    compiled submodules (modulemap.py)."""
 
     source: str
     classes: dict[str, str]                          # model name → class name
-    modules: dict[str, dict[str, tuple[int, tuple | None]]]
-    # model name → {qualified submodule name: (node id, its PyTorch output shape without N
-    # when a later step of the same line changes it, else None)}
+    maps: dict[str, ModuleMap]                       # model name → its module map
 
 
 def generate(reports: list[ModelReport], source_path: str) -> Generated:
@@ -35,7 +35,7 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
     classes: dict[tuple, ClassDef] = {}
     order: list[ClassDef] = []
     for occ in all_occ:
-        if occ.group.kind == "model":
+        if occ.group.is_model:
             cls = ClassDef(safe_identifier(camel(occ.group.label), taken), [occ],
                            occ.group.label, model=True)
             taken.add(cls.name)
@@ -66,8 +66,8 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
     parts += [render_class(c, source_path) for c in _models_last(order)]
     source = "\n\n".join(parts)
     names = {r.name: root.cls.name for r, root in zip(reports, roots)}
-    modules = {r.name: submodules(root) for r, root in zip(reports, roots)}
-    return Generated(source, names, modules)
+    maps = {r.name: module_map(r, root) for r, root in zip(reports, roots)}
+    return Generated(source, names, maps)
 
 
 def _align_kwargs(cls: ClassDef) -> None:
@@ -85,22 +85,6 @@ def _align_kwargs(cls: ClassDef) -> None:
 
 def _models_last(order: list[ClassDef]) -> list[ClassDef]:
     return [c for c in order if not c.model] + [c for c in order if c.model]
-
-
-def submodules(o: Occurrence, prefix: str = "") -> dict[str, tuple[int, tuple | None]]:
-    out: dict[str, tuple[int, tuple | None]] = {}
-    for it in o.items:
-        if it.attr is None or (it.code is not None and it.code.module.fn == "nn.Parameter"):
-            continue                  # a learned tensor is a parameter, not a submodule
-        name = prefix + it.attr
-        out[name] = (it.out, it.code.raw_out if it.code is not None else None)
-        if it.child is not None:
-            out.update(submodules(it.child, name + "."))
-        for k, c in enumerate(it.copies):
-            # A folded repeat's copies are all alike: the first stands for them.
-            out[f"{name}.{k}"] = (c.output, None)
-            out.update(submodules(c, f"{name}.{k}."))
-    return out
 
 
 def load_source(gen: Generated, model: str):

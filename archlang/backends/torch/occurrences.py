@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ...check import ModelReport
-from ...ir.graph import Group
+from ...ir.groups import Group
 from ...layers.torch_code import Call, TorchCode
 from .tables import SHORT_NAMES
 from .names import safe_identifier, snake, torch_shape
@@ -27,6 +27,7 @@ class Item:
     child: Occurrence | None = None         # a block instance
     copies: list = field(default_factory=list)   # a Sequential's block instances
     times: int = 0                          # a folded repeat: its count (`copies` holds one)
+    group: Group | None = None              # the block or repeat this attribute compiles
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
 
 
@@ -95,27 +96,24 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
                 info = infos[c]
                 code = info.layer.torch(info.inputs, info.out)
                 items.append(Item(c, graph[c].inputs, code=code))
-            elif c.kind == "block":
+            elif c.is_block:
                 child = occurrence(c, report, all_occ)
-                items.append(Item(c.output, (child.input,), child=child))
-            elif c.kind == "repeat" and c.times > 1:
+                items.append(Item(c.output, (child.input,), child=child, group=c))
+            elif c.folded:
                 # Folded: one copy was built; its class is instantiated `times` times.
-                copy = c.children[0]
-                body = copy.children[0] if not copy.name else copy
-                child = occurrence(body, report, all_occ)
-                items.append(Item(c.output, (child.input,), copies=[child], times=c.times))
-            elif c.kind == "repeat" and all(len(k.children) == 1 and isinstance(k.children[0], Group)
-                                            and k.children[0].kind == "block" for k in c.children):
-                copies = [occurrence(k.children[0], report, all_occ) for k in c.children]
-                items.append(Item(c.output, (copies[0].input,), copies=copies))
+                child = occurrence(c.repeated_body, report, all_occ)
+                items.append(Item(c.output, (child.input,), copies=[child], times=c.times, group=c))
+            elif c.copied_blocks is not None:
+                copies = [occurrence(b, report, all_occ) for b in c.copied_blocks]
+                items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
             else:
                 walk(c.children)
 
     walk(group.children)
     model = report.model
-    inp = model.inputs[0] if group.kind == "model" else external_input(group, report)
+    inp = model.inputs[0] if group.is_model else external_input(group, report)
     occ = Occurrence(group, report, items, inp, group.output)
-    if group.kind == "model":
+    if group.is_model:
         occ.inputs, occ.outputs = list(model.inputs), list(model.outputs)
     # Attribute names by position in this body (as `archlang check` numbers a model's layers).
     local = {i: -1 - k for k, i in enumerate(occ.inputs or [inp])}
@@ -129,7 +127,7 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
             it.attr = f"{snake(it.child.group.name)}{pos}"
         elif it.copies:
             it.attr = f"{snake(it.copies[0].group.name)}s{pos}"
-    if group.kind == "model":
+    if group.is_model:
         _value_names(group, items)
     all_occ.append(occ)
     return occ
@@ -138,9 +136,7 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
 def _value_names(model: Group, items: list[Item]) -> None:
     """A graph body's one-layer statement names its attribute: `class_token = Parameter(...)`
     becomes `self.class_token`."""
-    named = {g.children[0]: g.name for g in model.children
-             if isinstance(g, Group) and g.kind == "value" and g.name and len(g.children) == 1
-             and isinstance(g.children[0], int)}
+    named = model.named_layers()
     taken = {it.attr for it in items if it.attr}
     for it in items:
         if it.attr and it.out in named:

@@ -1,0 +1,90 @@
+"""Which part of the compiled module is each row of `archlang check`: the one map from a model
+as written (check's rows, its group tree) to the generated classes' attributes.
+
+`generate` builds it (`Generated.maps`) from the occurrences it writes the code from, so the
+two cannot disagree. It is read by `check --columns name` (table.py), `train --freeze` (through
+api.layer_rows), `archlang show` (interpret/rows.py) and the language server's hover. Attribute
+names are chosen in occurrences.py alone; this map only records them, so naming them otherwise
+changes that one place. Pure data: building it imports no torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...check import ModelReport
+from ...ir.groups import Group
+from .classes import forward_lines
+from .occurrences import Occurrence
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the running module holds a node's value: in local `variable` of the forward of
+    submodule `owner` ("" for the model itself) when that forward reaches its line `line`
+    (0: the first statement after `def forward`; the last is its `return`)."""
+
+    owner: str
+    line: int
+    variable: str
+
+
+@dataclass(eq=False)
+class ModuleMap:
+    """One checked model ↔ its compiled module. Paths are attribute paths, as
+    `nn.Module.get_submodule` and `named_modules()` spell them (`basic_blocks4.0.conv1`)."""
+
+    model: str
+    rows: dict[int, int]                      # check's row number → node id
+    layers: dict[int, str]                    # node id → path of the module holding its layer
+                                              # (none for relu, flatten, joins)
+    groups: dict[Group, str]                  # block, repeat (and its copies' blocks) → path
+    submodules: dict[str, tuple[int, tuple | None]]
+    # path → (node whose value it returns, its PyTorch output shape without N when a later
+    # step of the same line changes it, else None); named_modules() order, Parameters left out
+    places: dict[int, Place]                  # node id → where the forward holds its value
+
+    def node(self, row: int) -> int | None:
+        """The node of check's row `row`, or None if there is no such row."""
+        return self.rows.get(row)
+
+    def path(self, row: int) -> str | None:
+        """The attribute path of the module holding row `row`'s weights, or None."""
+        node = self.rows.get(row)
+        return None if node is None else self.layers.get(node)
+
+
+def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
+    """The map of the compiled model whose class body is `root` (after `generate` chose every
+    class, so that each occurrence's class and its forward lines are final)."""
+    m = ModuleMap(report.name, {i.index: i.node.id for i in report.layers}, {}, {}, {}, {})
+    held_by: dict[int, list] = {}             # id(class) → its forward's (line, variable) per item
+
+    def walk(occ: Occurrence, owner: str) -> None:
+        prefix = owner + "." if owner else ""
+        held = held_by.get(id(occ.cls))
+        if held is None:
+            held = held_by[id(occ.cls)] = []
+            forward_lines(occ.cls.first, held)
+        for it, (line, variable) in zip(occ.items, held):
+            path = prefix + it.attr if it.attr is not None else None
+            if it.code is not None:
+                if path is not None:
+                    m.layers[it.out] = path
+                    if it.code.module.fn != "nn.Parameter":   # a tensor, not a submodule
+                        m.submodules[path] = (it.out, it.code.raw_out)
+            elif it.child is not None:
+                m.groups[it.child.group] = path
+                m.submodules[path] = (it.out, None)
+                walk(it.child, path)
+            else:
+                m.groups[it.group] = path
+                m.submodules[path] = (it.out, None)
+                for k, copy in enumerate(it.copies):
+                    # A folded repeat's copies are all alike: the first stands for them.
+                    m.groups[copy.group] = f"{path}.{k}"
+                    m.submodules[f"{path}.{k}"] = (copy.output, None)
+                    walk(copy, f"{path}.{k}")
+            m.places[it.out] = Place(owner, line, variable)   # after the inner ones: outermost
+
+    walk(root, "")
+    return m
