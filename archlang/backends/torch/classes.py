@@ -156,15 +156,8 @@ def render_class(cls: ClassDef, source_path: str) -> str:
         ctor = o.ctor(it)
         if ctor is None:
             continue
-        if it.times:
-            text = f"nn.Sequential(*[{fmt(it.copies[0].instance(), num)} for _ in range({it.times})])"
-        elif it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
-            one = fmt(it.copies[0].instance(), num)
-            for c in it.copies[1:]:
-                fmt(c.instance(), num)        # consume their (equal) slots
-            text = f"nn.Sequential(*[{one} for _ in range({len(it.copies)})])"
-        elif it.copies:
-            text = "nn.Sequential(" + ", ".join(fmt(c.instance(), num) for c in it.copies) + ")"
+        if it.copies:
+            text = _sequential(it, num)
         else:
             text = fmt(ctor, num)
         lines.append(f"        self.{it.attr} = {text}")
@@ -177,11 +170,43 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     lines += inits
     body, args = forward_lines(o)
     lines += ["", f"    def forward(self, {', '.join(args)}):"]
-    width = min(60, max((len(t) for t, _ in body), default=0) + 2)
-    for (text, idx) in body:
-        comment = f"# {shape_comment(cls, idx)}" if idx is not None else ""
-        lines.append(f"        {text.ljust(width)}{comment}".rstrip())
+    lines += [f"        {line}" for line in commented(
+        [(text, f"# {shape_comment(cls, idx)}" if idx is not None else "") for text, idx in body])]
     return "\n".join(lines) + "\n"
+
+
+COMMENT_COLUMN_CAP = 60
+"""Code lines up to this many characters line their comments up; longer ones do not push
+the column out for all the others."""
+
+
+def commented(lines: list[tuple[str, str]]) -> list[str]:
+    """Code lines with their comments (PEP 8: at least two spaces before `#`), the comments of
+    a forward in one column: two spaces past its longest commented line of at most
+    COMMENT_COLUMN_CAP characters. A longer line keeps its comment two spaces after it."""
+    width = max((len(code) for code, c in lines if c and len(code) <= COMMENT_COLUMN_CAP),
+                default=0) + 2
+    return [code if not c else f"{code.ljust(width)}{c}" if len(code) < width else f"{code}  {c}"
+            for code, c in lines]
+
+
+LISTED_WIDTH = 72
+"""Listed copies longer than this (DenseNet's 24 DenseLayer calls) go one per line."""
+
+
+def _sequential(it: Item, num) -> str:
+    """A repeat's nn.Sequential. One rule for every n: copies built alike are written once,
+    `nn.Sequential(*[B(64) for _ in range(n)])`, so that the count reads as the spec's
+    `repeat(n, …)` and the line does not grow with n; copies that differ (a first copy whose
+    input size is inferred differently) are listed one by one. Both give the submodules 0…n−1,
+    so the state_dict keys are the same either way."""
+    texts = [fmt(c.instance(), num) for c in it.copies]      # consumes every copy's slots
+    if len(set(texts)) == 1:
+        return f"nn.Sequential(*[{texts[0]} for _ in range({it.times or len(texts)})])"
+    one_line = "nn.Sequential(" + ", ".join(texts) + ")"
+    if len(one_line) <= LISTED_WIDTH:
+        return one_line
+    return "nn.Sequential(\n" + "".join(f"            {t},\n" for t in texts) + "        )"
 
 
 def graph_model_doc(report, source_path: str) -> str:
