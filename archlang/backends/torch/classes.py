@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .tables import ACTIVATIONS, INITS, VARIABLES
+from .docstrings import class_doc
 from .names import doc_text, plain, safe_identifier, torch_shape
 from .text import fmt, ints_of, wrap
 from .occurrences import Item, Occurrence
@@ -21,6 +22,8 @@ class ClassDef:
     slots: list[str] = field(default_factory=list)       # code of each constructor int
     model: bool = False
     known: list = field(default_factory=list)            # (parameter, its value per call)
+    spec_params: dict[str, str] = field(default_factory=dict)   # parameter → the spec's name
+    channels: str | None = None          # the extra that is the block's input channels
 
     @property
     def first(self) -> Occurrence:
@@ -40,6 +43,7 @@ def abstract(cls: ClassDef) -> None:
             if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
                 names.append(safe_identifier(plain(pname), names))
                 values.append(vals)
+                cls.spec_params[names[-1]] = pname
     extras: dict[tuple, str] = {}
     slots = []
     for col in cols:
@@ -57,6 +61,8 @@ def abstract(cls: ClassDef) -> None:
                 base = "c_in" if all(not s.is_vector and s.channels == v for s, v in zip(channels, col)) else "n"
                 extras[key] = safe_identifier(base if base == "c_in" else f"n{len(extras) + 1}",
                                               names + list(extras.values()))
+                if base == "c_in":
+                    cls.channels = extras[key]
             hit = extras[key]
         slots.append(hit)
     cls.params = names + list(extras.values())
@@ -129,23 +135,10 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     slot = iter(cls.slots)
     num = lambda v: next(slot)      # noqa: E731  (ints are rendered in `ints_of` order)
     report = o.report
-    if cls.model and report.model.graph_body:
-        doc = graph_model_doc(report, source_path)
-        sig = ""
-    elif cls.model:
-        inp = report.model.input_shape
-        doc = (f"{doc_text(report.model.name)}({doc_text(report.model.input_name)}: {inp}) from "
-               f"{doc_text(source_path)}: input N×{'×'.join(map(str, torch_shape(inp)))}, "
-               f"output N×{'×'.join(map(str, torch_shape(report.output_shape)))}; "
-               f"{report.params:,} parameters.")
-        sig = ""
-    else:
-        params = ", ".join(n for n, _ in o.group.args)
-        doc = f"{doc_text(cls.spec_name)}({doc_text(params)}) from {doc_text(source_path)}."
-        pos = [p for p in cls.params if p not in cls.extras]
-        sig = "".join(f", {p}" for p in pos) + ("".join([", *"] + [f", {p}" for p in cls.extras])
-                                                 if cls.extras else "")
-    lines = [f"class {cls.name}(nn.Module):", f'    """{doc}"""', ""]
+    pos = [p for p in cls.params if p not in cls.extras]
+    sig = "".join(f", {p}" for p in pos) + "".join([", *"] + [f", {p}" for p in cls.extras]
+                                                   if cls.extras else [])
+    lines = [f"class {cls.name}(nn.Module):", *class_doc(cls, source_path), ""]
     if cls.model and report.model.graph_body:
         names = ", ".join(f'"{doc_text(n)}"' for n, _ in report.model.outputs)
         lines += [f"    output_names = ({names}{',' if len(report.model.outputs) == 1 else ''})", ""]
@@ -207,15 +200,6 @@ def _sequential(it: Item, num) -> str:
     if len(one_line) <= LISTED_WIDTH:
         return one_line
     return "nn.Sequential(\n" + "".join(f"            {t},\n" for t in texts) + "        )"
-
-
-def graph_model_doc(report, source_path: str) -> str:
-    """`loc(x: 64×64×1) from f.arch: inputs x N×1×64×64; outputs box N×5, cls N×10; …`."""
-    def shapes(pairs):
-        return ", ".join(f"{doc_text(n)} N×{'×'.join(map(str, torch_shape(s)))}" for n, s in pairs)
-    return (f"{doc_text(report.title())} from {doc_text(source_path)}: inputs "
-            f"{shapes(report.inputs)}; outputs {shapes(report.outputs)} (a tuple in this order "
-            f"when there are several); {report.params:,} parameters.")
 
 
 def forward_lines(o: Occurrence) -> tuple[list[tuple[str, int | None]], list[str]]:
