@@ -9,7 +9,7 @@ import sys
 import types
 
 from .analysis import analyze, toeplitz
-from .api import check, check_text, compile, draw, fit, load
+from .api import check, check_text, compile, draw, export, fit, load
 from .diagnostics import Diagnostic, SpecError
 
 
@@ -32,4 +32,4 @@ def load_ipython_extension(ipython) -> None:
     load(ipython)
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "check", "check_text", "compile", "draw", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "check_text", "compile", "draw", "export", "fit", "load", "toeplitz", "Diagnostic", "SpecError", "__version__"]

@@ -11,10 +11,14 @@ number of its constructors becomes a block parameter when it equals one in every
 literal when every call agrees, else an expression of parameters (`2 * c`), else an extra
 keyword argument (`c_in=…`, when the block infers a size from its input).
 
+export.py writes a compiled module as ONNX or TorchScript (`archlang.export`).
+
 Nothing from a spec is pasted into code: names become checked identifiers (`safe_identifier`),
 numbers are formatted here, and docstrings escape what they quote.
 """
+from .export import ExportError, export_module
 from .module import Generated, generate, load_source
 from .names import doc_text, safe_identifier, torch_shape
 
-__all__ = ["Generated", "generate", "load_source", "doc_text", "safe_identifier", "torch_shape"]
+__all__ = ["ExportError", "Generated", "export_module", "generate", "load_source", "doc_text",
+           "safe_identifier", "torch_shape"]
