@@ -2,10 +2,11 @@
 parameters.
 
 A block class takes only the block's integer parameters and the extra numbers its calls need
-(`abstract` in classes.py): an argument that is not an integer (`act`, a dropout `p`) is the
-same in every call of the class and is written into its code, so the docstring says so
-instead of naming it as an argument. tests/backends/test_docstrings.py checks, for every spec,
-that a class's `Args:` section names its `__init__` parameters, in order.
+(`abstract` in classes.py). An argument that is not an integer (`act`, a dropout `p`, a
+kernel size `(1, 7)`) is written into the code, its numbers that differ between calls
+becoming extra arguments; the docstring says so instead of naming it as an argument.
+tests/backends/test_docstrings.py checks, for every spec, that a class's `Args:` section
+names its `__init__` parameters, in order.
 """
 from __future__ import annotations
 
@@ -33,17 +34,15 @@ def class_doc(cls: ClassDef, source_path: str) -> list[str]:
         paragraphs = block_doc(cls, source_path)
     if len(paragraphs) == 1 and len(paragraphs[0]) + 10 <= WIDTH:      # `    """…"""`
         return [f'    """{paragraphs[0]}"""']
-    lines = []
-    for i, p in enumerate(paragraphs):
-        if i:
-            lines.append("")
+    lines = _wrapped(paragraphs[0], '    """', "    ")
+    for p in paragraphs[1:]:
+        lines.append("")
         if p.startswith(ARGS):
             lines.append("    " + ARGS.strip())
             for arg in p[len(ARGS):].splitlines():
                 lines += _wrapped(arg, "        ", "            ")
         else:
             lines += _wrapped(p, "    ", "    ")
-    lines[0] = '    """' + lines[0][4:]
     return lines + ['    """']
 
 
