@@ -181,15 +181,40 @@ def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=N
     last.pt, a run folder) or a saved state_dict, loaded strictly; the module is then in
     eval mode. Raises SpecError for a wrong spec, archlang.train.TrainError for weights
     that are missing, unreadable or do not fit."""
-    from .backends.torch import load_source
     gen, reports = _compiled(path_or_text, model)
-    module = instantiate(gen, reports[0])
+    return _with_weights(instantiate(gen, reports[0]), weights)
+
+
+def _with_weights(module, weights):
+    """`module` with the weights of a checkpoint or state_dict loaded strictly, in eval mode."""
     if weights is not None:
         from .train.checkpoint import load as load_checkpoint, model_state
         from .train.runs import load_weights
         load_weights(module, model_state(load_checkpoint(weights)), weights)
         module.eval()
     return module
+
+
+def export(path_or_text: str | os.PathLike, path: str | os.PathLike, to: str = "onnx",
+           model: str | None = None, *, weights=None):
+    """Write the compiled module of `model` (default: the first) to the file `path` and return
+    it as a pathlib.Path: `to="onnx"` (torch.onnx.export; the first dim of every input and
+    output is a dynamic batch size; needs the `onnx` extra) or `to="torchscript"`.
+    `weights` as in `load`. Raises ValueError for another `to`, ImportError without the onnx
+    extra, SpecError for a wrong spec, archlang.train.TrainError for weights that do not fit,
+    archlang.backends.torch.ExportError when the exporter fails (docs/compile.md)."""
+    from .backends.torch.export import check_format
+    check_format(to)
+    gen, reports = _compiled(path_or_text, model)
+    return export_compiled(gen, reports[0], path, to, weights=weights)
+
+
+def export_compiled(gen, report, path: str | os.PathLike, to: str, *, weights=None):
+    """`export` of a model already checked and generated (`archlang compile --to`)."""
+    from .backends.torch.export import ExportError, export_module
+    module = _with_weights(instantiate(gen, report), weights)
+    with _reported(ExportError, ImportError, ValueError):
+        return export_module(module, report, path, to)
 
 
 def instantiate(gen, report):

@@ -75,3 +75,11 @@ def test_check_and_import_leave_torch_unloaded():
             "assert rc == 0, rc\nassert 'torch' not in sys.modules, 'torch imported'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_unwritable_output_is_an_error_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "no" / "such" / "m.pt"
+    assert main(["compile", MODEL2, "--to", "torchscript", "-o", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("archlang compile: error: TorchScript export failed: ")
+    assert "Traceback" not in err and not path.exists()

@@ -25,7 +25,7 @@ def test_blocks_are_classes_with_their_parameters():
     src = archlang.compile("specs/famous/resnet18.arch")
     assert "class BasicBlock(nn.Module):" in src and "    def __init__(self, c):" in src
     assert "nn.Conv2d(c, c, kernel_size=3, padding=1, bias=False)" in src
-    assert "self.basic_blocks4 = nn.Sequential(BasicBlock(64), BasicBlock(64))" in src
+    assert "self.basic_blocks4 = nn.Sequential(*[BasicBlock(64) for _ in range(2)])" in src
     assert "self.basic_block_down5 = BasicBlockDown(64, 128, 2)" in src
     assert "        x = h + x " in src
 
@@ -56,3 +56,50 @@ def test_block_shape_comments_follow_the_stride():
     assert "h = self.conv1(x)        # N×c×H/s×W/s" in down
     plain = source[source.index("class BasicBlock("):source.index("class BasicBlockDown")]
     assert "# N×c×H×W" in plain
+
+
+def test_repeats_are_written_one_way_for_every_count():
+    # Copies built alike: one comprehension whatever n (the spec's count in one place); the
+    # submodules are numbered 0…n−1 as with listed copies, so the state_dict keys are too.
+    spec = ("block B(c) = Dense(c => c, relu)\n"
+            "model m(x: 4) = Chain(repeat(1, B(4)), repeat(2, B(4)), repeat(3, B(4)))")
+    src = archlang.compile(spec)
+    for pos, n in [(1, 1), (2, 2), (3, 3)]:
+        assert f"        self.bs{pos} = nn.Sequential(*[B(4) for _ in range({n})])" in src.splitlines()
+    report, gen, module = compiled(spec)
+    assert list(module.state_dict()) == [f"bs{pos}.{k}.fc1.{p}" for pos, n in [(1, 1), (2, 2), (3, 3)]
+                                         for k in range(n) for p in ("weight", "bias")]
+    forward_agrees(report, gen, module)
+
+
+def test_copies_that_differ_are_listed_one_per_line_when_long():
+    # A first copy whose input channels are inferred differently cannot share the
+    # comprehension; DenseNet's long lists go one copy per line.
+    short = archlang.compile("block B(c) = Conv((3, 3), _ => c, pad=1)\n"
+                             "model m(x: 8×8×3) = repeat(2, B(4))")
+    assert "self.bs1 = nn.Sequential(B(4, c_in=3), B(4, c_in=4))" in short
+    lines = archlang.compile(SPECS / "zoo/densenet121.arch").splitlines()
+    start = lines.index("        self.dense_layers4 = nn.Sequential(")
+    assert lines[start + 1:start + 8] == [f"            DenseLayer(32, 4, c_in={c})," for c in
+                                          (64, 96, 128, 160, 192, 224)] + ["        )"]
+
+
+def test_shape_comments_stay_aligned_past_long_lines():
+    # ViT's attention line is 113 characters: it keeps two spaces before its comment, and the
+    # other lines align their comments two spaces past the longest line of at most 60.
+    source = archlang.compile(SPECS / "zoo/vit_b_16.arch")
+    block = source[source.index("class EncoderBlock"):source.index("class VitB16")]
+    lines = [line for line in block.splitlines() if "  # N×" in line]
+    assert len(lines) == 10
+    codes = [line[:line.index("  # N×")].rstrip() for line in lines]
+    long = [line for line, code in zip(lines, codes) if len(code) - 8 > 60]
+    assert len(long) == 1 and "  # N×768×197" in long[0] and "   # N×" not in long[0]
+    columns = {line.index("# N×") for line, code in zip(lines, codes) if len(code) - 8 <= 60}
+    assert columns == {8 + max(len(c) - 8 for c in codes if len(c) - 8 <= 60) + 2}
+
+
+def test_comment_column_rule():
+    from archlang.backends.torch.classes import COMMENT_COLUMN_CAP, commented
+    long = "y" * (COMMENT_COLUMN_CAP + 1)
+    assert commented([("x = a", "# 1"), ("h = abc", "# 2"), (long, "# 3"), ("return x", "")]) == [
+        "x = a    # 1", "h = abc  # 2", f"{long}  # 3", "return x"]

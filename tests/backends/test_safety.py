@@ -62,6 +62,11 @@ INJECTIONS = [
     ("block ChannelLayerNorm(c) = LayerNorm(c)\nmodel m(x: 4×4×3) = ChannelLayerNorm(3)", "m"),
     ("block φ(Σ, ς) = Conv((3, 3), Σ => ς)\nmodel Model2(x: 8×8×2) = Chain(φ(2, 3), φ(3, 3))", "Model2"),
     ("block B(a_b, aB, a__b) = Dense(a_b => aB + a__b)\nmodel model2(x: 2) = B(2, 3, 4)", "model2"),
+    # a block's string argument is quoted in its class's docstring
+    ('block B(c, tag) = Conv((3, 3), _ => c, pad=1)\n'
+     'model m(x: 8×8×2) = Chain(B(4, "a\\"\\"\\"\\nimport os\\n\\t\\\\"), B(4, "x"))', "m"),
+    ('block B(c, tag) = Conv((3, 3), _ => c, pad=1)\n'
+     'model m(x: 8×8×2) = Chain(B(4, "\x1b[31m\u2028\u202e"), B(4, "x\x07"))', "m"),
 ]
 
 
@@ -69,6 +74,7 @@ INJECTIONS = [
 def test_hostile_names_compile_to_safe_code(spec, model):
     source = archlang.compile(spec)
     assert_safe(source)
+    assert all(ch.isprintable() or ch == "\n" for ch in source)      # no terminal escapes
     m = archlang.load(spec, model)
     import torch
     result = archlang.check(spec).model(model)

@@ -16,12 +16,16 @@ each row of `archlang check`'s table and each block, and where `forward` holds e
 value; `check --columns name`, `train --freeze`, `archlang show` and the language server
 read it rather than working the names out again.
 
+export.py writes a compiled module as ONNX or TorchScript (`archlang.export`).
+
 Nothing from a spec is pasted into code: names become checked identifiers (`safe_identifier`),
 numbers are formatted here, and docstrings escape what they quote.
 """
+from .export import ExportError, export_module
 from .modulemap import ModuleMap, Place
 from .module import Generated, generate, load_source
 from .names import doc_text, safe_identifier, torch_shape
 
-__all__ = ["Generated", "ModuleMap", "Place", "generate", "load_source", "doc_text",
+__all__ = ["ExportError", "Generated", "ModuleMap", "Place", "export_module", "generate",
+           "load_source", "doc_text",
            "safe_identifier", "torch_shape"]

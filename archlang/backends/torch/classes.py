@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .tables import ACTIVATIONS, INITS, VARIABLES
+from .docstrings import class_doc
 from .names import doc_text, plain, safe_identifier, torch_shape
 from .text import fmt, ints_of, wrap
 from .occurrences import Item, Occurrence
@@ -22,6 +23,8 @@ class ClassDef:
     slots: list[str] = field(default_factory=list)       # code of each constructor int
     model: bool = False
     known: list = field(default_factory=list)            # (parameter, its value per call)
+    spec_params: dict[str, str] = field(default_factory=dict)   # parameter → the spec's name
+    channels: str | None = None          # the extra that is the block's input channels
 
     @property
     def first(self) -> Occurrence:
@@ -41,6 +44,7 @@ def abstract(cls: ClassDef) -> None:
             if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
                 names.append(safe_identifier(plain(pname), names))
                 values.append(vals)
+                cls.spec_params[names[-1]] = pname
     extras: dict[tuple, str] = {}
     slots = []
     for col in cols:
@@ -58,6 +62,8 @@ def abstract(cls: ClassDef) -> None:
                 base = "c_in" if all(not s.is_vector and s.channels == v for s, v in zip(channels, col)) else "n"
                 extras[key] = safe_identifier(base if base == "c_in" else f"n{len(extras) + 1}",
                                               names + list(extras.values()))
+                if base == "c_in":
+                    cls.channels = extras[key]
             hit = extras[key]
         slots.append(hit)
     cls.params = names + list(extras.values())
@@ -130,23 +136,10 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     slot = iter(cls.slots)
     num = lambda v: next(slot)      # noqa: E731  (ints are rendered in `ints_of` order)
     report = o.report
-    if cls.model and report.model.graph_body:
-        doc = graph_model_doc(report, source_path)
-        sig = ""
-    elif cls.model:
-        inp = report.model.input_shape
-        doc = (f"{doc_text(report.model.name)}({doc_text(report.model.input_name)}: {inp}) from "
-               f"{doc_text(source_path)}: input N×{'×'.join(map(str, torch_shape(inp)))}, "
-               f"output N×{'×'.join(map(str, torch_shape(report.output_shape)))}; "
-               f"{report.params:,} parameters.")
-        sig = ""
-    else:
-        params = ", ".join(n for n, _ in o.group.args)
-        doc = f"{doc_text(cls.spec_name)}({doc_text(params)}) from {doc_text(source_path)}."
-        pos = [p for p in cls.params if p not in cls.extras]
-        sig = "".join(f", {p}" for p in pos) + ("".join([", *"] + [f", {p}" for p in cls.extras])
-                                                 if cls.extras else "")
-    lines = [f"class {cls.name}(nn.Module):", f'    """{doc}"""', ""]
+    pos = [p for p in cls.params if p not in cls.extras]
+    sig = "".join(f", {p}" for p in pos) + "".join([", *"] + [f", {p}" for p in cls.extras]
+                                                   if cls.extras else [])
+    lines = [f"class {cls.name}(nn.Module):", *class_doc(cls, source_path), ""]
     if cls.model and report.model.graph_body:
         names = ", ".join(f'"{doc_text(n)}"' for n, _ in report.model.outputs)
         lines += [f"    output_names = ({names}{',' if len(report.model.outputs) == 1 else ''})", ""]
@@ -157,15 +150,8 @@ def render_class(cls: ClassDef, source_path: str) -> str:
         ctor = o.ctor(it)
         if ctor is None:
             continue
-        if it.times:
-            text = f"nn.Sequential(*[{fmt(it.copies[0].instance(), num)} for _ in range({it.times})])"
-        elif it.copies and len({fmt(c.instance()) for c in it.copies}) == 1 and len(it.copies) > 2:
-            one = fmt(it.copies[0].instance(), num)
-            for c in it.copies[1:]:
-                fmt(c.instance(), num)        # consume their (equal) slots
-            text = f"nn.Sequential(*[{one} for _ in range({len(it.copies)})])"
-        elif it.copies:
-            text = "nn.Sequential(" + ", ".join(fmt(c.instance(), num) for c in it.copies) + ")"
+        if it.copies:
+            text = _sequential(it, num)
         else:
             text = fmt(ctor, num)
         lines.append(f"        self.{it.attr} = {text}")
@@ -178,20 +164,43 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     lines += inits
     body, args = forward_lines(o)
     lines += ["", f"    def forward(self, {', '.join(args)}):"]
-    width = min(60, max((len(t) for t, _ in body), default=0) + 2)
-    for (text, idx) in body:
-        comment = f"# {shape_comment(cls, idx)}" if idx is not None else ""
-        lines.append(f"        {text.ljust(width)}{comment}".rstrip())
+    lines += [f"        {line}" for line in commented(
+        [(text, f"# {shape_comment(cls, idx)}" if idx is not None else "") for text, idx in body])]
     return "\n".join(lines) + "\n"
 
 
-def graph_model_doc(report, source_path: str) -> str:
-    """`loc(x: 64×64×1) from f.arch: inputs x N×1×64×64; outputs box N×5, cls N×10; …`."""
-    def shapes(pairs):
-        return ", ".join(f"{doc_text(n)} N×{'×'.join(map(str, torch_shape(s)))}" for n, s in pairs)
-    return (f"{doc_text(report.title())} from {doc_text(source_path)}: inputs "
-            f"{shapes(report.inputs)}; outputs {shapes(report.outputs)} (a tuple in this order "
-            f"when there are several); {report.params:,} parameters.")
+COMMENT_COLUMN_CAP = 60
+"""Code lines up to this many characters line their comments up; longer ones do not push
+the column out for all the others."""
+
+
+def commented(lines: list[tuple[str, str]]) -> list[str]:
+    """Code lines with their comments (PEP 8: at least two spaces before `#`), the comments of
+    a forward in one column: two spaces past its longest commented line of at most
+    COMMENT_COLUMN_CAP characters. A longer line keeps its comment two spaces after it."""
+    width = max((len(code) for code, c in lines if c and len(code) <= COMMENT_COLUMN_CAP),
+                default=0) + 2
+    return [code if not c else f"{code.ljust(width)}{c}" if len(code) < width else f"{code}  {c}"
+            for code, c in lines]
+
+
+LISTED_WIDTH = 72
+"""Listed copies longer than this (DenseNet's 24 DenseLayer calls) go one per line."""
+
+
+def _sequential(it: Item, num) -> str:
+    """A repeat's nn.Sequential. One rule for every n: copies built alike are written once,
+    `nn.Sequential(*[B(64) for _ in range(n)])`, so that the count reads as the spec's
+    `repeat(n, …)` and the line does not grow with n; copies that differ (a first copy whose
+    input size is inferred differently) are listed one by one. Both give the submodules 0…n−1,
+    so the state_dict keys are the same either way."""
+    texts = [fmt(c.instance(), num) for c in it.copies]      # consumes every copy's slots
+    if len(set(texts)) == 1:
+        return f"nn.Sequential(*[{texts[0]} for _ in range({it.times or len(texts)})])"
+    one_line = "nn.Sequential(" + ", ".join(texts) + ")"
+    if len(one_line) <= LISTED_WIDTH:
+        return one_line
+    return "nn.Sequential(\n" + "".join(f"            {t},\n" for t in texts) + "        )"
 
 
 def forward_lines(o: Occurrence, held: list | None = None) -> tuple[list[tuple[str, int | None]], list[str]]:

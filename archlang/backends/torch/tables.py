@@ -42,7 +42,13 @@ HELPERS = {
     """y = weight ⊙ x (+ bias) per channel of an N×C×… tensor (archlang's Scale, Flux's Scale).
 
     weight and bias are C×1×…×1, one 1 per spatial dim (C×1×1 for images, the shape of
-    torchvision's ConvNeXt layer_scale); init fills the weight.
+    torchvision's ConvNeXt layer_scale).
+
+    Args:
+        c: the channels
+        spatial_dims: the input's spatial dims (2 for images)
+        bias: whether a learned bias (zeros at first) is added
+        init: the weight's initial value
     """
 
     def __init__(self, c, spatial_dims=2, bias=True, init=1.0):
