@@ -105,9 +105,10 @@ class Loss:
         return None
 
 
-def parse_loss(text: str, origin: str = "loss") -> Loss:
-    """A loss given as text (a flag, a Python argument, a checkpoint's record), read by the
-    spec grammar; Problem positioned in Source(origin, text) when it is not a loss."""
+def parse_loss(text: str, origin: str | Span = "loss") -> Loss:
+    """A loss given as text (a flag, a Python argument, a checkpoint's record, a string of a
+    spec), read by the spec grammar; Problem positioned in Source(origin, text), or in the
+    spec when `origin` is the span of the string literal holding the text."""
     node = parse_expression(str(text), origin)
     if isinstance(node, Diagnostic):
         raise Problem(node)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
 from ..suggest import did_you_mean
 from ..syntax import ast
-from .loss import lower_loss
+from .loss import lower_loss, parse_loss
 from .lower import Env, Lowerer
 from .trainconfig import TrainConfig, TrainError
 
@@ -49,8 +49,7 @@ def setting_value(setting: ast.Setting, lowerer: Lowerer):
     key = setting.name.replace("-", "_")
     if key == "loss":
         if isinstance(setting.value, ast.String):      # `loss = "crossentropy(out)"`
-            from .loss import parse_loss
-            return parse_loss(setting.value.value, setting.value.span.location())
+            return parse_loss(setting.value.value, setting.value.span)
         return lower_loss(setting.value)
     value = _plain(setting.value, lowerer)
     if key == "out" and isinstance(value, str):

@@ -105,3 +105,11 @@ def test_loss_expressions_are_read_without_torch():
             "parse_loss('ce(a) + 0.3 * mse(b)'); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_loss_written_as_a_string_of_a_spec_is_positioned_in_the_spec():
+    spec = 'model m(x: 8) = Dense(8, 2)\ntrain m {\n  loss = "crossentropy + 0.3 * hinge"\n}\n'
+    (err,) = archlang.check_text(spec).errors
+    assert (err.code, err.message, err.span.line, err.span.column, err.span.text) == (
+        "E0103", "unknown loss `hinge`", 3, 32, "hinge")
+    assert archlang.check_text(spec.replace(" + 0.3 * hinge", "")).ok
