@@ -20,9 +20,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..ir.trainconfig import TrainConfig, resumed
 from . import checkpoint, preflight, transfer
 from .batches import Feeder, epoch_order
-from ..ir.trainconfig import TrainConfig, resumed
 from .data import Dataset, splits
 from .device import Placement, all_reduce_sum, place
 from .errors import TrainError, TrainInterrupted

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from . import checkpoint
 from ..ir.trainconfig import parse_freeze
 from ..suggest import did_you_mean
+from . import checkpoint
 from .errors import TrainError
 
 
