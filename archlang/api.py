@@ -269,7 +269,9 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
     Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError.
     The model is built after seeding with the run's seed, so the same call gives the same
-    weights; `freeze` takes `archlang check`'s row numbers and attribute names."""
+    weights; `freeze` takes `archlang check`'s row numbers and attribute names; a `loss`
+    string is read by the spec grammar (a mistake in it is a TrainError positioned in it);
+    `out` may name any folder (a spec's own `out` stays inside the spec's folder)."""
     from .train import TrainConfig, TrainError
     from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
@@ -281,4 +283,5 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
     module = load(path_or_text, report.name)
     with _reported(TrainError):
         return train(module, tuple(report.input_shape), config, name=report.name,
-                     layers=layer_rows(report))
+                     layers=layer_rows(report),
+                     given=[k for k, v in settings.items() if v is not None])

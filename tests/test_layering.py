@@ -48,16 +48,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
       "archlang.notebook")),
 ]
 
-# Upward imports that other work in progress removes; each must go, not grow.
-# ir/settings.py lowers a spec's train section with train/'s loss and config checks; the
-# train section's parsing is moving below ir (issue 24, "loss expressions parsed once").
-TEMPORARY_UPWARD = {
-    ("archlang.ir.settings", "archlang.train.config"),
-    ("archlang.ir.settings", "archlang.train.errors"),
-    ("archlang.ir.settings", "archlang.train.lossexpr"),
-}
-
-
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -157,13 +147,8 @@ def test_every_module_has_a_layer():
 def test_imports_point_down():
     upward = [f"{a} (row {layer_of(a)}) → {b} (row {layer_of(b)})  {where}"
               for (a, b), where in sorted(EDGES.items())
-              if layer_of(b) > layer_of(a) and (a, b) not in TEMPORARY_UPWARD]
+              if layer_of(b) > layer_of(a)]
     assert upward == [], "imports pointing up LAYERS:\n" + "\n".join(upward)
-
-
-def test_the_temporary_exceptions_are_still_needed():
-    # Once an exception's import is gone, the exception goes too.
-    assert sorted(TEMPORARY_UPWARD - set(EDGES)) == []
 
 
 def test_core_objects_import_no_presentation():

@@ -71,11 +71,13 @@ def load_checked(args):
     finally:
         gc.freeze()
         gc.enable()
-    wanted = getattr(args, "model", None)
+    wanted = getattr(args, "model", None) or []
     names = [m.name for m in result.models]
-    if wanted and wanted not in names and not result.errors:
-        raise UsageError(f"no model named `{wanted}` in {args.file}; it defines "
-                         + (", ".join(names) or "no models"))
+    # `--model` is one name, or a list where it may be repeated (`train --model a --model b`).
+    for name in [wanted] if isinstance(wanted, str) else wanted:
+        if name not in names and not result.errors:
+            raise UsageError(f"no model named `{name}` in {args.file}; it defines "
+                             + (", ".join(names) or "no models"))
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_OK, EXIT_SPEC, UsageError, load_checked, print_diagnostics
+from . import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, load_checked, print_diagnostics
 
 EXIT_INTERRUPTED = 130
 
@@ -96,7 +96,8 @@ def _error(message) -> None:
 def run(args) -> int:
     from ..api import instantiate, layer_rows, train_settings
     from ..backends.torch import generate
-    from ..diagnostics import SpecError
+    from ..diagnostics import Problem, SpecError
+    from ..ir.loss import parse_loss
     from ..train import TrainConfig, TrainError, compare_runs
     from ..train.loop import seed_everything, train
 
@@ -113,9 +114,16 @@ def run(args) -> int:
         raise UsageError("--overwrite needs --out: without it every run gets a fresh folder")
     flags = _flags(args)
     try:
+        if args.loss is not None:               # read once, positioned in the flag's text
+            flags["loss"] = parse_loss(args.loss, "--loss")
         TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
+    except Problem as p:
+        print_diagnostics([p.diagnostic], args)
+        return EXIT_USAGE
     except TrainError as err:
         raise UsageError(str(err)) from None
+    # Resuming warns about the settings the user gave, not about defaults.
+    given = [key for key, value in flags.items() if value is not None]
     outcomes = []
     for name in names:
         report = result.model(name)
@@ -133,12 +141,15 @@ def run(args) -> int:
                     "model": name, "source": gen.source}
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress, layers=layer_rows(report), meta=meta,
-                            log=print)
+                            log=print, given=given)
         except SpecError as err:
             print_diagnostics(err.diagnostics, args)
             return EXIT_SPEC
         except TrainError as err:
-            _error(err)
+            if err.diagnostic is not None:      # a loss that does not fit, where it is written
+                print_diagnostics([err.diagnostic], args)
+            else:
+                _error(err)
             return EXIT_SPEC
         except KeyboardInterrupt as stop:
             _interrupted(args, name, stop)

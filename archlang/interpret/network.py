@@ -36,7 +36,7 @@ class Network:
     def validation(self):
         """The run's validation samples (a train.data.Dataset), split as `archlang train`
         split them: the same source, validation share and seed."""
-        from ..train.config import TrainConfig
+        from ..train import TrainConfig
         from ..train.data import splits
         if self.config is None:
             raise WrongChoice(f"{self.source} is a spec, not a run: it has no validation data",

@@ -184,9 +184,10 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
             if err.diagnostic is not None:
                 diags.add(err.diagnostic)
-    from .settings import check_train_sections
-    check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags,
-                         outputs={m.name: [n for n, _ in m.outputs] for m in program.models})
+    if module.trains:          # the train section's schema is read only for specs that have one
+        from .settings import check_train_sections
+        check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags,
+                             outputs={m.name: [n for n, _ in m.outputs] for m in program.models})
     failed = [p.name for p, m in loader.loaded.items() if m is None]
     if failed:
         # `unknown layer B` when B's file did not parse: say where B may have been.

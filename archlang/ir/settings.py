@@ -1,22 +1,28 @@
-"""A spec's `train NAME { ... }` section as plain data for the training engine.
+"""A spec's `train NAME { ... }` section as plain data for the training engine, checked
+where it is written.
 
-Values become int, float, str (a bare name such as `crossentropy` or a string), bool, lists
-for tuples, or `{"call": NAME, "args": [...], "kwargs": {...}}` for calls such as
-`mnist("data/mnist")` and `Adam(lr = 0.005)`. Sizes may be computed (`batch = 2^10`).
+Values become int, float, str (a bare name such as `adam` or a string), bool, lists for
+tuples, or `{"call": NAME, "args": [...], "kwargs": {...}}` for calls such as
+`mnist("data/mnist")` and `Adam(lr = 0.005)`. Sizes may be computed (`batch = 2^10`). Two
+settings are lowered further: `loss` into a Loss (loss.py: weighted terms over the model's
+outputs, with their spans), and `out` into a folder inside the spec's folder (a spec may not
+send its outputs elsewhere, as its imports may not climb out; only the user's `--out` or
+`fit(out=...)` can). What a value may be is the schema's, TrainConfig's (trainconfig.py).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..suggest import did_you_mean
 from ..syntax import ast
+from .loss import lower_loss, parse_loss
 from .lower import Env, Lowerer
+from .trainconfig import TrainConfig, TrainError
 
-
-def _has_call(node: ast.Node) -> bool:
-    if isinstance(node, ast.Call):
-        return True
-    if isinstance(node, ast.BinOp):
-        return _has_call(node.left) or _has_call(node.right)
-    return isinstance(node, ast.Neg) and _has_call(node.operand)
+# Settings a section may not give: they say how the user runs it, not what it trains.
+_NOT_IN_SPECS = ("optimizer_kwargs", "schedule_kwargs", "resume", "overwrite")
+_ALIASES = ("batch_size", "batchsize", "lr_schedule", "scheduler")
 
 
 def _plain(node: ast.Node, lowerer: Lowerer):
@@ -30,15 +36,46 @@ def _plain(node: ast.Node, lowerer: Lowerer):
         args = [_plain(a, lowerer) for a in node.args if not isinstance(a, ast.Keyword)]
         kwargs = {k.name: _plain(k.value, lowerer) for k in node.keywords}
         return {"call": node.func, "args": args, "kwargs": kwargs}
-    if isinstance(node, (ast.BinOp, ast.Neg)) and _has_call(node):
-        # A loss expression over a model's outputs: `crossentropy(out) + 0.3 * crossentropy(aux1)`,
-        # read by the training engine (archlang/train/lossexpr.py) as written.
-        return " ".join(node.span.text.split())
     if isinstance(node, (ast.Number, ast.BinOp, ast.Neg)):
         return lowerer.value(node, Env()).value
     raise Problem(Diagnostic("E0103", "expected a number, a name, a string or a call", node.span,
                              label="not a setting value",
                              help="e.g. `epochs = 20`, `loss = crossentropy`, `data = mnist(\"data/mnist\")`"))
+
+
+def setting_value(setting: ast.Setting, lowerer: Lowerer):
+    """The value of one setting as the engine takes it (see the module docstring);
+    Problem at the (sub-)expression that cannot be one."""
+    key = setting.name.replace("-", "_")
+    if key == "loss":
+        if isinstance(setting.value, ast.String):      # `loss = "crossentropy(out)"`
+            return parse_loss(setting.value.value, setting.value.span)
+        return lower_loss(setting.value)
+    value = _plain(setting.value, lowerer)
+    if key == "out" and isinstance(value, str):
+        return str(_confined(value, setting.value))
+    return value
+
+
+def _confined(out: str, node: ast.Node) -> Path:
+    """A spec's `out` as a folder inside the spec's folder (the working folder for a spec
+    given as text); Problem when it is absolute or climbs out, at its position."""
+    where = Path(node.span.source.path)
+    root = where.parent if where.is_file() else Path.cwd()
+    help_text = ("a spec's `out` is a folder inside the spec's folder, e.g. out = \"runs/model2\"; "
+                 "to write elsewhere, give --out on the command line (fit(out=...) in Python)")
+    try:
+        root = root.resolve()
+        folder = (root / out).resolve()
+    except (OSError, ValueError, RuntimeError):        # a NUL, a name too long, a link loop
+        raise Problem(Diagnostic("E0103", f"`out` is not a folder name: {out!r}", node.span,
+                                 label="not a folder name", help=help_text)) from None
+    if Path(out).is_absolute() or not folder.is_relative_to(root):
+        raise Problem(Diagnostic(
+            "E0103", f"`out` {'is an absolute path' if Path(out).is_absolute() else 'climbs out of'}"
+            f"{'' if Path(out).is_absolute() else f' `{root}`'}", node.span,
+            label="outside the spec's folder", help=help_text))
+    return folder
 
 
 def train_settings(trains: list[ast.TrainDef], model: str, lowerer: Lowerer,
@@ -55,7 +92,7 @@ def train_settings(trains: list[ast.TrainDef], model: str, lowerer: Lowerer,
                               labels=(Label(where[s.name], "first set here"),),
                               help="the last one wins")
             try:
-                out[s.name] = _plain(s.value, lowerer)
+                out[s.name] = setting_value(s, lowerer)
                 where[s.name] = s.name_span
             except Problem as p:
                 diags.add(p.diagnostic)
@@ -65,18 +102,12 @@ def train_settings(trains: list[ast.TrainDef], model: str, lowerer: Lowerer,
 def check_train_sections(trains: list[ast.TrainDef], models: list[str], lowerer: Lowerer,
                          diags: Diagnostics, outputs: dict[str, list[str]] | None = None) -> None:
     """Diagnose every `train` section as `archlang check` does: a section for no model
-    (E0100), an unknown setting (E0101, with did-you-mean) and a value the training engine
-    would refuse (E0103: wrong type, out of range, unknown loss or optimizer), each at its
-    position; with `outputs` (model → its output names), a loss that names an output the model
-    does not have (E0100). Imports no torch (archlang.train's settings are torch-free)."""
-    if not trains:
-        return                # nor archlang.train: a third of what `check` imports
-    from ..suggest import did_you_mean
-    from ..train.config import TrainConfig
-    from ..train.errors import TrainError
-    known = sorted(set(TrainConfig.__dataclass_fields__) - {"optimizer_kwargs", "schedule_kwargs",
-                                                            "resume", "overwrite"})
-    aliases = ("batch_size", "batchsize", "lr_schedule", "scheduler")
+    (E0100), an unknown setting (E0101, with did-you-mean), a value the training engine
+    would refuse (E0103: wrong type, out of range, unknown loss or optimizer, an `out`
+    outside the spec's folder), each at its position, a loss's at its sub-expression; with
+    `outputs` (model → its output names), a loss that names an output the model does not
+    have (E0100) or names outputs of a model of one output (E0103). Imports no torch."""
+    known = sorted(set(TrainConfig.__dataclass_fields__) - set(_NOT_IN_SPECS))
     for section in trains:
         if section.model not in models:
             diags.error("E0100", f"`train {section.model}` names no model of this file",
@@ -86,38 +117,24 @@ def check_train_sections(trains: list[ast.TrainDef], models: list[str], lowerer:
             continue
         for s in section.settings:
             key = s.name.replace("-", "_")
-            if key not in known and key not in aliases:
+            if key not in known and key not in _ALIASES:
                 diags.error("E0101", f"unknown train setting `{s.name}`", s.name_span,
                             label="not a train setting",
-                            help=did_you_mean(key, known + list(aliases)) or
+                            help=did_you_mean(key, known + list(_ALIASES)) or
                             "train settings: " + ", ".join(known))
                 continue
             try:
-                value = _plain(s.value, lowerer)
+                value = setting_value(s, lowerer)
+                config = TrainConfig().merge({key: value})
+                if key == "loss" and outputs and section.model in outputs:
+                    names = outputs[section.model]
+                    # A model of one output takes a one-term loss on it whatever the name.
+                    config.loss.picks(tuple(names) if len(names) > 1 else None, section.model)
             except Problem as p:
                 diags.add(p.diagnostic)
-                continue
-            try:
-                config = TrainConfig().merge({key: value})
             except TrainError as err:
-                diags.error("E0103", err.message, s.value.span,
-                            label="not accepted here", help=err.hint)
-                continue
-            # A model of one output takes its loss on it whatever the name (the engine's rule).
-            if key == "loss" and outputs and len(outputs.get(section.model, ())) > 1:
-                _check_loss_outputs(config.loss, outputs[section.model], section.model, s, diags)
-
-
-def _check_loss_outputs(loss, names: list[str], model: str, setting: ast.Setting,
-                        diags: Diagnostics) -> None:
-    """`loss = crossentropy(logits) + 0.3 * crossentropy(aux)`: every output it names is one
-    the model returns (a graph body's `return` names them; a layer body's is `out`)."""
-    from ..suggest import did_you_mean
-    from ..train.lossexpr import parse_loss
-    for term in parse_loss(loss):
-        for out in term.outputs:
-            if out not in names:
-                diags.error("E0100", f"the loss names `{out}`, which `{model}` does not return",
-                            setting.value.span, label="no output of this name",
-                            help=did_you_mean(out, names) or
-                            f"`{model}` returns " + ", ".join(f"`{n}`" for n in names))
+                if err.diagnostic is not None:
+                    diags.add(err.diagnostic)
+                else:
+                    diags.error("E0103", err.message, s.value.span,
+                                label="not accepted here", help=err.hint)

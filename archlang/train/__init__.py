@@ -6,14 +6,15 @@ Takes any nn.Module plus the spec's input shape; it does not depend on the compi
     config = TrainConfig.from_section({"data": "digits", "epochs": 5}).merge({"lr": 3e-3})
     result = train(model, (28, 28, 1), config, name="model2")
 
-The settings (`TrainConfig`, `TrainError`) import without torch, so `archlang check` can
-check a spec's `train` section; everything else is imported on first use.
+The settings (`TrainConfig`, `TrainError`) are the train section's schema, owned below by
+archlang/ir/trainconfig.py (torch-free: `archlang check` checks a spec's `train` section
+with them); everything else is imported on first use.
 """
 
 from importlib import import_module
 
-from .config import TrainConfig, parse_freeze
-from .errors import TrainError, TrainInterrupted
+from ..ir.trainconfig import TrainConfig, TrainError, parse_freeze
+from .errors import TrainInterrupted
 
 _LAZY = {"Dataset": "data", "load_data": "data", "digits": "data", "mnist": "data",
          "fashion_mnist": "data", "mnist1d": "data", "npz": "data",

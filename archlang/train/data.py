@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..limits import MAX_LOAD_ELEMENTS
+from ..suggest import did_you_mean
 from .dataset import Dataset  # noqa: F401  (re-exported: the sources' type)
 from .errors import TrainError
 from .idx import find_idx, read_idx
@@ -94,6 +95,15 @@ def npz(path, layout: str = "auto") -> Dataset:
     path = Path(path)
     if layout not in ("auto", "spec", "torch"):
         raise TrainError(f"npz: unknown layout `{layout}`", "use auto, spec or torch")
+    try:
+        return _npz(path, layout)
+    except MemoryError:
+        raise TrainError(f"{path}: its samples need more memory than this machine has",
+                         "train on a part of the data (save x[:N], y[:N]) or on smaller "
+                         "samples") from None
+
+
+def _npz(path: Path, layout: str) -> Dataset:
     x, y = _npz_arrays(path)
     if x.ndim == 0 or y.ndim == 0 or len(x) == 0:
         raise TrainError(f"{path} holds no samples (x has shape {x.shape}, y {y.shape})",
@@ -149,13 +159,48 @@ def read_arrays(path: Path, names: tuple[str, ...]) -> dict | None:
                 raise TrainError(f"{path} has no array named {' or '.join(missing)}",
                                  f"it holds {', '.join(f.files) or 'nothing'}; save with "
                                  "np.savez(path, x=..., y=...)")
+            for k in names:
+                _check_size(path, f.zip, k)
             return {k: f[k] for k in names}
     except TrainError:
         raise
+    except MemoryError:
+        raise TrainError(f"{path}: its arrays need more memory than this machine has",
+                         "load a part of the data (save x[:N], y[:N]) or smaller samples") from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise TrainError(f"cannot read {path}: {str(err) or type(err).__name__}",
                          "the file is corrupt or not an .npz archive; write it again with "
                          "np.savez(path, x=x, y=y)") from None
+
+
+# Values of one array loaded into memory: they become float32 tensors (2 GiB at this bound),
+# the limit of the in-memory sources (digits(size), mnist1d) too.
+MAX_DATA_VALUES = MAX_LOAD_ELEMENTS // 4
+
+
+def _check_size(path: Path, archive, name: str) -> None:
+    """TrainError naming the file when the array `name` of an .npz archive would inflate
+    past MAX_DATA_VALUES: its size read from the .npy header (shape and dtype), before
+    numpy allocates the whole array (a few MB of compressed zeros can declare gigabytes)."""
+    import zipfile
+    try:
+        info = archive.getinfo(name + ".npy")
+        with archive.open(info) as member:
+            version = np.lib.format.read_magic(member)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(member)
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return                 # np.load says what is wrong with it
+    values = 1
+    for n in shape:
+        values *= int(n)
+    if values > MAX_DATA_VALUES:
+        raise TrainError(
+            f"{path}: `{name}` holds {values:,} values ({'×'.join(map(str, shape))} {dtype}, "
+            f"{values * 4 / 2**30:,.1f} GiB as float32), more than the {MAX_DATA_VALUES:,} "
+            f"archlang loads into memory ({info.compress_size:,} bytes compressed)",
+            "train on a part of the data (save x[:N], y[:N]) or on smaller samples")
 
 
 def _count(source: str, key: str, value, least: int) -> int:
@@ -193,12 +238,13 @@ def load_data(call: dict | None, spec_shape) -> Dataset:
         call = {"call": "digits", "args": [], "kwargs": {}}
     name = call["call"].lower()
     if name not in SOURCES:
-        import difflib
-        close = difflib.get_close_matches(name, list(SOURCES), n=1)
         raise TrainError(f"unknown data source `{call['call']}`",
-                         f"did you mean `{close[0]}`?" if close else
-                         "known sources: " + ", ".join(SOURCES))
-    return fit_to_spec(_run_source(call, spec_shape), spec_shape)
+                         did_you_mean(name, SOURCES) or "known sources: " + ", ".join(SOURCES))
+    try:
+        return fit_to_spec(_run_source(call, spec_shape), spec_shape)
+    except MemoryError:
+        raise TrainError(f"the data `{call['call']}` need more memory than this machine has",
+                         "train on a part of the data or on smaller samples") from None
 
 
 def load_test_data(call: dict | None, spec_shape) -> Dataset | None:

@@ -20,9 +20,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ..ir.trainconfig import TrainConfig, resumed
 from . import checkpoint, preflight, transfer
 from .batches import Feeder, epoch_order
-from .config import TrainConfig, resumed
 from .data import Dataset, splits
 from .device import Placement, all_reduce_sum, place
 from .errors import TrainError, TrainInterrupted
@@ -62,7 +62,7 @@ class TrainResult:
 def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: str = "model",
           log: Callable[[str], None] = print, progress: bool = True,
           data: Dataset | None = None, layers: list | None = None, meta: dict | None = None,
-          warn: Callable[[str], None] | None = None) -> TrainResult:
+          warn: Callable[[str], None] | None = None, given=None) -> TrainResult:
     """Train `model` on `config.data` (or on `data`, if given) and return the outcome.
 
     `input_shape` is the spec's input shape without batch (W×H×C order, e.g. (28, 28, 1));
@@ -82,13 +82,15 @@ def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: st
     `meta`: plain data stored in the checkpoints under "module" (the CLI records the
     generated class there). `log` receives progress lines (one per epoch when no bar is
     shown) and the summary; `warn` (default: stderr) the warnings.
+    `given`: the names of the settings the user gave (flags, keyword arguments); resuming
+    warns only about those it ignores (None: about every setting that differs).
     User mistakes raise TrainError.
     """
     where = place(config.device)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     try:
         return _Run(model, input_shape, config, name, log, progress, data, where, layers,
-                    meta, warn).run()
+                    meta, warn, given).run()
     finally:
         where.close()
 
@@ -110,7 +112,7 @@ class _Run:
     """One call of `train`: set-up in __init__, the epochs in `run`."""
 
     def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement,
-                 layers=None, meta=None, warn=None):
+                 layers=None, meta=None, warn=None, given=None):
         self.cfg, self.name, self.where = config, name, where
         self.log = log if where.is_main else (lambda _msg: None)
         self.warn = warn if where.is_main else (lambda _msg: None)
@@ -125,7 +127,7 @@ class _Run:
         ck = None
         if resume is not None:
             ck = checkpoint.load(resume)
-            self.cfg, ignored = resumed(ck.get("config", {}), config)
+            self.cfg, ignored = resumed(ck.get("config", {}), config, given)
             for message in ignored:
                 self.warn(message)
         config = self.cfg

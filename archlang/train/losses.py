@@ -5,6 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..diagnostics import Problem
+from ..ir.loss import Loss
+from ..ir.trainconfig import TrainError, to_loss
+
 
 class CrossEntropy:
     """Softmax cross-entropy on logits, with int labels (N) or probability targets (N×K).
@@ -96,48 +100,30 @@ def make_loss(name: str):
 class Objective:
     """The training loss of a config's `loss` setting for a model's outputs.
 
-    `output_names` are the names of a multi-output module's outputs (its class attribute
-    `output_names`), or None for a module returning one tensor. Each term of the loss
-    expression (lossexpr.py) takes its outputs from the tuple by name; several outputs of
-    one term are concatenated along the features (localization(box, cls) scores
+    `loss` is the setting lowered once (archlang/ir/loss.py: weighted terms over named
+    outputs; a string is read into one). `output_names` are the names of a multi-output
+    module's outputs (its class attribute `output_names`), or None for a module returning
+    one tensor. Each term takes its outputs from the tuple by name; several outputs of one
+    term are concatenated along the features (localization(box, cls) scores
     [p_c, x, y, h, w | p_1 … p_k] against 5+k target columns). Every term scores the same
     targets. Accuracy and predictions come from the first term's outputs (`pick`).
     A bare loss name on a multi-output module applies to its first output (`note` says so).
+    A loss that does not fit the outputs is a TrainError positioned where it was written.
     """
 
-    def __init__(self, loss: str, output_names=None):
-        from .errors import TrainError
-        from .lossexpr import parse_loss
-        self.terms = parse_loss(loss)
+    def __init__(self, loss: Loss | str, output_names=None):
+        self.loss = to_loss(loss)
         self.names = tuple(output_names) if output_names else None
-        self.note = None
-        index = {n: i for i, n in enumerate(self.names or ())}
-        self.parts = []
-        for term in self.terms:
-            if term.outputs and self.names is None:
-                if len(term.outputs) == 1 and len(self.terms) == 1:
-                    self.parts.append((term.weight, make_loss(term.loss), None))
-                    continue
-                raise TrainError(f"the loss `{loss}` names outputs, but the model has one "
-                                 "output", f"use loss = {term.loss}")
-            unknown = [o for o in term.outputs if o not in index]
-            if unknown:
-                import difflib
-                close = difflib.get_close_matches(unknown[0], list(index), n=1)
-                raise TrainError(f"the loss names the output `{unknown[0]}`, but the model's "
-                                 f"outputs are {', '.join(self.names)}",
-                                 f"did you mean `{close[0]}`?" if close else
-                                 f"write e.g. {term.loss}({self.names[0]})")
-            picks = tuple(index[o] for o in term.outputs) or ((0,) if self.names else None)
-            self.parts.append((term.weight, make_loss(term.loss), picks))
-        if self.names and len(self.names) > 1 and not self.terms[0].outputs:
-            self.note = (f"the model has {len(self.names)} outputs ({', '.join(self.names)}); "
-                         f"the loss {self.terms[0].loss} is computed on the first, "
-                         f"`{self.names[0]}` (name outputs in the loss to use others)")
+        try:
+            picks = self.loss.picks(self.names)
+        except Problem as p:
+            raise TrainError.at(p.diagnostic) from None
+        self.parts = [(weight, make_loss(kind), where) for weight, kind, where in picks]
+        self.note = self.loss.note(self.names)
         first = self.parts[0][1]
         self.single = len(self.parts) == 1 and self.parts[0][2] is None
         self.class_labels = first.class_labels
-        self.kind = self.terms[0].loss
+        self.kind = self.loss.kind
 
     @staticmethod
     def _take(out, picks):

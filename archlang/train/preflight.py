@@ -7,6 +7,8 @@ sides (in the spec's terms) instead of a PyTorch traceback in the middle of epoc
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -73,10 +75,20 @@ def check_targets(objective, out, y: torch.Tensor, data_name: str) -> None:
         else:
             have = tuple(y.shape[1:])
             want = tuple(o.shape[1:])
-            if int(torch.tensor(have).prod()) != int(torch.tensor(want).prod()):
-                raise TrainError(f"{data_name} has targets of {format_shape(spec_shape_of(have))} "
-                                 f"per sample but {what} is {format_shape(spec_shape_of(want))}",
-                                 "make the model's output the size of a target")
+            if math.prod(have) != math.prod(want):
+                whole = y.dim() == 1 and bool((y == y.round()).all())
+                size = (f"has {want[0]} {'value' if want[0] == 1 else 'values'}" if len(want) == 1
+                        else f"is {format_shape(spec_shape_of(want))}")
+                raise TrainError(f"{data_name} has {_per_sample(have, 'float target')} per sample "
+                                 f"but {what} {size} per sample",
+                                 "class labels are integers: save y as np.int64 (y.astype(int))"
+                                 if whole else "make the model's output the size of a target")
+
+
+def _per_sample(shape: tuple, what: str) -> str:
+    """`one float target`, `targets of 3×2`: a target's shape said in words when it is a
+    single number (an empty shape would print as nothing)."""
+    return f"one {what}" if not shape else f"{what}s of {format_shape(spec_shape_of(shape))}"
 
 
 def _localization(y, o, width, what, data_name) -> None:
@@ -85,7 +97,7 @@ def _localization(y, o, width, what, data_name) -> None:
     if y.dtype == torch.int64 or y.dim() != 2:
         raise TrainError(f"localization needs box targets, but {data_name} has "
                          + ("class labels" if y.dtype == torch.int64 else
-                            f"targets of shape {tuple(y.shape[1:])}"), hint)
+                            f"{_per_sample(tuple(y.shape[1:]), 'target')} per sample"), hint)
     if y.shape[1] < 5:
         raise TrainError(f"localization needs at least 5 target columns; {data_name} has "
                          f"{y.shape[1]}", hint)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..ir.trainconfig import TrainConfig
 from .errors import TrainError
 
 
@@ -59,7 +60,6 @@ def load_run(path, which: str = "best") -> Run:
     that `archlang train` wrote beside the checkpoints, then given the checkpoint's weights.
     TrainError when anything is missing or does not fit."""
     from . import checkpoint
-    from .config import TrainConfig
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     ck_path = path if path.is_file() else folder / f"{which}.pt"

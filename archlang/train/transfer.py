@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from ..ir.trainconfig import parse_freeze
+from ..suggest import did_you_mean
 from . import checkpoint
-from .config import parse_freeze
 from .errors import TrainError
 
 
@@ -118,12 +119,9 @@ def freeze(model: nn.Module, spec: str | None, layers: list[LayerRow] | None = N
     for prefix, text in chosen:
         hits = [(n, p) for n, p in params.items() if n == prefix or n.startswith(prefix + ".")]
         if not hits and prefix not in modules:  # a parameter-free layer chosen by name is fine
-            import difflib
             names = [n for n in modules if n and "." not in n]
-            close = difflib.get_close_matches(prefix, list(modules), n=1)
             raise TrainError(f"freeze: no layer or parameter is named `{prefix}`",
-                             f"did you mean `{close[0]}`?" if close else
-                             "top-level layers: " + ", ".join(names))
+                             did_you_mean(prefix, modules) or "top-level layers: " + ", ".join(names))
         if hits:
             rows.append(text)
         for name, param in hits:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shlex
 import stat
 
 import numpy as np
@@ -133,7 +134,12 @@ def test_an_interrupted_run_resumed_from_the_cli_ends_bit_identical(tmp_path, mo
     assert "Traceback" not in err
     monkeypatch.setattr(loop, "write_metrics", real)
 
-    assert main(["train", str(spec), "--out", str(part), "--resume", *flags]) == 0
+    # the command it printed runs (its --model once failed: issue 21) and ends where the
+    # uninterrupted run ended, bit for bit
+    printed = shlex.split(err.split("Continue with:")[1])
+    assert printed[:2] == ["archlang", "train"]
+    assert main(printed[1:] + ["--no-progress"]) == 0
+    assert "ignored" not in capsys.readouterr().err        # it gives no setting it would ignore
     assert _same(_weights(part), _weights(tmp_path / "whole"))
     whole = list(csv.DictReader(open(tmp_path / "whole/metrics.csv")))
     resumed = list(csv.DictReader(open(part / "metrics.csv")))
@@ -153,6 +159,33 @@ def test_resume_warns_for_every_flag_it_ignores(tmp_path, capsys):
     saved = torch.load(out / "last.pt", weights_only=True)
     assert saved["epoch"] == 2 and saved["config"]["lr"] == 0.005     # the lr it really used
     assert saved["optimizer"]["param_groups"][0]["lr"] == 0.005
+
+
+def test_resume_warns_only_about_flags_the_user_gave(tmp_path, capsys):
+    # Issue 21: resuming without flags warned `--data None ignored`, `--batch 128 ignored`.
+    spec, out = FIX / "mlp.arch", tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "1", "--data", "digits(8)",
+                 "--batch", "32", "--train-size", "500", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["train", str(spec), "--out", str(out), "--resume", "--epochs", "2", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err, err
+    saved = torch.load(out / "last.pt", weights_only=True)["config"]
+    assert (saved["epochs"], saved["batch"], saved["train_size"]) == (2, 32, 500)   # the run's own
+    assert main(["train", str(spec), "--out", str(out), "--resume", "--epochs", "3", "--batch", "16",
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "--batch 16 ignored: the resumed run keeps its batch = 32" in err
+
+
+def test_model_flag_trains_the_model_it_names(tmp_path, monkeypatch, capsys):
+    # Issue 21: `--model` was kept as a list and every `--model` run failed (exit 2).
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", str(SPECS / "book/model2.arch"), "--model", "model2", "--epochs", "1",
+                 "--no-progress"]) == 0
+    assert (tmp_path / "runs/model2/last.pt").is_file()
+    assert main(["train", str(SPECS / "book/model2.arch"), "--model", "model3", "--epochs", "1"]) == 2
+    assert "no model named `model3`" in capsys.readouterr().err
 
 
 def test_ctrl_c_before_the_first_epoch_says_nothing_can_be_resumed(tmp_path, monkeypatch, capsys):
@@ -330,3 +363,113 @@ def test_schedules_are_recorded_and_drawn(tmp_path):
     from PIL import Image
     assert Image.open(out / "curves.png").size == (1500, 400)     # a third panel: the lr
     assert main(["train", str(FIX / "mlp.arch"), "--schedule", "linear"]) == 2
+
+
+def test_float_labels_are_said_with_their_size(tmp_path, capsys):
+    # Issue 21: `npz:bad.npz has targets of  per sample` (a blank where the size goes).
+    x = np.random.default_rng(0).random((30, 8, 8, 1)).astype(np.float32)
+    data = _npz(tmp_path, "bad.npz", x=x, y=np.arange(30, dtype=np.float32) % 10)
+    assert main(["train", str(FIX / "mlp.arch"), "--data", str(data), "--epochs", "1",
+                 "--out", str(tmp_path / "r"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert ("npz:bad.npz has one float target per sample but the model's output has 10 values "
+            "per sample\n  = help: class labels are integers: save y as np.int64 (y.astype(int))") in err
+
+
+def _declared_npz(path, shape, dtype="<f4"):
+    """An .npz whose x.npy header declares `shape` with almost no data behind it: what a
+    few MB of compressed zeros can declare, without writing gigabytes here."""
+    import zipfile
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((1,), dtype))
+    header["shape"] = shape
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, declared in (("x.npy", shape), ("y.npy", (shape[0],))):
+            import io
+            buf = io.BytesIO()
+            np.lib.format.write_array_header_1_0(buf, {**header, "shape": declared})
+            z.writestr(name, buf.getvalue() + bytes(64))
+    return path
+
+
+def test_data_that_would_inflate_past_memory_is_blamed_on_the_data_file(tmp_path, capsys):
+    # Issue 25: a compressed .npz inflating past memory was E0206 on a line of the spec.
+    bomb = _declared_npz(tmp_path / "bomb.npz", (10_000_000, 28, 28))
+    assert bomb.stat().st_size < 2_000
+    assert main(["train", str(FIX / "mlp.arch"), "--data", str(bomb), "--epochs", "1",
+                 "--out", str(tmp_path / "r"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert (f"archlang train: error: {bomb}: `x` holds 7,840,000,000 values (10000000×28×28 "
+            "float32, 29.2 GiB as float32), more than the 536,870,912 archlang loads") in err
+    assert "E0206" not in err and "mlp.arch" not in err
+
+
+def test_running_out_of_memory_while_loading_names_the_data_file(tmp_path, monkeypatch, capsys):
+    from archlang.train import data
+
+    def no_memory(path):
+        raise MemoryError
+    monkeypatch.setattr(data, "_npz_arrays", no_memory)
+    source = _npz(tmp_path, "d.npz", x=np.zeros((20, 8, 8, 1), np.float32), y=np.zeros(20, int))
+    assert main(["train", str(FIX / "mlp.arch"), "--data", str(source), "--epochs", "1",
+                 "--out", str(tmp_path / "r"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"archlang train: error: {source}: its samples need more memory than this machine has" in err
+    assert "E0206" not in err
+
+
+# ---- where a run writes ----------------------------------------------------------------------
+
+def test_a_specs_out_stays_in_the_specs_folder(tmp_path, monkeypatch, capsys):
+    # Issue 25: `out = "/any/path"` in a train section was obeyed.
+    folder = tmp_path / "project"
+    folder.mkdir()
+    body = "model mlp(x: 8×8×1) = Chain(flatten, Dense(64 => 10))\ntrain mlp {\n    epochs = 1\n"
+    good = folder / "good.arch"
+    good.write_text(body + '    out = "runs/here"\n}\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)            # relative to the spec's folder, not the working one
+    assert main(["train", str(good), "--no-progress"]) == 0
+    assert (folder / "runs/here/last.pt").is_file() and not (elsewhere / "runs").exists()
+    for name, out, message in (("absolute.arch", str(tmp_path / "evil"), "`out` is an absolute path"),
+                               ("climbs.arch", "../evil", f"`out` climbs out of `{folder.resolve()}`"),
+                               ("deep.arch", "runs/../../evil", "`out` climbs out of")):
+        spec = folder / name
+        spec.write_text(body + f'    out = "{out}"\n}}\n')
+        capsys.readouterr()
+        assert main(["train", str(spec), "--no-progress"]) == 1, name
+        err = capsys.readouterr().err
+        assert f"{name}:4:11: error[E0103]: {message}" in err, err
+        assert "give --out on the command line" in err
+        assert main(["check", str(spec)]) == 1
+    assert not (tmp_path / "evil").exists()
+    # the user's --out writes wherever it names
+    assert main(["train", str(good), "--out", str(tmp_path / "mine"), "--no-progress"]) == 0
+    assert (tmp_path / "mine/last.pt").is_file()
+
+
+# ---- a loss given on the command line --------------------------------------------------------
+
+TWO_HEADS = """model two(x: 8×8×1) = {
+    h = Chain(flatten, Dense(64 => 32, relu))(x)
+    out = Dense(32 => 10)(h)
+    aux1 = Dense(32 => 10)(h)
+    return out, aux1
+}
+"""
+
+
+def test_a_loss_flag_is_read_by_the_spec_grammar_and_positioned(tmp_path, tmp_spec, capsys):
+    spec = tmp_spec(TWO_HEADS)
+    run = ["train", str(spec), "--data", "digits(8)", "--epochs", "1", "--no-progress", "--color", "never"]
+    assert main(run + ["--out", str(tmp_path / "a"), "--loss", "crossentropy(out) + 0.3 * hinge(aux1)"]) == 2
+    err = capsys.readouterr().err
+    assert "--loss:1:27: error[E0103]: unknown loss `hinge`" in err
+    assert "1 | crossentropy(out) + 0.3 * hinge(aux1)" in err
+    assert main(run + ["--out", str(tmp_path / "b"), "--loss", "crossentropy(out) + 0.3 * mse(aux2)"]) == 1
+    err = capsys.readouterr().err
+    assert "--loss:1:31: error[E0100]: the loss names `aux2`, which the model does not return" in err
+    assert "did you mean `aux1`?" in err and "Traceback" not in err
+    assert main(run + ["--out", str(tmp_path / "c"), "--loss", "crossentropy(out) + 0.3 * crossentropy(aux1)"]) == 0
+    saved = torch.load(tmp_path / "c/last.pt", weights_only=True)["config"]
+    assert saved["loss"] == "crossentropy(out) + 0.3 * crossentropy(aux1)"

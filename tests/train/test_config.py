@@ -13,7 +13,7 @@ BOOK_SECTION = {"data": {"call": "mnist", "args": ["data/mnist"], "kwargs": {}},
 def test_from_section_reads_the_book_example():
     cfg = TrainConfig.from_section(BOOK_SECTION)
     assert cfg.data == {"call": "mnist", "args": ["data/mnist"], "kwargs": {}}
-    assert (cfg.optimizer, cfg.lr, cfg.batch, cfg.epochs, cfg.loss) == ("adam", 0.005, 1000, 20, "crossentropy")
+    assert (cfg.optimizer, cfg.lr, cfg.batch, cfg.epochs, str(cfg.loss)) == ("adam", 0.005, 1000, 20, "crossentropy")
 
 
 def test_flags_win_and_none_flags_are_ignored():

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archlang.train import TrainConfig, TrainError
-from archlang.train.lossexpr import Term, parse_loss
+from archlang.ir.loss import parse_loss
 from archlang.train.losses import Localization, Objective
 
 from .helpers import config, quiet_train
@@ -45,22 +45,13 @@ class BoxAndClass(nn.Module):
         return self.box(x), self.cls(x)
 
 
-def test_parse_loss_expressions():
-    assert parse_loss("crossentropy(out) + 0.3 * crossentropy(aux1)") == [
-        Term(1.0, "crossentropy", ("out",)), Term(0.3, "crossentropy", ("aux1",))]
-    assert parse_loss("localization(box, cls)") == [Term(1.0, "localization", ("box", "cls"))]
-    assert parse_loss("mse(a) * 2") == [Term(2.0, "mse", ("a",))]
-    assert parse_loss("crossentropy") == [Term(1.0, "crossentropy", ())]
-    for bad, message in (("crossentropy(out) - mse(x)", "only sums"),
-                         ("crossentropy(out) * mse(x)", "needs a number"),
-                         ("crossentropy(1)", "must be output names"),
-                         ("crossentrop(out)", "did you mean `crossentropy`"),
-                         ("crossentropy + mse(aux)", "names no output"),
-                         ("__import__('os')", "must be output names")):
-        with pytest.raises(TrainError, match=message):
-            parse_loss(bad)
-    assert TrainConfig().merge({"loss": {"call": "localization", "args": ["box", "cls"],
-                                         "kwargs": {}}}).loss == "localization(box, cls)"
+def test_a_loss_given_as_a_call_dict_or_a_string_is_lowered_once():
+    # the forms of other settings are read too; loss expressions are tested in tests/ir/test_loss.py
+    config = TrainConfig().merge({"loss": {"call": "localization", "args": ["box", "cls"], "kwargs": {}}})
+    assert config.loss == parse_loss("localization(box, cls)")
+    assert str(config.loss) == "localization(box, cls)"
+    assert config.to_dict()["loss"] == "localization(box, cls)"        # checkpoints keep text
+    assert TrainConfig(**config.to_dict()) == config
 
 
 def test_weighted_sum_of_losses_on_named_outputs():
@@ -72,9 +63,10 @@ def test_weighted_sum_of_losses_on_named_outputs():
     assert objective.correct((out, aux), y) == (out.argmax(1) == y).sum()   # from `out`
     swapped = Objective("crossentropy(aux1)", TwoHeads.output_names)
     assert torch.allclose(swapped((out, aux), y), F.cross_entropy(aux, y))
-    with pytest.raises(TrainError, match="the model's outputs are out, aux1") as err:
+    with pytest.raises(TrainError, match="the loss names `aux`, which the model does not return") as err:
         Objective("crossentropy(aux)", TwoHeads.output_names)
     assert err.value.hint == "did you mean `aux1`?"
+    assert err.value.diagnostic.span.text == "aux"          # positioned in the loss as written
     with pytest.raises(TrainError, match="the model has one output"):
         Objective("crossentropy(out) + mse(aux1)", None)
 
@@ -127,3 +119,15 @@ def test_training_two_heads_on_the_localization_loss(tmp_path):
     assert len(losses) == 2 and losses[1] < losses[0]
     # accuracy: presence right, and the class where an object is: a fraction, not a failure
     assert 0 <= result.best_val_acc <= 1
+
+
+def test_a_loss_string_given_to_fit_is_read_by_the_spec_grammar(tmp_path):
+    import archlang
+    spec = "model m(x: 8×8×1) = Chain(flatten, Dense(64 => 10))"
+    with pytest.raises(TrainError) as err:
+        archlang.fit(spec, loss="crossentropy + 0.3 * hinge", data="digits(8)", out=str(tmp_path / "r"))
+    d = err.value.diagnostic
+    assert (d.code, d.message, d.span.location(), d.span.text) == (
+        "E0103", "unknown loss `hinge`", "loss:1:22", "hinge")
+    assert str(err.value).startswith("unknown loss `hinge`\n  --> loss:1:22\n  = help: use one of")
+    assert not (tmp_path / "r").exists()

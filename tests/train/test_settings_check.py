@@ -27,7 +27,8 @@ def test_check_exits_1_on_a_bad_train_section_and_stays_torch_free(capsys):
     err = capsys.readouterr().err
     assert "bad_train_section.arch:4:5: error[E0101]: unknown train setting `optimiser`" in err
     # a good section, loss expressions included, passes
-    assert check("model m(x: 8) = Dense(8, 2)\ntrain m {\n  loss = crossentropy(out) + "
+    two_heads = "model m(x: 8) = {\n  out = Dense(8, 2)(x)\n  aux1 = Dense(8, 2)(x)\n  return out, aux1\n}\n"
+    assert check(two_heads + "train m {\n  loss = crossentropy(out) + "
                  "0.3 * crossentropy(aux1)\n  schedule = step(every = 2)\n  patience = 3\n}").ok
     assert main(["check", str(SPECS / "book/model2.arch")]) == 0
 

@@ -1,7 +1,12 @@
 """TrainConfig: every training setting, built from a spec's `train` section and CLI flags.
 
-A `train` section arrives as a plain dict whose values are int/float/str/bool or calls
-`{"call": NAME, "args": [...], "kwargs": {...}}`, e.g.
+The schema of a `train` section has its one owner here (its keys, their types and ranges,
+the known optimizers, schedules and losses), below both `archlang check`, which diagnoses
+a section where it is written (settings.py), and the training engine (archlang/train),
+which runs it. Torch-free.
+
+A `train` section arrives as a plain dict whose values are int/float/str/bool, calls
+`{"call": NAME, "args": [...], "kwargs": {...}}` or, for `loss`, a Loss (loss.py), e.g.
 
     {"data": {"call": "mnist", "args": ["data/mnist"], "kwargs": {}},
      "loss": "crossentropy",
@@ -14,12 +19,47 @@ Every value is checked here, so the loop never sees a bad one; mistakes raise
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from .errors import TrainError
-from .lossexpr import LOSSES, canonical
+from ..diagnostics import Diagnostic, Problem
+from ..suggest import did_you_mean
+from .loss import LOSSES, Loss, LossTerm, parse_loss
+
+
+class TrainError(Exception):
+    """A problem the user can fix (bad config value, missing data, NaN loss).
+
+    `message` says what went wrong (lower case, no full stop, rustc style); `hint`
+    suggests a fix or is None; `diagnostic`, when the mistake has a place in a text (a loss
+    expression given as a flag or a string), is the Diagnostic positioned there. The CLI
+    prints them and exits; it never shows a traceback.
+    """
+
+    def __init__(self, message: str, hint: str | None = None,
+                 diagnostic: Diagnostic | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.diagnostic = diagnostic
+
+    @classmethod
+    def at(cls, diagnostic: Diagnostic) -> "TrainError":
+        """The TrainError of a positioned mistake (a Problem's diagnostic)."""
+        return cls(diagnostic.message, diagnostic.help, diagnostic)
+
+    def __str__(self) -> str:
+        where = ""
+        if self.diagnostic is not None and self.diagnostic.span is not None:
+            where = f"\n  --> {self.diagnostic.span.location()}"
+        return self.message + where + ("" if self.hint is None else f"\n  = help: {self.hint}")
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython/Jupyter show the message and hint instead of the engine's frames."""
+        return [f"TrainError: {self}"]
+
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 AMP_MODES = ("bf16", "fp16", "off")
@@ -33,6 +73,10 @@ _SCHEDULE_ALIASES = {"constant": "constant", "none": "constant", "cosine": "cosi
 # What `--resume` may change: how the rest of the run is executed, not what it computes.
 RESUMABLE = ("epochs", "patience", "device", "workers", "out", "resume", "compile",
              "overwrite", "channels_last")
+
+# Other spellings of a setting's name (as merge reads them).
+_KEY_ALIASES = {"batch_size": "batch", "batchsize": "batch", "lr_schedule": "schedule",
+                "scheduler": "schedule"}
 
 # Flux.jl and PyTorch spellings → our names. Flux's `Momentum` is SGD with ρ = 0.9.
 _OPTIMIZER_ALIASES = {"adam": "adam", "adamw": "adamw", "sgd": "sgd", "descent": "sgd",
@@ -49,8 +93,9 @@ class TrainConfig:
     epochs, batch: epochs to run; samples per step *per process* (PyTorch's DDP convention).
     optimizer: adam | adamw | sgd; lr, weight_decay its main settings; optimizer_kwargs any
         other keyword the torch optimizer takes (momentum, betas, eps, nesterov).
-    loss: crossentropy | mse | localization (book §5.8.1), or for a model with several
-        outputs an expression over their names (see lossexpr.py).
+    loss: a Loss (loss.py): crossentropy | mse | localization (book §5.8.1), or for a
+        model with several outputs a weighted sum over their names; a string is read as
+        that expression by the spec grammar.
     schedule: constant | cosine | step | onecycle, the learning rate per step;
         schedule_kwargs: step's `every` (epochs) and `gamma`, onecycle's `pct_start`.
     patience: stop when the best epoch is this many epochs old (None: never).
@@ -66,7 +111,8 @@ class TrainConfig:
         from host memory (data too big for the GPU); in-memory batches need none (0).
     out: output folder (checkpoints, metrics.csv, curves.png); None → the first free one
         of runs/<name>, runs/<name>-2, ...; an `out` holding a run is refused unless
-        `overwrite` (or `resume`).
+        `overwrite` (or `resume`). A spec's `out` arrives resolved inside the spec's folder
+        (settings.py refuses one outside); the user's flag or argument may name any folder.
     resume: False, True (out/last.pt) or a checkpoint path: continue exactly where it stopped.
     freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").
     init_from: a checkpoint (or run folder) whose same-name, same-shape weights are loaded
@@ -80,7 +126,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     optimizer_kwargs: dict = field(default_factory=dict)
-    loss: str = "crossentropy"
+    loss: Loss = field(default_factory=lambda: DEFAULT_LOSS)
     schedule: str = "constant"
     schedule_kwargs: dict = field(default_factory=dict)
     patience: int | None = None
@@ -99,6 +145,10 @@ class TrainConfig:
     init_from: str | None = None
     overwrite: bool = False
 
+    def __post_init__(self):
+        if not isinstance(self.loss, Loss):       # TrainConfig(**config.to_dict())
+            self.loss = to_loss(self.loss)
+
     @classmethod
     def from_section(cls, section: dict) -> "TrainConfig":
         """Build a config from a spec's `train` section (see the module docstring)."""
@@ -109,7 +159,7 @@ class TrainConfig:
     def merge(self, flags: dict) -> "TrainConfig":
         """A copy with `flags` applied on top; a flag whose value is None is ignored,
         so command-line flags that were not given leave the spec's values alone."""
-        values = dataclasses.asdict(self)
+        values = self._values()
         for key, value in flags.items():
             if value is None:
                 continue
@@ -123,20 +173,30 @@ class TrainConfig:
                 if "weight_decay" in opt_kwargs:
                     values["weight_decay"] = opt_kwargs.pop("weight_decay")
                 values["optimizer_kwargs"] = opt_kwargs
-            elif key in ("schedule", "lr_schedule", "scheduler"):
+            elif _KEY_ALIASES.get(key, key) == "schedule":
                 values["schedule"], values["schedule_kwargs"] = _schedule(value)
-            elif key in ("batch_size", "batchsize"):
+            elif _KEY_ALIASES.get(key) == "batch":
                 values["batch"] = value
             elif key in values:
                 values[key] = value
             else:
                 raise TrainError(f"unknown train setting `{key}`",
-                                 _did_you_mean(key, list(values)))
+                                 did_you_mean(key, list(values)) or
+                                 "known settings: " + ", ".join(values))
         return _validated(values)
 
+    def _values(self) -> dict:
+        """The fields, copied (a Loss is immutable and keeps its spans: not copied)."""
+        return {f.name: getattr(self, f.name) if f.name == "loss" else
+                copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
     def to_dict(self) -> dict:
-        """Plain dict (str/int/float/bool/None/list/dict only), safe for checkpoints."""
-        return dataclasses.asdict(self)
+        """Plain dict (str/int/float/bool/None/list/dict only), safe for checkpoints; the
+        loss as its canonical text."""
+        return {**self._values(), "loss": str(self.loss)}
+
+
+DEFAULT_LOSS = Loss((LossTerm(1.0, "crossentropy"),))
 
 
 def parse_freeze(text: str | None) -> list[int | str]:
@@ -245,7 +305,7 @@ def _validated(v: dict) -> TrainConfig:
         v["train_size"] = _int(v, "train_size", 1)
     v["lr"] = _float(v, "lr", positive=True)
     v["weight_decay"] = _float(v, "weight_decay")
-    v["loss"] = canonical(_loss_text(v["loss"]))
+    v["loss"] = to_loss(v["loss"])
     v["val_split"] = _val_split(v["val_split"])
     v["test_split"] = _val_split(v["test_split"], "test_split")
     if v["patience"] is not None:
@@ -313,19 +373,25 @@ def _val_split(value, key: str = "val_split") -> float | int:
                      f"{key} = 0.2 keeps a fifth; {key} = 5000 keeps 5,000 samples")
 
 
-def _loss_text(value) -> str:
-    """A loss setting as text: a name, an expression, or a call dict from the spec
-    (`localization(box, cls)` arrives as {"call": "localization", "args": ["box", "cls"]})."""
+def to_loss(value) -> Loss:
+    """A loss setting as a Loss: one already lowered (from a spec), a string read by the
+    spec grammar (a flag, a Python argument, a checkpoint's record), or a call dict
+    (`{"call": "localization", "args": ["box", "cls"]}`, the form of other settings)."""
+    if isinstance(value, Loss):
+        return value
     if isinstance(value, dict) and "call" in value:
         if value.get("kwargs") or not all(isinstance(a, str) for a in value.get("args", [])):
             raise TrainError(f"the arguments of the loss `{value['call']}` must be output names",
                              "e.g. loss = localization(box, cls)")
         args = value.get("args", [])
-        return value["call"] + (f"({', '.join(args)})" if args else "")
+        value = value["call"] + (f"({', '.join(args)})" if args else "")
     if not isinstance(value, str):
         raise TrainError(f"`loss` must be a name or an expression, got {value!r}",
                          f"use one of {', '.join(LOSSES)}")
-    return value
+    try:
+        return parse_loss(value)
+    except Problem as p:
+        raise TrainError.at(p.diagnostic) from None
 
 
 def _schedule(value) -> tuple[str, dict]:
@@ -356,19 +422,25 @@ def _schedule(value) -> tuple[str, dict]:
     return key, merged
 
 
-def resumed(saved: dict, wanted: "TrainConfig") -> tuple["TrainConfig", list[str]]:
+def resumed(saved: dict, wanted: "TrainConfig", given=None) -> tuple["TrainConfig", list[str]]:
     """The config a resumed run continues with: the checkpoint's `saved` settings, with only
-    the RESUMABLE ones taken from `wanted`; and one warning per other setting of `wanted`
-    that differs from the saved run (it is ignored, and not recorded)."""
+    the RESUMABLE ones taken from `wanted`; and one warning per other setting that the user
+    gave (`given`: the names of the flags or arguments passed; None: any setting) whose
+    value differs from the saved run's (it is ignored, and not recorded). A setting the user
+    did not give (a default, the spec's section) is the saved run's without a word."""
     base = TrainConfig().to_dict()
     base.update({k: v for k, v in saved.items() if k in base})
     warnings = []
     current = wanted.to_dict()
+    named = None if given is None else {_KEY_ALIASES.get(k, k) for k in
+                                        (str(g).replace("-", "_") for g in given)}
     for key, value in current.items():
         if key in RESUMABLE:
             base[key] = value
         elif value != base[key]:
             parent = key.removesuffix("_kwargs")
+            if named is not None and parent not in named:
+                continue          # not given by the user: nothing of theirs is ignored
             if parent != key and current[parent] != base[parent]:
                 continue          # said with its schedule or optimizer
             flag, kept = "--" + parent.replace("_", "-"), base[key]
@@ -396,11 +468,6 @@ def _bool(key: str, value) -> bool:
 
 
 def _close(word: str, names) -> str:
-    import difflib
-    match = difflib.get_close_matches(word, list(names), n=1)
-    return f" (did you mean `{match[0]}`?)" if match else ""
-
-
-def _did_you_mean(word: str, names) -> str:
-    close = _close(word, names)
-    return ("known settings: " + ", ".join(names)) if not close else close.strip(" ()")
+    """` (did you mean `x`?)` after a list of choices, or nothing."""
+    close = did_you_mean(word, names)
+    return f" ({close})" if close else ""
