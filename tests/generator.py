@@ -56,11 +56,10 @@ class Gen:
     """One spec's drawing state: the random source, names written, block signatures."""
 
     rng: random.Random
-    mistakes: float = 0.1
     used: Counter = field(default_factory=Counter)
-    blocks: list = field(default_factory=list)         # (name, rank or None, arity, needs)
+    blocks: list = field(default_factory=list)         # (name, rank or None for any, arity)
     block_mode: bool = False                            # writing a block body: channels are `c`
-    mistake_left: bool = False
+    mistake_left: bool = False                          # one deliberate error still to write
     kernel_param: bool = False                          # block kernels written `(k, k)`
 
     def name(self, cls, rank: int | None = None) -> str:
@@ -595,7 +594,7 @@ def graph_model(g: Gen, name: str) -> str:
             v, tv = f"{g.name(KINDS['MultiHeadAttention'])}({ta.c}, {heads})({a}, {rng.choice(kv)})", ta
         else:
             text, tv = layer(g, ta)
-            v = f"{text}({a})" if "(" in text else f"{text}({a})"
+            v = f"{text}({a})"
         new = f"v{k}"
         lines.append(f"    {new} = {v}")
         values[new] = tv
@@ -615,8 +614,11 @@ def graph_model(g: Gen, name: str) -> str:
 
 def spec(rng: random.Random, mistakes: float = 0.1, used: Counter | None = None,
          graphs: float = 0.25) -> str:
-    """One spec: maybe an import and blocks, one or two models, maybe a train section."""
-    g = Gen(rng, mistakes, used if used is not None else Counter())
+    """One spec: maybe an import and blocks, one or two models, maybe a train section.
+
+    `mistakes`: the chance of one deliberate error; `used` collects the layer names written;
+    `graphs`: the chance that a model has a graph body rather than a Chain."""
+    g = Gen(rng, used if used is not None else Counter())
     g.mistake_left = rng.random() < mistakes
     lines = []
     if rng.random() < 0.15:
