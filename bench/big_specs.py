@@ -1,4 +1,4 @@
-"""Generated specs for the benchmarks and tests/test_speed_bounds.py: large, deep, hostile.
+"""Generated specs for the benchmarks and tests/test_growth.py: large, deep, hostile.
 
 Each function returns spec text. Sizes are arguments so that tests can use small ones.
 """

@@ -7,9 +7,12 @@ Reports every input that raises, gets an unpositioned or unrenderable diagnostic
 internal error (E0999), takes over --limit-s seconds of CPU (not wall time: the run is
 meant to be nice'd on a shared machine), or pushes the process's peak memory
 over --limit-mb above where it started (ru_maxrss is a high-water mark: if the final peak is
-under the bound, no single input went over it). Generated specs that check are compiled and
-run: the module's parameter count and output shape must equal check's (the differential
-property). Findings are written to --out (default out/fuzz/) with a summary.json.
+under the bound, no single input went over it). Generated specs come from the suite's one
+generator (tests/generator.py: every registered layer kind, broadcasting joins, graph bodies),
+half of them with a deliberate mistake; those that check are compiled and run in eval mode:
+the module's parameter count, outputs and every submodule's output shape must equal check's
+(the differential property, tests/backends/helpers.py). Findings are written to --out
+(default out/fuzz/) with a summary.json.
 """
 from __future__ import annotations
 
@@ -25,8 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fuzz.grammar import spec  # noqa: E402
 from fuzz.mutate import corpus_texts, examine, mutate  # noqa: E402
+from generator import spec  # noqa: E402 — the suite's one generator (tests/generator.py)
+
+MISTAKES = 0.5              # the share of generated specs given a deliberate error
 
 HANG_S = 30                 # CPU seconds (ITIMER_VIRTUAL): a starved process is not a hang
 
@@ -40,27 +45,21 @@ def _alarm(signum, frame):
 
 
 def differential(text: str) -> str | None:
-    """check vs the compiled module: parameters and output shape (None: they agree)."""
-    import torch
-
+    """check vs the compiled module, in eval mode: parameters, outputs and every submodule's
+    output shape (tests/backends/helpers.py, as the property tests). None: they agree."""
     import archlang
-    from archlang.backends.torch import generate, load_source, torch_shape
+    from backends.helpers import compiled, forward_agrees, param_count
     result = archlang.check_text(text)
     if not result.ok:
         return None
-    for report in result.models:
-        gen = generate([report], "<fuzz>")
-        module = load_source(gen, report.name).eval()
-        params = sum(p.numel() for p in module.parameters())
-        if params != report.params:
-            return f"parameters: module {params:,}, check {report.params:,}"
-        with torch.no_grad():          # a graph body: every input, and a tuple of outputs
-            ys = module(*[torch.randn(2, *torch_shape(s)) for _, s in report.inputs])
-        ys = ys if isinstance(ys, tuple) else (ys,)
-        got = [tuple(y.shape) for y in ys]
-        want = [(2, *torch_shape(s)) for _, s in report.outputs]
-        if got != want:
-            return f"output shapes: module {got}, check {want}"
+    for model in result.models:
+        report, gen, module = compiled(text, model.name)
+        if param_count(module) != report.params:
+            return f"parameters: module {param_count(module):,}, check {report.params:,}"
+        try:
+            forward_agrees(report, gen, module)
+        except AssertionError as exc:
+            return f"shapes: {exc}"
     return None
 
 
@@ -106,7 +105,7 @@ def main(argv=None) -> int:
     for i in range(total):
         generated = counts["generated"] < args.generated and (i % every == every - 1 or
                                                                counts["mutated"] >= args.mutated)
-        text = spec(rng) if generated else mutate(rng, rng.choice(corpus), corpus)
+        text = spec(rng, mistakes=MISTAKES) if generated else mutate(rng, rng.choice(corpus), corpus)
         counts["generated" if generated else "mutated"] += 1
         signal.setitimer(signal.ITIMER_VIRTUAL, HANG_S)
         began = time.process_time()

@@ -46,7 +46,9 @@ def test_googlenet_inception_outputs():
 
 
 def test_every_spec_checks():
-    for path in sorted(SPECS.rglob("*.arch")):
+    paths = sorted(SPECS.rglob("*.arch"))
+    assert len(paths) >= 50, f"{len(paths)} specs under {SPECS}"
+    for path in paths:
         result = archlang.check(path)
         if "as_printed" in path.name:
             assert not result.ok, path

@@ -9,8 +9,9 @@ import pytest
 import torch
 
 from archlang.cli import main
+from conftest import SPECS
 
-MODEL2 = "specs/book/model2.arch"
+MODEL2 = str(SPECS / "book/model2.arch")
 
 
 def test_stdout(capsys):
@@ -30,13 +31,13 @@ def test_output_file_is_importable(tmp_path):
 
 
 def test_model_option(capsys):
-    assert main(["compile", "specs/book/sizes.arch", "--model", "conv_pad2"]) == 0
+    assert main(["compile", str(SPECS / "book/sizes.arch"), "--model", "conv_pad2"]) == 0
     out = capsys.readouterr().out
     assert "class ConvPad2(" in out and "class ConvPad0(" not in out
 
 
 def test_bad_spec_exits_1_with_a_diagnostic(capsys):
-    assert main(["compile", "specs/book/model2_as_printed.arch", "--color", "never"]) == 1
+    assert main(["compile", str(SPECS / "book/model2_as_printed.arch"), "--color", "never"]) == 1
     captured = capsys.readouterr()
     assert "error[E0301]" in captured.err and captured.out == ""
 

@@ -9,7 +9,7 @@ from .helpers import compiled, forward_agrees, param_count
 
 
 def test_model2_source():
-    src = archlang.compile("specs/book/model2.arch")
+    src = archlang.compile(SPECS / "book/model2.arch")
     for line in ["class Model2(nn.Module):",
                  "        self.conv1 = nn.Conv2d(1, 8, kernel_size=5)",
                  "        self.pool2 = nn.MaxPool2d(2)",
@@ -22,7 +22,7 @@ def test_model2_source():
 
 
 def test_blocks_are_classes_with_their_parameters():
-    src = archlang.compile("specs/famous/resnet18.arch")
+    src = archlang.compile(SPECS / "famous/resnet18.arch")
     assert "class BasicBlock(nn.Module):" in src and "    def __init__(self, c):" in src
     assert "nn.Conv2d(c, c, kernel_size=3, padding=1, bias=False)" in src
     assert "self.basic_blocks4 = nn.Sequential(*[BasicBlock(64) for _ in range(2)])" in src

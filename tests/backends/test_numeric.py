@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import archlang
+from conftest import SPECS
 
 SIGNAL = torch.tensor([[[1.0, 2, 3, 1, 2, 3, 1, 2, 3]]])       # N×C×L = 1×1×9
 
@@ -132,7 +133,7 @@ def _copy(dst: nn.Module, src: nn.Module) -> None:
 
 
 def test_model2_equals_hand_written():
-    m = archlang.load("specs/book/model2.arch").eval()
+    m = archlang.load(SPECS / "book/model2.arch").eval()
     hand = HandModel2().eval()
     _copy(hand, m)
     x = torch.randn(4, 1, 28, 28)

@@ -1,120 +1,82 @@
-"""Property: for random specs (chains and branches of conv, pool, dense, norm and joins; random
-kernels, strides, padding incl. uneven and SamePad, dilation, groups; 1-D to 3-D), a spec that
-checks compiles to a module whose parameter count, output and every submodule's shape agree
-with the check; a spec that does not check is rejected with diagnostics, never a traceback."""
+"""Property: a generated spec that checks compiles to a module whose parameter count, outputs
+and every submodule's shape agree with the check, through receptive-field analysis too; one
+that does not check is rejected with positioned diagnostics, never a traceback.
+
+The specs are tests/generator.py's (every registered layer kind under every name, blocks,
+imports, skips and branches with `+`, `*` and `cat` and broadcasting, repeats, graph bodies),
+one per seed, so a failure names the seed that reproduces it. A property over specs that
+mostly fail to check would prove little: each run fails when the share of specs that check
+falls under FLOOR, or when a registered layer kind never appeared in a spec that checked.
+"""
 from __future__ import annotations
 
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+import random
+from collections import Counter
+
+import pytest
 
 import archlang
-from fuzz.grammar import spec as grammar_spec
+from archlang.layers import REGISTRY, kinds
+from generator import spec
 
 from .helpers import compiled, forward_agrees, param_count
 from .test_safety import assert_safe
 
-
-def tup(vals):
-    return f"({vals[0]},)" if len(vals) == 1 else "(" + ", ".join(map(str, vals)) + ")"
-
-
-@st.composite
-def pad(draw, rank, same=True):
-    kind = draw(st.sampled_from(["int", "dims", "uneven", "same"] if same else ["int", "dims", "uneven"]))
-    if kind == "int":
-        return f"pad={draw(st.integers(0, 3))}"
-    if kind == "dims":
-        return f"pad={tup(draw(st.lists(st.integers(0, 2), min_size=rank, max_size=rank)))}"
-    if kind == "uneven":
-        return f"pad={tup(draw(st.lists(st.integers(0, 3), min_size=2 * rank, max_size=2 * rank)))}"
-    return "pad=SamePad()"
+# One spec in ten gets a deliberate mistake (MISTAKES), and the generator follows shapes: about
+# 90 % check. Under FLOOR the generator has drifted from the language (or check has).
+MISTAKES, FLOOR = 0.1, 0.8
 
 
-@st.composite
-def layer(draw, rank, depth=0):
-    ks = st.lists(st.integers(1, 4), min_size=rank, max_size=rank)
-    kind = draw(st.sampled_from(["conv", "conv", "pool", "norm", "act", "convt", "dw"]
-                                + (["skip", "par"] if depth < 2 else [])))
-    if kind == "conv":
-        c_in = draw(st.sampled_from(["_", "_", "_", "2"]))
-        groups = draw(st.sampled_from([1, 1, 2]))
-        c_out = draw(st.integers(1, 4)) * groups
-        extra = [draw(pad(rank))]
-        if draw(st.booleans()):
-            extra.append(f"stride={draw(st.integers(1, 3))}")
-        if draw(st.booleans()):
-            extra.append(f"dilation={tup(draw(st.lists(st.integers(1, 2), min_size=rank, max_size=rank)))}")
-        if groups > 1:
-            extra.append(f"groups={groups}")
-        if draw(st.booleans()):
-            extra.append("bias=false")
-        act = draw(st.sampled_from(["", "relu, ", "tanh, ", "softmax, ", "leakyrelu, ", "gelu, "]))
-        return f"Conv({tup(draw(ks))}, {c_in} => {c_out}, {act}{', '.join(extra)})"
-    if kind == "dw":
-        return f"DepthwiseConv({tup(draw(ks))}, 2 => 4, {draw(pad(rank))})"
-    if kind == "convt":
-        return (f"ConvTranspose({tup(draw(ks))}, _ => {draw(st.integers(1, 3))}, "
-                f"stride={draw(st.integers(1, 2))}, {draw(pad(rank, same=False))})")
-    if kind == "pool":
-        name = draw(st.sampled_from(["MaxPool", "MeanPool"]))
-        extra = [draw(pad(rank))]
-        if draw(st.booleans()):
-            extra.append(f"stride={draw(st.integers(1, 3))}")
-        if draw(st.integers(0, 3)) == 0:
-            extra.append("ceil=true")      # rejected statically where PyTorch could not do it
-        return f"{name}({tup(draw(ks))}, {', '.join(extra)})"
-    if kind == "norm":
-        return draw(st.sampled_from(["BatchNorm(_)", "BatchNorm(_, relu)", "LayerNorm(_)",
-                                     "Dropout(0.1)", "BatchNorm(3)"]))
-    if kind == "act":
-        return draw(st.sampled_from(["relu", "sigmoid", "swish", "hardswish", "elu", "logsoftmax",
-                                     "softplus", "relu6", "identity"]))
-    inner = draw(st.lists(layer(rank, depth + 1), min_size=1, max_size=3))
-    if kind == "skip":
-        return f"SkipConnection(Chain({', '.join(inner)}), {draw(st.sampled_from(['+', 'cat']))})"
-    other = draw(st.lists(layer(rank, depth + 1), min_size=1, max_size=2))
-    return (f"Parallel({draw(st.sampled_from(['+', 'cat']))}, Chain({', '.join(inner)}), "
-            f"Chain({', '.join(other)}))")
-
-
-@st.composite
-def spec(draw):
-    rank = draw(st.sampled_from([1, 2, 2, 3]))
-    hi = 9 if rank < 3 else 5
-    dims = draw(st.lists(st.integers(1, hi), min_size=rank, max_size=rank))
-    shape = "×".join(map(str, dims + [draw(st.sampled_from([1, 2, 3, 4]))]))
-    body = draw(st.lists(layer(rank), min_size=1, max_size=5))
-    tail = draw(st.sampled_from(["", "GlobalMeanPool(), flatten, Dense(_ => 3)",
-                                 "flatten, Dense(_ => 2, relu)", "GlobalMaxPool()",
-                                 f"AdaptiveMeanPool({tup([2] * rank)})"]))
-    return f"model m(x: {shape}) = Chain({', '.join(body + ([tail] if tail else []))})"
-
-
-@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(spec())
-def test_random_specs_agree_or_are_rejected_statically(text):
+def agree(text: str) -> bool:
+    """Check `text`; if it checks, compile and run every model and compare. True if it checked."""
     result = archlang.check(text)
-    event("checks" if result.ok else "rejected statically")
     if not result.ok:
-        assert result.errors and all(d.code.startswith("E") for d in result.errors)
-        return
-    report, gen, module = compiled(text)
-    assert param_count(module) == report.params
-    assert_safe(gen.source)
-    forward_agrees(report, gen, module)
-
-
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(st.randoms(use_true_random=False).map(grammar_spec))
-def test_grammar_generated_specs_agree_with_their_compiled_modules(text):
-    """The same property over the fuzzing grammar (tests/fuzz/grammar.py): blocks with
-    defaults, repeat, numbered lines, integer expressions, reshape, imports, several models."""
-    result = archlang.check(text)
-    event("checks" if result.ok else "rejected statically")
-    if not result.ok:
-        assert all(d.span is not None and d.code != "E0999" for d in result.diagnostics)
-        return
-    for report in result.models:
-        report, gen, module = compiled(text, report.name)
+        assert result.errors and all(d.span is not None and d.code != "E0999"
+                                     for d in result.diagnostics)
+        return False
+    archlang.analyze(text)                       # receptive fields through every layer
+    for model in result.models:
+        report, gen, module = compiled(text, model.name)
         assert param_count(module) == report.params
+        assert_safe(gen.source)
         forward_agrees(report, gen, module)
+    return True
+
+
+def run(seeds: range) -> tuple[Counter, set]:
+    """The property over one spec per seed: (counts of checks/rejected, kinds in specs that checked)."""
+    counts, seen = Counter(), set()
+    for seed in seeds:
+        used = Counter()
+        text = spec(random.Random(seed), mistakes=MISTAKES, used=used)
+        try:
+            checks = agree(text)
+        except Exception as exc:
+            raise AssertionError(f"seed {seed}: {type(exc).__name__}: {exc}\n{text}") from exc
+        counts["checks" if checks else "rejected"] += 1
+        if checks:
+            seen |= {REGISTRY[name] for name in used}
+    return counts, seen
+
+
+def assert_enough_survive(counts: Counter, seen: set) -> None:
+    share = counts["checks"] / sum(counts.values())
+    assert share >= FLOOR, f"only {share:.0%} of generated specs check ({counts}); floor {FLOOR:.0%}"
+    missing = {k.__name__ for k in set(kinds()) - seen}
+    assert not missing, f"kinds never in a spec that checked: {sorted(missing)}"
+
+
+def test_generated_specs_agree_with_their_compiled_modules():
+    assert_enough_survive(*run(range(250)))
+
+
+@pytest.mark.slow
+def test_many_more_generated_specs_agree():
+    assert_enough_survive(*run(range(1_000, 4_000)))
+
+
+def test_the_floor_fails_a_generator_whose_specs_do_not_check():
+    # The bound above must be able to fail: specs that are all mistakes are under it.
+    counts = Counter(archlang.check(spec(random.Random(s), mistakes=1.0)).ok for s in range(60))
+    with pytest.raises(AssertionError, match="generated specs check"):
+        assert_enough_survive(Counter(checks=counts[True], rejected=counts[False]), set(kinds()))

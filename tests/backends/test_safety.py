@@ -9,6 +9,7 @@ import pytest
 
 import archlang
 from archlang.backends.torch import doc_text, generate, safe_identifier
+from conftest import SPECS
 
 ALLOWED_GLOBALS = {"torch", "nn", "F", "super", "float", "range"}
 
@@ -84,7 +85,7 @@ def test_hostile_names_compile_to_safe_code(spec, model):
 
 
 def test_path_is_escaped_in_docstrings(tmp_path):
-    result = archlang.check("specs/book/model2.arch")
+    result = archlang.check(SPECS / "book/model2.arch")
     path = 'evil"""\nimport os; os.system("touch PWNED")\n"""\\x'
     gen = generate(result.models, path)
     assert_safe(gen.source)
@@ -101,8 +102,10 @@ def test_doc_text_has_no_line_breaks_or_quotes():
 
 
 def test_all_specs_generate_safe_code():
-    from pathlib import Path
-    for p in sorted(Path("specs").rglob("*.arch")):
+    checked = 0
+    for p in sorted(SPECS.rglob("*.arch")):
         result = archlang.check(p)
         if result.ok and result.models:
             assert_safe(generate(result.models, str(p)).source)
+            checked += 1
+    assert checked >= 30, f"only {checked} specs under {SPECS} checked"

@@ -5,7 +5,9 @@ before (issue 14): cut, duplicate and swap pieces; splice two specs; insert gram
 and hostile literals (huge numbers, `0^-1`, `1e999`, bad escapes, control characters, long
 names, deep nesting, long operator chains). `examine(text)` checks it through
 `archlang.check_text` and returns what went wrong, or None: an exception, a diagnostic
-without a position, one that does not render or serialise, or a run over the time limit (CPU seconds).
+without a position, one that does not render or serialise, or a run over its bound: calls
+counted (tests/counting.py; the suite's bound, the same on any machine) or CPU seconds
+(bench/fuzz.py's long runs).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import json
 import random
 import time
 from pathlib import Path
+
+from counting import calls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,14 +78,22 @@ def mutate(rng: random.Random, text: str, corpus: list[str]) -> str:
     return text
 
 
-def examine(text: str, limit_s: float = 2.0) -> str | None:
-    """What is wrong with how archlang handled `text`, or None."""
+def examine(text: str, limit_s: float | None = None, max_calls: int | None = None) -> str | None:
+    """What is wrong with how archlang handled `text`, or None. Bounded by `max_calls` (calls
+    counted while checking) and/or `limit_s` (CPU seconds, not wall time: on a shared machine a
+    nice'd run is preempted for seconds)."""
     import archlang
     from archlang.present.render import encodable, render_json, render_text
-    # CPU time, not wall time: on a shared machine a nice'd run is preempted for seconds.
     start = time.process_time()
     try:
-        result = archlang.check_text(text, strict=True)
+        if max_calls is not None:
+            got = []
+            made = calls(lambda: got.append(archlang.check_text(text, strict=True)))
+            if made > max_calls:
+                return f"too much work: {made:,} calls, over {max_calls:,}"
+            result = got[0]
+        else:
+            result = archlang.check_text(text, strict=True)
         for d in result.diagnostics:
             if d.span is None:
                 return f"unpositioned diagnostic: {d.code} {d.message[:200]}"
@@ -94,6 +106,6 @@ def examine(text: str, limit_s: float = 2.0) -> str | None:
     except Exception as exc:      # noqa: BLE001 — the finding itself
         return f"exception: {type(exc).__name__}: {str(exc)[:300]}"
     took = time.process_time() - start
-    if took > limit_s:
+    if limit_s is not None and took > limit_s:
         return f"slow: {took:.1f} s of CPU"
     return None

@@ -23,6 +23,7 @@ from archlang.syntax.format import format_text
 from archlang.syntax.parser import lark_parser
 
 from conftest import FIXTURES, ROOT, SPECS
+from generator import spec as generated_spec
 
 ALL_SPECS = sorted(SPECS.rglob("*.arch")) + sorted((ROOT / "tests").rglob("*.arch")) \
     + sorted((ROOT / "archlang" / "std").glob("*.arch"))
@@ -104,41 +105,10 @@ def test_unbracketed_nesting_formats_or_is_refused_without_a_traceback():
     assert isinstance(out, Diagnostic) and out.code == "E0009"
 
 
-# ---- generated specs: random layers, then random whitespace and comments between tokens ----
-LAYERS = st.sampled_from([
-    "Conv((3, 3), _ => 4, relu, pad=1)", "Conv((1,1),4=>4;bias=false)", "MaxPool((2, 2))",
-    "BatchNorm(_, relu)", "relu", "Dropout(0.5)", "MeanPool((3, 3), stride=1, pad=SamePad())",
-    "DepthwiseConv((3, 3), 4 => 4, pad=1)", "Conv((3, 3), 4 => 4, pad=(1, 1, 0, 2))",
-])
-
-
-@st.composite
-def layer_expr(draw, depth=0):
-    kind = draw(st.sampled_from(["leaf", "leaf", "leaf"] + (["skip", "par", "rep"] if depth < 2
-                                                               else [])))
-    if kind == "leaf":
-        return draw(LAYERS)
-    inner = draw(st.lists(layer_expr(depth + 1), min_size=1, max_size=4))
-    if kind == "skip":
-        return f"SkipConnection(Chain({', '.join(inner)}), +)"
-    if kind == "rep":
-        return f"repeat({draw(st.integers(1, 3))}, Chain({', '.join(inner)}))"
-    return f"Parallel(cat, {', '.join(inner)})"
-
-
-@st.composite
-def spec(draw):
-    layers = draw(st.lists(layer_expr(), min_size=1, max_size=8))
-    head = ""
-    if draw(st.booleans()):
-        head = f"block B(c, k={draw(st.integers(1, 3))}) = Chain(Conv((3, 3), _ => c * k, pad=1), " \
-               "BatchNorm(c * k))\n"
-        layers.append("B(4, k=2)")
-    text = head + f"model m(x: {draw(st.integers(8, 16))}×16×4) = Chain({', '.join(layers)}, " \
-                  "GlobalMeanPool(), flatten, Dense(_ => 10))\n"
-    if draw(st.booleans()):
-        text += "train m { epochs = 3, optimizer = Adam(lr=0.001) }\n"
-    return text
+# ---- generated specs: the one generator's (tests/generator.py), then random whitespace and
+# comments between tokens ----
+def spec():
+    return st.randoms(use_true_random=False).map(generated_spec)
 
 
 @st.composite
