@@ -49,3 +49,48 @@ def test_nesting_limit_is_a_diagnostic_not_a_crash():
 
 def test_keyword_typo_suggests_the_keyword():
     assert err("modle m(x: 1) = relu").help == "did you mean `model`?"
+
+
+# ---- every look-up of an error's context is linear (issue 25: 20 KB took 8 s) ------------
+class _Spy:
+    """Wraps a compiled expression and records the stretch of text each search reads."""
+
+    def __init__(self, pattern):
+        self.pattern, self.reads = pattern, []
+
+    def search(self, text, pos=0, endpos=None):
+        endpos = len(text) if endpos is None else endpos
+        self.reads.append(endpos - pos)
+        return self.pattern.search(text, pos, endpos)
+
+
+@pytest.mark.parametrize("word", [10, 1_000, 100_000, 1_000_000])
+def test_the_callee_of_an_unclosed_bracket_is_looked_for_in_a_bounded_window(word, monkeypatch):
+    from archlang.syntax import syntax_errors
+    spy = _Spy(syntax_errors._CALLEE)
+    monkeypatch.setattr(syntax_errors, "_CALLEE", spy)
+    text = "model m(x: 1) = Chain(" + "a" * word + " Dense (relu"
+    problem = syntax_errors.bracket_problem(Source("t.arch", text), 100)
+    assert (problem.code, problem.message) == ("E0005", "unclosed `Dense(`")
+    assert spy.reads and max(spy.reads) <= syntax_errors.CALLEE_LOOK_BACK, spy.reads
+
+
+@pytest.mark.parametrize("text, callee", [
+    ("model m(x: 1) = Chain(Dense(3, 3)", "Chain"),
+    ("model m(x: 1) = Chain(relu, 9Dense  \n (3", "Dense"),       # as `[^\W\d]\w*` reads it
+    ("model m(x: 1) = Chain(relu, 42 (3", None),
+    ("model m(x: 1) = Chain(relu, (3", None),
+    ("model m(x: 1) = Chain(relu, " + "a" * 2_000 + "(3", None),  # longer than any name
+])
+def test_the_callee_named_in_an_unclosed_bracket(text, callee):
+    problem = parse(Source("t.arch", text))
+    assert problem.code == "E0005"
+    assert problem.message == (f"unclosed `{callee}(`" if callee else "unclosed `(`")
+
+
+def test_a_megabyte_of_digits_before_a_numbered_line_without_layer():
+    # The label look-up searched `(\d+)\s*:` over the text: every digit of a long number
+    # restarted it (20,000 digits: 11 s). A quadratic search would not end on this input.
+    text = "# " + "7" * 1_000_000 + "\nmodel m(x: 1) = Chain(1: relu 2: 3: relu)"
+    problem = parse(Source("t.arch", text))
+    assert (problem.code, problem.message) == ("E0012", "the numbered line `2:` has no layer")
