@@ -322,3 +322,9 @@ def test_a_new_form_in_the_grammar_is_a_rule_the_reader_has_no_path_for():
     new = [text for rule, text in examples.items() if rule == "atom -> LSQB expr RSQB"]
     assert new == ["block x ( ) = [ 1 ]"]
     assert descent.definitions(Source("t.arch", new[0])) is None
+
+
+def test_the_reader_knows_every_pattern_terminal_of_the_lexicon():
+    from archlang.syntax import lexicon
+    patterns = {k for k in lexicon.KINDS if k and not k.startswith("$")}
+    assert patterns == {descent.NAME, descent.NUMBER, descent.SHAPE, descent.STRING} == set(TERMINAL_TEXT)
