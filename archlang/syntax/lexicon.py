@@ -28,3 +28,5 @@ KINDS = (None, '$END', 'ASCII_SHAPE', 'NUMBER', 'STRING', 'NAME', None, '$OTHER'
 # Words that a pattern terminal (NAME) also matches: keywords, told apart after the
 # match (Lark's contextual lexer decides them state by state).
 KEYWORDS = frozenset(['block', 'import', 'model', 'return', 'train'])
+# The keywords a definition starts with, in the grammar's order.
+DEFINITION_KEYWORDS = ('import', 'block', 'model', 'train')

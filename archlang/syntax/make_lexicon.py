@@ -111,6 +111,29 @@ def _keywords(terminals) -> dict:
     return out
 
 
+def _first_terminals(rules, start: str) -> set[str]:
+    """The terminals a text of rule `start` can begin with (the classic FIRST set)."""
+    first: dict[str, set[str]] = {}
+    empty: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for r in rules:
+            into = first.setdefault(r.origin.name, set())
+            before = (len(into), r.origin.name in empty)
+            for symbol in r.expansion:
+                if symbol.is_term:
+                    into.add(symbol.name)
+                    break
+                into |= first.get(symbol.name, set())
+                if symbol.name not in empty:
+                    break
+            else:
+                empty.add(r.origin.name)
+            changed = changed or (len(into), r.origin.name in empty) != before
+    return first.get(start, set())
+
+
 def lexicon_text(grammar: str | None = None) -> str:
     """The text of lexicon.py for `grammar` (the shipped grammar by default)."""
     grammar = parser.grammar_text() if grammar is None else grammar
@@ -119,6 +142,7 @@ def lexicon_text(grammar: str | None = None) -> str:
     keywords = _keywords(conf.terminals)
     terminals = sorted((t for t in conf.terminals if t not in keywords),
                        key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    starts = _first_terminals(lark.rules, "start")
     ignored = [t for t in terminals if t.name in conf.ignore]
     tokens = [t for t in terminals if t.name not in conf.ignore]
     for word, pattern in keywords.items():
@@ -178,6 +202,8 @@ def lexicon_text(grammar: str | None = None) -> str:
         + ") also matches: keywords, told apart after the",
         "# match (Lark's contextual lexer decides them state by state).",
         f"KEYWORDS = frozenset({sorted(k.pattern.value for k in keywords)!r})",
+        "# The keywords a definition starts with, in the grammar's order.",
+        f"DEFINITION_KEYWORDS = {tuple(k.pattern.value for k in keywords if k.name in starts)!r}",
         "",
     ]
     return "\n".join(lines)

@@ -14,8 +14,7 @@ from ..diagnostics import Diagnostic, Label
 from ..limits import MAX_NAME_LENGTH
 from ..source import Source, Span
 from ..suggest import did_you_mean
-
-DEFINITION_KEYWORDS = ("model", "block", "import", "train")
+from .lexicon import DEFINITION_KEYWORDS
 
 # label → examples that fail in the same way. Each label is a key of MISTAKES below.
 EXAMPLES: dict[str, list[str]] = {

@@ -137,3 +137,16 @@ def test_write_lexicon_rewrites_only_a_stale_file(tmp_path):
     assert make_lexicon.write_lexicon(path) is False
     path.write_text("# stale\n")
     assert make_lexicon.write_lexicon(path) is True and path.read_text() == make_lexicon.lexicon_text()
+
+
+def test_the_other_keyword_lists_are_the_grammars():
+    # Completion snippets (the language server) and the playground's highlighting keep their
+    # own lists, in other forms: they must name the grammar's keywords.
+    import re
+
+    from archlang.lsp.features import KEYWORDS as SNIPPETS
+    assert set(SNIPPETS) == set(lexicon.DEFINITION_KEYWORDS)
+    assert set(lexicon.DEFINITION_KEYWORDS) < lexicon.KEYWORDS
+    highlighting = (ROOT / "web/src/language.js").read_text("utf-8")
+    words = re.search(r"match\(/\(\?:([\w|]+)\)\(\?!\[\\w\]\)/\)\) return \"keyword\"", highlighting)
+    assert words and set(words.group(1).split("|")) == lexicon.KEYWORDS
