@@ -143,6 +143,7 @@ def lexicon_text(grammar: str | None = None) -> str:
     terminals = sorted((t for t in conf.terminals if t not in keywords),
                        key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
     starts = _first_terminals(lark.rules, "start")
+    strings = [t for t in conf.terminals if t.pattern.type == "str"]
     ignored = [t for t in terminals if t.name in conf.ignore]
     tokens = [t for t in terminals if t.name not in conf.ignore]
     for word, pattern in keywords.items():
@@ -202,11 +203,25 @@ def lexicon_text(grammar: str | None = None) -> str:
         + ") also matches: keywords, told apart after the",
         "# match (Lark's contextual lexer decides them state by state).",
         f"KEYWORDS = frozenset({sorted(k.pattern.value for k in keywords)!r})",
+        "# Every string terminal by its name in Lark (as Lark's errors name what they expected).",
+        "STRINGS = {",
+        *_wrapped([f"{t.name!r}: {t.pattern.value!r}," for t in sorted(strings, key=lambda t: t.name)]),
+        "}",
         "# The keywords a definition starts with, in the grammar's order.",
         f"DEFINITION_KEYWORDS = {tuple(k.pattern.value for k in keywords if k.name in starts)!r}",
         "",
     ]
     return "\n".join(lines)
+
+
+def _wrapped(items: list[str], width: int = 96) -> list[str]:
+    """`items` on indented lines of at most `width` characters, never split."""
+    lines = ["   "]
+    for item in items:
+        if len(lines[-1]) + 1 + len(item) > width:
+            lines.append("   ")
+        lines[-1] += " " + item
+    return lines
 
 
 def _literal(s: str) -> str:

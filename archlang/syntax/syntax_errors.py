@@ -14,7 +14,7 @@ from ..diagnostics import Diagnostic, Label
 from ..limits import MAX_NAME_LENGTH
 from ..source import Source, Span
 from ..suggest import did_you_mean
-from .lexicon import DEFINITION_KEYWORDS
+from .lexicon import DEFINITION_KEYWORDS, STRINGS
 
 # label → examples that fail in the same way. Each label is a key of MISTAKES below.
 EXAMPLES: dict[str, list[str]] = {
@@ -131,20 +131,15 @@ MISTAKES: dict[str, tuple[str, str, str | None]] = {
                            "name the definition: `model mlp(x: 784) = ...`, `block Res(c) = ...`"),
 }
 
-_TOKEN_WORDS = {
-    "RPAR": "`)`", "LPAR": "`(`", "COMMA": "`,`", "SEMICOLON": "`;`", "COLON": "`:`",
-    "EQUAL": "`=`", "NAME": "a name", "NUMBER": "a number", "STRING": "a string",
-    "ASCII_SHAPE": "a shape", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
-    "DIVIDE": "`÷`", "FLOORDIV": "`//`", "CARET": "`^`", "TIMES": "`×`", "$END": "end of file",
-    "LBRACE": "`{`", "RBRACE": "`}`", "MODEL": "`model`", "BLOCK": "`block`",
-    "IMPORT": "`import`", "TRAIN": "`train`", "RETURN": "`return`",
-}
+# How a diagnostic names what the parser expected: a string terminal as written (named by
+# the grammar), a pattern terminal in words.
+_TOKEN_WORDS = {**{name: f"`{text}`" for name, text in STRINGS.items()},
+                "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "ASCII_SHAPE": "a shape",
+                "$END": "end of file"}
 
 
 def _describe_expected(names) -> str:
     words = sorted({_TOKEN_WORDS.get(n, n.lower()) for n in names if not n.startswith("__")})
-    if "`=>`" in words:
-        pass
     if len(words) > 6:
         return "an expression or punctuation"
     if len(words) <= 1:

@@ -94,3 +94,10 @@ def test_a_megabyte_of_digits_before_a_numbered_line_without_layer():
     text = "# " + "7" * 1_000_000 + "\nmodel m(x: 1) = Chain(1: relu 2: 3: relu)"
     problem = parse(Source("t.arch", text))
     assert (problem.code, problem.message) == ("E0012", "the numbered line `2:` has no layer")
+
+
+def test_every_terminal_of_the_grammar_has_words_in_diagnostics():
+    from archlang.syntax import lexicon, syntax_errors
+    terminals = {k for k in lexicon.KINDS if k and k != lexicon.OTHER} | set(lexicon.STRINGS)
+    assert terminals <= set(syntax_errors._TOKEN_WORDS)
+    assert syntax_errors._TOKEN_WORDS["RPAR"] == "`)`" and syntax_errors._TOKEN_WORDS["$END"] == "end of file"
