@@ -294,6 +294,33 @@ def _builtin(name: str) -> bool:
     return name in REGISTRY or name in STRUCTURAL or activation_name(name) is not None
 
 
+def _match_examples(err: UnexpectedInput, parse) -> str | None:
+    """The label of the example that fails as `err` does, or None: Lark's `match_examples`,
+    comparing the parser's state without the depth of its stack. Lark's compares the depth
+    too, so that an example named a mistake only as deep as it is written: a missing comma
+    inside a nested call, or in any definition after a file's first, went unnamed. (Lark's
+    also raises where two examples share a state with other accepted tokens.) An example
+    failing on the same token wins; else the first failing in the same state."""
+    position = getattr(err.state, "position", None)
+    if position is None:
+        return None
+    token = getattr(err, "token", None)
+    candidate = None
+    for label, texts in EXAMPLES.items():
+        for text in texts:
+            try:
+                parse(text)
+            except UnexpectedInput as ut:
+                if getattr(ut.state, "position", None) != position:
+                    continue
+                if isinstance(err, UnexpectedToken) and isinstance(ut, UnexpectedToken) and ut.accepts != err.accepts:
+                    continue
+                if token is not None and getattr(ut, "token", None) == token:
+                    return label
+                candidate = candidate or label
+    return candidate
+
+
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -307,16 +334,15 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         span = Span(source, start, max(end, start + 1))
     found = _found(err, source)
     label = "julia_symbol" if _is_julia_symbol(source, err, span) else None
-    try:
-        label = label or err.match_examples(parse, EXAMPLES, use_accepts=True)
-    except Exception:  # match_examples re-parses examples; any failure there means no match
-        label = None
+    label = label or _match_examples(err, parse)
     if label is None:
         label = _fallback_label(source, err, span)
     call = enclosing_call(source, span.start) or "the list"
-    name_match = re.search(r"(?:model|block)\s+([^\W\d]\w*)", source.text[:span.start][-200:])
+    # The definition the error is in: the last header before it (within 200 characters).
+    names = re.findall(r"(?<!\w)(?:model|block)\s+([^\W\d]\w*)",
+                       source.text[max(0, span.start - 200):span.start])
     symbol = re.match(r":\s*([^\W\d]\w*)", source.text[span.start:span.start + 80])
-    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m",
+    fmt = {"found": found, "call": call, "name": names[-1] if names else "m",
            "symbol": symbol.group(1) if symbol else "nearest"}
     if label is not None:
         code, message, help_text = MISTAKES[label]
