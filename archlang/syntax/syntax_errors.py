@@ -1,8 +1,9 @@
-"""Turn Lark's raw parse failures into named mistakes (Lark's `match_examples`).
+"""Turn Lark's raw parse failures into named mistakes (as Lark's `match_examples` does).
 
-The table of bad inputs below is kept beside the grammar: when a spec fails to parse, Lark
-finds the example that fails in the same parser state on the same token, and we report that
-mistake by name with a fix. Bracket problems are found by a scan before parsing.
+The table of bad inputs below is kept beside the grammar: when a spec fails to parse, we
+find the example that fails in the same parser state (however deep the spec's error is) on
+the same token, and report that mistake by name with a fix. Bracket problems are found by a
+scan before parsing.
 """
 from __future__ import annotations
 
