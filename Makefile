@@ -44,10 +44,13 @@ demo: install
 	@echo "outputs in $(OUT)/: model2.svg resnet18.png model2.py runs/*/curves.png model1-vs-model2.png"
 
 # The LALR tables built from grammars/archlang.lark, shipped in the package so that no start
-# rebuilds them (archlang/syntax/parser.py); rewritten only when the grammar or Lark changed.
+# rebuilds them (archlang/syntax/parser.py), and the grammar's tokens for the fast reader
+# (archlang/syntax/lexicon.py, by make_lexicon.py); rewritten only when the grammar or Lark changed.
 parser:
 	@$(PYTHON) -c "from archlang.syntax.parser import write_tables as w, TABLES as t; \
 	    print(('wrote ' if w() else 'up to date: ') + 'archlang/syntax/' + t)"
+	@$(PYTHON) -c "from archlang.syntax.make_lexicon import write_lexicon as w; \
+	    print(('wrote ' if w() else 'up to date: ') + 'archlang/syntax/lexicon.py')"
 
 # torchinfo is the benchmark's yardstick only, never a dependency of archlang.
 bench: install parser

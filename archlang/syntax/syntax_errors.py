@@ -1,8 +1,9 @@
-"""Turn Lark's raw parse failures into named mistakes (Lark's `match_examples`).
+"""Turn Lark's raw parse failures into named mistakes (as Lark's `match_examples` does).
 
-The table of bad inputs below is kept beside the grammar: when a spec fails to parse, Lark
-finds the example that fails in the same parser state on the same token, and we report that
-mistake by name with a fix. Bracket problems are found by a scan before parsing.
+The table of bad inputs below is kept beside the grammar: when a spec fails to parse, we
+find the example that fails in the same parser state (however deep the spec's error is) on
+the same token, and report that mistake by name with a fix. Bracket problems are found by a
+scan before parsing.
 """
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import re
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostic, Label
+from ..limits import MAX_NAME_LENGTH
 from ..source import Source, Span
 from ..suggest import did_you_mean
 from ..vocabulary import builtin
-
-DEFINITION_KEYWORDS = ("model", "block", "import", "train")
+from .lexicon import DEFINITION_KEYWORDS, STRINGS
 
 # label → examples that fail in the same way. Each label is a key of MISTAKES below.
 EXAMPLES: dict[str, list[str]] = {
@@ -132,20 +133,15 @@ MISTAKES: dict[str, tuple[str, str, str | None]] = {
                            "name the definition: `model mlp(x: 784) = ...`, `block Res(c) = ...`"),
 }
 
-_TOKEN_WORDS = {
-    "RPAR": "`)`", "LPAR": "`(`", "COMMA": "`,`", "SEMICOLON": "`;`", "COLON": "`:`",
-    "EQUAL": "`=`", "NAME": "a name", "NUMBER": "a number", "STRING": "a string",
-    "ASCII_SHAPE": "a shape", "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
-    "DIVIDE": "`÷`", "FLOORDIV": "`//`", "CARET": "`^`", "TIMES": "`×`", "$END": "end of file",
-    "LBRACE": "`{`", "RBRACE": "`}`", "MODEL": "`model`", "BLOCK": "`block`",
-    "IMPORT": "`import`", "TRAIN": "`train`", "RETURN": "`return`",
-}
+# How a diagnostic names what the parser expected: a string terminal as written (named by
+# the grammar), a pattern terminal in words.
+_TOKEN_WORDS = {**{name: f"`{text}`" for name, text in STRINGS.items()},
+                "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "ASCII_SHAPE": "a shape",
+                "$END": "end of file"}
 
 
 def _describe_expected(names) -> str:
     words = sorted({_TOKEN_WORDS.get(n, n.lower()) for n in names if not n.startswith("__")})
-    if "`=>`" in words:
-        pass
     if len(words) > 6:
         return "an expression or punctuation"
     if len(words) <= 1:
@@ -185,8 +181,20 @@ def _scan(text: str):
         i += 1
 
 
+# The name written before a bracket, spaces between allowed: looked for only in the
+# CALLEE_LOOK_BACK characters before it (a name is at most MAX_NAME_LENGTH long), so that an
+# error in a long text costs the same. The expression is linear in what it reads: it starts
+# only where a word starts (`(?<!\w)`) and never gives back what it took (possessive).
+# Searching `([^\W\d]\w*)\s*$` over the whole text instead restarted at every letter of a
+# long word: 20 KB took 8 s.
+CALLEE_LOOK_BACK = 4 * MAX_NAME_LENGTH
+_CALLEE = re.compile(r"(?<!\w)\d*+([^\W\d]\w*+)\s*+\Z")
+
+
 def _callee_before(text: str, open_offset: int) -> str | None:
-    m = re.search(r"([^\W\d]\w*)\s*$", text[:open_offset])
+    """The name right before the bracket at `open_offset` (as in `Dense (`), or None: none
+    there, or a word reaching further back than CALLEE_LOOK_BACK (longer than any name)."""
+    m = _CALLEE.search(text, max(0, open_offset - CALLEE_LOOK_BACK), open_offset)
     return m.group(1) if m else None
 
 
@@ -281,6 +289,33 @@ def _is_julia_symbol(source: Source, err: UnexpectedInput, span: Span) -> bool:
         re.match(r"[^\W\d]", source.text[span.end:span.end + 1]) is not None
 
 
+def _match_examples(err: UnexpectedInput, parse) -> str | None:
+    """The label of the example that fails as `err` does, or None: Lark's `match_examples`,
+    comparing the parser's state without the depth of its stack. Lark's compares the depth
+    too, so that an example named a mistake only as deep as it is written: a missing comma
+    inside a nested call, or in any definition after a file's first, went unnamed. (Lark's
+    also raises where two examples share a state with other accepted tokens.) An example
+    failing on the same token wins; else the first failing in the same state."""
+    position = getattr(err.state, "position", None)
+    if position is None:
+        return None
+    token = getattr(err, "token", None)
+    candidate = None
+    for label, texts in EXAMPLES.items():
+        for text in texts:
+            try:
+                parse(text)
+            except UnexpectedInput as ut:
+                if getattr(ut.state, "position", None) != position:
+                    continue
+                if isinstance(err, UnexpectedToken) and isinstance(ut, UnexpectedToken) and ut.accepts != err.accepts:
+                    continue
+                if token is not None and getattr(ut, "token", None) == token:
+                    return label
+                candidate = candidate or label
+    return candidate
+
+
 def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnostic:
     """A named Diagnostic for a Lark parse failure."""
     if isinstance(err, UnexpectedCharacters):
@@ -294,16 +329,15 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
         span = Span(source, start, max(end, start + 1))
     found = _found(err, source)
     label = "julia_symbol" if _is_julia_symbol(source, err, span) else None
-    try:
-        label = label or err.match_examples(parse, EXAMPLES, use_accepts=True)
-    except Exception:  # match_examples re-parses examples; any failure there means no match
-        label = None
+    label = label or _match_examples(err, parse)
     if label is None:
         label = _fallback_label(source, err, span)
     call = enclosing_call(source, span.start) or "the list"
-    name_match = re.search(r"(?:model|block)\s+([^\W\d]\w*)", source.text[:span.start][-200:])
+    # The definition the error is in: the last header before it (within 200 characters).
+    names = re.findall(r"(?<!\w)(?:model|block)\s+([^\W\d]\w*)",
+                       source.text[max(0, span.start - 200):span.start])
     symbol = re.match(r":\s*([^\W\d]\w*)", source.text[span.start:span.start + 80])
-    fmt = {"found": found, "call": call, "name": name_match.group(1) if name_match else "m",
+    fmt = {"found": found, "call": call, "name": names[-1] if names else "m",
            "symbol": symbol.group(1) if symbol else "nearest"}
     if label is not None:
         code, message, help_text = MISTAKES[label]
@@ -319,7 +353,7 @@ def describe_parse_error(source: Source, err: UnexpectedInput, parse) -> Diagnos
             # `22: #44` then `23: Dense(...)` reads as `22: 23` and fails at the second colon:
             # the label without a layer is the one before the number the parser took as a layer.
             before = source.text[:span.start]
-            m = list(re.finditer(r"(\d+)\s*:", before))
+            m = list(re.finditer(r"(?<!\d)(\d++)\s*+:", before))   # linear: no restart in a number
             if m:
                 lab = m[-1]
                 span = Span(source, lab.start(), lab.end())
