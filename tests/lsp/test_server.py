@@ -50,6 +50,18 @@ def session(tmp_path_factory):
     client.close()
 
 
+@pytest.fixture(scope="module")
+def right(session):
+    """A document of its own holding RIGHT, so that the tests reading it do not depend on
+    the edits earlier tests make to main.arch (each passes run alone)."""
+    client, _, root = session
+    (root / "right.arch").write_text(RIGHT, "utf-8")
+    uri = (root / "right.arch").as_uri()
+    client.open(uri, RIGHT, version=1)
+    assert client.diagnostics(uri, version=1) == []      # checked: the server knows it now
+    return client, uri, root
+
+
 def test_capabilities(session):
     client, _, _ = session
     caps = client.capabilities
@@ -88,9 +100,8 @@ def _hover(client, uri, line, character):
                                                  "position": {"line": line, "character": character}})
 
 
-def test_hover_on_a_layer(session):
-    client, uri, _ = session
-    client.change(uri, RIGHT, version=3)
+def test_hover_on_a_layer(right):
+    client, uri, _ = right
     h = _hover(client, uri, 4, 8)        # inside `Conv((5, 5), 1 => 8, relu)`
     text = h["contents"]["value"]
     assert "`Conv((5, 5), 1 => 8, relu)`" in text
@@ -104,8 +115,8 @@ def test_hover_on_a_layer(session):
     assert _hover(client, uri, 0, 0) is None or "import" not in _hover(client, uri, 0, 0)
 
 
-def test_go_to_definition_of_blocks_and_imports(session):
-    client, uri, root = session
+def test_go_to_definition_of_blocks_and_imports(right):
+    client, uri, root = right
 
     def where(line, character):
         return client.request("textDocument/definition", {
@@ -121,8 +132,8 @@ def test_go_to_definition_of_blocks_and_imports(session):
     assert where(4, 6) is None            # Conv is built in
 
 
-def test_completion_with_signatures(session):
-    client, uri, _ = session
+def test_completion_with_signatures(right):
+    client, uri, _ = right
     result = client.request("textDocument/completion", {
         "textDocument": {"uri": uri}, "position": {"line": 5, "character": 4}})
     items = {i["label"]: i for i in result["items"]}
