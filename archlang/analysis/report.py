@@ -6,11 +6,10 @@ and SVG) is presentation: archlang/present installs those methods.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..check import ModelReport
 from ..diagnostics import Diagnostic
 from ..layers.structural import Input
+from ..records import dataclass, field
 from .memory import TRAINING_PARAM_COPIES, dtype_bytes, peak_forward
 from .receptive_field import RF, receptive_fields
 
