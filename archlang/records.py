@@ -5,7 +5,7 @@ Python 3.11's decorator compiles up to six methods per class with `exec`, and bu
 signature of each class without a docstring with `inspect`: 46 ms of a 130 ms start of
 `archlang check`, for the 113 classes the check path declares (docs/performance.md). Here
 only `__init__` is compiled (it must be: a generic one makes every node 2–3 times slower to
-build), and not before a class is first instantiated; `__repr__`, `__eq__`, `__hash__` and a
+build), and not before it is first looked up, to make an instance; `__repr__`, `__eq__`, `__hash__` and a
 frozen class's `__setattr__` and `__delattr__` are closures over the class's field names,
 made without compiling anything. The generated docstring (the class's signature) is computed
 when it is read.
@@ -53,6 +53,7 @@ class _Factory:
 MISSING = _Missing()
 _FACTORY = _Factory()
 _CLASSVAR = re.compile(r"\s*(?:typing\s*\.\s*)?ClassVar\b")
+_REFUSED = re.compile(r"\s*(?:dataclasses\s*\.\s*)?(?:InitVar|KW_ONLY)\b")
 
 
 class Field:
@@ -125,6 +126,10 @@ def _process(cls, init, repr, eq, frozen, slots):
     for name, type_ in annotations.items():
         if isinstance(type_, str) and _CLASSVAR.match(type_) or _is_classvar(type_):
             continue
+        if isinstance(type_, str) and _REFUSED.match(type_) or type(type_).__name__ in (
+                "InitVar", "_KW_ONLY_TYPE"):
+            raise TypeError(f"{cls.__name__}.{name}: records have no InitVar or KW_ONLY "
+                            "fields; use dataclasses.dataclass")
         default = own.get(name, MISSING)
         f = default if isinstance(default, Field) else Field(default)
         if f.default.__class__.__hash__ is None:          # a list, dict or set shared by all
@@ -184,11 +189,11 @@ def _process(cls, init, repr, eq, frozen, slots):
         if "__setstate__" not in own:
             cls.__setstate__ = _setstate(names)
     if not own.get("__doc__"):
-        cls.__doc__ = _SignatureDoc()
+        cls.__doc__ = _SignatureDoc(cls)
     if "__match_args__" not in own:
         cls.__match_args__ = names
-    cls.__dataclass_fields__ = _StandardView("__dataclass_fields__")
-    cls.__dataclass_params__ = _StandardView("__dataclass_params__")
+    cls.__dataclass_fields__ = _StandardView(cls, "__dataclass_fields__")
+    cls.__dataclass_params__ = _StandardView(cls, "__dataclass_params__")
     return cls
 
 
@@ -265,7 +270,7 @@ def _init_fn(cls):
 
 
 def _repr(names):
-    values = attrgetter(*names) if names else None
+    values = _compared(names)
     running = set()
 
     def __repr__(self):
@@ -274,16 +279,15 @@ def _repr(names):
             return "..."
         running.add(key)
         try:
-            shown = (values(self),) if len(names) == 1 else values(self) if names else ()
             return self.__class__.__qualname__ + "(" + ", ".join(
-                f"{n}={v!r}" for n, v in zip(names, shown)) + ")"
+                f"{n}={v!r}" for n, v in zip(names, values(self))) + ")"
         finally:
             running.discard(key)
     return __repr__
 
 
 def _compared(names):
-    """A function from a record to the tuple of its compared fields (one per class)."""
+    """A function from a record to the tuple of the fields `names` (one per class)."""
     if not names:
         return lambda self: ()
     if len(names) == 1:
@@ -349,13 +353,16 @@ class _SignatureDoc:
     """The docstring the standard decorator gives a class without one: its name and
     signature, `Conv(kernel: 'tuple[int, ...]', c_in: 'int | None' = None, ...)`."""
 
+    def __init__(self, cls):
+        self.cls = cls
+
     def __get__(self, instance, owner):
         import inspect
         try:
-            signature = str(inspect.signature(owner)).replace(" -> None", "")
+            signature = str(inspect.signature(self.cls)).replace(" -> None", "")
         except (TypeError, ValueError):
             signature = ""
-        owner.__doc__ = doc = owner.__name__ + signature
+        self.cls.__doc__ = doc = self.cls.__name__ + signature
         return doc
 
 
@@ -364,13 +371,12 @@ class _StandardView:
     (`fields`, `replace`, `asdict`, `is_dataclass`): genuine ones, from the standard decorator
     applied to a class with the same fields, made when first asked for."""
 
-    def __init__(self, attribute: str):
-        self.attribute = attribute
+    def __init__(self, cls, attribute: str):
+        self.cls, self.attribute = cls, attribute
 
     def __get__(self, instance, owner):
-        record = next(c for c in owner.__mro__ if "__record__" in c.__dict__)
         import dataclasses
-        spec = record.__record__
+        record, spec = self.cls, self.cls.__record__
         body = {"__annotations__": {}, "__qualname__": record.__qualname__,
                 "__module__": record.__module__}
         for name, f in spec["fields"].items():

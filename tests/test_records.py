@@ -168,6 +168,10 @@ def test_what_the_standard_library_refuses_is_refused():
             pass
     with pytest.raises(TypeError):
         records.dataclass(order=True)
+    with pytest.raises(TypeError, match="no InitVar or KW_ONLY"):
+        @records.dataclass
+        class Hidden:
+            a: dataclasses.InitVar[int]
 
 
 def test_every_layer_kind_and_ast_node_is_a_record_the_standard_library_reads():
