@@ -83,6 +83,7 @@ def test_check_imports_the_layers_and_not_lark():
     # the fast reader (archlang/syntax/descent.py): Lark is for syntax errors.
     modules = imported_by(["check", "--json", str(SPECS / "book/model2.arch")])
     assert {"archlang.syntax.descent", "archlang.layers.conv", "archlang.analysis"} <= set(modules)
+    assert [m for m in modules if not allowed(m)] == []          # --json too
     assert not any(m == "lark" or m.startswith("lark.") for m in modules)
 
 
