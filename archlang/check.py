@@ -6,8 +6,6 @@ run reports every independent mistake. Never raises.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
 from .hints import channels_first_help, dense_input_help, window_help
 from .ir.graph import Model, Node
@@ -18,6 +16,7 @@ from .layers.shape import Shape
 from .layers.structural import Flatten, Input
 from .layers.window import dropped_pixels
 from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
+from .records import dataclass, field
 
 
 @dataclass(slots=True)

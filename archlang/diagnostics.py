@@ -8,8 +8,8 @@ view when archlang is imported.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 
+from .records import dataclass, field
 from .source import Span
 
 

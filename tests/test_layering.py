@@ -24,8 +24,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "archlang"
 
 # Lowest first. A module belongs to the row naming it or its nearest enclosing package.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation: text positions, bounds, did-you-mean, diagnostics as data",
-     ("archlang.source", "archlang.limits", "archlang.suggest", "archlang.diagnostics")),
+    ("foundation: record classes, text positions, bounds, did-you-mean, diagnostics as data",
+     ("archlang.records", "archlang.source", "archlang.limits", "archlang.suggest",
+      "archlang.diagnostics")),
     ("the layer registry: one declaration per kind (args, shape rule, counts, PyTorch mapping)",
      ("archlang.layers",)),
     ("facts over the registry: the built-in names, what-if fixes for shape errors",

@@ -26,7 +26,6 @@ and its ⌊size⌋ is shown as an upper bound, `≤`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import floor, gcd, lcm
 
@@ -34,6 +33,7 @@ from ..diagnostics import Diagnostic, Label
 from ..layers.base import Resampling, Window
 from ..layers.pool import _AdaptivePool, _GlobalPool
 from ..layers.structural import Input
+from ..records import dataclass
 
 PASS_THROUGH = ("activation", "norm", "regularize")
 

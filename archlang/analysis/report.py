@@ -6,11 +6,10 @@ and SVG) is presentation: archlang/present installs those methods.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..check import ModelReport
 from ..diagnostics import Diagnostic
 from ..layers.structural import Input
+from ..records import dataclass, field, fields
 from .memory import TRAINING_PARAM_COPIES, dtype_bytes, peak_forward
 from .receptive_field import RF, receptive_fields
 
@@ -83,7 +82,7 @@ class Totals:
         return 2 * self.macs
 
     def json(self) -> dict:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["flops"] = self.flops
         return out
 

@@ -7,13 +7,12 @@ can point into blocks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..diagnostics import Diagnostic
 from ..layers.base import Layer
 from ..layers.shape import Shape
 from ..layers.structural import JOIN_TEXT, JOINS, Input
 from ..limits import MAX_NODES, UNROLL_LIMIT
+from ..records import dataclass, field
 from ..source import Span
 from .groups import Group, GroupKind
 from .terms import Apply, BlockCall, Broken, GraphBody, Leaf, Par, Repeat, Seq, Skip, Term, ValueRef

@@ -8,9 +8,9 @@ is this copy one block call?) is answered here, so its readers agree.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum
 
+from ..records import dataclass, field
 from ..source import Span
 
 

@@ -6,7 +6,6 @@ diagnostic is recorded, so every independent mistake in a spec is reported at on
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
 from ..hints import known_layers
@@ -18,6 +17,7 @@ from ..layers.base import ArgProblem
 from ..layers.bind import bind
 from ..layers.structural import JOIN_TEXT
 from ..layers.shape import Shape
+from ..records import dataclass, field
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast

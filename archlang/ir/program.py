@@ -7,12 +7,12 @@ standard library), and cycles are reported with the whole chain.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import vocabulary
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
 from ..limits import MAX_FILE_BYTES
+from ..records import dataclass, field
 from ..source import Source
 from ..syntax import ast, parse
 from .graph import Model, TooManyNodes, build_graph_model, build_model

@@ -5,10 +5,9 @@ its body three times into three sets of nodes, with separate weights.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..layers.args import LayerTerm
 from ..layers.base import Layer
+from ..records import dataclass, field
 from ..source import Span
 
 

@@ -1,8 +1,7 @@
 """Activations as layers: `relu` in a Chain is the layer form of the `relu` argument."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import dataclass
 from .args import ACTIVATION_ALIASES, ACTIVATIONS, activation_name
 from .base import Layer
 from .torch_code import X, TorchCode

@@ -6,9 +6,9 @@ smallest piece of text that is wrong. Converters raise ArgProblem; they never gu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
+from ..records import dataclass
 from ..source import Span
 from .base import ArgProblem
 

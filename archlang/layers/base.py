@@ -7,11 +7,11 @@ way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from fractions import Fraction
 from typing import Any, Callable, ClassVar
 
+from ..records import dataclass, fields, replace
 from .shape import Shape
 
 REQUIRED = object()

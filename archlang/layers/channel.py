@@ -2,10 +2,10 @@
 dimension (the channels unless `dims` says otherwise; ShuffleNetV2's split)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from . import args as A
+from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register
 from .shape import Shape
 from .torch_code import Call, Method, TorchCode

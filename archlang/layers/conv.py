@@ -1,10 +1,10 @@
 """Convolutions: Conv (1-D/2-D/3-D by kernel rank), ConvTranspose, DepthwiseConv."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 
 from . import args as A
+from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
 from .shape import Shape
 from .torch_code import Call, Crop, TorchCode, dims, kw, pad_call, rev

@@ -1,9 +1,8 @@
 """Dense (fully connected) layers."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import args as A
+from ..records import dataclass
 from .base import Layer, Param, ShapeProblem, register
 from .shape import Shape
 from .torch_code import Call, Template, TorchCode, kw

@@ -1,9 +1,8 @@
 """Normalisation and regularisation: BatchNorm, LayerNorm, Dropout."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import args as A
+from ..records import dataclass
 from .base import Layer, Param, ShapeProblem, register
 from .torch_code import Call, Template, TorchCode, kw
 

@@ -1,11 +1,11 @@
 """Pooling: MaxPool and MeanPool (windowed), global pools, adaptive pools."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import ClassVar
 
 from . import args as A
+from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
 from .torch_code import Call, Raw, TorchCode, dims, kw, pad_call
 from .window import check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding

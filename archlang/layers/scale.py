@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from . import args as A
+from ..records import dataclass
 from .base import Layer, Param, Resampling, register
 from .norm import PerChannel
 from .torch_code import Call, TorchCode, kw

@@ -6,9 +6,8 @@ transposes (a view) on the way in and out.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import args as A
+from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, register
 from .shape import Shape
 from .torch_code import Call, Method, Template, TorchCode, kw, rev, torch_dim

@@ -4,11 +4,11 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from typing import ClassVar
 
 from . import args as A
+from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
 from .shape import Shape
 from .torch_code import XS, Call, Method, Op, TorchCode, rev, torch_dim

@@ -10,7 +10,7 @@ Shapes here are the spec's (W×H×C); PyTorch wants spatial tuples as D, H, W, t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..records import dataclass
 
 
 class _Tensor:

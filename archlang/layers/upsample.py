@@ -1,12 +1,12 @@
 """Upsampling without weights: Upsample (nearest, linear, bilinear, trilinear) and PixelShuffle."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil, floor
 from typing import Callable
 
 from . import args as A
+from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register, tup
 from .shape import Shape, fmt_dims
 from .torch_code import Call, Raw, TorchCode, dims, kw

@@ -8,12 +8,12 @@ model's Analysis (MACs, memory, receptive fields: archlang/analysis).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 from ..analysis import analyze_report
 from ..check import LayerInfo, ModelReport
 from ..ir.groups import Group
+from ..records import dataclass
 
 
 @dataclass

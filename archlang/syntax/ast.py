@@ -9,8 +9,7 @@ name (`call` → Call, `block_def` → BlockDef).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..records import dataclass
 from ..source import Source, Span
 
 

@@ -16,11 +16,11 @@ parse to the same AST as the input, or it refuses (FormatError) rather than chan
 from __future__ import annotations
 
 import sys
-from dataclasses import fields, is_dataclass
 
 from lark import Token, Tree
 
 from ..diagnostics import Diagnostic
+from ..records import fields
 from ..source import Source, Span
 from . import ast
 from .parser import lark_parser, parse
@@ -562,7 +562,7 @@ def ast_key(node) -> tuple:
             out.append("(")
             stack.append(close)
             stack.extend(reversed(n))
-        elif is_dataclass(n) and isinstance(n, ast.Node):
+        elif isinstance(n, ast.Node):
             out.append(type(n).__name__)
             stack.append(close)
             stack.extend(reversed([getattr(n, f.name) for f in fields(n)
