@@ -15,9 +15,8 @@ computes it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..diagnostics import Diagnostic, Problem
+from ..records import dataclass, field
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast, parse_expression

@@ -20,11 +20,10 @@ Every value is checked here, so the loop never sees a bad one; mistakes raise
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
-from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, Problem
+from ..records import dataclass, field, fields
 from ..suggest import did_you_mean
 from .loss import LOSSES, Loss, LossTerm, parse_loss
 
@@ -188,7 +187,7 @@ class TrainConfig:
     def _values(self) -> dict:
         """The fields, copied (a Loss is immutable and keeps its spans: not copied)."""
         return {f.name: getattr(self, f.name) if f.name == "loss" else
-                copy.deepcopy(getattr(self, f.name)) for f in dataclasses.fields(self)}
+                copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
 
     def to_dict(self) -> dict:
         """Plain dict (str/int/float/bool/None/list/dict only), safe for checkpoints; the

@@ -10,11 +10,11 @@ string's characters in the spec.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from ..diagnostics import Diagnostic, Label
 from ..limits import MAX_NESTING
+from ..records import fields, replace
 from ..source import Source, Span
 from . import ast
 from .parser import parse
@@ -97,7 +97,7 @@ def _placed(d: Diagnostic, place: _Place, shift: int) -> Diagnostic:
     message = d.message
     if d.span is not None and d.span.start - shift >= place.size:
         message = message.replace("`}`", "the end of the text")     # the wrapper's, not the user's
-    return dataclasses.replace(
+    return replace(
         d, message=message, span=moved(d.span) if d.span is not None else None,
         labels=tuple(Label(moved(label.span), label.message) for label in d.labels))
 
@@ -115,7 +115,7 @@ def _move_spans(root: ast.Node, place: _Place) -> None:
             continue
         if not isinstance(node, ast.Node):
             continue
-        for f in dataclasses.fields(node):
+        for f in fields(node):
             value = getattr(node, f.name)
             if isinstance(value, Span):
                 if id(value) not in seen:

@@ -54,7 +54,7 @@ def test_spans_point_into_the_text_as_written():
     ("__import__('os')", "E0001", "unexpected `'`", "'"),
     ("ce(out", "E0005", "unclosed `ce(`", "("),
     ("ce(out) mse(aux)", "E0002", "expected one expression", "mse"),
-    ("ce(out) +", "E0002", "found the end of the text", ""),
+    ("ce(out) +", "E0011", "expected a value, found the end of the text", ""),
 ])
 def test_each_mistake_is_a_diagnostic_at_its_sub_expression(text, code, message, where):
     d = _problem(text)
