@@ -138,7 +138,6 @@ class _Loader:
             self.imports(sub, chain + [path])
             self.add_blocks(sub)
 
-
     def within_bytes(self, src: Source, imp: ast.ImportStmt) -> bool:
         """Count an imported file's bytes; past MAX_PROGRAM_BYTES it is not parsed (each file
         is at most MAX_FILE_BYTES, but forty of them took 2.4 GB to parse)."""
