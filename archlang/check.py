@@ -6,7 +6,8 @@ run reports every independent mistake. Never raises.
 """
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, Diagnostics, Label, dedupe_key, internal_error, working_on
+from .diagnostics import (Diagnostic, Diagnostics, Label, dedupe_key, internal_error, memory_reserve,
+                          working_on)
 from .hints import channels_first_help, dense_input_help, window_help
 from .ir.graph import Model, Node
 from .ir.groups import Group
@@ -305,16 +306,30 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
     diags = Diagnostics()
     result = CheckResult(source.path)
     working_on(source.span(0))
+    checking, out_of_memory = None, False
     try:
-        result.program = load_program(source, diags)
-        if not keep_syntax:
-            result.program.module = None
-        for model in result.program.models:
-            if any(model.graph[i].layer is None for i in model.inputs):
-                continue
-            result.models.append(check_model(model, diags, strict))
+        with memory_reserve():
+            result.program = load_program(source, diags)
+            if not keep_syntax:
+                result.program.module = None
+            for checking in result.program.models:
+                if any(checking.graph[i].layer is None for i in checking.inputs):
+                    continue
+                result.models.append(check_model(checking, diags, strict))
+    except MemoryError:
+        out_of_memory = True           # diagnosed below, once the traceback has let go
     except Exception as exc:           # noqa: BLE001 — the one place failures become diagnostics
         diags.add(internal_error(exc))
+    if out_of_memory:
+        # E0206 at the part being worked on, naming the model being checked; the partial
+        # results go first, so that making the diagnostic has memory again.
+        note = (f"while checking model `{checking.name}` ({len(checking.graph):,} layers)",) \
+            if checking is not None else ()
+        result.models, checking = [], None
+        if result.program is not None:
+            result.program.models = []
+        problem = internal_error(MemoryError())
+        diags.add(problem.with_note(note[0]) if note else problem)
     # Source order, the root file first: the way a compiler lists its errors.
     kept = dedupe(diags.items)
     shown = {dedupe_key(d.code, d.message, d.span) for d in kept}

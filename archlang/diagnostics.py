@@ -7,6 +7,7 @@ view when archlang is imported.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from .records import dataclass, field
@@ -118,6 +119,35 @@ _WHERE: ContextVar[Span | None] = ContextVar("archlang_where", default=None)
 def working_on(span: Span | None) -> None:
     """Record the input position being worked on (for `internal_error`)."""
     _WHERE.set(span)
+
+
+# Memory running out deep in a recursive stage (a 2^17-layer graph built through 17 levels of
+# blocks) left CPython none to unwind with: each frame's traceback entry failed in turn and it
+# aborted ("Cannot recover from MemoryErrors", exit 134). A check holds a reserve, which the
+# first handler to see a MemoryError lets go (`release_reserve`), so the rest unwinds to E0206.
+_RESERVE: list[bytearray] = []
+RESERVE_BYTES = 4 << 20
+
+
+@contextmanager
+def memory_reserve():
+    """Hold RESERVE_BYTES while the block runs (a stage may let them go: release_reserve);
+    without them where memory is already that short."""
+    for size in (RESERVE_BYTES, RESERVE_BYTES >> 4):
+        try:
+            _RESERVE.append(bytearray(size))
+            break
+        except MemoryError:
+            continue
+    try:
+        yield
+    finally:
+        _RESERVE.clear()
+
+
+def release_reserve() -> None:
+    """Let the reserve go: call it where a MemoryError is first caught, then re-raise."""
+    _RESERVE.clear()
 
 
 def internal_error(exc: BaseException, span: Span | None = None) -> Diagnostic:

@@ -13,6 +13,10 @@ MAX_NUMBER_DIGITS = 40            # digits of one number literal (sizes stop at 
 MAX_STRING_LENGTH = 4096          # characters of one string literal
 MAX_BLOCK_DEPTH = 64              # blocks calling blocks, counted along one call path
 MAX_NODES = 200_000               # layer nodes of one model after blocks and repeats expand
+MAX_PROGRAM_NODES = 400_000       # layer nodes of all the models one check builds together (and
+                                  # terms evaluated for them): a file's models, with its imports'
+                                  # blocks; one call of the API, one playground or editor request
+MAX_PROGRAM_BYTES = 4 << 20       # a spec and every file it imports, together: 4 MiB
 UNROLL_LIMIT = 1_024              # a repeat expanding to more layers than this is folded:
                                   # checked once, its counts multiplied (see docs/language.md)
 MAX_DIAGNOSTICS = 200             # diagnostics reported for one file; the rest are counted

@@ -217,3 +217,114 @@ def test_compile_to_a_binary_format_refuses_it_too(tmp_spec, tmp_path, capsys):
                  "--color", "never"]) == 1
     assert f"{path}:1:7: error[E0206]: model `big` has 4,295,032,832 parameters" in capsys.readouterr().err
     assert not (tmp_path / "big.pt").exists()
+
+
+# ---- bounds per file and per request --------------------------------------------------------
+def _doubling(levels: int) -> str:
+    """Blocks that call the block below twice: B{levels} is 2^levels relus."""
+    return "block B0(c) = relu\n" + "".join(
+        f"block B{i}(c) = Chain(B{i - 1}(c), B{i - 1}(c))\n" for i in range(1, levels + 1))
+
+
+def test_the_models_of_a_file_are_bounded_together(monkeypatch):
+    import archlang.ir.graph as graph
+    import archlang.ir.lower as lower
+    monkeypatch.setattr(graph, "MAX_PROGRAM_NODES", 100)
+    monkeypatch.setattr(lower, "MAX_PROGRAM_NODES", 100)
+    models = "".join(f"model m{i}(x: 4) = B5(4)\n" for i in range(4))       # 32 + input each
+    result = archlang.check_text(_doubling(5) + models)
+    assert [m.name for m in result.models] == ["m0", "m1", "m2"]             # 99 nodes
+    (err,) = result.errors                                                   # m3: once
+    assert (err.code, err.span.text, err.span.line) == ("E0205", "m3", 10)
+    assert err.message == "the models of this file expand to more than 100 layers together"
+    assert err.label == "32 more layers here"
+    assert err.notes == ("the models before it use 99 of them",)
+
+
+def test_the_terms_of_a_file_are_bounded_together(monkeypatch):
+    # Fresh layer arguments defeat the reuse of block bodies, and the bodies stay cached for
+    # the file: sixteen such models took 950 MB before the file's count stopped them.
+    import archlang.ir.graph as graph
+    import archlang.ir.lower as lower
+    monkeypatch.setattr(graph, "MAX_PROGRAM_NODES", 400)
+    monkeypatch.setattr(lower, "MAX_PROGRAM_NODES", 400)
+    defs = "".join(f"block F{i}(f) = Chain(F{i - 1}(Chain(f)), F{i - 1}(Chain(f)))\n"
+                   for i in range(1, 6))
+    models = "".join(f"model m{i}(x: 4) = F5({f})\n"                   # 188 terms each
+                     for i, f in enumerate(["relu", "tanh", "sigmoid", "gelu"]))
+    result = archlang.check_text("block F0(f) = f\n" + defs + models)
+    assert [m.name for m in result.models] == ["m0", "m1"]
+    assert {(e.code, e.message) for e in result.errors} == {
+        ("E0205", "the models of this file expand to more than 400 layers together")}
+
+
+def test_the_imports_of_a_file_are_bounded_together(tmp_path, monkeypatch):
+    import archlang.ir.program as program
+    monkeypatch.setattr(program, "MAX_PROGRAM_BYTES", 1000)
+    for i in range(3):
+        (tmp_path / f"lib{i}.arch").write_text(f"block L{i}(c) = Dense(c, c)\n" + "#" * 400 + "\n")
+    root = tmp_path / "root.arch"
+    root.write_text("".join(f'import "lib{i}.arch"\n' for i in range(3)) + "model m(x: 4) = L0(4)\n")
+    (err,) = archlang.check(root).errors                     # 79 + 427 + 427 bytes, then lib2
+    assert (err.code, err.span.text, err.span.line) == ("E0019", '"lib2.arch"', 3)
+    assert err.message == "the spec and its imports are larger than 1,000 bytes together"
+    assert err.label == "427 more bytes here"
+    assert err.notes == ("the spec and the files imported before it have 933 bytes",)
+
+
+_CAPPED = """
+import resource, sys
+import archlang
+limit = int(sys.argv[1]) << 20
+if sys.argv[2] == "above":        # a cap relative to what this interpreter already uses
+    with open("/proc/self/status") as f:
+        vm = next(int(line.split()[1]) for line in f if line.startswith("VmSize:"))
+    limit += vm << 10
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+result = archlang.check(sys.stdin.read())
+for d in result.diagnostics:
+    print(d.code, d.span.text if d.span else None, d.span.line if d.span else None, *d.notes, sep="|")
+print("models", len(result.models))
+"""
+
+
+def _run_capped(spec: str, mib: int, relative: bool) -> tuple[int, list[str]]:
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(archlang.__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-c", _CAPPED, str(mib), "above" if relative else "total"],
+                          input=spec, capture_output=True, text=True, cwd=root, timeout=300,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    return proc.returncode, proc.stdout.splitlines() + proc.stderr.splitlines()[-3:]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/status"), reason="Linux only")
+def test_sixteen_models_of_131072_layers_under_2_gib():
+    # A kilobyte spec that made Python abort under a 2 GiB cap ("Cannot recover from
+    # MemoryErrors", exit 134): now three models are checked, the rest refused by the file's
+    # bound, each at its name.
+    spec = _doubling(17) + "".join(f"model m{i}(x: 4) = B17(4)\n" for i in range(16))
+    assert len(spec.encode()) < 1100
+    rc, out = _run_capped(spec, 2048, relative=False)
+    assert rc == 0, out
+    assert out[-1] == "models 3"
+    assert out[:-1] == [f"E0205|m{i}|{19 + i}|the models before it use 393,219 of them"
+                        for i in range(3, 16)]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/status"), reason="Linux only")
+def test_running_out_of_memory_is_e0206_at_the_model_never_an_abort():
+    # A model within every bound, under caps too small for it: wherever memory runs out
+    # (building its 32,769 nodes, checking them), the answer is E0206 naming the model.
+    spec = _doubling(15) + "model small(x: 4) = Dense(4, 2)\nmodel big(x: 4) = B15(4)\n"
+    answers = []
+    for mib in (1, 20, 50, 200):          # above what the interpreter already uses
+        rc, out = _run_capped(spec, mib, relative=True)
+        assert rc == 0, (mib, out)
+        answers.append(out[0])
+        assert out in (["E0206|big|18", "models 0"], ["models 2"]) or \
+            out[0].startswith("E0206|") and out[0].endswith("|while checking model `big` (32,769 "
+                                                            "layers)") and out[1] == "models 0"
+    assert answers[0] == "E0206|big|18" and answers[-1] == "models 2"

@@ -89,13 +89,15 @@ class RF:
             return self
         size = tuple(s + (h - lo) * j for s, j, lo, h in zip(self.size, self.jump, r.lo, r.hi))
         left = tuple(a + lo * j for a, j, lo in zip(self.left, self.jump, r.lo))
+        periods = r.periods or tuple(q.denominator for q in r.ratio)
+        inexact = any(f is None for f in r.reads)
         band = RF(tuple(map(_exact, size)), tuple(_exact(j * q) for j, q in zip(self.jump, r.ratio)),
-                  tuple(map(_exact, left)), at_most=self.at_most)
-        if self.at_most or (self.phases is None and all(q.denominator == 1 for q in r.ratio)):
+                  tuple(map(_exact, left)), at_most=self.at_most or inexact)
+        if band.at_most or (self.phases is None and all(p == 1 for p in periods)):
             return band                     # a whole ratio keeps an exact band exact
         reads = r.reads or tuple(_band_reads(q, lo, hi) for q, lo, hi in zip(r.ratio, r.lo, r.hi))
-        return _exact_rf(band, [self.phase(d).then(q, f)
-                                for d, (q, f) in enumerate(zip(r.ratio, reads))])
+        return _exact_rf(band, [self.phase(d).then(q, f, p)
+                                for d, (q, f, p) in enumerate(zip(r.ratio, reads, periods))])
 
     def phase(self, d: int) -> Phases:
         """Dimension d's exact fields (an exact band is a pattern of period 1)."""
@@ -166,12 +168,14 @@ class Phases:
     def most(self) -> int:
         return max(b - a for a, b in zip(self.first, self.last)) + 1
 
-    def then(self, ratio: Fraction, reads) -> Phases | None:
+    def then(self, ratio: Fraction, reads, every: int | None = None) -> Phases | None:
         """The fields after a layer whose output n reads inputs reads(n) = (i, j), repeating
-        every ratio.denominator outputs ratio.numerator inputs further; None when the new
-        pattern is longer than PERIOD_LIMIT."""
-        step = ratio.numerator
-        period = ratio.denominator * self.period // gcd(self.period, step)
+        every `every` outputs (default ratio.denominator) every·ratio inputs further; None
+        when the new pattern is longer than PERIOD_LIMIT."""
+        every = every or ratio.denominator
+        step = int(ratio * every)                   # inputs per repetition of `reads`
+        copies = self.period // gcd(self.period, step)
+        period = every * copies
         if period > PERIOD_LIMIT:
             return None
         first, last = [], []
@@ -179,8 +183,7 @@ class Phases:
             i, j = reads(n)
             first.append(self.at(i)[0])
             last.append(self.at(j)[1])
-        return Phases(period, period * step // ratio.denominator // self.period * self.shift,
-                      tuple(first), tuple(last))
+        return Phases(period, copies * step // self.period * self.shift, tuple(first), tuple(last))
 
 
 def _band_reads(q: Fraction, lo: Fraction, hi: Fraction):

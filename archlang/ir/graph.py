@@ -7,11 +7,11 @@ can point into blocks.
 """
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, release_reserve
 from ..layers.base import Layer
 from ..layers.shape import Shape
 from ..layers.structural import JOIN_TEXT, JOINS, Input
-from ..limits import MAX_NODES, UNROLL_LIMIT
+from ..limits import MAX_NODES, MAX_PROGRAM_NODES, UNROLL_LIMIT
 from ..records import dataclass, field
 from ..source import Span
 from .groups import Group, GroupKind
@@ -127,8 +127,9 @@ class Model:
 
 
 class TooManyNodes(Exception):
-    """A model that is not built: its expansion exceeds MAX_NODES layer nodes (the diagnostic
-    says so), or it is large and its layers already have errors (diagnostic None: those stand)."""
+    """A model that is not built: its expansion exceeds MAX_NODES layer nodes, or with the
+    models before it MAX_PROGRAM_NODES (the diagnostic says which), or it is large and its
+    layers already have errors (diagnostic None: those stand)."""
 
     def __init__(self, diagnostic: Diagnostic | None):
         super().__init__(diagnostic.message if diagnostic else "not built")
@@ -141,14 +142,26 @@ class TooManyNodes(Exception):
                           help=f"a model has at most {MAX_NODES:,} layers after its blocks and "
                                "repeats expand; is a count too large?")
 
+    @staticmethod
+    def in_file(span: Span, size: int | None, before: int) -> Diagnostic:
+        """Past the file's bound: `before` layers (or terms) already built for earlier models."""
+        return Diagnostic(
+            "E0205", f"the models of this file expand to more than {MAX_PROGRAM_NODES:,} layers "
+            "together", span, label=f"{size:,} more layers here" if size is not None else
+            "past the file's limit here",
+            notes=(f"the models before it use {before:,} of them",),
+            help=f"one check builds at most {MAX_PROGRAM_NODES:,} layers (at most {MAX_NODES:,} "
+                 "per model); check the largest models in files of their own")
+
 
 class Builder:
     """Wire terms into a Graph; each walk of a term makes new nodes (separate weights)."""
 
-    def __init__(self):
+    def __init__(self, before: int = 0):
         self.graph = Graph()
         self.scope: tuple[Scope, ...] = ()
         self._uid = 0
+        self.before = before          # nodes the file's earlier models have (MAX_PROGRAM_NODES)
 
     def add(self, layer, inputs, span, spans=None) -> int:
         """Add one node in the current scope. (Models are sized before they are built, so
@@ -158,10 +171,13 @@ class Builder:
 
     def room_for(self, n: int, span: Span) -> None:
         """The one place the node count is bounded: raise TooManyNodes unless `n` more nodes
-        fit under MAX_NODES (at the outermost repeat being expanded, else at `span`)."""
-        if len(self.graph.nodes) + n > MAX_NODES:
+        fit under MAX_NODES, and with the file's earlier models under MAX_PROGRAM_NODES (at
+        the outermost repeat being expanded, else at `span`)."""
+        count = len(self.graph.nodes) + n
+        if count > MAX_NODES or self.before + count > MAX_PROGRAM_NODES:
             outer = next((s.span for s in self.scope if s.kind is GroupKind.REPEAT), None)
-            raise TooManyNodes(TooManyNodes.at(outer or span))
+            raise TooManyNodes(TooManyNodes.at(outer or span) if count > MAX_NODES else
+                               TooManyNodes.in_file(outer or span, None, self.before))
 
     def _scoped(self, kind, label, span):
         self._uid += 1
@@ -169,7 +185,11 @@ class Builder:
 
     def build(self, term: Term, x: int, parent: Group) -> int:
         """Add the nodes of `term` applied to node `x` under `parent`; return the output node."""
-        return getattr(self, "build_" + type(term).__name__.lower())(term, x, parent)
+        try:
+            return getattr(self, "build_" + type(term).__name__.lower())(term, x, parent)
+        except MemoryError:
+            release_reserve()         # room to unwind the recursion (diagnostics.memory_reserve)
+            raise
 
     def build_leaf(self, term: Leaf, x: int, parent: Group) -> int:
         out = self.add(term.layer, (x,), term.span, term.spans)
@@ -349,10 +369,12 @@ def _has_broken(term: Term, seen: set[int]) -> bool:
     return False
 
 
-def _refuse_oversized(body: Term) -> None:
+def _refuse_oversized(body: Term, name_span: Span, before: int) -> None:
     """TooManyNodes before building a body that expands past MAX_NODES (seconds of building
     spared), at the smallest part of the model as written that does: a block call is not
-    entered, so the span stays where the user called it."""
+    entered, so the span stays where the user called it. A body within MAX_NODES that would
+    take the file past MAX_PROGRAM_NODES, after the `before` nodes of its earlier models, is
+    refused at the model's name: sixteen models of 131,072 layers each took 4.4 GB."""
     memo: dict[int, int] = {}
     size = expanded_size(body, memo)
     if size > UNROLL_LIMIT and _has_broken(body, set()):
@@ -361,6 +383,8 @@ def _refuse_oversized(body: Term) -> None:
         # 100,000 such nodes would cost seconds and hundreds of MB for no new diagnostic.
         raise TooManyNodes(None)
     if size <= MAX_NODES:
+        if before + size > MAX_PROGRAM_NODES:
+            raise TooManyNodes(TooManyNodes.in_file(name_span, size, before))
         return
     term = body
     while True:
@@ -376,10 +400,11 @@ def _refuse_oversized(body: Term) -> None:
         f"it expands to {expanded_size(term, memo):,} layers"))
 
 
-def build_graph_model(name, span, name_span, inputs, body: GraphBody) -> Model:
-    """A model written as a graph body; `inputs` are (name, Shape or None, span)."""
-    _refuse_oversized(body)
-    b = GraphBuilder()
+def build_graph_model(name, span, name_span, inputs, body: GraphBody, before: int = 0) -> Model:
+    """A model written as a graph body; `inputs` are (name, Shape or None, span). `before`:
+    the nodes of the file's models built before it (bounded together by MAX_PROGRAM_NODES)."""
+    _refuse_oversized(body, name_span, before)
+    b = GraphBuilder(before)
     tree = Group(GroupKind.MODEL, name, span)
     env = {}
     ids = []
@@ -399,10 +424,12 @@ def _op_text(op: str) -> str:
     return JOIN_TEXT[op]
 
 
-def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None) -> Model:
+def build_model(name, span, name_span, input_name, input_shape, input_span, body: Term | None,
+                before: int = 0) -> Model:
+    """A model of one input written as a layer term; `before` as for build_graph_model."""
     if body is not None:
-        _refuse_oversized(body)
-    b = Builder()
+        _refuse_oversized(body, name_span, before)
+    b = Builder(before)
     tree = Group(GroupKind.MODEL, name, span)
     x = b.graph.add(Input(input_shape, input_name) if input_shape is not None else None, (),
                     input_span)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 
-from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, release_reserve, working_on
 from ..hints import known_layers
-from ..limits import MAX_BLOCK_DEPTH, MAX_NODES
+from ..limits import MAX_BLOCK_DEPTH, MAX_NODES, MAX_PROGRAM_NODES
 from ..layers import REGISTRY
 from ..layers import args as A
 from ..layers.activation import Activation as ActivationLayer
@@ -51,13 +51,22 @@ class Lowerer:
         self.diags = diags
         self.stack: list[Frame] = []
         self.terms = 0           # terms evaluated for the current model (bounded by MAX_NODES)
-        self.bodies: dict = {}   # (block, typed arguments) → its body term
+        self.earlier_terms = 0   # ... for the file's earlier models (with them: MAX_PROGRAM_NODES)
+        self.term_limit = MAX_NODES
+        self.bodies: dict = {}   # (block, typed arguments) → its body term (kept for the file)
+
+    def start_model(self) -> None:
+        """Count the terms of a new model: at most MAX_NODES, and with the terms of the
+        earlier models (whose block bodies stay cached) at most MAX_PROGRAM_NODES."""
+        self.earlier_terms += self.terms
+        self.terms = 0
+        self.term_limit = min(MAX_NODES, MAX_PROGRAM_NODES - self.earlier_terms)
 
     def model_body(self, node: ast.Node) -> Term:
         """The term of a model's body. Blocks calling blocks twice, 40 levels deep, would
         evaluate 2^40 terms: more than MAX_NODES is refused (TooManyNodes), as the graph
         builder refuses more nodes."""
-        self.terms = 0
+        self.start_model()
         return self.term(node, Env())
 
     # ---- diagnostics -------------------------------------------------------------------
@@ -282,13 +291,18 @@ class Lowerer:
         """Evaluate a layer expression; on error record it and return a Broken term."""
         working_on(node.span)
         self.terms += 1
-        if self.terms > MAX_NODES:
-            raise TooManyNodes(self.in_context(TooManyNodes.at(node.span)))
+        if self.terms > self.term_limit:
+            raise TooManyNodes(self.in_context(
+                TooManyNodes.at(node.span) if self.terms > MAX_NODES else
+                TooManyNodes.in_file(node.span, None, self.earlier_terms)))
         try:
             return self.as_term(self.value(node, env))
         except Problem as p:
             self.diags.add(p.diagnostic)
             return Broken(node.span)
+        except MemoryError:
+            release_reserve()         # room to unwind the recursion (diagnostics.memory_reserve)
+            raise
 
     def as_term(self, arg: A.Arg) -> Term:
         v = arg.value

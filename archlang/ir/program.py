@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 from .. import vocabulary
-from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
-from ..limits import MAX_FILE_BYTES
+from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, working_on
+from ..limits import MAX_FILE_BYTES, MAX_PROGRAM_BYTES
 from ..records import dataclass, field
 from ..source import Source
 from ..syntax import ast, parse
@@ -61,6 +61,7 @@ class _Loader:
         self.diags = diags
         self.loaded: dict[Path, ast.Module | None] = {}
         self.blocks: dict[str, ast.BlockDef] = {}
+        self.bytes = 0              # read so far, the root file's included (MAX_PROGRAM_BYTES)
 
     def add_blocks(self, module: ast.Module) -> None:
         for b in module.blocks:
@@ -127,6 +128,9 @@ class _Loader:
                 self.diags.add(src)
                 self.loaded[path] = None
                 continue
+            if not self.within_bytes(src, imp):
+                self.loaded[path] = None
+                continue
             sub = parse(src)
             if isinstance(sub, Diagnostic):
                 self.diags.add(sub.with_note(f"imported from {imp.path_span.location()}"))
@@ -135,6 +139,21 @@ class _Loader:
             self.loaded[path] = sub
             self.imports(sub, chain + [path])
             self.add_blocks(sub)
+
+    def within_bytes(self, src: Source, imp: ast.ImportStmt) -> bool:
+        """Count an imported file's bytes; past MAX_PROGRAM_BYTES it is not parsed (each file
+        is at most MAX_FILE_BYTES, but forty of them took 2.4 GB to parse)."""
+        size = len(src.text.encode("utf-8", "surrogatepass"))
+        if self.bytes + size <= MAX_PROGRAM_BYTES:
+            self.bytes += size
+            return True
+        self.diags.error("E0019", f"the spec and its imports are larger than {MAX_PROGRAM_BYTES:,} "
+                         "bytes together", imp.path_span,
+                         label=f"{size:,} more bytes here", notes=(
+                             f"the spec and the files imported before it have {self.bytes:,} bytes",),
+                         help=f"one check reads at most {MAX_PROGRAM_BYTES:,} bytes of specs; "
+                              "import fewer or smaller files")
+        return False
 
 
 def _is_file(path: Path) -> bool:
@@ -153,6 +172,7 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         return Program(source, None)
     here = Path(source.path).resolve() if Path(source.path).is_file() else None
     loader = _Loader(here.parent if here else Path.cwd(), diags)
+    loader.bytes = len(source.text.encode("utf-8", "surrogatepass"))
     if here:
         loader.loaded[here] = module
     loader.imports(module, [here] if here else [])
@@ -160,7 +180,12 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
     program = Program(source, module, loader.blocks, trains=module.trains)
     lowerer = Lowerer(loader.blocks, diags)
     seen: dict[str, ast.ModelDef] = {}
+    built = 0           # nodes of the models built so far: MAX_PROGRAM_NODES bounds them together
+    counted = 0
     for m in module.models:
+        for model in program.models[counted:]:
+            built += len(model.graph)
+        counted = len(program.models)
         if m.name in seen:
             diags.error("E0104", f"model `{m.name}` is defined twice", m.name_span,
                         labels=(Label(seen[m.name].name_span, "first defined here"),),
@@ -168,7 +193,7 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
             continue
         seen[m.name] = m
         if isinstance(m.body, ast.GraphBody) or len(m.inputs) > 1:
-            model = _graph_model(m, lowerer, diags)
+            model = _graph_model(m, lowerer, diags, built)
             if model is not None:
                 program.models.append(model)
             continue
@@ -179,9 +204,10 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
             shape = None
         try:
             body = lowerer.model_body(m.body)
+            working_on(m.name_span)      # memory runs out building a model: blame that model
             program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
-                                              m.input_shape.span, body))
-        except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
+                                              m.input_shape.span, body, built))
+        except TooManyNodes as err:      # over a bound: diagnosed, the model is not checked
             if err.diagnostic is not None:
                 diags.add(err.diagnostic)
     if module.trains:          # the train section's schema is read only for specs that have one
@@ -196,8 +222,9 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
     return program
 
 
-def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model | None:
-    """A model with a graph body (or several inputs, which need one: None then)."""
+def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics, built: int) -> Model | None:
+    """A model with a graph body (or several inputs, which need one: None then); `built`:
+    the nodes of the file's models before it."""
     inputs = []
     for i in m.inputs:
         try:
@@ -211,11 +238,12 @@ def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics) -> Model
                     m.body.span, label="which input does it take?",
                     help="write the body as a graph: `= { h = Chain(...)(x) return h }`")
         return None
-    lowerer.terms = 0              # MAX_NODES bounds each model's terms, as in model_body
+    lowerer.start_model()          # its terms are bounded, as in model_body
     try:
         body = ValueLowerer(lowerer, list(m.inputs)).body(m.body)
-        return build_graph_model(m.name, m.span, m.name_span, inputs, body)
-    except TooManyNodes as err:      # over MAX_NODES: diagnosed, the model is not checked
+        working_on(m.name_span)
+        return build_graph_model(m.name, m.span, m.name_span, inputs, body, built)
+    except TooManyNodes as err:      # over a bound: diagnosed, the model is not checked
         if err.diagnostic is not None:
             diags.add(err.diagnostic)
         return None

@@ -86,14 +86,16 @@ class Resampling:
     the offset); channel operations keep every position (ratio 1, lo = hi = 0).
 
     Where the band is not exact (a ratio with a denominator b > 1), `reads` gives, per
-    dimension, the exact first and last input of output n; they repeat every b outputs, a
-    (the numerator) inputs further on.
+    dimension, the exact first and last input of output n; they repeat every `periods` outputs
+    (default b; always a multiple of b), period·ratio inputs further on. A `reads` entry of None
+    means they are not known exactly: the band is then an upper bound.
     """
 
     ratio: tuple[Fraction, ...]
     lo: tuple[Fraction, ...]
     hi: tuple[Fraction, ...]
-    reads: tuple[Callable[[int], tuple[int, int]], ...] = ()
+    reads: tuple[Callable[[int], tuple[int, int]] | None, ...] = ()
+    periods: tuple[int, ...] = ()
 
     @classmethod
     def identity(cls, rank: int) -> Resampling:

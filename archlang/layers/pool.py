@@ -54,8 +54,33 @@ class _Pool(Layer):
                              spans.get("pad") or spans.get("ceil"), label="padding ceil mode cannot take",
                              help="use symmetric padding up to k÷2, or write the padding explicitly "
                                   "without ceil")
+        cls.check_padding(window, lo, hi, spans.get("pad"))
         return cls(window_=window, stride=stride, pad=bound["pad"], pad_lo=lo, pad_hi=hi,
                    ceil=bound["ceil"])
+
+    @classmethod
+    def check_padding(cls, window, lo, hi, span) -> None:
+        """Padding the pool refuses whatever its input (ArgProblem): MaxPool's rule, below."""
+
+    def _padding_seen_alone(self, x, out) -> None:
+        """E0310 where a window lies wholly in the padding: the first window when a low pad
+        reaches a whole window, the last when it starts past the input (the windows between
+        overlap the input). MaxPool refuses such padding earlier (check_padding)."""
+        for d, (n, k, s, a, o) in enumerate(zip(x.spatial, self.window_, self.stride,
+                                                self.pad_lo, out)):
+            first, last = a >= k, (o - 1) * s - a >= n
+            if first or last:
+                axis = ("length",) if x.rank == 1 else ("width", "height", "depth")
+                which = "first" if first else "last"
+                raise ShapeProblem(
+                    "E0310", f"the {which} {k}-pixel window along the {axis[d]} lies wholly in "
+                    f"the padding", arg="pad",
+                    label=f"{a} pixels of padding before a {k}-pixel window" if first else
+                    f"window {o} starts at {(o - 1) * s - a}, past the {n} pixels of the input",
+                    notes=(f"{self.kind} counts padding as {self.padding_value}, so that output "
+                           f"is {self.padding_value} whatever the input",),
+                    help=f"pad less than the window on each side (PyTorch's pools allow at most "
+                         f"half of it: {k // 2})", output=x.with_spatial(out))
 
     def infer(self, inputs):
         x = inputs[0]
@@ -67,6 +92,7 @@ class _Pool(Layer):
             raise ShapeProblem("E0302", f"with ceil=true a {'×'.join(map(str, self.window_))} "
                                f"window must fit the unpadded {x} input", arg="ceil",
                                label="input smaller than the window", blame_input=True)
+        self._padding_seen_alone(x, out)
         return x.with_spatial(out)
 
     def elementwise(self, inputs, out) -> int:
@@ -77,6 +103,7 @@ class _Pool(Layer):
 
     torch_name: ClassVar[str] = ""
     torch_pad_value: ClassVar[object] = None
+    padding_value: ClassVar[str] = "0"
 
     def torch(self, inputs, out) -> TorchCode:
         # PyTorch's pools refuse padding above half the window (pad <= k // 2), pad both
@@ -113,6 +140,24 @@ class MaxPool(_Pool):
     summary = "max pooling; padding counts as −∞"
     torch_name = "MaxPool"
     torch_pad_value = Raw('float("-inf")')
+    padding_value = "−∞"
+
+    @classmethod
+    def check_padding(cls, window, lo, hi, span) -> None:
+        """PyTorch's rule for max pooling (`pad should be at most half of effective kernel
+        size`, pooling_output_shape): at most k ÷ 2 on each side. More lets a window lie
+        wholly in the padding, whose output is −∞ (NaN after a normalization)."""
+        for d, k in enumerate(window):
+            p = max(lo[d], hi[d])
+            if p > k // 2:
+                whole = p >= k
+                raise ArgProblem(
+                    f"max pooling padded by {p} on a side of a {k}-pixel window; at most half "
+                    f"of it, {k // 2}, is allowed", span, code="E0310",
+                    label="a window can see only padding: its output is −∞" if whole else
+                    "more than half the window",
+                    help=f"pad at most {k // 2} on each side, as PyTorch's MaxPool requires "
+                         f"(`pad should be at most half of effective kernel size`)")
 
 
 @register

@@ -1,7 +1,9 @@
 """Upsampling without weights: Upsample (nearest, linear, bilinear, trilinear) and PixelShuffle."""
 from __future__ import annotations
 
+import struct
 from fractions import Fraction
+from functools import lru_cache
 from math import ceil, floor
 from typing import Callable
 
@@ -43,8 +45,9 @@ def _scale(arg: A.Arg) -> tuple[int, ...]:
 
 # ---- where an output reads (receptive fields) -------------------------------------------------
 def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction, Callable]:
-    """(ratio, lo, hi, reads): PyTorch's nearest reads input ⌊n·q⌋, q = n_in/n_out = a/b in
-    lowest terms; ⌊n·q⌋ − n·q takes every value −k/b, so the band is n·q − (b−1)/b … n·q."""
+    """(ratio, lo, hi, reads) of exact nearest resampling: output n reads input ⌊n·q⌋, q =
+    n_in/n_out = a/b in lowest terms; ⌊n·q⌋ − n·q takes every value −k/b, so the band is
+    n·q − (b−1)/b … n·q. (PixelShuffle's rule; Upsample's is PyTorch's, `torch_reads`.)"""
     q = Fraction(n_in, n_out)
 
     def reads(n: int) -> tuple[int, int]:
@@ -54,8 +57,8 @@ def nearest_band(n_in: int, n_out: int) -> tuple[Fraction, Fraction, Fraction, C
 
 
 def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, Fraction, Fraction, Callable]:
-    """(ratio, lo, hi, reads) of linear interpolation, which reads ⌊src⌋ and ⌈src⌉ (the pixel after
-    ⌊src⌋ has weight 0 when src is whole).
+    """(ratio, lo, hi, reads) of exact linear interpolation, which reads ⌊src⌋ and ⌈src⌉ (the
+    pixel after ⌊src⌋ has weight 0 when src is whole).
 
     PyTorch's source coordinate (area_pixel_compute_source_index): src = (n + ½)·q − ½ with
     q = n_in/n_out, or src = n·(n_in − 1)/(n_out − 1) with align_corners. Writing src = n·q + c
@@ -78,6 +81,134 @@ def linear_band(n_in: int, n_out: int, align_corners: bool) -> tuple[Fraction, F
         src = n * q + c
         return floor(src), ceil(src)
     return q, c - most, hi, reads
+
+
+# PyTorch computes source indices in float32 (aten/src/ATen/native/UpSample.h and
+# cpu/UpSampleKernel.cpp), not with the exact ratio: for 26 → 22 nearest, output 11 reads input
+# 12, not ⌊11·26/22⌋ = 13. `torch_reads` replicates that arithmetic, with `scale·(n + ½) − ½`
+# as one fused multiply-add, as PyTorch's kernels are built for AVX2/AVX-512 CPUs, ARM64 and
+# CUDA (a build without FMA may differ by a pixel of weight ~10⁻⁸ in rare cases).
+# tests/layers/test_upsample_torch.py checks it against F.interpolate for every size up to 64.
+TABLE_LIMIT = 4096      # outputs tabulated per dimension (analysis.receptive_field.PERIOD_LIMIT)
+
+
+def _f32(x: float) -> float:
+    """x rounded to the nearest float32 (C's float)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def _round32(q: Fraction) -> float:
+    """An exact rational rounded once to float32, ties to even."""
+    if q == 0:
+        return 0.0
+    m, e = abs(q), q.numerator.bit_length() - q.denominator.bit_length() - 24
+    while m >= 2 ** (e + 24):
+        e += 1
+    while m < 2 ** (e + 23):
+        e -= 1
+    scaled = m / Fraction(2) ** e                       # in [2^23, 2^24)
+    whole, rest = divmod(scaled, 1)
+    whole += rest > Fraction(1, 2) or (rest == Fraction(1, 2) and whole % 2 == 1)
+    return float(whole * Fraction(2) ** e) * (1 if q > 0 else -1)
+
+
+def _fma32(a: float, b: float, c: float) -> float:
+    """fmaf(a, b, c) for float32 a, b, c: a·b is exact in a double; the sum is rounded once."""
+    p = a * b
+    total = p + c
+    back = total - p
+    if (p - (total - back)) + (c - back) == 0:         # the double sum is exact (TwoSum)
+        return _f32(total)
+    return _round32(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def _torch_scale(n_in: int, n_out: int, factor: int | None) -> float:
+    """compute_scales_value<float>: 1/scale_factor when one is given, else in/out, in float."""
+    return _f32(1.0 / factor) if factor else _f32(_f32(n_in) / _f32(n_out))
+
+
+def torch_reads(mode: str, n_in: int, n_out: int, align_corners: bool = False,
+                factor: int | None = None) -> Callable[[int], tuple[int, int]]:
+    """The first and last input that output n of F.interpolate along one dimension reads with
+    a nonzero weight: `mode` "nearest", "nearest-exact" or "linear" (each dimension of
+    bilinear and trilinear), `factor` the scale_factor passed to PyTorch, if any."""
+    last = n_in - 1
+    if mode == "nearest":                               # HelperInterpNearest: ⌊scale·n⌋
+        scale = _torch_scale(n_in, n_out, factor)
+
+        def reads(n: int) -> tuple[int, int]:
+            i = min(floor(_f32(scale * _f32(n))), last)
+            return i, i
+        return reads
+    if mode == "nearest-exact":                         # HelperInterpNearestExact: ⌊src + ½⌋
+        scale = _torch_scale(n_in, n_out, factor)
+
+        def reads(n: int) -> tuple[int, int]:
+            src = max(_fma32(scale, _f32(n + 0.5), -0.5), 0.0)
+            i = min(floor(_f32(src + 0.5)), last)
+            return i, i
+        return reads
+    if n_out == n_in:                                   # compute_source_index_and_lambda: a copy
+        return lambda n: (n, n)
+    if align_corners:
+        scale = _f32(_f32(n_in - 1) / _f32(n_out - 1)) if n_out > 1 else 0.0
+    else:
+        scale = _torch_scale(n_in, n_out, factor)
+
+    def reads(n: int) -> tuple[int, int]:
+        src = _f32(scale * _f32(n)) if align_corners else max(_fma32(scale, _f32(n + 0.5), -0.5), 0.0)
+        i = min(floor(src), last)                       # guard_index_and_lambda
+        weight = min(max(_f32(src - i), 0.0), 1.0)
+        return i, i + 1 if weight != 0 and i < last else i
+    return reads
+
+
+@lru_cache(maxsize=1024)
+def torch_band(mode: str, n_in: int, n_out: int, align_corners: bool = False,
+               factor: int | None = None) -> tuple[Fraction, Fraction, Fraction, Callable | None, int]:
+    """(ratio, lo, hi, reads, period) of one dimension of F.interpolate, for receptive fields
+    (layers.base.Resampling): the exact rule's band where PyTorch's float32 indices equal it,
+    else a table of PyTorch's own, repeated every `period` outputs (past the last output, which
+    only padding asks about, the exact rule fills it). An output longer than TABLE_LIMIT is
+    not tabulated: where equality is not proved, `reads` is None and the band is widened by
+    one pixel each side (float32 moves an index by at most one below 2^21 outputs)."""
+    exact = nearest_band(n_in, n_out) if mode != "linear" else linear_band(n_in, n_out, align_corners)
+    q, lo, hi, exact_reads = exact
+    if mode == "nearest-exact" and q.numerator != 1:
+        # ⌊(n + ½)·q⌋; for whole factors (the module's only use) that is ⌊n·q⌋, nearest_band.
+        exact_reads = _nearest_exact_rule(q)
+        b = q.denominator
+        if b <= TABLE_LIMIT:            # the values repeat every b outputs
+            lo = min(exact_reads(n)[0] - n * q for n in range(b))
+            hi = max(exact_reads(n)[0] - n * q for n in range(b))
+        else:
+            lo, hi = q / 2 - 1, q / 2
+    reads = torch_reads(mode, n_in, n_out, align_corners, factor)
+    if n_out > TABLE_LIMIT:
+        proved = n_out == n_in or (mode == "nearest" and q.denominator == 1 and n_in < 2 ** 24) \
+            or (mode == "nearest-exact" and q.numerator == 1 and n_out < 2 ** 21)
+        return (q, lo, hi, exact_reads, q.denominator) if proved else (q, lo - 1, hi + 1, None, 1)
+    table = [reads(n) for n in range(n_out)]
+    if table == [exact_reads(n) for n in range(n_out)]:
+        return q, lo, hi, exact_reads, q.denominator
+    period = q.denominator * -(-n_out // q.denominator)
+    shift = int(q * period)
+    table += [exact_reads(n) for n in range(n_out, period)]
+
+    def tabled(n: int) -> tuple[int, int]:
+        k, i = divmod(n, period)
+        a, b = table[i]
+        return a + k * shift, b + k * shift
+    return (q, min(a - n * q for n, (a, _) in enumerate(table)),
+            max(b - n * q for n, (_, b) in enumerate(table)), tabled, period)
+
+
+def _nearest_exact_rule(q: Fraction) -> Callable:
+    """Exact nearest-exact: output n reads input ⌊(n + ½)·q⌋."""
+    def reads(n: int) -> tuple[int, int]:
+        i = floor((2 * n + 1) * q / 2)
+        return i, i
+    return reads
 
 
 @register
@@ -160,22 +291,33 @@ class Upsample(Layer):
         # Linear interpolation weighs 2^rank neighbours per output; nearest only copies.
         return 0 if self.mode == "nearest" else out.numel * 2 ** out.rank
 
+    def _torch_mode(self, x: Shape, out: Shape) -> str:
+        """The mode the compiled module passes to PyTorch. Its "nearest" computes ⌊n·(1/s)⌋ in
+        float32 and misses for some whole factors (s = 41: output 41 reads input 0);
+        "nearest-exact", ⌊(n + ½)/s⌋, is the same map for whole factors without the rounding,
+        so it is Flux's repetition exactly."""
+        whole = all(o % n == 0 for n, o in zip(x.spatial, out.spatial))
+        return "nearest-exact" if self.mode == "nearest" and whole else self.mode
+
     def resampling(self, inputs):
+        # What the compiled module computes (torch_band), dimension by dimension.
         x = inputs[0]
         out = self.infer(inputs)
-        bands = [nearest_band(n, o) if self.mode == "nearest" else
-                 linear_band(n, o, self.align_corners) for n, o in zip(x.spatial, out.spatial)]
-        return Resampling(*(tuple(b[i] for b in bands) for i in range(4)))
+        mode = self._torch_mode(x, out)
+        mode = "linear" if mode in _RANK_OF_MODE else mode
+        factors = (self.scale * x.rank if len(self.scale) == 1 else self.scale) \
+            if self.scale is not None else (None,) * x.rank
+        bands = [torch_band(mode, n, o, self.align_corners, f)
+                 for n, o, f in zip(x.spatial, out.spatial, factors)]
+        return Resampling(*(tuple(b[i] for b in bands) for i in range(3)),
+                          reads=tuple(b[3] for b in bands), periods=tuple(b[4] for b in bands))
 
     def torch(self, inputs, out) -> TorchCode:
         # F.interpolate's default for the linear modes is align_corners=False; it is written
         # out, as torchvision's FCN does, so the code says which convention it uses.
-        # PyTorch's "nearest" computes ⌊n·(1/s)⌋ in float32 and misses for some whole factors
-        # (s = 41: output 41 reads input 0); "nearest-exact", ⌊(n + ½)/s⌋, is the same map
-        # for whole factors without the rounding, so it is Flux's repetition exactly.
         linear = self.mode != "nearest"
-        whole = all(o % n == 0 for n, o in zip(inputs[0].spatial, out.spatial))
-        mode = _NEAREST_EXACT if self.mode == "nearest" and whole else _TORCH_MODE[self.mode]
+        mode = self._torch_mode(inputs[0], out)
+        mode = _NEAREST_EXACT if mode == "nearest-exact" else _TORCH_MODE[mode]
         module = Call("nn.Upsample", (), kw(
             size=dims(out.spatial) if self.size is not None else None,
             scale_factor=dims(self.scale * (out.rank if len(self.scale) == 1 else 1))

@@ -19,6 +19,13 @@ import torch
 from .errors import TrainError
 
 FORMAT = "archlang-train/1"
+SAFE_LOAD_TORCH = (2, 10)     # pyproject.toml's minimum; tests/test_torch_load.py ties the two
+
+
+def torch_version() -> tuple[int, int]:
+    """(major, minor) of the torch imported ("2.13.0+cpu" → (2, 13))."""
+    major, minor = torch.__version__.split(".")[:2]
+    return int(major), int("".join(c for c in minor if c.isdigit()) or 0)
 
 
 def atomic_write(path, write) -> None:
@@ -97,6 +104,10 @@ def load(path) -> dict:
     if not path.is_file():
         raise TrainError(f"no checkpoint at {path}",
                          "point to a best.pt / last.pt file or to a run folder holding one")
+    if torch_version() < SAFE_LOAD_TORCH:
+        raise TrainError(f"torch {torch.__version__} cannot read checkpoints safely: before 2.10 "
+                         "its weights_only loader can run code or corrupt memory "
+                         "(CVE-2025-32434, CVE-2026-24747)", "pip install 'torch>=2.10'")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several kinds for a corrupt or foreign file

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from archlang import check_text
 from conftest import errors_of, model_of
 
 
@@ -71,3 +72,46 @@ def test_ceil_mode_drops_nothing_under_strict():
     assert not result.diagnostics
     result = archlang.check("model m(x: 112×112×64) = MaxPool((3, 3), stride=2)", strict=True)
     assert [d.code for d in result.diagnostics] == ["W0001"]
+
+
+# ---- windows that see only padding (E0310) ----------------------------------------------------
+@pytest.mark.parametrize("input, layer, label", [
+    # MaxPool: PyTorch's rule, more than k ÷ 2 on a side, whatever the input
+    ("8×8×1", "MaxPool((2, 2), pad=2)", "a window can see only padding: its output is −∞"),
+    ("8×8×1", "MaxPool((3, 3), pad=(0, 2, 0, 0))", "more than half the window"),     # W high side
+    ("8×8×1", "MaxPool((4, 2), pad=(3, 1))", "more than half the window"),           # W: 3 > 4 ÷ 2
+    # MeanPool: only where a window lies wholly in the padding (its output is always 0)
+    ("8×8×1", "MeanPool((2, 2), pad=2)", "2 pixels of padding before a 2-pixel window"),
+    # 5 + 3 padded: windows at 0, 3, 6; the third covers pixels 6 and 7, both padding
+    ("5×1", "MeanPool((2,), stride=3, pad=(0, 3))", "window 3 starts at 6, past the 5 pixels of the input"),
+])
+def test_a_window_wholly_in_padding_is_an_error_at_the_pad(input, layer, label):
+    (err,) = errors_of(f"model m(x: {input}) = {layer}")
+    assert err.code == "E0310"
+    assert err.span.text == layer[layer.index("pad=") + 4:-1]
+    assert err.label == label
+    assert err.help.startswith("pad ")
+
+
+def test_padding_that_still_sees_the_input_is_allowed():
+    for layer in ("MaxPool((3, 3), stride=2, pad=1)", "MaxPool((2, 2), pad=1)",
+                  "MaxPool((4, 4), pad=SamePad())", "MeanPool((2, 2), pad=1)",
+                  "MeanPool((3, 3), pad=2)",         # more than half: Flux's, F.pad then AvgPool
+                  "MeanPool((2,), stride=3, pad=(0, 2))"):
+        shape = "5×1" if "(2,)" in layer else "8×8×1"
+        assert check_text(f"model m(x: {shape}) = {layer}").diagnostics == [], layer
+
+
+def test_the_maxpool_rule_is_pytorchs():
+    torch = pytest.importorskip("torch")
+    for k in range(1, 6):
+        for p in range(0, k + 2):
+            try:
+                torch.nn.functional.max_pool1d(torch.zeros(1, 1, 12), k, padding=p)
+                refused = False
+            except RuntimeError as err:
+                assert "at most half" in str(err) or "half of" in str(err)
+                refused = True
+            errors = check_text(f"model m(x: 12×1) = MaxPool(({k},), pad={p})").errors
+            assert [e.code for e in errors] == (["E0310"] if refused else []), (k, p)
+    assert refused is True
