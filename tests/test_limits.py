@@ -8,6 +8,7 @@ import tracemalloc
 import pytest
 
 import archlang
+from archlang.diagnostics import RESERVE_BYTES
 from archlang import limits
 from archlang.diagnostics import SpecError
 from counting import call_counts, calls, grows_linearly
@@ -45,7 +46,9 @@ def test_a_large_file_is_read_only_up_to_the_limit(tmp_path):
     finally:
         tracemalloc.stop()
     assert err.code == "E0019" and err.span.line == 1025
-    assert peak < 4 * limits.MAX_FILE_BYTES, f"{peak:,} bytes allocated"      # not 20 MiB
+    # The check holds a reserve for running out of memory (diagnostics.memory_reserve); beyond
+    # it, a few times the bounded read, not 20 MiB.
+    assert peak < 4 * limits.MAX_FILE_BYTES + RESERVE_BYTES, f"{peak:,} bytes allocated"
 
 
 def test_nesting():
