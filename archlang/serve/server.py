@@ -53,6 +53,7 @@ def spec_roots() -> list[Path]:
 
 class Playground(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128           # connections waiting to be accepted (5 reset some of 22)
 
     def __init__(self, address, initial: Path | None = None, quiet: bool = True,
                  workers: int | None = None):

@@ -2,9 +2,11 @@
 
 Processes, not threads: a check is pure Python (threads would share one interpreter lock), and a
 runaway job must be stopped, which only killing its process can do; the killed worker alone is
-replaced. The pool has `size` workers, and a heavy job (a text over LIGHT_BYTES) may hold at most
-size - 1 of them, so a light job (a one-screen spec, the editing case) never queues behind heavy
-ones: heavy requests wait for each other, not light ones for them.
+replaced. Of the pool's `size` workers, the first is kept for light jobs (a text up to
+LIGHT_BYTES: a one-screen spec, the editing case); the others take any job and run at a lower
+CPU priority (nice HEAVY_NICE), so a heavy job neither takes the worker a light one needs nor
+the processor time: heavy requests wait for each other, light ones barely notice them. A light
+job runs in the light worker when it is free, else in any free one.
 
 Workers are spawned (not forked: the server has threads), so each imports the program's main
 module again: a script that makes a server must guard it with `if __name__ == "__main__":`, as
@@ -14,23 +16,29 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import threading
 
 LIGHT_BYTES = 16 << 10        # a spec up to this is light: ResNet-50's is 1.5 KB, a page 4 KB
+HEAVY_NICE = 10               # the workers that take heavy jobs yield the CPU to the light one
 
 
 def default_size() -> int:
-    """Two workers at least (one stays free for light jobs), one per core up to eight."""
+    """Two workers at least (one is kept for light jobs), one per core up to eight."""
     return max(2, min(8, os.cpu_count() or 2))
 
 
 class _Worker:
     """One process (a pool of one: it runs a job and returns its result or exception)."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, nice: int = 0):
         self.ctx = ctx
-        self.pool = ctx.Pool(1)
+        self.nice = nice
+        self.pool = self._start()
+
+    def _start(self):
+        if self.nice and hasattr(os, "nice"):
+            return self.ctx.Pool(1, initializer=os.nice, initargs=(self.nice,))
+        return self.ctx.Pool(1)
 
     def run(self, fn, args, timeout: float):
         job = self.pool.apply_async(fn, args)
@@ -38,7 +46,7 @@ class _Worker:
             return job.get(timeout)
         except multiprocessing.TimeoutError:
             self.pool.terminate()              # the runaway goes; a fresh process replaces it
-            self.pool = self.ctx.Pool(1)
+            self.pool = self._start()
             raise TimeoutError from None
 
     def close(self):
@@ -46,30 +54,35 @@ class _Worker:
 
 
 class WorkerPool:
-    """`run(fn, *args, timeout=, heavy=)` in the first free worker; TimeoutError past timeout
-    seconds of running (waiting for a free worker is not counted)."""
+    """`run(fn, *args, timeout=, heavy=)` in a free worker; TimeoutError past timeout seconds of
+    running (waiting for a free worker is not counted)."""
 
     def __init__(self, size: int | None = None):
         self.size = max(2, size or default_size())
         ctx = multiprocessing.get_context("spawn")
-        self.workers = [_Worker(ctx) for _ in range(self.size)]
-        self.idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
-        for w in self.workers:
-            self.idle.put(w)
-        self.heavy_slots = threading.BoundedSemaphore(self.size - 1)
+        self.workers = [_Worker(ctx, 0 if k == 0 else HEAVY_NICE) for k in range(self.size)]
+        self.idle = list(self.workers)
+        self.freed = threading.Condition()
+
+    def _take(self, heavy: bool) -> _Worker:
+        with self.freed:
+            while True:
+                # Heavy jobs never take the light worker; light jobs take it first.
+                free = [w for w in self.idle if w is not self.workers[0] or not heavy]
+                if free:
+                    worker = free[0]
+                    self.idle.remove(worker)
+                    return worker
+                self.freed.wait()
 
     def run(self, fn, *args, timeout: float, heavy: bool = False):
-        if heavy:
-            with self.heavy_slots:
-                return self._run(fn, args, timeout)
-        return self._run(fn, args, timeout)
-
-    def _run(self, fn, args, timeout: float):
-        worker = self.idle.get()
+        worker = self._take(heavy)
         try:
             return worker.run(fn, args, timeout)
         finally:
-            self.idle.put(worker)
+            with self.freed:
+                self.idle.insert(0 if worker is self.workers[0] else len(self.idle), worker)
+                self.freed.notify_all()
 
     def close(self):
         for w in self.workers:

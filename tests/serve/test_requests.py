@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import threading
 import time
 
 import pytest
 
 from archlang.serve.request import BadRequest, job_arguments, json_depth
-from archlang.serve.workers import WorkerPool
+from archlang.serve.workers import HEAVY_NICE, WorkerPool
 
 from .helpers import call, running
 
@@ -93,7 +94,7 @@ def test_a_light_job_is_not_held_up_by_heavy_ones():
         threads = [threading.Thread(target=heavy, args=(k,), daemon=True) for k in range(2)]
         for t in threads:
             t.start()
-        while pool.idle.qsize() != 1:               # one heavy job runs, the other waits
+        while len(pool.idle) != 1:                  # one heavy job runs, the other waits
             time.sleep(0.01)
         # A light job gets the worker heavy jobs may not take, while both are still pending.
         assert pool.run(abs, -3, timeout=120) == 3
@@ -108,5 +109,16 @@ def test_a_runaway_job_replaces_only_its_worker():
         with pytest.raises(TimeoutError):
             pool.run(time.sleep, 60, timeout=0.5)
         assert pool.run(abs, -3, timeout=120) == 3 and pool.run(abs, -4, timeout=120) == 4
+    finally:
+        pool.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX CPU priorities")
+def test_heavy_jobs_run_at_a_lower_cpu_priority():
+    pool = WorkerPool(2)
+    try:
+        base = os.nice(0)                            # os.nice(0): the niceness, unchanged
+        assert pool.run(os.nice, 0, timeout=120) == base                 # the light worker
+        assert pool.run(os.nice, 0, timeout=120, heavy=True) == min(base + HEAVY_NICE, 19)
     finally:
         pool.close()
