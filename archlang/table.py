@@ -110,8 +110,8 @@ def fitting(report: ModelReport, depth: int | None, max_rows: int,
         return depth, None, None
     every = "`--all` prints every row, `--json` gives every layer"
     if not fits(1):
-        return 1, max_rows, (f"the table is cut after its first {max_rows:,} rows (the model "
-                             f"has {len(report.layers):,} layers); {every}")
+        return 1, max_rows, (f"the table is cut after its first {max_rows:,} rows, blocks "
+                             f"folded (the model has {len(report.layers):,} layers); {every}")
     d = 1
     while (depth is None or d + 1 < depth) and fits(d + 1):
         d += 1                  # ends: the whole table does not fit, so some depth overflows

@@ -65,7 +65,8 @@ def test_a_long_chain_is_cut_after_max_rows(built):
     text = table.render(report, max_rows=100)
     body = body_lines(text)
     assert len(body) == 101 and body[-1] == "…" and body[-2].startswith("100  Dense(4 => 4)")
-    assert "note: the table is cut after its first 100 rows (the model has 3,000 layers)" in text
+    assert "note: the table is cut after its first 100 rows, blocks folded (the model has " \
+           "3,000 layers)" in text
     assert built[0] <= 101 * 2 + 100
 
 
