@@ -33,6 +33,7 @@ class _Worker:
     def __init__(self, ctx, nice: int = 0):
         self.ctx = ctx
         self.nice = nice
+        self.closed = False
         self.pool = self._start()
 
     def _start(self):
@@ -46,10 +47,12 @@ class _Worker:
             return job.get(timeout)
         except multiprocessing.TimeoutError:
             self.pool.terminate()              # the runaway goes; a fresh process replaces it
-            self.pool = self._start()
+            if not self.closed:
+                self.pool = self._start()
             raise TimeoutError from None
 
     def close(self):
+        self.closed = True
         self.pool.terminate()
 
 
