@@ -125,3 +125,19 @@ def test_heavy_jobs_run_at_a_lower_cpu_priority():
         assert pool.run(os.nice, 0, timeout=120, heavy=True) == min(base + HEAVY_NICE, 19)
     finally:
         pool.close()
+
+
+def test_a_light_request_is_answered_while_a_heavy_one_runs(server):
+    assert call(server, "/api/check", {"text": MLP})[1]["ok"]        # the light worker is warm
+    heavy = "model long(x: 8) = Chain(" + ", ".join(["Dense(8, 8, relu)"] * 20_000) + ")\n"
+    answers = {}
+    thread = threading.Thread(target=lambda: answers.setdefault(
+        "heavy", call(server, "/api/check", {"text": heavy})), daemon=True)
+    thread.start()
+    while len(server.workers.idle) == server.workers.size:        # until the heavy job runs
+        time.sleep(0.01)
+    status, data = call(server, "/api/check", {"text": MLP})
+    assert status == 200 and data["ok"]
+    assert "heavy" not in answers            # answered before the heavy check (seconds) ended
+    thread.join(120)
+    assert answers["heavy"][0] == 200 and answers["heavy"][1]["models"][0]["params"] == 20_000 * 72
