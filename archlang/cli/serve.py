@@ -19,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000; 0: any)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes that check specs (default: one per core, 2 to 8)")
     p.set_defaults(func=run)
 
 
@@ -29,8 +31,10 @@ def run(args) -> int:
         raise UsageError(f"no such file: {args.file}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {args.port}")
+    if args.workers is not None and not 2 <= args.workers <= 64:
+        raise UsageError(f"--workers must be between 2 and 64, not {args.workers}")
     try:
-        server = make_server(args.host, args.port, initial, quiet=False)
+        server = make_server(args.host, args.port, initial, quiet=False, workers=args.workers)
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}") from None
     print(f"archlang playground on {server.url}  (Ctrl-C stops it)", file=sys.stderr, flush=True)

@@ -54,7 +54,8 @@ def digraph(report, *, rankdir: str = "TB", collapse: bool = False, depth: int |
         # Heavier chain edges keep straight runs of layers straight; branches bend around.
         dot.edge(a.name, b.name, label=f" {a.shape} " if label else None,
                  weight="4" if chain else None)
-    title = f"<b>{style.escape(view.title)}</b>   " + style.small(f"{view.params:,} params", size=11)
+    title = f"<b>{style.escape(style.clip(view.title))}</b>   " \
+        + style.small(f"{view.params:,} params", size=11)
     shown = {"error" if b.failed else b.family for b in view.boxes()}
     families = [f for f in style.FAMILIES if f in shown and f != "output"]
     # Set last, so that clusters do not inherit the graph's label.
@@ -69,7 +70,7 @@ def _emit(dot, cluster: Cluster, level: int) -> None:
             dot.node(item.name, **_box_attrs(item))
             continue
         with dot.subgraph(name=item.name) as sub:
-            sub.attr(label=style.html(f"<b>{style.escape(item.label)}</b>   "
+            sub.attr(label=style.html(f"<b>{style.escape(style.clip(item.label))}</b>   "
                                       + style.small(f"{item.params:,} params")),
                      style="rounded,filled", fillcolor=style.CLUSTER_FILLS[level % 2],
                      color=style.CLUSTER_BORDER, labeljust="l", labelloc="t", fontsize="11",
@@ -81,18 +82,19 @@ def _box_attrs(box: Box) -> dict:
     fill, border = style.colours("error" if box.failed else box.family)
     attrs = dict(fillcolor=fill, color=border)
     shape = str(box.shape) if box.shape is not None else "?"
+    title = style.escape(style.clip(box.title))
     if box.family == "join":
-        lines = [f'<font point-size="14"><b>{style.escape(box.title)}</b></font>']
-        lines += [style.small(m) for m in box.merged]
+        lines = [f'<font point-size="14"><b>{title}</b></font>']
+        lines += [style.small(m) for m in style.runs(box.merged)]
         attrs.update(shape="circle" if box.title == "+" else "ellipse", margin="0.02",
-                     width="0.35", tooltip=f"{box.title} → {shape}")
+                     width="0.35", tooltip=f"{style.clip(box.title)} → {shape}")
     elif box.family in ("input", "output"):
-        lines = [f"<b>{style.escape(box.title)}</b>", style.small(shape)]
+        lines = [f"<b>{title}</b>", style.small(shape)]
         attrs.update(penwidth="1.6")
     else:
-        head = "<b>" + style.escape(box.title) + "</b>"
+        head = "<b>" + title + "</b>"
         if box.merged:
-            head += " " + style.small("→ " + " → ".join(box.merged), "#343a40", 11)
+            head += " " + style.small("→ " + " → ".join(style.runs(box.merged)), "#343a40", 11)
         info = [shape]
         if box.params:
             info.append(f"{box.params:,} params")

@@ -41,6 +41,10 @@ EDGE = dict(color="#868e96", arrowsize="0.6", penwidth="1.1", fontname=FONT, fon
 CLUSTER_FILLS = ("#f5f7fa", "#e9edf3")
 CLUSTER_BORDER = "#aab4c3"
 PNG_DPI = 150                      # dot's default, 96, looks blurred on slides
+# Text of one label line, in characters: dot refuses an HTML label over 16,384 characters, and a
+# box as wide as a long line is unreadable long before. Longer text is clipped in the middle.
+MAX_LINE = 160
+MAX_RUNS = 4                       # runs of merged activations listed in one box
 
 
 def colours(family: str) -> tuple[str, str]:
@@ -54,6 +58,29 @@ def small(text: str, colour: str = "#5c6773", size: int = 9) -> str:
 
 def count(n: int) -> str:
     return f"{n:,}"
+
+
+def clip(text: str, limit: int = MAX_LINE) -> str:
+    """The text, or its start and end around `…` so that it has `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 2 // 3
+    return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+
+
+def runs(names: list[str]) -> list[str]:
+    """Merged activations as at most MAX_RUNS runs: [relu] * 2,000 → ["relu × 2,000"]; more
+    runs end in "… N more". The length of a chain never lengthens its label."""
+    folded: list[list] = []
+    for name in names:
+        if folded and folded[-1][0] == name:
+            folded[-1][1] += 1
+        else:
+            folded.append([name, 1])
+    out = [clip(f"{n} × {k:,}" if k > 1 else n, MAX_LINE // 2) for n, k in folded[:MAX_RUNS]]
+    if len(folded) > MAX_RUNS:
+        out.append(f"… {sum(k for _, k in folded[MAX_RUNS:]):,} more")
+    return out
 
 
 def html(*lines: str) -> str:

@@ -41,12 +41,18 @@ class Group:
     times: int = 1          # a folded repeat: its count (one copy built)
 
     def node_ids(self):
-        """The leaves under this group (layer node ids), in creation order."""
-        for c in self.children:
-            if isinstance(c, Group):
-                yield from c.node_ids()
-            else:
+        """The leaves under this group (layer node ids), in creation order. One loop with a
+        stack: a generator per level would pass each id up through every level of nesting
+        (nodes × depth)."""
+        stack = [iter(self.children)]
+        while stack:
+            for c in stack[-1]:
+                if isinstance(c, Group):
+                    stack.append(iter(c.children))
+                    break
                 yield c
+            else:
+                stack.pop()
 
     @property
     def is_block(self) -> bool:

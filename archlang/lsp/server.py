@@ -4,9 +4,15 @@ Diagnostics as you type (every one of the file, with their labels as related inf
 hover (a layer's shapes, parameters, MACs and receptive field), go to definition (blocks and
 imports), completion (layers and keywords with their signatures), formatting (`archlang fmt`)
 and the outline (models, blocks, train sections). The answers come from features.py.
+
+Messages are bounded before they are read: a frame whose Content-Length passes
+MAX_MESSAGE_BYTES is read in small pieces and dropped (BoundedStdin), and the editor is told
+which message was refused, rather than the server asking the system for that much memory
+(`Content-Length: 10^12` once ended the server with "the spec needs more memory").
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +28,11 @@ from .features import Document
 
 SYMBOL_KINDS = {"model": lsp.SymbolKind.Class, "block": lsp.SymbolKind.Function,
                 "train": lsp.SymbolKind.Object}
+# A message carries at most one spec (MAX_FILE_BYTES), which JSON may escape to six times its
+# size (\u0001); anything larger is not a message this server can use.
+MAX_MESSAGE_BYTES = 8 * MAX_FILE_BYTES
+MAX_HEADER_LINE = 1 << 16          # bytes of one header line (`Content-Length: 123`)
+TOO_LARGE = "$/archlang/messageTooLarge"     # what the reader hands on instead of such a frame
 COMPLETION_KINDS = {"keyword": lsp.CompletionItemKind.Keyword,
                     "layer": lsp.CompletionItemKind.Class,
                     "activation": lsp.CompletionItemKind.Function,
@@ -88,7 +99,40 @@ def to_lsp(d: Diagnostic, document: Document, uri: str) -> lsp.Diagnostic:
                           related_information=related or None)
 
 
+class BoundedStdin:
+    """The input stream as pygls reads it (a header line with readline(), a frame's body with
+    read(Content-Length)), bounded: a body over `limit` bytes is read in pieces and dropped,
+    and a TOO_LARGE notification naming its size takes its place."""
+
+    def __init__(self, stream, limit: int = MAX_MESSAGE_BYTES):
+        self.stream = stream
+        self.limit = limit
+
+    def readline(self) -> bytes:
+        return self.stream.readline(MAX_HEADER_LINE)
+
+    def read(self, n: int) -> bytes:
+        if n <= self.limit:
+            return self.stream.read(n)
+        left = n
+        while left > 0:
+            piece = self.stream.read(min(left, 1 << 16))
+            if not piece:                   # the client stopped mid-frame: end, as pygls does
+                return b""
+            left -= len(piece)
+        return json.dumps({"jsonrpc": "2.0", "method": TOO_LARGE,
+                           "params": {"bytes": n, "limit": self.limit}}).encode()
+
+
 server = ArchServer()
+
+
+@server.feature(TOO_LARGE)
+def message_too_large(ls: ArchServer, params):
+    ls.window_show_message(lsp.ShowMessageParams(
+        lsp.MessageType.Error,
+        f"archlang: a message of {params.bytes:,} bytes (its Content-Length) was dropped: "
+        f"the language server reads messages of up to {params.limit:,} bytes"))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -183,5 +227,5 @@ def document_symbol(ls: ArchServer, params: lsp.DocumentSymbolParams):
 
 def main() -> int:
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
-    server.start_io()
+    server.start_io(BoundedStdin(sys.stdin.buffer))
     return 0

@@ -8,7 +8,8 @@ model's Analysis (MACs, memory, receptive fields: archlang/analysis).
 """
 from __future__ import annotations
 
-from typing import Callable
+from itertools import islice
+from typing import Callable, Iterator
 
 from ..analysis import analyze_report
 from ..check import LayerInfo, ModelReport
@@ -31,43 +32,12 @@ class Row:
         return self.group is not None
 
 
-def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> list[Row]:
+def rows(report: ModelReport, depth: int | None = None, names: bool = False,
+         limit: int | None = None, subtotals: dict[int, int] | None = None) -> list[Row]:
     """Table rows for a checked model; groups deeper than `depth` are folded into one row.
     `names`: fill each row's `name`, the attribute of the compiled PyTorch module that holds
-    it (the model must check)."""
-    out: list[Row] = []
-
-    def walk(children, level):
-        for child in children:
-            if isinstance(child, Group) and child.is_value and child.sole_node is not None:
-                # `box = Dense(_ => 5)(h)`: one layer, one row, named as written.
-                info = report.infos[child.sole_node]
-                out.append(Row(level, info.index, f"{child.label} = {_layer_text(info)}", info,
-                               info.params))
-                continue
-            if isinstance(child, Group):
-                if child.is_copy and child.sole_group is not None:
-                    # repeat(n, Block(...)): the copy adds nothing over the block row itself.
-                    walk(child.children, level)
-                    continue
-                info = report.infos[child.output] if child.output is not None else None
-                label = child.label + (f"  ×{child.times:,}, folded" if child.folded else "")
-                out.append(Row(level, None, label, info, report.group_params(child), child))
-                inner = child.children
-                if child.is_block and child.sole_group is not None:
-                    inner = child.sole_group.children   # BasicBlock(64) = SkipConnection(...): one row
-                if child.folded:
-                    inner = inner[0].children    # a folded repeat: the rows of its one copy
-                if depth is None or level + 1 < depth:
-                    walk(inner, level + 1)
-            else:
-                info = report.infos[child]
-                label = _layer_text(info)
-                if info.times > 1:
-                    label += f"  ×{info.times:,}"     # figures on this row are for every copy
-                out.append(Row(level, info.index, label, info, info.params * info.times))
-
-    walk(report.model.tree.children, 0)
+    it (the model must check). `limit`: only the first rows (and only they are built)."""
+    out = list(islice(iter_rows(report, depth, subtotals), limit))
     if names:
         # Imported here: code generation is not loaded to check without names
         # (tests/test_imports.py); the map is the backend's, built without torch.
@@ -77,6 +47,80 @@ def rows(report: ModelReport, depth: int | None = None, names: bool = False) -> 
             r.name = compiled.groups.get(r.group) if r.is_group else \
                 compiled.layers.get(r.info.node.id) if r.info is not None else None
     return out
+
+
+def iter_rows(report: ModelReport, depth: int | None = None,
+              subtotals: dict[int, int] | None = None) -> Iterator[Row]:
+    """The rows of rows(), built as they are taken. subtotals: _subtotals(report), if known."""
+    subtotals = _subtotals(report) if subtotals is None else subtotals
+
+    def walk(children, level):
+        for child in children:
+            if isinstance(child, Group) and child.is_value and child.sole_node is not None:
+                # `box = Dense(_ => 5)(h)`: one layer, one row, named as written.
+                info = report.infos[child.sole_node]
+                yield Row(level, info.index, f"{child.label} = {_layer_text(info)}", info,
+                          info.params)
+                continue
+            if isinstance(child, Group):
+                if child.is_copy and child.sole_group is not None:
+                    # repeat(n, Block(...)): the copy adds nothing over the block row itself.
+                    yield from walk(child.children, level)
+                    continue
+                info = report.infos[child.output] if child.output is not None else None
+                label = child.label + (f"  ×{child.times:,}, folded" if child.folded else "")
+                yield Row(level, None, label, info, subtotals[id(child)], child)
+                inner = child.children
+                if child.is_block and child.sole_group is not None:
+                    inner = child.sole_group.children   # BasicBlock(64) = SkipConnection(...): one row
+                if child.folded:
+                    inner = inner[0].children    # a folded repeat: the rows of its one copy
+                if depth is None or level + 1 < depth:
+                    yield from walk(inner, level + 1)
+            else:
+                info = report.infos[child]
+                label = _layer_text(info)
+                if info.times > 1:
+                    label += f"  ×{info.times:,}"     # figures on this row are for every copy
+                yield Row(level, info.index, label, info, info.params * info.times)
+
+    return walk(report.model.tree.children, 0)
+
+
+def _subtotals(report: ModelReport) -> dict[int, int]:
+    """id(group) → its parameters, every group's in one pass (summing each group's nodes
+    anew costs nodes × nesting: 17 levels of blocks around 131,072 layers took seconds)."""
+    infos, out = report.infos, {}
+
+    def total(group: Group) -> int:
+        n = sum(total(c) if isinstance(c, Group) else infos[c].params * infos[c].times
+                for c in group.children)
+        out[id(group)] = n
+        return n
+    total(report.model.tree)
+    return out
+
+
+def fitting(report: ModelReport, depth: int | None, max_rows: int,
+            subtotals: dict[int, int]) -> tuple[int | None, int | None, str | None]:
+    """(depth, limit, note): how rows() gives a table of at most max_rows rows. The depth
+    asked for if its table fits; else the deepest folding that fits, as --depth would; else
+    (a long chain of layers) the first max_rows rows. The note says what was left out. Each
+    try builds at most max_rows + 1 rows, so a huge model costs a few small tables."""
+
+    def fits(d: int | None) -> bool:
+        return sum(1 for _ in islice(iter_rows(report, d, subtotals), max_rows + 1)) <= max_rows
+    if fits(depth):
+        return depth, None, None
+    every = "`--all` prints every row, `--json` gives every layer"
+    if not fits(1):
+        return 1, max_rows, (f"the table is cut after its first {max_rows:,} rows, blocks "
+                             f"folded (the model has {len(report.layers):,} layers); {every}")
+    d = 1
+    while (depth is None or d + 1 < depth) and fits(d + 1):
+        d += 1                  # ends: the whole table does not fit, so some depth overflows
+    return d, None, (f"blocks nested deeper than {d} levels are folded to keep the table "
+                     f"within {max_rows:,} rows; `--depth N` chooses the level, {every}")
 
 
 def _layer_text(info: LayerInfo) -> str:
@@ -207,11 +251,18 @@ def choose_columns(names: list[str]) -> list[str]:
 
 
 def render(report: ModelReport, columns: list[str] | None = None, depth: int | None = None,
-           title: str | None = None, analysis=None) -> str:
+           title: str | None = None, analysis=None, max_rows: int | None = None) -> str:
+    """The table as text; with max_rows, a longer table is folded or cut, with a note (see
+    fitting()), so that printing a huge model costs a few thousand rows, not one per layer."""
     cols = [COLUMNS[c] for c in (columns or DEFAULT_COLUMNS)]
     if analysis is None:
         analysis = analyze_report(report)
-    body = rows(report, depth, names=any(c.name == "name" for c in cols))
+    limit = note = None
+    subtotals = _subtotals(report)
+    if max_rows is not None:
+        depth, limit, note = fitting(report, depth, max_rows, subtotals)
+    body = rows(report, depth, names=any(c.name == "name" for c in cols), limit=limit,
+                subtotals=subtotals)
     cells = [[c.cell(r, analysis) for c in cols] for r in body]
     headers = [c.header for c in cols]
     widths = [max([len(h)] + [len(row[i]) for row in cells]) for i, h in enumerate(headers)]
@@ -235,7 +286,11 @@ def render(report: ModelReport, columns: list[str] | None = None, depth: int | N
     out.append(rule)
     for r, row in zip(body, cells):
         out.append(line(row))
+    if limit is not None:
+        out.append("…")
     out.append(rule)
+    if note:
+        out.append(f"note: {note}")
     out.extend(summary_lines(report, analysis))
     return "\n".join(out)
 

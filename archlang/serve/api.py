@@ -2,7 +2,9 @@
 process with a time limit).
 
 `check_page(text)` is what the page shows for a spec: its diagnostics with the UTF-16 offsets a
-browser editor underlines, every model's table and drawing (SVG). `torch_code(text)` is the
+browser editor underlines, every model's table and drawing (SVG; a drawing runs Graphviz, the
+costliest step, so a request draws at most MAX_DRAWINGS models of at most MAX_DRAWN_BOXES boxes:
+3,000 small models took 72 s to draw, 1 s to check). `torch_code(text)` is the
 generated PyTorch module; only it imports the backend (and so, lazily, torch). `formatted(text)`
 is `archlang fmt`; `hover(text, offset)` the language server's hover.
 """
@@ -15,6 +17,8 @@ from ..source import Source
 
 # Drawings of bigger models fold their blocks (as `archlang draw --collapse`): dot stays fast.
 DRAW_OPEN_LIMIT = 120
+MAX_DRAWINGS = 8                  # models drawn per request; the others get "note" instead
+MAX_DRAWN_BOXES = 2_000           # boxes in one drawing (after folding); more: a note
 
 
 def _ranges(d: Diagnostic, lines, source: Source) -> dict:
@@ -54,29 +58,39 @@ def check_page(text: str, path: str = "playground.arch", draw: bool = True) -> d
     source = Source(path, text)
     result = check_source(source)
     lines = _Offsets(text)
-    models, warnings = [], []
+    models, warnings, drawn = [], [], 0
     for m in result.models:
         entry = {"name": m.name, "ok": m.ok, "input": str(m.input_shape),
                  "output": str(m.output_shape) if m.output_shape is not None else None,
-                 "params": m.params, "table": None, "svg": None, "macs": None}
+                 "params": m.params, "table": None, "svg": None, "macs": None, "note": None}
         if m.ok:
             analysis = analyze_report(m)
             warnings += analysis.warnings         # as `archlang check` reports them
             entry["table"] = render(m, analysis=analysis)
             entry["macs"] = analysis.totals.macs
-            if draw:
-                entry["svg"] = _svg(m)
+            if draw and drawn < MAX_DRAWINGS:
+                entry["svg"], entry["note"] = _svg(m)
+                drawn += entry["svg"] is not None
+            elif draw:
+                entry["note"] = (f"not drawn: a page draws the first {MAX_DRAWINGS} models "
+                                 "(`archlang draw --model NAME` draws any)")
         models.append(entry)
     diagnostics = [_ranges(d, lines, source) for d in list(result.diagnostics) + warnings]
     return {"ok": result.ok, "models": models, "diagnostics": diagnostics}
 
 
-def _svg(report) -> str | None:
-    from ..draw import DotMissing, svg
+def _svg(report) -> tuple[str | None, str | None]:
+    """(the SVG, None), or (None, why it was not drawn)."""
+    from ..draw import DotMissing, build_view, svg
+    collapse = len(report.layers) > DRAW_OPEN_LIMIT
+    boxes = sum(1 for _ in build_view(report, depth=1 if collapse else None).boxes())
+    if boxes > MAX_DRAWN_BOXES:
+        return None, (f"not drawn: {boxes:,} boxes even with blocks folded (a page draws up "
+                      f"to {MAX_DRAWN_BOXES:,}; `archlang draw` draws any)")
     try:
-        return svg(report, collapse=len(report.layers) > DRAW_OPEN_LIMIT)
+        return svg(report, collapse=collapse), None
     except DotMissing:
-        return None
+        return None, "not drawn: Graphviz's `dot` is not installed"
 
 
 def torch_code(text: str, path: str = "playground.arch") -> dict:

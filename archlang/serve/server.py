@@ -12,15 +12,16 @@ a small JSON API:
     POST /api/format       {"text"} → {"text"}: the canonical layout (`archlang fmt`)
     POST /api/hover        {"text", "offset"} → {"markdown", "from", "to"}: the layer there
 
-Every request is bounded: bodies up to limits.MAX_FILE_BYTES, and each check or compile runs in
-a worker process that is killed after TIME_LIMIT seconds. A POST must be JSON from this very
-server (Content-Type and Host are checked), so another web site cannot drive it.
+Every request is bounded: bodies up to limits.MAX_FILE_BYTES, validated before they are parsed
+(request.py: UTF-8, nesting depth, Unicode text); each job runs in a pool of worker processes
+(workers.py: a heavy request never holds the last free worker) and is killed after TIME_LIMIT
+seconds. Every error is a JSON answer {"error": ...} with a status code, never a dropped
+connection. A POST must be JSON from this very server (Content-Type and Host are checked), so
+another web site cannot drive it.
 """
 from __future__ import annotations
 
 import json
-import multiprocessing
-import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -29,6 +30,8 @@ from urllib.parse import parse_qs, urlparse
 
 from ..limits import MAX_FILE_BYTES
 from . import api
+from .request import BadRequest, job_arguments
+from .workers import LIGHT_BYTES, WorkerPool
 
 TIME_LIMIT = 30.0                      # seconds for one check or compile, drawing included
 SOCKET_TIMEOUT = 30.0                  # seconds a client may take to send a request
@@ -48,36 +51,12 @@ def spec_roots() -> list[Path]:
     return [r for r in roots if r.is_dir()] + [package]
 
 
-class Worker:
-    """One process that runs checks; a request that outlives TIME_LIMIT kills and replaces it.
-
-    The process is spawned (not forked: the server has threads), so it imports the program's
-    main module again: a script that makes a server must guard it with `if __name__ ==
-    "__main__":`, as `archlang serve` and `python -m archlang` do."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.ctx = multiprocessing.get_context("spawn")
-        self.pool = self.ctx.Pool(1)
-
-    def run(self, fn, *args, timeout: float):
-        with self.lock:
-            job = self.pool.apply_async(fn, args)
-            try:
-                return job.get(timeout)
-            except multiprocessing.TimeoutError:
-                self.pool.terminate()
-                self.pool = self.ctx.Pool(1)
-                raise TimeoutError from None
-
-    def close(self):
-        self.pool.terminate()
-
-
 class Playground(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128           # connections waiting to be accepted (5 reset some of 22)
 
-    def __init__(self, address, initial: Path | None = None, quiet: bool = True):
+    def __init__(self, address, initial: Path | None = None, quiet: bool = True,
+                 workers: int | None = None):
         super().__init__(address, Handler)
         self.initial = initial
         self.quiet = quiet
@@ -85,7 +64,7 @@ class Playground(ThreadingHTTPServer):
         self.spec_path = str(initial) if initial else "playground.arch"
         self.examples = api.example_specs(spec_roots())
         self.time_limit = TIME_LIMIT
-        self.worker = Worker()
+        self.workers = WorkerPool(workers)
 
     @property
     def url(self) -> str:
@@ -94,7 +73,7 @@ class Playground(ThreadingHTTPServer):
 
     def server_close(self):
         super().server_close()
-        self.worker.close()
+        self.workers.close()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -124,6 +103,26 @@ class Handler(BaseHTTPRequestHandler):
 
     def _error(self, status: int, message: str):
         self._json({"error": message}, status)
+
+    def handle_one_request(self):
+        """As the standard library's, but an exception while answering becomes a JSON 500
+        rather than a dropped connection."""
+        self._answered = False
+        try:
+            super().handle_one_request()
+        except ConnectionError:
+            self.close_connection = True
+        except Exception as err:   # noqa: BLE001 — the client gets an answer; the server goes on
+            self.close_connection = True
+            if not self._answered:                # else too late for another status line
+                try:
+                    self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(err).__name__}: {err}")
+                except OSError:
+                    pass
+
+    def send_response(self, code, message=None):
+        self._answered = True
+        super().send_response(code, message)
 
     def _same_origin(self) -> bool:
         """A Host header naming this server (a DNS-rebinding page sends another)."""
@@ -187,16 +186,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"a spec may have at most {MAX_FILE_BYTES:,} bytes")
         try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-            args = [body["text"]] + ([body["offset"]] if url.path == "/api/hover" else [])
-            if not isinstance(args[0], str) or not all(isinstance(a, int) for a in args[1:]):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            return self._error(HTTPStatus.BAD_REQUEST, 'expected {"text": "..."}'
-                               + (' and "offset": N' if url.path == "/api/hover" else ""))
+            body = self.rfile.read(length)
+        except TimeoutError:
+            self.close_connection = True
+            return self._error(HTTPStatus.REQUEST_TIMEOUT,
+                               f"the body ({length:,} bytes declared) was not sent in time")
         try:
-            result = self.server.worker.run(jobs[url.path], *args, self.server.spec_path,
-                                            timeout=self.server.time_limit)
+            args = job_arguments(body, wants_offset=url.path == "/api/hover")
+        except BadRequest as err:
+            return self._error(err.status, err.message)
+        try:
+            result = self.server.workers.run(jobs[url.path], *args, self.server.spec_path,
+                                             timeout=self.server.time_limit,
+                                             heavy=length > LIGHT_BYTES)
         except TimeoutError:
             return self._error(HTTPStatus.SERVICE_UNAVAILABLE,
                                f"the spec took more than {self.server.time_limit:g} s to check")
@@ -206,6 +208,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str = "127.0.0.1", port: int = 8000, initial: Path | None = None,
-                quiet: bool = True) -> Playground:
-    """A bound, not yet serving, playground (port 0: any free port; see .url)."""
-    return Playground((host, port), initial=initial, quiet=quiet)
+                quiet: bool = True, workers: int | None = None) -> Playground:
+    """A bound, not yet serving, playground (port 0: any free port; see .url) with `workers`
+    worker processes (default: one per core, two at least)."""
+    return Playground((host, port), initial=initial, quiet=quiet, workers=workers)

@@ -6,6 +6,7 @@ import urllib.request
 import pytest
 
 from archlang.limits import MAX_FILE_BYTES
+from archlang.serve import api
 
 from .helpers import call, running
 
@@ -134,3 +135,27 @@ def test_serve_usage_errors(tmp_path):
     assert r.returncode == 2 and "no such file" in r.stderr
     r = serve("--port", "70000")
     assert r.returncode == 2 and "--port must be between 0 and 65535" in r.stderr
+    r = serve("--workers", "1")
+    assert r.returncode == 2 and "--workers must be between 2 and 64" in r.stderr
+
+
+def test_a_spec_of_many_models_draws_a_few_and_says_so(server):
+    # 3,000 small models once held the worker for its whole time limit, drawing each (issue 25).
+    text = "".join(f"model m{i}(x: 4) = Chain(Dense(4, 8, relu), Dense(8, 4))\n"
+                   for i in range(3_000))
+    status, data = call(server, "/api/check", {"text": text})
+    assert status == 200 and data["ok"] and len(data["models"]) == 3_000
+    assert all(m["table"] for m in data["models"])
+    undrawn = [m for m in data["models"] if m["svg"] is None]
+    assert len(undrawn) >= 3_000 - api.MAX_DRAWINGS
+    assert undrawn[-1]["note"].startswith("not drawn: a page draws the first 8 models")
+
+
+def test_a_long_chain_checks_and_draws(server):
+    # 2,001 chained activations once answered 500 (dot refused the merged label).
+    text = "model m(x: 4) = Chain(" + ", ".join(["relu"] * 2_001) + ")\n"
+    status, data = call(server, "/api/check", {"text": text})
+    assert status == 200 and data["ok"]
+    (m,) = data["models"]
+    assert m["svg"] is None and m["note"] == "not drawn: Graphviz's `dot` is not installed" \
+        or "relu × 2,000" in m["svg"]
