@@ -2,6 +2,7 @@
 
     nice python bench/fuzz.py                       # 100,000 mutated + 10,000 generated
     nice python bench/fuzz.py --mutated 20000 --generated 2000 --seed 7
+    nice python bench/fuzz.py --mutated 10**6 --generated 10**5 --minutes 60   # an hour
 
 Reports every input that raises, gets an unpositioned or unrenderable diagnostic or an
 internal error (E0999), takes over --limit-s seconds of CPU (not wall time: the run is
@@ -84,6 +85,8 @@ def main(argv=None) -> int:
     ap.add_argument("--limit-s", type=float, default=2.0)
     ap.add_argument("--limit-mb", type=float, default=200.0)
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "fuzz")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="stop after this much wall time (the counts are then upper bounds)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     import archlang  # noqa: F401 — imported before the baseline is taken
@@ -102,7 +105,11 @@ def main(argv=None) -> int:
     total = args.mutated + args.generated
     # Interleaved, so a partial run has both kinds: one generated spec after every n mutated.
     every = max(1, round(total / max(1, args.generated)))
+    deadline = None if args.minutes is None else t0 + 60 * args.minutes
     for i in range(total):
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"--minutes {args.minutes:g} reached after {i:,} inputs", flush=True)
+            break
         generated = counts["generated"] < args.generated and (i % every == every - 1 or
                                                                counts["mutated"] >= args.mutated)
         text = spec(rng, mistakes=MISTAKES) if generated else mutate(rng, rng.choice(corpus), corpus)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import archlang
-from archlang import table
+from archlang.present import table
 from archlang.cli import check as check_cli
 from archlang.cli import main
 
