@@ -110,8 +110,9 @@ class TrainConfig:
         caller seeds before building the model: `seed_everything`).
     device: auto (cuda if available) | cpu | cuda | cuda:N.
     amp: bf16 | fp16 (with a GradScaler) | off. channels_last, compile: speed switches.
-    workers: DataLoader processes that gather batches, used only when training on a GPU
-        from host memory (data too big for the GPU); in-memory batches need none (0).
+    workers: DataLoader processes that decode samples read from disk (an image folder, a
+        Dataset given to `fit`) or gather batches when training on a GPU from host memory
+        (data too big for the GPU); in-memory batches on the CPU need none (0).
     out: output folder (checkpoints, metrics.csv, curves.png); None → the first free one
         of runs/<name>, runs/<name>-2, ...; an `out` holding a run is refused unless
         `overwrite` (or `resume`). A spec's `out` arrives resolved inside the spec's folder
