@@ -290,6 +290,8 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     if len(report.inputs) > 1:
         raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
                          "input so far")
+    if isinstance(data, os.PathLike):             # a folder or a file, as --data names it
+        data = str(data)
     own = data is not None and not isinstance(data, (str, dict))
     if data is not None and not own:
         settings["data"] = data

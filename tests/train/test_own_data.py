@@ -259,3 +259,15 @@ def test_mismatched_weights_name_the_first_difference_and_their_model(tmp_path, 
     assert err.value.message.endswith(": `fc1.weight` is 8×4 in the checkpoint but 5×4 in the "
                                       "model (and 2 more differences)")   # fc1.bias, fc2.weight
     assert err.value.hint == f"the checkpoint was trained for `t` of {spec}; use that spec and model"
+
+
+def test_fit_on_a_folder_path_writes_a_run_that_evaluates(tmp_path, tmp_spec):
+    from archlang.train import evaluate, load_run
+    root = write_split_folder(tmp_path / "colours")
+    result = archlang.fit(tmp_spec(PIXELS), data=root, epochs=1, batch=4, lr=0.005,
+                          out=str(tmp_path / "run"), progress=False, device="cpu")
+    assert result.classes == ["blue", "red"] and len(result.history) == 1
+    run = load_run(result.out)                         # rebuilt from the model.py fit wrote
+    assert run.classes == ["blue", "red"] and run.class_name(1) == "red"
+    scored = evaluate(run)
+    assert (scored.split, scored.n) == ("test", 4) and scored.confusion.sum() == 4
