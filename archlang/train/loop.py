@@ -24,6 +24,7 @@ from ..ir.trainconfig import TrainConfig, resumed
 from . import checkpoint, preflight, transfer
 from .batches import epoch_order, feeder
 from .data import splits
+from .dataset import Streamed
 from .device import Placement, all_reduce_sum, place
 from .errors import TrainError, TrainInterrupted
 from .losses import Objective
@@ -165,7 +166,9 @@ class _Run:
         if where.world > 1 and val_set is not None:  # each rank checks its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
         self.train_data = feeder(train_set, dev, config.channels_last, config.workers)
-        self.val_data = feeder(val_set, dev, config.channels_last, config.workers) \
+        # Validation needs workers only to decode files; in-memory batches it takes as they are.
+        self.val_data = feeder(val_set, dev, config.channels_last,
+                               config.workers if isinstance(val_set, Streamed) else 0) \
             if val_set is not None else None
 
         if config.channels_last:

@@ -2,6 +2,7 @@
 and the messages around them. Every data file is written by the test."""
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 import textwrap
@@ -211,6 +212,7 @@ def test_a_loaded_module_pickles_into_a_new_process(tmp_path, tmp_spec):
     spec = tmp_spec("block B(c) = Chain(Dense(c => c, relu), Dense(c => c))\n"
                     "model p(x: 6) = Chain(B(6), Dense(6 => 3))\n")
     model = archlang.load(spec)
+    assert type(copy.deepcopy(model)) is type(model) is type(archlang.load(spec))
     x = torch.linspace(-1, 1, 12).reshape(2, 6)
     torch.save({"model": model, "x": x, "y": model(x).detach()}, tmp_path / "whole.pt")
     script = textwrap.dedent(f"""
@@ -262,7 +264,10 @@ def test_mismatched_weights_name_the_first_difference_and_their_model(tmp_path, 
 
 
 def test_fit_on_a_folder_path_writes_a_run_that_evaluates(tmp_path, tmp_spec):
-    from archlang.train import evaluate, load_run
+    # From the modules: once archlang.train.evaluate is imported, the package's `evaluate`
+    # is that submodule, not the function.
+    from archlang.train.evaluate import evaluate
+    from archlang.train.runs import load_run
     root = write_split_folder(tmp_path / "colours")
     result = archlang.fit(tmp_spec(PIXELS), data=root, epochs=1, batch=4, lr=0.005,
                           out=str(tmp_path / "run"), progress=False, device="cpu")

@@ -95,19 +95,25 @@ def load_source(gen: Generated, model: str):
 
 
 def _module(source: str):
-    """The module that runs `source`, named by its hash: `archlang_generated_<sha1[:12]>`."""
+    """The module that runs `source`, named by its hash: `archlang_generated_<sha1[:12]>`,
+    run once per process (the same source gives the same classes, so a deep copy or an
+    unpickled module is an instance of its original's class)."""
     import hashlib
     import linecache
     import sys
     import types
     digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     name = f"archlang_generated_{digest}"
+    known = sys.modules.get(name)
+    if getattr(known, "__archlang_source__", None) == source:
+        return known
     filename = f"<archlang-generated {digest}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     mod = types.ModuleType(name)
     mod.__file__ = filename
     sys.modules[name] = mod
     exec(compile(source, filename, "exec"), mod.__dict__)
+    mod.__archlang_source__ = source
     for value in list(vars(mod).values()):
         if isinstance(value, type) and value.__module__ == name:
             value.__archlang_source__ = source
@@ -127,11 +133,5 @@ def _reduce_ex(self, protocol):
 def _rebuilt(source: str, qualname: str):
     """A bare instance of the class `qualname` of generated `source` (run again unless
     this process already has it), for unpickling; pickle then restores its state."""
-    import hashlib
-    import sys
-    name = f"archlang_generated_{hashlib.sha1(source.encode()).hexdigest()[:12]}"
-    mod = sys.modules.get(name)
-    if getattr(mod, "__file__", None) is None or not hasattr(mod, qualname):
-        mod = _module(source)
-    cls = getattr(mod, qualname)
+    cls = getattr(_module(source), qualname)
     return cls.__new__(cls)
