@@ -5,6 +5,7 @@ import gc
 import importlib
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 from .analysis import Analysis, analyze_report, dtype_bytes
 from .check import CheckResult, check_source
@@ -188,9 +189,10 @@ def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=N
 def _with_weights(module, weights):
     """`module` with the weights of a checkpoint or state_dict loaded strictly, in eval mode."""
     if weights is not None:
-        from .train.checkpoint import load as load_checkpoint, model_state
+        from .train.checkpoint import load as load_checkpoint, model_state, trained_for
         from .train.runs import load_weights
-        load_weights(module, model_state(load_checkpoint(weights)), weights)
+        saved = load_checkpoint(weights)
+        load_weights(module, model_state(saved), weights, trained_for(saved))
         module.eval()
     return module
 
@@ -264,24 +266,50 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
     return settings
 
 
-def fit(path_or_text: str | os.PathLike, model: str | None = None, **settings):
+def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
+        progress: bool = True, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
-    Returns archlang.train.TrainResult; raises SpecError or archlang.train.TrainError.
+
+    `data`: a source as the CLI's --data takes it ("digits(28)", "table.csv", a folder of
+    class subfolders), or data of your own: (x, y) numpy arrays or torch tensors, a torch
+    Dataset of (x, y) pairs (read in DataLoader workers, `workers=N`), or a DataLoader (used
+    as it is: its batches, order and workers; never split). `val_data`: the same kinds,
+    the validation data instead of a split. `progress=False`: no progress bars.
+    Returns archlang.train.TrainResult: `.model` the trained module, `.history` one dict per
+    epoch, `.out` the run folder (`.best`, `.last` its checkpoints). Raises SpecError or
+    archlang.train.TrainError.
     The model is built after seeding with the run's seed, so the same call gives the same
     weights; `freeze` takes `archlang check`'s row numbers and attribute names; a `loss`
     string is read by the spec grammar (a mistake in it is a TrainError positioned in it);
     `out` may name any folder (a spec's own `out` stays inside the spec's folder)."""
     from .train import TrainConfig, TrainError
+    from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
     report = checked(path_or_text, model)
     if len(report.inputs) > 1:
         raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
                          "input so far")
+    if isinstance(data, os.PathLike):             # a folder or a file, as --data names it
+        data = str(data)
+    own = data is not None and not isinstance(data, (str, dict))
+    if data is not None and not own:
+        settings["data"] = data
     config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    train_data = from_python(data, "data") if own else None
+    valid = from_python(val_data, "val_data") if val_data is not None else None
+    if isinstance(train_data, Batches) and (settings.get("val_split") or settings.get("test_split")):
+        raise TrainError("a DataLoader is used as it is and not split",
+                         "give the validation data as val_data=, or pass a Dataset instead")
+    gen, _ = _compiled(path_or_text, report.name)
     seed_everything(config.seed)
-    module = load(path_or_text, report.name)
+    module = instantiate(gen, report)
+    # As the CLI records it: the run folder then rebuilds its model (evaluate, predict).
+    spec = str(Path(path_or_text).resolve()) if is_path(path_or_text) else "<string>"
+    meta = {"class": gen.classes[report.name], "spec": spec, "model": report.name,
+            "source": gen.source}
     with _reported(TrainError):
         return train(module, tuple(report.input_shape), config, name=report.name,
-                     layers=layer_rows(report),
+                     layers=layer_rows(report), data=train_data, val_data=valid,
+                     progress=progress, meta=meta,
                      given=[k for k, v in settings.items() if v is not None])

@@ -37,12 +37,14 @@ def run(args) -> int:
     if result.confusion is not None:
         line += f", {result.split} accuracy {100 * result.accuracy:.2f}% on {result.n:,} samples"
     print(line)
+    if r.classes:
+        print("classes: " + ", ".join(f"{k} {c}" for k, c in enumerate(r.classes)))
     if result.split != "test":
         print("note: the run kept no test split; these are its validation samples, which chose "
               "the best epoch (train with --test-split 0.1 for an unbiased figure)")
     if result.confusion is not None:
         out = Path(args.output) if args.output else r.folder / "confusion.png"
         plot_confusion(result.confusion, out, f"{r.name}: {result.split} "
-                                              f"accuracy {100 * result.accuracy:.2f}%")
+                                              f"accuracy {100 * result.accuracy:.2f}%", r.classes)
         print(f"confusion matrix: {out}")
     return EXIT_OK

@@ -27,7 +27,8 @@ def run(args) -> int:
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, not {args.top}")
     try:
-        results = predict(load_run(args.run, args.checkpoint), args.inputs, args.top)
+        trained = load_run(args.run, args.checkpoint)
+        results = predict(trained, args.inputs, args.top)
     except TrainError as err:
         print(f"archlang predict: error: {err}", file=sys.stderr)
         return EXIT_SPEC
@@ -35,8 +36,9 @@ def run(args) -> int:
         if r.label is None:
             print(f"{r.source}: output " + ", ".join(f"{v:.4g}" for v in r.output))
             continue
-        others = ", ".join(f"{c} {_pct(p)}" for c, p in r.top[1:])
-        print(f"{r.source}: class {r.label} ({_pct(r.probability)})"
+        name = trained.class_name
+        others = ", ".join(f"{name(c)} {_pct(p)}" for c, p in r.top[1:])
+        print(f"{r.source}: class {name(r.label)} ({_pct(r.probability)})"
               + (f"; then {others}" if others else ""))
     return EXIT_OK
 

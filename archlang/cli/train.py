@@ -28,15 +28,21 @@ def register(sub) -> None:
                    help="the model to train (repeat for several; default: every model)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     g = p.add_argument_group("data")
-    g.add_argument("--data", help='digits | "digits(28)" | "mnist(FOLDER)" | "fashion_mnist(FOLDER)" | '
-                                  'mnist1d | FILE.npz  (default: the embedded digits, sized to the spec)')
+    g.add_argument("--data", help='FOLDER (one subfolder of images per class; train/ val/ test/ '
+                                  'used when present) | FILE.csv | FILE.npz | digits | "digits(28)" | '
+                                  '"mnist(FOLDER)" | "fashion_mnist(FOLDER)" | mnist1d  (default: the '
+                                  'embedded digits, sized to the spec)')
+    g.add_argument("--label-column", metavar="NAME",
+                   help="the label column of CSV data (default: label, target or class)")
     g.add_argument("--val-split", type=_val_split, metavar="F|N",
                    help="validation share (0.2) or count (5000)")
     g.add_argument("--test-split", type=_val_split, metavar="F|N",
                    help="held-out test share or count for `archlang evaluate` (0; mnist's "
                         "t10k files when present)")
     g.add_argument("--train-size", type=int, metavar="N", help="cap on training samples")
-    g.add_argument("--workers", type=int, metavar="N", help="loader processes (GPU from host memory)")
+    g.add_argument("--workers", type=int, metavar="N",
+                   help="loader processes: decode an image folder's files, or feed a GPU from "
+                        "host memory (0: in this process)")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, metavar="N")
     g.add_argument("--batch", type=int, metavar="N", help="samples per step (per process)")
@@ -82,7 +88,7 @@ def register(sub) -> None:
 
 
 def _flags(args) -> dict:
-    names = ("data", "val_split", "test_split", "train_size", "workers", "epochs", "batch",
+    names = ("data", "label_column", "val_split", "test_split", "train_size", "workers", "epochs", "batch",
              "optimizer", "lr", "weight_decay", "loss", "schedule", "patience", "seed", "device",
              "amp", "channels_last", "compile", "out", "overwrite", "resume", "freeze",
              "init_from")

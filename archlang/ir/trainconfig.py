@@ -88,7 +88,10 @@ class TrainConfig:
     """Settings of one training run. Field by field:
 
     data: the data source as a call dict {"call", "args", "kwargs"} (see `data.load_data`);
-        a string is accepted too: "digits", "digits(28)", "mnist(data/mnist)", "x.npz".
+        a string is accepted too: "digits", "digits(28)", "mnist(data/mnist)", "x.npz",
+        "table.csv", or a folder of images in class subfolders ("data/pets").
+    label_column: the label column of CSV data (default: the one named label, target or
+        class).
     epochs, batch: epochs to run; samples per step *per process* (PyTorch's DDP convention).
     optimizer: adam | adamw | sgd; lr, weight_decay its main settings; optimizer_kwargs any
         other keyword the torch optimizer takes (momentum, betas, eps, nesterov).
@@ -106,8 +109,9 @@ class TrainConfig:
         caller seeds before building the model: `seed_everything`).
     device: auto (cuda if available) | cpu | cuda | cuda:N.
     amp: bf16 | fp16 (with a GradScaler) | off. channels_last, compile: speed switches.
-    workers: DataLoader processes that gather batches, used only when training on a GPU
-        from host memory (data too big for the GPU); in-memory batches need none (0).
+    workers: DataLoader processes that decode samples read from disk (an image folder, a
+        Dataset given to `fit`) or gather batches when training on a GPU from host memory
+        (data too big for the GPU); in-memory batches on the CPU need none (0).
     out: output folder (checkpoints, metrics.csv, curves.png); None → the first free one
         of runs/<name>, runs/<name>-2, ...; an `out` holding a run is refused unless
         `overwrite` (or `resume`). A spec's `out` arrives resolved inside the spec's folder
@@ -119,6 +123,7 @@ class TrainConfig:
     """
 
     data: dict | None = None
+    label_column: str | None = None
     epochs: int = 10
     batch: int = 128
     optimizer: str = "adam"
@@ -233,16 +238,22 @@ def parse_call(text: str) -> dict:
     """'mnist(data/mnist)' → {"call": "mnist", "args": ["data/mnist"], "kwargs": {}}.
 
     Arguments are split on commas; integers and floats are converted, `k=v` become kwargs.
-    A bare name gives no arguments; a path ending in .npz means npz(path).
+    A bare name gives no arguments; a path ending in .npz means npz(path), one ending in
+    .csv csv(path), any other path (with a folder separator) folder(path), a folder of
+    images. (A bare name that is no source but a folder is read as one by the engine.)
     """
     text = text.strip()
-    if text.endswith(".npz") and "(" not in text:
-        return {"call": "npz", "args": [text], "kwargs": {}}
+    if "(" not in text:
+        for suffix, call in ((".npz", "npz"), (".csv", "csv")):
+            if text.lower().endswith(suffix):
+                return {"call": call, "args": [text], "kwargs": {}}
+        if "/" in text or "\\" in text or text.startswith(("~", ".")):
+            return {"call": "folder", "args": [text], "kwargs": {}}
     m = re.fullmatch(r"([A-Za-z_][\w]*)\s*(?:\((.*)\))?", text, flags=re.S)
     if m is None:
-        raise TrainError(f"cannot read the data source `{text}`",
+        raise TrainError(f"cannot read the data source `{text[:80]}`",
                          "write a name and optional arguments: digits, digits(28), "
-                         "mnist(data/mnist), or a path ending in .npz")
+                         "mnist(data/mnist), a path ending in .npz or .csv, or a folder")
     args, kwargs = [], {}
     for raw in (m.group(2) or "").split(","):
         raw = raw.strip()
@@ -272,7 +283,8 @@ def _call_name(value) -> tuple[str, list, dict]:
     if isinstance(value, str):
         call = parse_call(value)
         return call["call"], call["args"], call["kwargs"]
-    raise TrainError(f"expected a name or a call, got {value!r}")
+    # The type, not the value: a mistaken numpy array must not fill the screen.
+    raise TrainError(f"expected a name or a call, got a {type(value).__name__}")
 
 
 def _optimizer(value) -> tuple[str, dict]:
@@ -328,7 +340,7 @@ def _validated(v: dict) -> TrainConfig:
     if v["freeze"] is not None:
         v["freeze"] = str(v["freeze"])
         parse_freeze(v["freeze"])  # fail early on a bad range
-    for key in ("out", "init_from"):
+    for key in ("out", "init_from", "label_column"):
         if v[key] is not None:
             v[key] = str(v[key])
     return TrainConfig(**v)

@@ -1,5 +1,6 @@
 """Feeding batches: data on the GPU whole when it fits, else pinned host memory with
-non-blocking copies; the same shuffle on every device and after every resume."""
+non-blocking copies; samples on disk through DataLoader workers into pinned memory; the
+same shuffle on every device and after every resume. `feeder(data, ...)` picks the kind."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ def epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     (seed, epoch), so a resumed run shuffles exactly as an uninterrupted one."""
     key = int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0] >> 1)
     return torch.randperm(n, generator=torch.Generator().manual_seed(key))
+
+
+def feeder(data, device: torch.device, channels_last: bool = False, workers: int = 0):
+    """The feeder of one split: `Feeder` for tensors in memory, `StreamFeeder` for samples
+    read from disk (dataset.Streamed), `LoaderFeeder` for the user's DataLoader."""
+    from .dataset import Batches, Streamed
+    if isinstance(data, Streamed):
+        return StreamFeeder(data, device, channels_last, workers)
+    if isinstance(data, Batches):
+        return LoaderFeeder(data.loader, device, channels_last)
+    return Feeder(data.x, data.y, device, channels_last, workers)
 
 
 class Feeder:
@@ -37,6 +49,11 @@ class Feeder:
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
         self.x, self.y = x, y
+
+    labels_known = True       # targets(order) gives every target of an epoch up front
+
+    def steps(self, order: torch.Tensor, batch: int) -> int:
+        return (len(order) + batch - 1) // batch
 
     def batches(self, order: torch.Tensor, batch: int):
         """Yield (x, y) batches on the device, taking samples in `order` (a CPU index tensor)."""
@@ -74,6 +91,75 @@ class Feeder:
         if self.channels_last:
             xb = xb.contiguous(memory_format=torch.channels_last)
         return xb, yb.to(self.device, non_blocking=True)
+
+
+class StreamFeeder:
+    """Samples read when needed (dataset.Streamed): a DataLoader takes them in the epoch's
+    `order`, `workers` processes decoding in parallel with training, batches in pinned
+    memory on a GPU. Decoding is deterministic, so the batches do not depend on `workers`."""
+
+    def __init__(self, data, device: torch.device, channels_last: bool = False, workers: int = 0):
+        self.data, self.device, self.workers = data, device, workers
+        self.channels_last = channels_last
+        self.n = len(data)
+        self.labels_known = data.labels is not None
+
+    def steps(self, order: torch.Tensor, batch: int) -> int:
+        return (len(order) + batch - 1) // batch
+
+    def batches(self, order: torch.Tensor, batch: int):
+        loader = torch.utils.data.DataLoader(
+            self.data, batch_size=batch, sampler=order.tolist(), num_workers=self.workers,
+            pin_memory=self.device.type == "cuda", persistent_workers=False)
+        yield from _moved(_reraised(loader), self.device, self.channels_last)
+
+    def targets(self, order: torch.Tensor) -> torch.Tensor:
+        return self.data.labels[order].to(self.device, non_blocking=True)
+
+    def in_order(self, batch: int):
+        yield from self.batches(torch.arange(self.n), batch)
+
+
+class LoaderFeeder:
+    """The user's DataLoader, its batches as they come (its order, batch size, workers)."""
+
+    labels_known = False
+
+    def __init__(self, loader, device: torch.device, channels_last: bool = False):
+        self.loader, self.device, self.channels_last = loader, device, channels_last
+        self.n = len(loader.dataset)
+
+    def steps(self, order: torch.Tensor, batch: int) -> int:
+        return len(self.loader)
+
+    def batches(self, order: torch.Tensor, batch: int):
+        yield from _moved(self.loader, self.device, self.channels_last)
+
+    def in_order(self, batch: int):
+        yield from self.batches(None, batch)
+
+
+def _moved(batches, device: torch.device, channels_last: bool):
+    for xb, yb in batches:
+        xb = torch.as_tensor(xb, dtype=torch.float32).to(device, non_blocking=True)
+        if channels_last and xb.dim() == 4:
+            xb = xb.contiguous(memory_format=torch.channels_last)
+        yield xb, torch.as_tensor(yb).to(device, non_blocking=True)
+
+
+def _reraised(loader):
+    """The loader's batches; a TrainError raised in a worker (an unreadable image) comes
+    back as the TrainError it was, not wrapped in the worker's traceback."""
+    from .errors import TrainError
+    try:
+        yield from loader
+    except TrainError as err:
+        text = str(err.message)
+        if "Original Traceback" not in text:
+            raise
+        message = text.rsplit("TrainError: ", 1)[-1].strip()
+        first, _, rest = message.partition("\n  = help: ")
+        raise TrainError(first.strip(), rest.strip() or None) from None
 
 
 class _Gather(torch.utils.data.Dataset):

@@ -124,6 +124,17 @@ def model_state(checkpoint: dict) -> dict:
     return {strip_prefixes(k): v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
+def trained_for(checkpoint: dict) -> str | None:
+    """The model a checkpoint written by `archlang train` belongs to, as `name` or
+    `name of SPEC` (None for a bare state_dict)."""
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        return None
+    meta = checkpoint.get("module") or {}
+    name = meta.get("model") or checkpoint.get("name")
+    spec = meta.get("spec")
+    return None if name is None else f"`{name}`" + (f" of {spec}" if spec else "")
+
+
 def strip_prefixes(name: str) -> str:
     """'module._orig_mod.conv1.weight' → 'conv1.weight' (added by DDP and torch.compile)."""
     for prefix in ("module.", "_orig_mod."):

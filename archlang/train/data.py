@@ -14,8 +14,10 @@ import torch
 
 from ..limits import MAX_LOAD_ELEMENTS
 from ..suggest import did_you_mean
-from .dataset import Dataset  # noqa: F401  (re-exported: the sources' type)
+from .csvdata import read_csv
+from .dataset import Batches, Dataset, Streamed
 from .errors import TrainError
+from .folders import image_folder, is_split_folder
 from .idx import find_idx, read_idx
 from .layout import format_shape, spec_shape_of, torch_input_shape
 
@@ -110,6 +112,13 @@ def _npz(path: Path, layout: str) -> Dataset:
                          "save N samples: np.savez(path, x=x, y=y) with len(x) = len(y) = N")
     if len(x) != len(y):
         raise TrainError(f"{path}: x has {len(x)} samples but y has {len(y)}")
+    data = _tensors(x, y, str(path))
+    return Dataset(data.x, data.y, f"npz:{path.name}", layout)
+
+
+def _tensors(x: np.ndarray, y: np.ndarray, path: str) -> Dataset:
+    """x as float32 (uint8 scaled to [0, 1]), y as int64 labels or float32 targets, checked;
+    layout "auto" (PyTorch's or the spec's order, told apart by fit_to_spec)."""
     if not (np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)):
         raise TrainError(f"{path}: x holds {x.dtype} values, not numbers",
                          "save the samples as a numeric array")
@@ -124,14 +133,14 @@ def _npz(path: Path, layout: str) -> Dataset:
     elif np.issubdtype(y.dtype, np.floating):
         yt = torch.from_numpy(y.astype(np.float32))
     else:
-        raise TrainError(f"{path}: y holds {y.dtype} values (e.g. {y.flat[0]!r}), not numbers",
+        raise TrainError(f"{path}: y holds {y.dtype} values (e.g. {str(y.flat[0])[:40]!r}), not numbers",
                          "save class labels as integers 0 … K−1 (e.g. with "
                          "np.unique(y, return_inverse=True)) or targets as floats")
     xt = torch.from_numpy(x.astype(np.float32) / 255.0 if x.dtype == np.uint8
                           else x.astype(np.float32))
     if not bool(torch.isfinite(xt).all()):
         raise TrainError(f"{path}: x holds nan or infinite values")
-    return Dataset(xt, yt, f"npz:{path.name}", layout)
+    return Dataset(xt, yt, path, "auto")
 
 
 def _npz_arrays(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +229,9 @@ def _generated(name: str):
     return source
 
 
-SOURCES = {"digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist,
+# Sources read to the spec's input shape (images resized, columns reshaped): called with it.
+SHAPED = {"folder": image_folder, "csv": read_csv}
+SOURCES = {**SHAPED, "digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist,
            "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz,
            "localization": _generated("localization"), "shifted_digits": _generated("shifted_digits")}
 
@@ -236,6 +247,7 @@ def load_data(call: dict | None, spec_shape) -> Dataset:
     """
     if call is None:
         call = {"call": "digits", "args": [], "kwargs": {}}
+    call = _as_folder(call)
     name = call["call"].lower()
     if name not in SOURCES:
         raise TrainError(f"unknown data source `{call['call']}`",
@@ -247,9 +259,35 @@ def load_data(call: dict | None, spec_shape) -> Dataset:
                          "train on a part of the data or on smaller samples") from None
 
 
+def _as_folder(call: dict) -> dict:
+    """`--data images` where `images` is no source name but a folder: that folder."""
+    if call["call"].lower() not in SOURCES and not call.get("args") and not call.get("kwargs") \
+            and Path(call["call"]).is_dir():
+        return {"call": "folder", "args": [call["call"]], "kwargs": {}}
+    return call
+
+
+def _own_part(call: dict | None, part: str) -> dict | None:
+    """The call reading an image folder's `part` (val, test) subfolder, or None when the
+    data are no such folder or it has no such part."""
+    if call is None:
+        return None
+    call = _as_folder(call)
+    if call["call"].lower() != "folder" or not call.get("args"):
+        return None
+    root = Path(call["args"][0])
+    if not is_split_folder(root) or not (root / part).is_dir():
+        return None
+    return {"call": "folder", "args": [str(root)], "kwargs": {**call.get("kwargs", {}), "split": part}}
+
+
 def load_test_data(call: dict | None, spec_shape) -> Dataset | None:
-    """The source's own held-out test set (mnist's and fashion_mnist's t10k files), fitted
-    to `spec_shape`; None when the source has none (then `test_split` makes one)."""
+    """The source's own held-out test set (mnist's and fashion_mnist's t10k files, an image
+    folder's test/), fitted to `spec_shape`; None when the source has none (then
+    `test_split` makes one)."""
+    own = _own_part(call, "test")
+    if own is not None:
+        return load_data(own, spec_shape)
     if call is None or call["call"].lower() not in ("mnist", "fashion_mnist", "fashionmnist"):
         return None
     args, kwargs = list(call.get("args", [])), dict(call.get("kwargs", {}))
@@ -271,6 +309,13 @@ def _run_source(call: dict, spec_shape) -> Dataset:
     if name in ("digits", "localization", "shifted_digits") and not args and "size" not in kwargs:
         kwargs["size"] = _digits_size(spec_shape)
     try:
+        if name in SHAPED:
+            if not args and "path" not in kwargs:
+                raise TrainError(f"{call['call']} needs a path", f"e.g. {name}(\"data/{name}\")")
+            path = args[0] if args else kwargs.pop("path")
+            if name == "folder" and "split" not in kwargs and not args[1:]:
+                kwargs["split"] = "train"      # the train/ part of a split folder
+            return SHAPED[name](path, spec_shape, *args[1:], **kwargs)
         return SOURCES[name](*args, **kwargs)
     except TypeError as err:
         raise TrainError(f"bad arguments to {call['call']}: {err}") from None
@@ -278,21 +323,33 @@ def _run_source(call: dict, spec_shape) -> Dataset:
 
 def _digits_size(spec_shape) -> int | None:
     shape = (spec_shape,) if isinstance(spec_shape, int) else tuple(spec_shape)
-    if len(shape) == 3 and shape[0] == shape[1] and shape[2] == 1:
+    # S×S×C with C > 1 too: then fit_to_spec says the digits are greyscale.
+    if len(shape) == 3 and shape[0] == shape[1]:
         return int(shape[0])
     if len(shape) == 1 and int(round(shape[0] ** 0.5)) ** 2 == shape[0]:
         return int(round(shape[0] ** 0.5))
     return None  # leave 8×8; fit_to_spec explains the mismatch
 
 
-def fit_to_spec(data: Dataset, spec_shape) -> Dataset:
+def fit_to_spec(data, spec_shape):
     """Make each sample's shape the PyTorch form of `spec_shape`, or raise TrainError.
 
     Accepted: samples already in PyTorch layout; samples in the spec's order (reversed
     axes, e.g. npz files written W×H×C); any layout when the spec is a vector of the same
     size (flattened in PyTorch's C×H×W order, which is Flux's `flatten` of W×H×C).
+    Streamed samples and a DataLoader's batches are read as they come: their samples
+    must already have the PyTorch shape (checked on the first one).
     """
     want = torch_input_shape(spec_shape)
+    if isinstance(data, (Streamed, Batches)):
+        have = data.sample_shape
+        if have != want:
+            raise TrainError(f"{data.name} gives samples of {_torch_text(have)} (PyTorch's "
+                             f"order) but the spec's input {format_shape(spec_shape)} takes "
+                             f"{_torch_text(want)}",
+                             _channel_hint(have, want, spec_shape) or
+                             "give samples in PyTorch's layout, channels first (C×H×W)")
+        return data
     have = data.sample_shape
     layout = data.layout
     x = data.x
@@ -307,11 +364,35 @@ def fit_to_spec(data: Dataset, spec_shape) -> Dataset:
     if tuple(x.shape[1:]) != want and len(want) == 1 and x.dim() > 2 and int(np.prod(x.shape[1:])) == want[0]:
         x = x.reshape(len(x), -1)
     if tuple(x.shape[1:]) != want:
+        channels = layout == "torch" and _channel_hint(have, want, spec_shape)
+        if channels:
+            raise TrainError(f"{data.name} gives {_channels(have[0])} but the spec's input "
+                             f"{format_shape(spec_shape)} has {_channels(want[0], '')}", channels)
         raise TrainError(
             f"{data.name} gives {_describe(have, layout)} but the spec's input is "
             f"{format_shape(spec_shape)}",
             _mismatch_hint(data.name, have, want))
-    return Dataset(x, data.y, data.name)
+    return Dataset(x, data.y, data.name, classes=data.classes)
+
+
+def _channels(c: int, images: str = "images ") -> str:
+    """'greyscale images (1 channel)', 'images of 3 channels'; without `images`: '3 channels'."""
+    if not images:
+        return f"{c} channel{'s' if c > 1 else ''}"
+    return "greyscale images (1 channel)" if c == 1 else f"images of {c} channels"
+
+
+def _torch_text(shape) -> str:
+    return "×".join(map(str, shape))
+
+
+def _channel_hint(have, want, spec_shape) -> str | None:
+    """The help when only the channels differ (C×H×W samples, H×W alike), else None."""
+    if len(have) != 3 or len(want) != 3 or have[1:] != want[1:] or have[0] == want[0]:
+        return None
+    fitting = format_shape((*tuple(spec_shape)[:-1], have[0]))
+    return (f"change the spec's input to {fitting}, or train on data with "
+            f"{want[0]} channel{'s' if want[0] > 1 else ''}")
 
 
 def _describe(torch_shape, layout: str) -> str:
@@ -353,12 +434,92 @@ def _part(n: int, share: float | int) -> int:
     return int(round(n * share)) if isinstance(share, float) else int(share)
 
 
-def splits(config, spec_shape, data: Dataset | None = None):
+def splits(config, spec_shape, data=None, val_data=None):
     """(train, val, test) for a TrainConfig: the source (or `data`) fitted to the spec and
-    split; the test part is the source's own test files when it has them."""
-    full = fit_to_spec(data, spec_shape) if data is not None else \
-        load_data(config.data, spec_shape)
-    own_test = load_test_data(config.data, spec_shape) if data is None else None
-    train, val, test = split(full, config.val_split, config.seed, config.train_size,
-                             0 if own_test is not None else config.test_split)
-    return train, val, own_test if own_test is not None else test
+    split; the validation part is `val_data` or an image folder's val/ when given, the test
+    part the source's own test files (mnist's t10k, an image folder's test/) when it has
+    them. A DataLoader (`Batches`) is never split: its validation is `val_data` or none."""
+    call = _with_label_column(config)
+    full = fit_to_spec(data, spec_shape) if data is not None else load_data(call, spec_shape)
+    if val_data is not None:
+        own_val = fit_to_spec(val_data, spec_shape)
+    else:
+        part = _own_part(call, "val") if data is None else None
+        own_val = load_data(part, spec_shape) if part is not None else None
+    if isinstance(full, Batches):
+        return full, own_val, None
+    own_test = load_test_data(call, spec_shape) if data is None else None
+    train, val, test = split(full, 0 if own_val is not None else config.val_split, config.seed,
+                             config.train_size, 0 if own_test is not None else config.test_split)
+    return train, own_val if own_val is not None else val, own_test if own_test is not None else test
+
+
+def _with_label_column(config) -> dict | None:
+    """The data call with the config's `label_column` given to a CSV source."""
+    call, column = config.data, getattr(config, "label_column", None)
+    if column is None:
+        return call
+    if call is None or call["call"].lower() != "csv":
+        raise TrainError(f"label_column `{column}` names a column of a CSV table, but the data "
+                         f"are {_call_text(call)}", "give a .csv file as the data")
+    return {**call, "kwargs": {**call.get("kwargs", {}), "label": column}}
+
+
+def _call_text(call: dict | None) -> str:
+    if call is None:
+        return "the embedded digits"
+    args = [str(a) for a in call.get("args", [])]
+    return call["call"] + (f"({', '.join(args)})" if args else "")
+
+
+# --- data given in Python (fit) -------------------------------------------------------------
+
+def from_python(value, name: str = "data"):
+    """The data `fit` was given: (x, y) numpy arrays or torch tensors (x in PyTorch's or the
+    spec's layout, as npz files), a map-style torch Dataset yielding (x, y) in PyTorch
+    layout, or a DataLoader yielding (x, y) batches. TrainError says what is wrong by
+    shapes and types, never printing an array."""
+    if isinstance(value, torch.utils.data.DataLoader):
+        return Batches(value, name)
+    if isinstance(value, torch.utils.data.Dataset) and not isinstance(value, Streamed):
+        if not hasattr(value, "__len__"):
+            raise TrainError(f"{name}: a Dataset without a length (an IterableDataset) cannot "
+                             "be split or shuffled", "wrap it in a DataLoader and pass that")
+        if len(value) == 0:
+            raise TrainError(f"{name}: the Dataset holds no samples")
+        sample = value[0]
+        if not (isinstance(sample, (tuple, list)) and len(sample) == 2):
+            raise TrainError(f"{name}: the Dataset's items must be (x, y) pairs, item 0 is a "
+                             f"{type(sample).__name__}")
+        return Streamed(value, name, classes=getattr(value, "classes", None))
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        x, y = (_array(v, name, part) for v, part in zip(value, ("x", "y")))
+        return _arrays(x, y, name)
+    raise TrainError(f"{name} must be (x, y) arrays, a torch Dataset or a DataLoader, not a "
+                     f"{type(value).__name__}" + (f" of {len(value)} items"
+                                                  if isinstance(value, (tuple, list)) else ""),
+                     "e.g. fit(spec, data=(x_train, y_train)) or data=\"digits(28)\"")
+
+
+def _array(v, name: str, part: str) -> np.ndarray:
+    if isinstance(v, torch.Tensor):
+        return v.detach().cpu().numpy()
+    try:
+        a = np.asarray(v)
+    except (ValueError, TypeError) as err:
+        raise TrainError(f"{name}: {part} is a {type(v).__name__} that is no array: "
+                         f"{str(err).splitlines()[0][:120]}") from None
+    if a.dtype == object:
+        raise TrainError(f"{name}: {part} is not a numeric array (its items are of "
+                         "different sizes or types)")
+    return a
+
+
+def _arrays(x: np.ndarray, y: np.ndarray, name: str) -> Dataset:
+    """The npz rules (one owner): checks, dtypes, scaling of uint8 images."""
+    if x.ndim == 0 or y.ndim == 0 or len(x) == 0:
+        raise TrainError(f"{name} holds no samples (x has shape {x.shape}, y {y.shape})")
+    if len(x) != len(y):
+        raise TrainError(f"{name}: x has {len(x)} samples (shape {x.shape}) but y has "
+                         f"{len(y)} (shape {y.shape})")
+    return _tensors(x, y, name)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .batches import feeder
 from .data import splits
 from .errors import TrainError
 from .losses import Objective
@@ -39,15 +40,15 @@ def evaluate(run: Run, batch: int = 512) -> EvalResult:
     names = run.state.get("output_names") or None
     objective = Objective(run.config.loss, names)
     model = run.model.eval()
-    total_loss, outs = 0.0, []
+    total_loss, outs, ys = 0.0, [], []
     with torch.no_grad():
-        for i in range(0, len(data), batch):
-            xb, yb = data.x[i:i + batch], data.y[i:i + batch]
+        for xb, yb in feeder(data, torch.device("cpu"), workers=run.config.workers).in_order(batch):
             out = model(xb)
             total_loss += float(objective(out, yb)) * len(yb)
             outs.append(objective.pick(out))
-    out = torch.cat(outs)
-    labels = objective.class_labels(data.y) if objective.class_labels is not None else None
+            ys.append(yb)
+    out, y = torch.cat(outs), torch.cat(ys)
+    labels = objective.class_labels(y) if objective.class_labels is not None else None
     if labels is None or out.dim() != 2:
         return EvalResult(which, len(data), total_loss / len(data), math.nan, None)
     pred = out.argmax(1)

@@ -22,8 +22,9 @@ from tqdm.auto import tqdm
 
 from ..ir.trainconfig import TrainConfig, resumed
 from . import checkpoint, preflight, transfer
-from .batches import Feeder, epoch_order
-from .data import Dataset, splits
+from .batches import epoch_order, feeder
+from .data import splits
+from .dataset import Streamed
 from .device import Placement, all_reduce_sum, place
 from .errors import TrainError, TrainInterrupted
 from .losses import Objective
@@ -53,6 +54,13 @@ class TrainResult:
     metrics: Path
     curves: Path
     stopped_early: bool = False
+    model: nn.Module | None = None      # the trained module (the best epoch's weights are in `best`)
+    classes: list[str] | None = None    # class names, when the data named them
+
+    @property
+    def folder(self) -> Path:
+        """The run folder (the same as `out`)."""
+        return self.out
 
     def _repr_html_(self) -> str:
         from .display import train_result_html
@@ -61,9 +69,13 @@ class TrainResult:
 
 def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: str = "model",
           log: Callable[[str], None] = print, progress: bool = True,
-          data: Dataset | None = None, layers: list | None = None, meta: dict | None = None,
-          warn: Callable[[str], None] | None = None, given=None) -> TrainResult:
+          data=None, layers: list | None = None, meta: dict | None = None,
+          warn: Callable[[str], None] | None = None, given=None, val_data=None) -> TrainResult:
     """Train `model` on `config.data` (or on `data`, if given) and return the outcome.
+
+    `data`, `val_data`: a dataset.Dataset (tensors), dataset.Streamed (samples read when
+    needed) or dataset.Batches (a DataLoader, used as it is); `val_data` replaces the
+    validation split.
 
     `input_shape` is the spec's input shape without batch (W×H×C order, e.g. (28, 28, 1));
     data are fitted to it and checked against the model's output and the loss before the
@@ -90,7 +102,7 @@ def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: st
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     try:
         return _Run(model, input_shape, config, name, log, progress, data, where, layers,
-                    meta, warn, given).run()
+                    meta, warn, given, val_data).run()
     finally:
         where.close()
 
@@ -112,7 +124,7 @@ class _Run:
     """One call of `train`: set-up in __init__, the epochs in `run`."""
 
     def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement,
-                 layers=None, meta=None, warn=None, given=None):
+                 layers=None, meta=None, warn=None, given=None, val_data=None):
         self.cfg, self.name, self.where = config, name, where
         self.log = log if where.is_main else (lambda _msg: None)
         self.warn = warn if where.is_main else (lambda _msg: None)
@@ -133,21 +145,31 @@ class _Run:
         config = self.cfg
         dev = where.device
 
-        train_set, val_set, test_set = splits(config, self.input_shape, data)
+        train_set, val_set, test_set = splits(config, self.input_shape, data, val_data)
         self.test_size = len(test_set) if test_set is not None else 0
+        self.classes = train_set.classes
         self.model = model.to(dev)
-        out = preflight.probe(self.model, train_set.x[:2].to(dev))
+        head_x, head_y = train_set.head(2)
+        out = preflight.probe(self.model, head_x.to(dev))
         self.output_names = preflight.output_names(self.model, out)
         self.loss_fn = Objective(config.loss, self.output_names)
         if self.loss_fn.note:
             self.log(f"note: {self.loss_fn.note}")
-        every_y = torch.cat([d.y for d in (train_set, val_set, test_set) if d is not None])
+        # Every target when the data know them up front, else the probed samples'.
+        parts = [d.labels for d in (train_set, val_set, test_set) if d is not None]
+        every_y = torch.cat(parts) if all(p is not None for p in parts) else head_y
         preflight.check_targets(self.loss_fn, out, every_y, train_set.name)
 
+        if where.world > 1 and not all(hasattr(d, "subset") for d in (train_set, val_set) if d):
+            raise TrainError("under torchrun, give a Dataset, not a DataLoader",
+                             "each process takes its share of a Dataset's samples")
         if where.world > 1 and val_set is not None:  # each rank checks its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
-        self.train_data = Feeder(train_set.x, train_set.y, dev, config.channels_last, config.workers)
-        self.val_data = Feeder(val_set.x, val_set.y, dev, config.channels_last) if val_set else None
+        self.train_data = feeder(train_set, dev, config.channels_last, config.workers)
+        # Validation needs workers only to decode files; in-memory batches it takes as they are.
+        self.val_data = feeder(val_set, dev, config.channels_last,
+                               config.workers if isinstance(val_set, Streamed) else 0) \
+            if val_set is not None else None
 
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -263,7 +285,7 @@ class _Run:
         if where.world > 1:  # equal contiguous shards, so every rank takes the same steps
             per = len(order) // where.world
             order = order[where.rank * per:(where.rank + 1) * per]
-        steps = math.ceil(len(order) / cfg.batch)
+        steps = self.train_data.steps(order, cfg.batch)
         bar = tqdm(total=steps, desc=f"{self.name} {epoch}/{cfg.epochs}", unit="batch",
                    disable=not self.bars, leave=True, dynamic_ncols=True)
         self.bar = bar
@@ -279,10 +301,9 @@ class _Run:
         # buffers, scored against the epoch's labels when the bar refreshes and at the end.
         # That costs 2 small kernels a step (a tiny model on a GPU is launch-bound).
         losses = torch.zeros(steps, device=dev)
-        weights = torch.tensor([min(cfg.batch, len(order) - i * cfg.batch) for i in range(steps)],
-                               device=dev, dtype=torch.float64)
+        weights: list[int] = []         # samples per step, known on the host
         labels = self.loss_fn.class_labels(self.train_data.targets(order)) \
-            if self.loss_fn.class_labels is not None else None
+            if self.loss_fn.class_labels is not None and self.train_data.labels_known else None
         preds = torch.empty(len(order), device=dev, dtype=torch.int64) if labels is not None else None
         hits = torch.zeros((), device=dev, dtype=torch.int64)  # used when labels is None
         has_acc = True
@@ -318,6 +339,7 @@ class _Run:
                     else:
                         hits.add_(correct)
             seen += n
+            weights.append(n)
             bar.update(1)
             now = time.perf_counter()
             if now - last_bar > BAR_REFRESH_S and (self.bars or where.world == 1):
@@ -328,7 +350,7 @@ class _Run:
                     self._stop(epoch, "train loss", mean_loss)
                 bar.set_postfix(loss=f"{mean_loss:.4f}", acc=_pct(acc if has_acc else math.nan),
                                 rate=f"{seen / (now - started):,.0f}/s")
-        loss_sum, hit_sum = self._sums(losses, weights, steps, preds, labels, hits, seen)
+        loss_sum, hit_sum = self._sums(losses, weights, len(weights), preds, labels, hits, seen)
         sums = torch.stack([loss_sum, hit_sum.double(),
                             torch.tensor(float(seen), device=dev, dtype=torch.float64)])
         total = all_reduce_sum(sums, where).tolist()  # the epoch's one sync
@@ -338,8 +360,10 @@ class _Run:
 
     @staticmethod
     def _sums(losses, weights, steps, preds, labels, hits, seen):
-        """(Σ loss·n, correct) over the first `steps` steps / `seen` samples, on the device."""
-        loss_sum = (losses[:steps].double() * weights[:steps]).sum()
+        """(Σ loss·n, correct) over the first `steps` steps / `seen` samples, on the device;
+        `weights`: the samples of each step."""
+        loss_sum = (losses[:steps].double() *
+                    torch.tensor(weights[:steps], device=losses.device, dtype=torch.float64)).sum()
         if preds is not None:
             return loss_sum, (preds[:seen] == labels[:seen]).sum()
         return loss_sum, hits
@@ -397,6 +421,7 @@ class _Run:
             "history": [dict(r) for r in self.history], "rng": checkpoint.rng_state(),
             "config": self.cfg.to_dict(), "module": self.meta,
             "output_names": list(self.output_names or []),
+            "classes": list(self.classes or []),
         }
         checkpoint.save(self.out / "last.pt", state)
         if _best_index(self.history) == len(self.history) - 1:
@@ -414,7 +439,7 @@ class _Run:
             samples_per_s=float(np.mean(rates)) if rates else math.nan, out=self.out,
             best=self.out / "best.pt", last=self.out / "last.pt",
             metrics=self.out / "metrics.csv", curves=self.out / "curves.png",
-            stopped_early=self.stopped_early)
+            stopped_early=self.stopped_early, model=self.model, classes=self.classes)
         if h:
             self.log(f"{self.name}: best validation accuracy {_pct(result.best_val_acc)} "
                      f"(epoch {result.best_epoch}), final {_pct(result.final_val_acc)}, "

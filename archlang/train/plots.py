@@ -67,14 +67,17 @@ def compare_runs(run_dirs, out_png, labels=None) -> Path:
     return Path(out_png)
 
 
-def plot_confusion(confusion, path, title: str = "") -> Path:
+def plot_confusion(confusion, path, title: str = "", classes: list[str] | None = None) -> Path:
     """A confusion matrix as a picture: rows the true class, columns the predicted one,
-    each cell with its count."""
+    each cell with its count; the axes name the `classes` when given."""
     k = len(confusion)
     fig, ax = plt.subplots(figsize=(1.0 + 0.55 * k, 0.8 + 0.5 * k))
     ax.imshow(confusion, cmap="Blues")
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
+    if classes and len(classes) == k:
+        ax.set_xticklabels(classes, rotation=45, ha="right")
+        ax.set_yticklabels(classes)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     top = confusion.max() if confusion.size else 0

@@ -12,11 +12,11 @@ import torch
 
 from .data import Dataset, fit_to_spec, read_arrays
 from .errors import TrainError
-from .layout import format_shape, torch_input_shape
+from .folders import IMAGE_SUFFIXES, decode
+from .layout import torch_input_shape
 from .losses import Objective
 from .runs import Run
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 @dataclass
@@ -61,36 +61,8 @@ def _batched(x, want) -> bool:
 
 
 def _image(path: Path, input_shape) -> np.ndarray:
-    """An image resized to the spec's W×H with its C channels, values in [0, 1], W×H×C
-    (spec order): Pillow when installed, else matplotlib (PNG)."""
-    shape = tuple(input_shape)
-    if len(shape) != 3 or shape[2] not in (1, 3, 4):
-        raise TrainError(f"{path}: images need a W×H×C input with 1, 3 or 4 channels; the spec's "
-                         f"input is {format_shape(shape)}", "give .npy or .npz inputs instead")
-    width, height, channels = shape
-    try:
-        from PIL import Image
-    except ImportError:
-        Image = None
-    try:
-        if Image is not None:
-            with Image.open(path) as im:
-                im = im.convert({1: "L", 3: "RGB", 4: "RGBA"}[channels]).resize((width, height))
-                a = np.asarray(im, dtype=np.float32) / 255.0
-        else:
-            import matplotlib.image as mpimg
-            a = np.asarray(mpimg.imread(path), dtype=np.float32)
-            a = a / 255.0 if a.max() > 1 else a
-            if a.shape[:2] != (height, width):
-                raise TrainError(f"{path} is {a.shape[1]}×{a.shape[0]}, the spec wants "
-                                 f"{width}×{height}", "install Pillow to resize images")
-            a = a[..., :3].mean(-1) if channels == 1 and a.ndim == 3 else a
-    except TrainError:
-        raise
-    except Exception as err:  # noqa: BLE001  (Pillow raises several kinds for a bad file)
-        raise TrainError(f"cannot read the image {path}: {err}") from None
-    a = a.reshape(height, width, channels)        # rows × columns × channels
-    return a.transpose(1, 0, 2)                   # → W×H×C, the spec's order
+    """An image decoded as training decodes an image folder's, in the spec's W×H×C order."""
+    return decode(path, input_shape).transpose(1, 0, 2)
 
 
 def _array(path: Path) -> np.ndarray:

@@ -54,6 +54,16 @@ class Run:
     name: str
     state: dict
 
+    @property
+    def classes(self) -> list[str] | None:
+        """The class names of the data it was trained on (an image folder's subfolders, a
+        CSV's label words), or None when the classes were numbers."""
+        return list(self.state.get("classes") or []) or None
+
+    def class_name(self, label: int) -> str:
+        names = self.classes
+        return names[label] if names and 0 <= label < len(names) else str(label)
+
 
 def load_run(path, which: str = "best") -> Run:
     """Read a run folder (or one of its .pt files): the model is rebuilt from the model.py
@@ -76,7 +86,7 @@ def load_run(path, which: str = "best") -> Run:
                          "runs written by `archlang train` hold one; for another run use "
                          "archlang.load(SPEC, weights=CHECKPOINT)")
     model = build_module(source.read_text(encoding="utf-8"), meta["class"])
-    load_weights(model, checkpoint.model_state(state), ck_path)
+    load_weights(model, checkpoint.model_state(state), ck_path, checkpoint.trained_for(state))
     config = TrainConfig().merge({k: v for k, v in state.get("config", {}).items()
                                   if k in TrainConfig.__dataclass_fields__})
     return Run(folder, ck_path, model.eval(), config, tuple(state["input_shape"]),
@@ -94,12 +104,36 @@ def build_module(source: str, class_name: str):
                          "the run folder's model.py was changed; train again") from None
 
 
-def load_weights(model, state: dict, where) -> None:
-    """Load a state dict strictly; TrainError naming the first mismatch."""
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as err:
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        raise TrainError(f"the weights in {where} do not fit this model: "
-                         f"{lines[1] if len(lines) > 1 else lines[0]}",
-                         "use the spec and model the checkpoint was trained from") from None
+def load_weights(model, state: dict, where, owner: str | None = None) -> None:
+    """Load a state dict strictly; TrainError naming the first mismatch in the model's
+    order (a tensor missing, extra or of another shape, with both shapes) and how many
+    more there are, and `owner`, the model the checkpoint was trained for (`trained_for`)."""
+    problem = _first_mismatch(model.state_dict(), state)
+    if problem is None:
+        try:
+            model.load_state_dict(state)
+            return
+        except RuntimeError as err:     # e.g. a dtype PyTorch cannot copy
+            problem = str(err).strip().splitlines()[-1].strip()
+    raise TrainError(f"the weights in {where} do not fit this model: {problem}",
+                     (f"the checkpoint was trained for {owner}; use that spec and model"
+                      if owner else "use the spec and model the checkpoint was trained from")) from None
+
+
+def _first_mismatch(own: dict, state: dict) -> str | None:
+    def dims(t) -> str:
+        return "×".join(map(str, t.shape)) or "a scalar"
+    problems = []
+    for key, value in own.items():
+        if key not in state:
+            problems.append(f"the model's `{key}` ({dims(value)}) is not in the checkpoint")
+        elif tuple(state[key].shape) != tuple(value.shape):
+            problems.append(f"`{key}` is {dims(state[key])} in the checkpoint but "
+                            f"{dims(value)} in the model")
+    problems += [f"the checkpoint's `{key}` ({dims(state[key])}) is not in the model"
+                 for key in state if key not in own]
+    if not problems:
+        return None
+    more = len(problems) - 1
+    return problems[0] + (f" (and {more} more {'difference' if more == 1 else 'differences'})"
+                          if more else "")

@@ -14,16 +14,9 @@ import archlang  # noqa: E402
 from archlang.cli import main  # noqa: E402
 from archlang.train.data import digits  # noqa: E402
 from conftest import SPECS  # noqa: E402
+from train.helpers import one_thread  # noqa: E402,F401  (autouse: one intra-op thread)
 
 FIX = SPECS.parent / "tests" / "fixtures" / "train"
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -13,15 +13,7 @@ torch = pytest.importorskip("torch")
 
 from archlang.cli import main  # noqa: E402
 from conftest import SPECS  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Other test processes share the 2 CI cores; one thread is faster than two that fight.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from train.helpers import one_thread  # noqa: E402,F401  (autouse: one intra-op thread)
 
 
 def _train(tmp_path, spec, *flags):

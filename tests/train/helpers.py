@@ -1,5 +1,6 @@
 """Shared test helpers: the book's model2 written by hand in PyTorch, tiny data, quiet runs."""
 
+import pytest
 import torch
 from torch import nn
 
@@ -41,3 +42,12 @@ def quiet_train(model, shape, cfg, **kwargs):
     finally:
         torch.set_num_threads(threads)
     return result, messages
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread for a test module that imports this fixture (see quiet_train)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -89,17 +89,49 @@ def _models_last(order: list[ClassDef]) -> list[ClassDef]:
 
 def load_source(gen: Generated, model: str):
     """Run generated source as a fresh module (its lines in linecache, so tracebacks, inspect
-    and torch.jit.script see them) and return an instance of the model's class."""
+    and torch.jit.script see them) and return an instance of the model's class. Its classes
+    pickle by their source (see `_reduce_ex`), so `torch.save(model)` loads in a new process."""
+    return getattr(_module(gen.source), gen.classes[model])()
+
+
+def _module(source: str):
+    """The module that runs `source`, named by its hash: `archlang_generated_<sha1[:12]>`,
+    run once per process (the same source gives the same classes, so a deep copy or an
+    unpickled module is an instance of its original's class)."""
     import hashlib
     import linecache
     import sys
     import types
-    digest = hashlib.sha1(gen.source.encode()).hexdigest()[:12]
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
     name = f"archlang_generated_{digest}"
+    known = sys.modules.get(name)
+    if getattr(known, "__archlang_source__", None) == source:
+        return known
     filename = f"<archlang-generated {digest}>"
-    linecache.cache[filename] = (len(gen.source), None, gen.source.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     mod = types.ModuleType(name)
     mod.__file__ = filename
     sys.modules[name] = mod
-    exec(compile(gen.source, filename, "exec"), mod.__dict__)
-    return getattr(mod, gen.classes[model])()
+    exec(compile(source, filename, "exec"), mod.__dict__)
+    mod.__archlang_source__ = source
+    for value in list(vars(mod).values()):
+        if isinstance(value, type) and value.__module__ == name:
+            value.__archlang_source__ = source
+            value.__reduce_ex__ = _reduce_ex
+    return mod
+
+
+def _reduce_ex(self, protocol):
+    """Pickle an instance of a generated class as its class's source and name plus its
+    state: pickle cannot import `archlang_generated_…` in another process, but `_rebuilt`
+    (importable) runs the source again there."""
+    _, _, *state = object.__reduce_ex__(self, protocol)  # (copyreg.__newobj__, (cls,), state...)
+    cls = type(self)
+    return (_rebuilt, (cls.__archlang_source__, cls.__qualname__), *state)
+
+
+def _rebuilt(source: str, qualname: str):
+    """A bare instance of the class `qualname` of generated `source` (run again unless
+    this process already has it), for unpickling; pickle then restores its state."""
+    cls = getattr(_module(source), qualname)
+    return cls.__new__(cls)
