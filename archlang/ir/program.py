@@ -156,6 +156,14 @@ class _Loader:
         return False
 
 
+def _is_dir(path: Path) -> bool:
+    """Path.is_dir, False for a name the system refuses instead of raising."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def _is_file(path: Path) -> bool:
     """Path.is_file, False for a name the system refuses (too long, a NUL) instead of raising."""
     try:
@@ -171,7 +179,10 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         diags.add(module)
         return Program(source, None)
     here = Path(source.path).resolve() if Path(source.path).is_file() else None
-    loader = _Loader(here.parent if here else Path.cwd(), diags)
+    # Imports resolve beside the spec, also before it is first saved (an editor's new file
+    # in a folder); text with no such folder (`<text>`) resolves in the working directory.
+    folder = Path(source.path).parent
+    loader = _Loader(here.parent if here else folder if _is_dir(folder) else Path.cwd(), diags)
     loader.bytes = len(source.text.encode("utf-8", "surrogatepass"))
     if here:
         loader.loaded[here] = module

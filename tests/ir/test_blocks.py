@@ -116,3 +116,14 @@ def test_duplicate_blocks_across_files(tmp_spec):
     main = tmp_spec('import "lib.arch"\nblock A(c) = Dense(c, 1)\nmodel m(x: 4) = A(4)', "main.arch")
     (err,) = archlang.check(main).errors
     assert err.code == "E0104"
+
+
+def test_an_unsaved_spec_imports_beside_its_folder_not_the_working_directory(tmp_spec):
+    # An editor's new file (not yet on disk) in a folder that holds its imports.
+    tmp_spec("block Twice(c) = Chain(Dense(c, c), Dense(c, c))", "lib/blocks.arch")
+    from archlang.check import check_source
+    from archlang.source import Source
+    lib = tmp_spec("", "lib/placeholder.arch").parent
+    unsaved = Source(str(lib / "new.arch"), 'import "blocks.arch"\nmodel m(x: 4) = Twice(4)')
+    result = check_source(unsaved)
+    assert result.errors == [] and result.models[0].params == 2 * (4 * 4 + 4)
