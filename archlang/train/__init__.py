@@ -11,6 +11,8 @@ archlang/ir/trainconfig.py (torch-free: `archlang check` checks a spec's `train`
 with them); everything else is imported on first use.
 """
 
+import sys
+import types
 from importlib import import_module
 
 from ..ir.trainconfig import TrainConfig, TrainError, parse_freeze
@@ -31,3 +33,17 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """`evaluate` and `predict` are both functions of this package and the names of the
+    modules defining them: importing the module `archlang.train.evaluate` would set the
+    package's attribute to the module; it stays the function."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
