@@ -55,13 +55,26 @@ def differential(text: str) -> str | None:
         return None
     for model in result.models:
         report, gen, module = compiled(text, model.name)
-        if param_count(module) != report.params:
-            return f"parameters: module {param_count(module):,}, check {report.params:,}"
         try:
-            forward_agrees(report, gen, module)
-        except AssertionError as exc:
-            return f"shapes: {exc}"
+            if param_count(module) != report.params:
+                return f"parameters: module {param_count(module):,}, check {report.params:,}"
+            try:
+                forward_agrees(report, gen, module)
+            except AssertionError as exc:
+                return f"shapes: {exc}"
+        finally:
+            _forget(module)
     return None
+
+
+def _forget(module) -> None:
+    """Drop a generated module's code from the process: archlang keeps each one it ran (in
+    sys.modules and linecache, for pickling and tracebacks), which over 100,000 inputs grows
+    the harness's own memory past --limit-mb and would be blamed on an input."""
+    import linecache
+    generated = sys.modules.pop(type(module).__module__, None)
+    if generated is not None:
+        linecache.cache.pop(getattr(generated, "__file__", None), None)
 
 
 def _summary(args, counts, findings, slowest, t0, start_mb) -> dict:

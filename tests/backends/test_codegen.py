@@ -103,3 +103,14 @@ def test_comment_column_rule():
     long = "y" * (COMMENT_COLUMN_CAP + 1)
     assert commented([("x = a", "# 1"), ("h = abc", "# 2"), (long, "# 3"), ("return x", "")]) == [
         "x = a    # 1", "h = abc  # 2", f"{long}  # 3", "return x"]
+
+
+def test_a_block_called_on_an_image_and_on_a_vector_compiles():
+    # Found by the hour-long fuzz: one block class for calls of different ranks had no
+    # common shape comment (an IndexError while writing it).
+    text = ("block D(p) = Dropout(p)\n"
+            "model m(x: 4×4×2) = Chain(D(0.5), flatten, D(0.5), Dense(32 => 2))\n")
+    report, gen, module = compiled(text)
+    assert "x = self.drop1(x)  # N×… (the calls differ in rank)" in gen.source
+    assert param_count(module) == report.params == 32 * 2 + 2
+    forward_agrees(report, gen, module)

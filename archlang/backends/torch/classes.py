@@ -96,6 +96,9 @@ def shape_comment(cls: ClassDef, it_index: int) -> str:
     """N×C×H×W of a line; a dim that differs between the calls of a block shows as a letter."""
     shapes = [o.shapes(o.items[it_index]) for o in cls.occs]
     first = shapes[0]
+    if len({len(s) for s in shapes}) > 1:
+        # One block called on an image and on a vector (a Dropout block): no common layout.
+        return "N×… (the calls differ in rank)"
     letters = ("C", *("DHW"[-(len(first) - 1):] if len(first) > 1 else ())) if len(first) > 1 else ("F",)
     dims = []
     for d in range(len(first)):
