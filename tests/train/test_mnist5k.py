@@ -6,6 +6,7 @@ import csv
 import gzip
 import importlib.machinery
 import importlib.util
+import os
 import shlex
 import shutil
 import subprocess
@@ -99,8 +100,12 @@ def test_one_epoch_on_256_real_digits_through_the_cli(tmp_path):
 
 
 def _demo_lines(*assignments: str) -> list[str]:
+    """The commands `make demo` would run. Run under `make test MNIST=...`, the outer make's
+    variables would reach this one through MAKEFLAGS: left out."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MNIST")}
     done = subprocess.run(["make", "-s", "-n", "-C", str(ROOT), "demo", *assignments],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.splitlines()
 
