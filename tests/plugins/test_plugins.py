@@ -205,3 +205,28 @@ def test_a_kind_whose_rule_fails_is_e0311_at_its_use(tmp_path, capsys, params, m
     assert "error[E0311]" in err and message in err and "Traceback" not in err
     [error] = archlang.check(spec, plugins=[path]).errors
     assert error.span.text == "Broken(1)"
+
+
+def test_the_declaration_in_language_md_loads_and_checks(tmp_path):
+    import re
+    doc = (ROOT / "docs" / "language.md").read_text()
+    section = doc[doc.index("## Custom layers"):doc.index("## Training section")]
+    [code] = [b for b in re.findall(r"```python\n(.*?)```", section, flags=re.S) if "@declare" in b]
+    path = _plugin(tmp_path, f"doc_{tmp_path.name}", code)
+    report = archlang.check("model m(x: 6×6×8) = Chain(SE(8, 2), SqueezeExcite(8, 4))",
+                            plugins=[path]).model()
+    assert report.params == (32 + 2 + 8) + (64 + 4 + 8)
+    assert [e.code for e in archlang.check("model m(x: 6×6×8) = SE(4, 2)", plugins=[path]).errors] \
+        == ["E0300"]
+
+
+def test_another_thread_does_not_see_a_calls_plugins():
+    import threading
+    from archlang.api import using_plugins
+    seen = []
+    with using_plugins([PLUGIN]):
+        assert archlang.check(SPEC).ok                      # an API call inside keeps them
+        thread = threading.Thread(target=lambda: seen.append(archlang.check(SPEC).ok))
+        thread.start()
+        thread.join()
+    assert seen == [False]
