@@ -181,6 +181,8 @@ def _interrupted(args, name: str, stop: KeyboardInterrupt) -> None:
     command = ["archlang", "train", args.file, "--model", name, "--resume", "--out", str(out)]
     if args.epochs:
         command += ["--epochs", str(args.epochs)]
+    for plugin in getattr(args, "plugin", None) or ():
+        command += ["--plugin", plugin]
     print(f"\narchlang train: interrupted; {out}/last.pt holds epoch {done}. Continue with:\n"
           f"  {_shell(command)}", file=sys.stderr)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic
 from ..records import dataclass, fields
-from .base import REGISTRY, Layer, ShapeProblem
+from .base import REGISTRY, ArgProblem, Layer, ShapeProblem
 from .torch_code import Call, TorchCode
 
 
@@ -65,6 +65,8 @@ def declare(cls: type) -> type[Layer]:
                         f"not {module!r}")
     cls = dataclass(frozen=True)(cls)
     cls.infer = _guarded(cls.infer)
+    if "from_bound" in cls.__dict__:
+        cls.from_bound = classmethod(_guarded_bound(cls.__dict__["from_bound"].__func__))
     if cls.torch is Layer.torch:
         cls.torch = plugin_torch
     cls.__archlang_plugin__ = True
@@ -103,6 +105,29 @@ def _guarded(infer):
                                notes=(f"raised at {_where(exc)}",),
                                help=f"fix the plugin that declares `{self.kind}` "
                                     f"({type(self).__module__})") from None
+    return run
+
+
+def _guarded_bound(from_bound):
+    """A plugin's own `from_bound` (checks between its arguments): what it raises besides
+    ArgProblem is E0311 at the call."""
+
+    @wraps(from_bound)
+    def run(cls, bound, spans, alias):
+        try:
+            layer = from_bound(cls, bound, spans, alias)
+        except ArgProblem:
+            raise
+        except Exception as exc:       # noqa: BLE001 — the plugin's bug, reported where it is used
+            raise ArgProblem(f"the plugin layer `{cls.kind}` failed: {type(exc).__name__}: {exc}",
+                             None, code="E0311", label="while reading this call's arguments",
+                             help=f"fix the plugin that declares `{cls.kind}` ({cls.__module__}); "
+                                  f"raised at {_where(exc)}") from None
+        if not isinstance(layer, cls):
+            raise ArgProblem(f"the plugin layer `{cls.kind}` failed: from_bound returned "
+                             f"{layer!r}, not a {cls.__name__}", None, code="E0311",
+                             help=f"fix the plugin that declares `{cls.kind}` ({cls.__module__})")
+        return layer
     return run
 
 

@@ -230,3 +230,33 @@ def test_another_thread_does_not_see_a_calls_plugins():
         thread.start()
         thread.join()
     assert seen == [False]
+
+
+def test_a_failing_from_bound_is_e0311_at_the_call(tmp_path):
+    path = _plugin(tmp_path, f"bound_{tmp_path.name}", """
+        from archlang.layers import Layer, Param, args, declare
+        @declare
+        class Picky(Layer):
+            k: int
+            kind = "Picky"
+            schema = (Param("k", args.size),)
+            torch_module = "picky_torch.Picky"
+            @classmethod
+            def from_bound(cls, bound, spans, alias):
+                return cls(k=bound["k"] // (bound["k"] - 3))
+            def infer(self, inputs):
+                return inputs[0]
+        """)
+    result = archlang.check("model m(x: 4) = Chain(Picky(2), Picky(3))", plugins=[path])
+    [error] = result.errors
+    assert error.code == "E0311" and error.span.text == "Picky(3)"
+    assert "ZeroDivisionError" in error.message
+
+
+def test_the_resume_command_after_ctrl_c_names_the_plugin(capsys, tmp_path):
+    import argparse
+    from archlang.cli.train import _interrupted
+    stop = KeyboardInterrupt()
+    stop.out, stop.epochs_done = tmp_path / "run", 1
+    _interrupted(argparse.Namespace(file=SPEC, epochs=3, plugin=[PLUGIN]), "se_net", stop)
+    assert f"--plugin {PLUGIN}" in capsys.readouterr().err
