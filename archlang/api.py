@@ -14,6 +14,7 @@ from .ir.lower import Lowerer
 from .ir.program import read_source
 from .ir.settings import train_settings as settings_of
 from .layers import plugins as _plugins
+from .vocabulary import shadowed
 from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
 from .present.table import rows
 from .source import Source
@@ -61,7 +62,7 @@ def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax:
 def using_plugins(plugins):
     """The layer kinds of `plugins` (files or module names) known inside the block only;
     None: those of an enclosing call stay. Raises archlang.layers.PluginError."""
-    with _plugins.using(None if plugins is None else _plugins.load_all(plugins)):
+    with _plugins.using(None if plugins is None else _plugins.load_all(plugins, shadowed)):
         yield
 
 

@@ -89,8 +89,8 @@ def _plugins(args):
     if not names:
         yield
         return
-    from ..layers import plugins
-    with plugins.using(plugins.load_all(names)):
+    from ..api import using_plugins
+    with using_plugins(names):
         yield
 
 

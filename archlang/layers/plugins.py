@@ -177,21 +177,26 @@ def load(name: str) -> Plugin:
                           help="decorate a subclass of archlang.layers.Layer with "
                                "@archlang.layers.declare (docs/language.md, Custom layers)")
     for cls in kinds:
-        for alias in (cls.kind, *cls.names):
-            if alias in REGISTRY.builtin:
-                raise PluginError(f"the plugin {name} declares `{alias}`, a built-in layer's name",
-                                  help=f"rename {cls.__name__}.kind (or the alias)")
+        for alias in cls.names:
+            if not (isinstance(alias, str) and alias.isidentifier()):
+                raise PluginError(f"the plugin {name} gives `{cls.kind}` the alias {alias!r}, "
+                                  "not a name specs can call")
     plugin = Plugin(name, getattr(module, "__file__", "") or "", kinds)
     _LOADED[key] = plugin
     return plugin
 
 
-def load_all(names) -> list[Plugin]:
-    """Every plugin of `names` (None: none); two plugins may not declare the same name."""
+def load_all(names, shadowed) -> list[Plugin]:
+    """Every plugin of `names` (None: none). No kind may take a built-in's name
+    (`shadowed(name)` says which: vocabulary.shadowed) nor another plugin's."""
     plugins = [load(str(n)) for n in names or ()]
     seen: dict[str, str] = {}
     for p in plugins:
-        for alias in p.names():
+        for alias, cls in p.names().items():
+            what = shadowed(alias)
+            if what:
+                raise PluginError(f"the plugin {p.name} declares `{alias}`, the name of {what}",
+                                  help=f"rename {cls.__name__}.kind (or the alias)")
             if seen.setdefault(alias, p.name) != p.name:
                 raise PluginError(f"the plugins {seen[alias]} and {p.name} both declare `{alias}`")
     return plugins

@@ -159,7 +159,28 @@ def _plugin(tmp_path, name, body):
         class Conv(Layer):
             kind = "Conv"
             torch_module = "somewhere.Conv"
-        """, "declares `Conv`, a built-in layer's name"),
+        """, "declares `Conv`, the name of the layer `Conv`"),
+    ("clashes_construct", """
+        from archlang.layers import Layer, declare
+        @declare
+        class Chain(Layer):
+            kind = "Chain"
+            torch_module = "somewhere.Chain"
+        """, "declares `Chain`, the name of the built-in `Chain`"),
+    ("clashes_activation", """
+        from archlang.layers import Layer, declare
+        @declare
+        class Silu(Layer):
+            kind = "SiLU"
+            torch_module = "torch.nn.SiLU"
+        """, "declares `SiLU`, the name of the activation `swish`"),
+    ("bad_torch_module", """
+        from archlang.layers import Layer, declare
+        @declare
+        class Odd(Layer):
+            kind = "Odd"
+            torch_module = "nn.Odd"
+        """, "torch_module must be a dotted name `module.Class`"),
 ])
 def test_a_plugin_that_cannot_be_loaded_exits_2(tmp_path, capsys, name, body, message):
     path = _plugin(tmp_path, name, body) if body else str(tmp_path / f"{name}.py")
