@@ -281,3 +281,10 @@ def test_the_resume_command_after_ctrl_c_names_the_plugin(capsys, tmp_path):
     stop.out, stop.epochs_done = tmp_path / "run", 1
     _interrupted(argparse.Namespace(file=SPEC, epochs=3, plugin=[PLUGIN]), "se_net", stop)
     assert f"--plugin {PLUGIN}" in capsys.readouterr().err
+
+
+def test_export_takes_plugins(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = archlang.export(SPEC, tmp_path / "se.pt", to="torchscript", plugins=[PLUGIN])
+    scripted = torch.jit.load(str(path))
+    assert scripted(torch.zeros(1, 1, 28, 28)).shape == (1, 10)
