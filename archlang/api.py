@@ -13,6 +13,8 @@ from .diagnostics import Diagnostic, Diagnostics, SpecError, internal_error
 from .ir.lower import Lowerer
 from .ir.program import read_source
 from .ir.settings import train_settings as settings_of
+from .layers import plugins as _plugins
+from .vocabulary import shadowed
 from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
 from .present.table import rows
 from .source import Source
@@ -35,20 +37,33 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
     return Source("<string>", str(path_or_text))
 
 
-def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True) -> CheckResult:
+def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True,
+          plugins=None) -> CheckResult:
     """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
     diagnostics.
 
-    Never raises, not even for a failure inside archlang (that is an internal-error
-    diagnostic): look at `result.ok` and `result.diagnostics`. `strict` adds warnings for
-    strides that drop pixels of the input. `keep_syntax=False` drops the parsed file
-    (`result.program.module`) once the models are built, for less memory.
+    Never raises for the spec, not even for a failure inside archlang (that is an
+    internal-error diagnostic): look at `result.ok` and `result.diagnostics`. `strict` adds
+    warnings for strides that drop pixels of the input. `keep_syntax=False` drops the parsed
+    file (`result.program.module`) once the models are built, for less memory.
+    `plugins`: Python files or module names declaring layer kinds of your own, known to this
+    call only (docs/language.md, Custom layers); one that cannot be loaded raises
+    archlang.layers.PluginError before the spec is read.
     """
-    source = as_source(path_or_text)
-    if isinstance(source, Diagnostic):
-        return CheckResult(str(path_or_text), diagnostics=[source])
-    with _collector_paused():
-        return check_source(source, strict=strict, keep_syntax=keep_syntax)
+    with using_plugins(plugins):
+        source = as_source(path_or_text)
+        if isinstance(source, Diagnostic):
+            return CheckResult(str(path_or_text), diagnostics=[source])
+        with _collector_paused():
+            return check_source(source, strict=strict, keep_syntax=keep_syntax)
+
+
+@contextmanager
+def using_plugins(plugins):
+    """The layer kinds of `plugins` (files or module names) known inside the block only;
+    None: those of an enclosing call stay. Raises archlang.layers.PluginError."""
+    with _plugins.using(None if plugins is None else _plugins.load_all(plugins, shadowed)):
+        yield
 
 
 @contextmanager
@@ -90,14 +105,16 @@ def checked(path_or_text, model: str | None = None):
     return select(check(path_or_text), model)
 
 
-def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str = "fp32") -> Analysis:
+def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str = "fp32", *,
+            plugins=None) -> Analysis:
     """Analyse one model of a spec (a file or text): per-layer records and totals.
 
     `model` picks a model by name (default: the first). Raises SpecError when the spec has
     errors, ValueError for an unknown dtype or a batch below 1.
     """
     dtype_bytes(dtype)                 # fail on a bad dtype before reading the spec
-    return analyze_report(checked(path_or_text, model), batch=batch, dtype=dtype)
+    with using_plugins(plugins):
+        return analyze_report(checked(path_or_text, model), batch=batch, dtype=dtype)
 
 
 def select(result: CheckResult, model: str | None = None):
@@ -123,15 +140,17 @@ class _Draw:
     (`archlang.draw.svg(report)`, `archlang.draw.DotMissing`), imported on first use so that
     `check` does not pay for it. archlang/__init__ keeps the subpackage from replacing it."""
 
-    def __call__(self, path_or_text, model: str | None = None, **options):
+    def __call__(self, path_or_text, model: str | None = None, *, plugins=None, **options):
         """A graphviz.Digraph of one model: layers, shapes, parameters, blocks as clusters.
 
         `path_or_text` is a file, spec text or a checked ModelReport. Options (see docs/draw.md):
         rankdir="TB"|"LR", collapse, depth, fold_repeats, merge_activations, edge_shapes, legend.
         Raises SpecError if the spec has errors. `.render()`, `.pipe()` or Jupyter show the result.
+        `plugins` as in `check`.
         """
-        report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
-        return self.digraph(report, **options)
+        with using_plugins(plugins):
+            report = path_or_text if hasattr(path_or_text, "infos") else checked(path_or_text, model)
+            return self.digraph(report, **options)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):        # introspection (copy, inspect) imports nothing
@@ -170,19 +189,22 @@ def allocation_problem(report) -> Diagnostic | None:
                            "instantiate the generated module yourself, on the meta device")
 
 
-def compile(path_or_text: str | os.PathLike, model: str | None = None) -> str:
-    """The source of a standalone PyTorch module (it imports torch only): one nn.Module class
-    per model (or only `model`), inputs in PyTorch's layout N×C×H×W. Raises SpecError."""
-    return _compiled(path_or_text, model)[0].source
+def compile(path_or_text: str | os.PathLike, model: str | None = None, *, plugins=None) -> str:
+    """The source of a standalone PyTorch module (it imports torch, and the PyTorch modules
+    of plugin kinds): one nn.Module class per model (or only `model`), inputs in PyTorch's
+    layout N×C×H×W. `plugins` as in `check`. Raises SpecError."""
+    with using_plugins(plugins):
+        return _compiled(path_or_text, model)[0].source
 
 
-def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=None):
+def load(path_or_text: str | os.PathLike, model: str | None = None, *, weights=None, plugins=None):
     """An instance of the compiled nn.Module of `model` (default: the first), built by running
     the generated source. `weights`: a checkpoint written by `archlang train` (best.pt,
     last.pt, a run folder) or a saved state_dict, loaded strictly; the module is then in
     eval mode. Raises SpecError for a wrong spec, archlang.train.TrainError for weights
-    that are missing, unreadable or do not fit."""
-    gen, reports = _compiled(path_or_text, model)
+    that are missing, unreadable or do not fit. `plugins` as in `check`."""
+    with using_plugins(plugins):
+        gen, reports = _compiled(path_or_text, model)
     return _with_weights(instantiate(gen, reports[0]), weights)
 
 
@@ -198,16 +220,18 @@ def _with_weights(module, weights):
 
 
 def export(path_or_text: str | os.PathLike, path: str | os.PathLike, to: str = "onnx",
-           model: str | None = None, *, weights=None):
+           model: str | None = None, *, weights=None, plugins=None):
     """Write the compiled module of `model` (default: the first) to the file `path` and return
     it as a pathlib.Path: `to="onnx"` (torch.onnx.export; the first dim of every input and
     output is a dynamic batch size; needs the `onnx` extra) or `to="torchscript"`.
     `weights` as in `load`. Raises ValueError for another `to`, ImportError without the onnx
     extra, SpecError for a wrong spec, archlang.train.TrainError for weights that do not fit,
-    archlang.backends.torch.ExportError when the exporter fails (docs/compile.md)."""
+    archlang.backends.torch.ExportError when the exporter fails (docs/compile.md).
+    `plugins` as in `check`."""
     from .backends.torch.export import check_format
     check_format(to)
-    gen, reports = _compiled(path_or_text, model)
+    with using_plugins(plugins):
+        gen, reports = _compiled(path_or_text, model)
     return export_compiled(gen, reports[0], path, to, weights=weights)
 
 
@@ -252,9 +276,10 @@ def layer_rows(report) -> list:
     return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 
 
-def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
+def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
+                   plugins=None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
-    result = check(path_or_text)
+    result = check(path_or_text, plugins=plugins)
     report = select(result, model)
     diags = Diagnostics()
     with _reported():
@@ -267,7 +292,7 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, **settings):
+        progress: bool = True, plugins=None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -282,7 +307,14 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     The model is built after seeding with the run's seed, so the same call gives the same
     weights; `freeze` takes `archlang check`'s row numbers and attribute names; a `loss`
     string is read by the spec grammar (a mistake in it is a TrainError positioned in it);
-    `out` may name any folder (a spec's own `out` stays inside the spec's folder)."""
+    `out` may name any folder (a spec's own `out` stays inside the spec's folder).
+    `plugins` as in `check`."""
+    with using_plugins(plugins):
+        return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
+                    **settings)
+
+
+def _fit(path_or_text, model, *, data, val_data, progress, **settings):
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train

@@ -27,3 +27,16 @@ def builtin(name: str) -> str | None:
     if name in STRUCTURAL or name in CONSTANTS or name in JOINS:
         return f"the built-in `{name}`"
     return None
+
+
+def shadowed(name: str) -> str | None:
+    """What a plugin kind called `name` would take the name of (as `builtin`, but only the
+    built-ins: not the kinds of plugins in use), or None when a plugin may declare it."""
+    act = activation_name(name)
+    if act:
+        return f"the activation `{act}`"
+    if name in REGISTRY.builtin:
+        return f"the layer `{REGISTRY.builtin[name].kind}`"
+    if name in STRUCTURAL or name in CONSTANTS or name in JOINS:
+        return f"the built-in `{name}`"
+    return None

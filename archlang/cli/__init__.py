@@ -14,6 +14,7 @@ import gc
 import importlib
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from .. import __version__
@@ -81,6 +82,18 @@ def load_checked(args):
     return result
 
 
+@contextmanager
+def _plugins(args):
+    """The --plugin kinds known while the command runs (PluginError: exit 2)."""
+    names = getattr(args, "plugin", None)
+    if not names:
+        yield
+        return
+    from ..api import using_plugins
+    with using_plugins(names):
+        yield
+
+
 # ---- the parser ----------------------------------------------------------------------------
 def common_arguments(p: argparse.ArgumentParser, model: bool = True) -> None:
     """FILE, --model and --color, shared by every subcommand that reads a spec."""
@@ -89,6 +102,13 @@ def common_arguments(p: argparse.ArgumentParser, model: bool = True) -> None:
         p.add_argument("--model", "-m", metavar="NAME", help="only this model (default: all)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour in diagnostics (default: auto)")
+    plugin_argument(p)
+
+
+def plugin_argument(p: argparse.ArgumentParser) -> None:
+    """--plugin, repeatable: layer kinds of the user's own (docs/language.md, Custom layers)."""
+    p.add_argument("--plugin", action="append", metavar="FILE.py|MODULE",
+                   help="load layer kinds declared in Python (a file or a module name; repeatable)")
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -121,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     try:
-        return args.func(args)
+        with _plugins(args):
+            return args.func(args)
     except UsageError as err:
         print(f"archlang {args.command}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -133,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:           # noqa: BLE001 — never a bare traceback
+        from ..layers.plugins import PluginError
+        if isinstance(exc, PluginError):   # a plugin named wrongly or failing to load
+            print_diagnostics([exc.diagnostic], args)
+            return EXIT_USAGE
         from ..diagnostics import internal_error
         print_diagnostics([internal_error(exc)], args)
         return EXIT_SPEC

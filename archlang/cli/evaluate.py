@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_OK, EXIT_SPEC
+from . import EXIT_OK, EXIT_SPEC, plugin_argument
 
 
 def register(sub) -> None:
@@ -19,6 +19,7 @@ def register(sub) -> None:
                    help="which checkpoint of the folder (default: best)")
     p.add_argument("-o", "--output", metavar="PNG",
                    help="the confusion-matrix picture (default: RUN/confusion.png)")
+    plugin_argument(p)
     p.set_defaults(func=run)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import EXIT_OK, EXIT_SPEC, UsageError
+from . import EXIT_OK, EXIT_SPEC, UsageError, plugin_argument
 
 
 def register(sub) -> None:
@@ -17,6 +17,7 @@ def register(sub) -> None:
     p.add_argument("--top", type=int, default=3, metavar="K",
                    help="also list the K most likely classes (default: 3)")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    plugin_argument(p)
     p.set_defaults(func=run)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import EXIT_OK, EXIT_SPEC, UsageError, print_diagnostics
+from . import EXIT_OK, EXIT_SPEC, UsageError, plugin_argument, print_diagnostics
 
 
 def register(sub) -> None:
@@ -34,6 +34,7 @@ def register(sub) -> None:
                    help="boxes: validation images drawn (18)")
     p.add_argument("-o", "--output", required=True, metavar="OUT.png", help="picture (.png, .svg, .pdf)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    plugin_argument(p)
     p.set_defaults(func=run)
 
 

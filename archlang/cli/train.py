@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, load_checked, print_diagnostics
+from . import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, load_checked, plugin_argument, print_diagnostics
 
 EXIT_INTERRUPTED = 130
 
@@ -76,6 +76,7 @@ def register(sub) -> None:
                         '"3") or names from `check --columns name` (layers or blocks)')
     g.add_argument("--init-from", metavar="CKPT", help="start from a checkpoint's matching weights")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    plugin_argument(p)
     p.set_defaults(func=run)
 
     c = sub.add_parser("compare-runs", help="plot the validation accuracy of several runs",
@@ -180,6 +181,8 @@ def _interrupted(args, name: str, stop: KeyboardInterrupt) -> None:
     command = ["archlang", "train", args.file, "--model", name, "--resume", "--out", str(out)]
     if args.epochs:
         command += ["--epochs", str(args.epochs)]
+    for plugin in getattr(args, "plugin", None) or ():
+        command += ["--plugin", plugin]
     print(f"\narchlang train: interrupted; {out}/last.pt holds epoch {done}. Continue with:\n"
           f"  {_shell(command)}", file=sys.stderr)
 

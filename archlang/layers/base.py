@@ -7,6 +7,8 @@ way: `Conv((5, 5), 1 => 8, relu)`). Adding a layer touches one file.
 """
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from contextvars import ContextVar
 from functools import cached_property
 from fractions import Fraction
 from typing import Any, Callable, ClassVar
@@ -184,7 +186,46 @@ class Layer:
         return replace(self, **changes)
 
 
-REGISTRY: dict[str, type[Layer]] = {}
+class Registry(MutableMapping):
+    """Name → layer class: the built-in kinds, and over them the kinds of the plugins in use.
+
+    Built-in kinds are registered once, at import (`register`). A plugin's kinds
+    (layers/plugins.py) are seen only inside `plugins.using(...)`, in that context (a
+    ContextVar: one thread's or one call's plugins are never another's), so a later check
+    without the plugin does not know its names.
+    """
+
+    def __init__(self):
+        self.builtin: dict[str, type[Layer]] = {}
+        self.overlay: ContextVar[dict[str, type[Layer]]] = ContextVar("archlang_plugin_kinds", default={})
+
+    def __getitem__(self, name: str) -> type[Layer]:
+        cls = self.builtin.get(name)
+        if cls is None:
+            return self.overlay.get()[name]
+        return cls
+
+    def get(self, name, default=None):
+        return self.builtin.get(name) or self.overlay.get().get(name, default)
+
+    def __contains__(self, name) -> bool:
+        return name in self.builtin or name in self.overlay.get()
+
+    def __iter__(self):
+        yield from self.builtin
+        yield from self.overlay.get()
+
+    def __len__(self) -> int:
+        return len(self.builtin) + len(self.overlay.get())
+
+    def __setitem__(self, name: str, cls: type[Layer]) -> None:
+        self.builtin[name] = cls
+
+    def __delitem__(self, name: str) -> None:
+        del self.builtin[name]
+
+
+REGISTRY = Registry()
 """Every name a spec may call (kinds and aliases) → its class."""
 
 
@@ -196,7 +237,8 @@ def register(cls: type[Layer]) -> type[Layer]:
 
 
 def kinds() -> list[type[Layer]]:
-    return list(dict.fromkeys(REGISTRY.values()))
+    """The built-in kinds (a plugin's are its own: plugins.Plugin.kinds)."""
+    return list(dict.fromkeys(REGISTRY.builtin.values()))
 
 
 def fields_of(layer: Layer) -> dict[str, Any]:

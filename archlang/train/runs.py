@@ -99,6 +99,10 @@ def build_module(source: str, class_name: str):
     try:
         exec(compile(source, "<model.py>", "exec"), namespace)
         return namespace[class_name]()
+    except ModuleNotFoundError as err:   # a plugin's PyTorch module (docs/language.md)
+        raise TrainError(f"cannot rebuild the model from model.py: {err}",
+                         "it was trained with a plugin: name it again with --plugin (in Python, "
+                         "put its folder on sys.path)") from None
     except Exception as err:  # noqa: BLE001  (a damaged model.py; say which and how)
         raise TrainError(f"cannot rebuild the model from model.py: {err}",
                          "the run folder's model.py was changed; train again") from None

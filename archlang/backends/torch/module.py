@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...check import ModelReport
+from ...layers.plugins import torch_imports
 from .tables import HEADER, HELPERS
 from .names import camel, doc_text, safe_identifier
 from .text import filled
@@ -31,7 +32,10 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
         assert r.ok, f"model {r.name} has errors"
         roots.append(occurrence(r.model.tree, r, all_occ))
     # all_occ is post-order: a block's inner blocks come before it.
-    taken: set[str] = set()
+    # A plugin kind's PyTorch module is imported by its module's name (docs/language.md,
+    # Custom layers): no generated class may take that name.
+    imports = torch_imports(it.code for o in all_occ for it in o.items)
+    taken: set[str] = {m.split(".")[0] for m in imports}
     classes: dict[tuple, ClassDef] = {}
     order: list[ClassDef] = []
     for occ in all_occ:
@@ -61,7 +65,8 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
     helpers = sorted({it.code.module.fn for o in all_occ for it in o.items
                       if it.code is not None and it.code.module is not None
                       and it.code.module.fn in HELPERS})
-    parts = [HEADER.format(path=doc_text(source_path))]
+    parts = [HEADER.format(path=doc_text(source_path))
+             + "".join(f"import {m}  # a plugin's layers (--plugin)\n" for m in imports)]
     parts += [HELPERS[h] for h in helpers]
     parts += [render_class(c, source_path) for c in _models_last(order)]
     source = "\n\n".join(parts)

@@ -122,7 +122,9 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
         local[it.out] = pos - 1
         if it.code is not None and it.code.module is not None:
             layer = infos[it.out].layer
-            it.attr = f"{SHORT_NAMES.get(layer.kind, layer.family)}{pos}"
+            # A plugin kind may name its own prefix (`short_name = "se"`).
+            prefix = getattr(layer, "short_name", None) or SHORT_NAMES.get(layer.kind, layer.family)
+            it.attr = f"{prefix}{pos}"
         elif it.child is not None:
             it.attr = f"{snake(it.child.group.name)}{pos}"
         elif it.copies:
