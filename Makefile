@@ -22,7 +22,7 @@ install:
 	    echo "warning: could not install Debian's chromium; the playground's browser tests will be skipped"
 	@# `import archlang` alone would succeed from this folder uninstalled: ask for the distribution.
 	@$(PYTHON) -c "import importlib.metadata as m; m.version('archlang'); \
-	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn, onnx, onnxruntime" 2>/dev/null || \
+	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn, onnx, onnxruntime, tensorboard" 2>/dev/null || \
 	    $(PIP) install -q -e ".[dev]"
 
 test: install

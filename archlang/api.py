@@ -267,7 +267,7 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None) ->
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, **settings):
+        progress: bool = True, callbacks=None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -282,7 +282,10 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     The model is built after seeding with the run's seed, so the same call gives the same
     weights; `freeze` takes `archlang check`'s row numbers and attribute names; a `loss`
     string is read by the spec grammar (a mistake in it is a TrainError positioned in it);
-    `out` may name any folder (a spec's own `out` stays inside the spec's folder)."""
+    `out` may name any folder (a spec's own `out` stays inside the spec's folder).
+    `callbacks`: objects with on_batch_end / on_epoch_end / on_train_end methods
+    (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining); `metrics=["top5", "f1"]`
+    and `log="tensorboard"` are settings like the others."""
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
@@ -312,4 +315,5 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
         return train(module, tuple(report.input_shape), config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
-                     given=[k for k, v in settings.items() if v is not None])
+                     given=[k for k, v in settings.items() if v is not None],
+                     callbacks=callbacks)
