@@ -213,6 +213,8 @@ class _Run:
             raise TrainError(f"metrics {', '.join(config.metrics)} need class targets (labels "
                              f"or one-hot rows) and the loss {config.loss} has none here",
                              "leave `metrics` out for this loss and data")
+        picked = self.loss_fn.pick(out)      # the probe's: the scores' class count
+        self.n_classes = picked.shape[1] if picked.dim() == 2 else None
 
     # --- resume -----------------------------------------------------------------------
 
@@ -402,7 +404,8 @@ class _Run:
         self.net.eval()
         sums = torch.zeros(3, device=self.where.device, dtype=torch.float64)
         has_acc = True
-        scores = Scores(self.cfg.metrics) if self.cfg.metrics else None
+        scores = Scores(self.cfg.metrics, self.n_classes, self.where.device) \
+            if self.cfg.metrics else None
         for xb, yb in self.val_data.in_order(max(self.cfg.batch, 256)):
             with self.autocast:
                 out = self.model(xb)  # the bare module: DDP needs no gradient sync here

@@ -45,19 +45,25 @@ class Scores:
     the outputs' device. `names`: the chosen metrics (TrainConfig.metrics); the matrix is
     kept whatever they are (evaluate draws it)."""
 
-    def __init__(self, names=()):
+    def __init__(self, names=(), classes: int | None = None, device=None):
         self.names = list(names)
         self.ks = sorted({int(n[3:]) for n in self.names if n.startswith("top")})
         self.confusion = None           # torch int64 K×K, made at the first batch
         self.top_hits = None            # torch int64, one per k
+        if classes is not None:         # known up front: a process with no batch still reduces
+            self._zeros(classes, device)
+
+    def _zeros(self, k: int, device) -> None:
+        import torch
+        self.confusion = torch.zeros(k * k, dtype=torch.int64, device=device)
+        self.top_hits = torch.zeros(len(self.ks), dtype=torch.int64, device=device)
 
     def add(self, out, labels) -> None:
         """Count one batch: `out` N×K scores (logits or probabilities), `labels` N ints."""
         import torch
         k = out.shape[1]
         if self.confusion is None:
-            self.confusion = torch.zeros(k * k, dtype=torch.int64, device=out.device)
-            self.top_hits = torch.zeros(len(self.ks), dtype=torch.int64, device=out.device)
+            self._zeros(k, out.device)
         pred = out.argmax(1)
         self.confusion += torch.bincount(labels * k + pred, minlength=k * k)[:k * k]
         if self.ks:

@@ -160,3 +160,52 @@ def test_spec_section_takes_metrics_and_log(tmp_spec):
     assert ok.ok, ok.diagnostics
     bad = archlang.check(tmp_spec(SMALL + "train small { metrics = (top3, f2) }\n", "bad.arch"))
     assert [(d.code, d.message) for d in bad.diagnostics] == [("E0103", "unknown metric `f2`")]
+
+
+DDP_WORKER = """
+import os, sys, torch
+from torch import nn
+torch.set_num_threads(1)
+from archlang.train import TrainConfig, train
+torch.manual_seed(0)
+model = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+cfg = TrainConfig.from_section({"data": "digits", "epochs": 1, "batch": 64, "lr": 0.01,
+                                "device": "cpu", "out": sys.argv[1] + "/run",
+                                "metrics": "top3,f1,per_class"})
+result = train(model, (8, 8, 1), cfg, progress=False)
+torch.save(model.state_dict(), sys.argv[1] + f"/rank{os.environ['RANK']}.pt")
+"""
+
+
+@pytest.mark.slow  # torchrun start-up: 6–25 s
+def test_two_gloo_ranks_score_the_whole_validation_split(tmp_path):
+    """Each rank scores its share; the summed counts equal scikit-learn's on the whole split."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from torch import nn
+
+    from archlang.train.data import splits
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "worker.py"
+    script.write_text(DDP_WORKER)
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         str(script), str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    model.load_state_dict(torch.load(tmp_path / "rank0.pt", weights_only=True))
+    _, val, _ = splits(TrainConfig.from_section({"data": "digits"}), (8, 8, 1))
+    x, y = val.head(len(val))
+    with torch.no_grad():
+        logits = model(x).numpy()
+    row = read_metrics(tmp_path / "run" / "metrics.csv")[0]
+    f1 = metrics_mod.f1_score(y.numpy(), logits.argmax(1), average="macro", zero_division=0)
+    top3 = metrics_mod.top_k_accuracy_score(y.numpy(), logits, k=3, labels=list(range(10)))
+    assert row["val_f1"] == pytest.approx(f1, abs=1e-6)
+    assert row["val_top3"] == pytest.approx(top3, abs=1e-6)
