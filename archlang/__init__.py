@@ -28,6 +28,16 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
+def __getattr__(name: str):
+    """`archlang.callbacks` and `archlang.StopTraining`, imported on first use (torch-free,
+    but not needed by `import archlang`)."""
+    if name in ("callbacks", "StopTraining"):
+        from importlib import import_module
+        callbacks = import_module(".callbacks", __name__)
+        return callbacks if name == "callbacks" else callbacks.StopTraining
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def load_ipython_extension(ipython) -> None:
     """`%load_ext archlang`: the `%%arch` cell magic (archlang/notebook.py, imported only here)."""
     from .notebook import load_ipython_extension as load

@@ -292,7 +292,7 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, plugins=None, **settings):
+        progress: bool = True, plugins=None, callbacks=None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -308,13 +308,15 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     weights; `freeze` takes `archlang check`'s row numbers and attribute names; a `loss`
     string is read by the spec grammar (a mistake in it is a TrainError positioned in it);
     `out` may name any folder (a spec's own `out` stays inside the spec's folder).
-    `plugins` as in `check`."""
+    `plugins` as in `check`; `callbacks`: objects with on_batch_end / on_epoch_end /
+    on_train_end methods (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining);
+    `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others."""
     with using_plugins(plugins):
         return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
-                    **settings)
+                    callbacks=callbacks, **settings)
 
 
-def _fit(path_or_text, model, *, data, val_data, progress, **settings):
+def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings):
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
@@ -344,4 +346,5 @@ def _fit(path_or_text, model, *, data, val_data, progress, **settings):
         return train(module, tuple(report.input_shape), config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
-                     given=[k for k, v in settings.items() if v is not None])
+                     given=[k for k, v in settings.items() if v is not None],
+                     callbacks=callbacks)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_OK, EXIT_SPEC, plugin_argument
+from . import EXIT_OK, EXIT_SPEC, UsageError, plugin_argument
 
 
 def register(sub) -> None:
@@ -19,6 +19,9 @@ def register(sub) -> None:
                    help="which checkpoint of the folder (default: best)")
     p.add_argument("-o", "--output", metavar="PNG",
                    help="the confusion-matrix picture (default: RUN/confusion.png)")
+    p.add_argument("--metrics", metavar="M,M",
+                   help="scores beyond accuracy: topK (top5, ...), precision, recall, f1 "
+                        "(macro), per_class (default: the run's own `metrics`)")
     plugin_argument(p)
     p.set_defaults(func=run)
 
@@ -28,9 +31,15 @@ def run(args) -> int:
     from ..train.evaluate import evaluate
     from ..train.plots import plot_confusion
     from ..train.runs import load_run
+    if args.metrics is not None:
+        from ..ir.trainconfig import parse_metrics
+        try:
+            parse_metrics(args.metrics)
+        except TrainError as err:
+            raise UsageError(str(err)) from None
     try:
         r = load_run(args.run, args.checkpoint)
-        result = evaluate(r)
+        result = evaluate(r, metrics=args.metrics)
     except TrainError as err:
         print(f"archlang evaluate: error: {err}", file=sys.stderr)
         return EXIT_SPEC
@@ -38,6 +47,7 @@ def run(args) -> int:
     if result.confusion is not None:
         line += f", {result.split} accuracy {100 * result.accuracy:.2f}% on {result.n:,} samples"
     print(line)
+    _print_scores(result.scores or {})
     if r.classes:
         print("classes: " + ", ".join(f"{k} {c}" for k, c in enumerate(r.classes)))
     if result.split != "test":
@@ -49,3 +59,24 @@ def run(args) -> int:
                                               f"accuracy {100 * result.accuracy:.2f}%", r.classes)
         print(f"confusion matrix: {out}")
     return EXIT_OK
+
+
+def _print_scores(scores: dict) -> None:
+    """One line of the averaged scores, then a table of the per-class ones (if chosen)."""
+    overall = {k: v for k, v in scores.items() if "_" not in k}
+    if overall:
+        print(", ".join(f"{k} {100 * v:.2f}%" for k, v in overall.items()))
+    per = {k: v for k, v in scores.items() if "_" in k}
+    if not per:
+        return
+    names = list(dict.fromkeys(k.split("_", 1)[0] for k in per))
+    classes = list(dict.fromkeys(k.split("_", 1)[1] for k in per))
+    width = max(len("class"), *(len(c) for c in classes))
+    print(f"{'class':<{width}}  " + "  ".join(f"{n:>9}" for n in names))
+    for c in classes:
+        print(f"{c:<{width}}  " + "  ".join(
+            f"{_pct(per.get(f'{n}_{c}', float('nan'))):>9}" for n in names))
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.2f}%"

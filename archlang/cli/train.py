@@ -76,6 +76,13 @@ def register(sub) -> None:
                         '"3") or names from `check --columns name` (layers or blocks)')
     g.add_argument("--init-from", metavar="CKPT", help="start from a checkpoint's matching weights")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g = p.add_argument_group("metrics and logs")
+    g.add_argument("--metrics", metavar="M,M",
+                   help="validation scores each epoch, in metrics.csv and the progress: "
+                        "topK (top5, ...), precision, recall, f1 (macro), per_class")
+    g.add_argument("--log", metavar="LOGGER",
+                   help="tensorboard: event files in RUN/tensorboard (needs the tensorboard "
+                        "package)")
     plugin_argument(p)
     p.set_defaults(func=run)
 
@@ -93,6 +100,7 @@ def _flags(args) -> dict:
              "optimizer", "lr", "weight_decay", "loss", "schedule", "patience", "seed", "device",
              "amp", "channels_last", "compile", "out", "overwrite", "resume", "freeze",
              "init_from")
+    names += ("metrics", "log")
     return {name: getattr(args, name) for name in names}
 
 
@@ -124,6 +132,9 @@ def run(args) -> int:
         if args.loss is not None:               # read once, positioned in the flag's text
             flags["loss"] = parse_loss(args.loss, "--loss")
         TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
+        if args.log is not None and TrainConfig().merge(flags).log == "tensorboard":
+            from ..train.callbacks import writer_class
+            writer_class()                      # not installed: exit 2 with the pip hint
     except Problem as p:
         print_diagnostics([p.diagnostic], args)
         return EXIT_USAGE

@@ -72,6 +72,12 @@ _SCHEDULE_ALIASES = {"constant": "constant", "none": "constant", "cosine": "cosi
 # What `--resume` may change: how the rest of the run is executed, not what it computes.
 RESUMABLE = ("epochs", "patience", "device", "workers", "out", "resume", "compile",
              "overwrite", "channels_last")
+# What is measured and logged, not what is computed: also changeable on resume.
+RESUMABLE += ("metrics", "log")
+# Validation scores beyond loss and accuracy (train/metrics.py computes them): `top5` is
+# any top-k; precision, recall and f1 are macro averages; per_class adds one column per class.
+METRICS = ("topK", "precision", "recall", "f1", "per_class")
+LOGGERS = ("tensorboard", "none")
 
 # Other spellings of a setting's name (as merge reads them).
 _KEY_ALIASES = {"batch_size": "batch", "batchsize": "batch", "lr_schedule": "schedule",
@@ -120,6 +126,9 @@ class TrainConfig:
     freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").
     init_from: a checkpoint (or run folder) whose same-name, same-shape weights are loaded
         before training (transfer learning, book §5.4.4).
+    metrics: validation scores computed each epoch beyond loss and accuracy, from METRICS
+        (`["top5", "f1"]`; a string "top5,f1" is split); they need class targets.
+    log: "tensorboard" writes TensorBoard event files to out/tensorboard; None: none.
     """
 
     data: dict | None = None
@@ -148,6 +157,8 @@ class TrainConfig:
     freeze: str | None = None
     init_from: str | None = None
     overwrite: bool = False
+    metrics: list = field(default_factory=list)
+    log: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.loss, Loss):       # TrainConfig(**config.to_dict())
@@ -343,7 +354,50 @@ def _validated(v: dict) -> TrainConfig:
     for key in ("out", "init_from", "label_column"):
         if v[key] is not None:
             v[key] = str(v[key])
+    v["metrics"] = parse_metrics(v["metrics"])
+    v["log"] = _logger(v["log"])
     return TrainConfig(**v)
+
+
+def parse_metrics(value) -> list[str]:
+    """A `metrics` setting ("top5, f1", ["top5", "f1"], a spec's `(top5, f1)`) as canonical
+    names in order without repeats: `topK` (K ≥ 1), precision, recall, f1, per_class."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise TrainError(f"`metrics` must be a list of names, got {value!r}",
+                         "e.g. metrics = (top5, f1)")
+    names: list[str] = []
+    for item in items:
+        word = str(item).strip().lower().replace("-", "_")
+        if not word:
+            continue
+        top = re.fullmatch(r"top_?(\d+)(?:_?acc(?:uracy)?)?", word)
+        if top:
+            word = f"top{int(top.group(1))}"
+            if int(top.group(1)) < 1:
+                raise TrainError(f"bad metric `{item}`: top-k needs k ≥ 1", "e.g. top5")
+        else:
+            word = {"f1_score": "f1", "perclass": "per_class", "per_class_accuracy": "per_class",
+                    "f": "f1"}.get(word, word)
+            if word not in METRICS:
+                raise TrainError(f"unknown metric `{item}`",
+                                 f"use one of {', '.join(METRICS)} (topK: top5, top3, ...)"
+                                 + _close(word, METRICS))
+        if word not in names:
+            names.append(word)
+    return names
+
+
+def _logger(value) -> str | None:
+    if value is None or value is False:
+        return None
+    word = str(value).strip().lower()
+    if word not in LOGGERS:
+        raise TrainError(f"unknown log `{value}`", "use log = tensorboard (or none)"
+                         + _close(word, LOGGERS))
+    return None if word == "none" else word
 
 
 def _int(v: dict, key: str, least: int) -> int:

@@ -1,5 +1,6 @@
-"""Scoring a finished run on its held-out test split (Keras' `evaluate`): loss, accuracy and
-the confusion matrix, with the data rebuilt exactly as the run split them."""
+"""Scoring a finished run on its held-out test split (Keras' `evaluate`): loss, accuracy, the
+confusion matrix and the chosen metrics (top-k, precision/recall/F1, per class), with the data
+rebuilt exactly as the run split them. Counted batch by batch: no outputs are kept."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..ir.trainconfig import parse_metrics
 from .batches import feeder
 from .data import splits
 from .errors import TrainError
 from .losses import Objective
+from .metrics import Scores
 from .runs import Run
 
 
@@ -20,18 +23,21 @@ from .runs import Run
 class EvalResult:
     """split: "test" or "validation" (runs without a test split); n samples; loss and
     accuracy (nan without class targets); confusion[i, j] = samples of class i predicted
-    as j (None without class targets)."""
+    as j (None without class targets); scores: the chosen metrics by name without a split
+    prefix (top5, f1, acc_<class>, ...; empty without class targets)."""
 
     split: str
     n: int
     loss: float
     accuracy: float
     confusion: np.ndarray | None
+    scores: dict | None = None
 
 
-def evaluate(run: Run, batch: int = 512) -> EvalResult:
+def evaluate(run: Run, batch: int = 512, metrics=None) -> EvalResult:
     """Score `run`'s model (its checkpoint's weights) on the run's test split, or on its
-    validation split when it was trained without one."""
+    validation split when it was trained without one. `metrics`: names as the `metrics`
+    setting takes them (default: the run's own)."""
     _, val, test = splits(run.config, run.input_shape)
     data, which = (test, "test") if test is not None else (val, "validation")
     if data is None:
@@ -39,21 +45,22 @@ def evaluate(run: Run, batch: int = 512) -> EvalResult:
                          "train with --test-split 0.1 (or --val-split) to hold some out")
     names = run.state.get("output_names") or None
     objective = Objective(run.config.loss, names)
+    names = parse_metrics(run.config.metrics if metrics is None else metrics)
     model = run.model.eval()
-    total_loss, outs, ys = 0.0, [], []
+    total_loss, scores = 0.0, Scores(names)
     with torch.no_grad():
         for xb, yb in feeder(data, torch.device("cpu"), workers=run.config.workers).in_order(batch):
             out = model(xb)
             total_loss += float(objective(out, yb)) * len(yb)
-            outs.append(objective.pick(out))
-            ys.append(yb)
-    out, y = torch.cat(outs), torch.cat(ys)
-    labels = objective.class_labels(y) if objective.class_labels is not None else None
-    if labels is None or out.dim() != 2:
+            out = objective.pick(out)
+            labels = objective.class_labels(yb) if objective.class_labels is not None else None
+            if labels is None or out.dim() != 2:
+                scores = None                   # regression, boxes: loss only
+            if scores is not None:
+                scores.add(out, labels)
+    confusion = scores.matrix() if scores is not None else None
+    if confusion is None:
         return EvalResult(which, len(data), total_loss / len(data), math.nan, None)
-    pred = out.argmax(1)
-    k = max(int(out.shape[1]), int(labels.max()) + 1)
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (labels.numpy(), pred.numpy()), 1)
     return EvalResult(which, len(data), total_loss / len(data),
-                      float((pred == labels).float().mean()), confusion)
+                      float(np.trace(confusion) / confusion.sum()), confusion,
+                      scores.results(run.classes, prefix=""))

@@ -23,12 +23,13 @@ from tqdm.auto import tqdm
 from ..ir.trainconfig import TrainConfig, resumed
 from . import checkpoint, preflight, transfer
 from .batches import epoch_order, feeder
+from .callbacks import Hooks, TensorBoard
 from .data import splits
 from .dataset import Streamed
 from .device import Placement, all_reduce_sum, place
 from .errors import TrainError, TrainInterrupted
 from .losses import Objective
-from .metrics import write_metrics
+from .metrics import Scores, write_metrics
 from .plots import plot_curves
 from .runs import run_folder
 from .schedule import lr_at
@@ -56,6 +57,7 @@ class TrainResult:
     stopped_early: bool = False
     model: nn.Module | None = None      # the trained module (the best epoch's weights are in `best`)
     classes: list[str] | None = None    # class names, when the data named them
+    stop_reason: str | None = None      # why it stopped early (patience, a callback)
 
     @property
     def folder(self) -> Path:
@@ -70,7 +72,8 @@ class TrainResult:
 def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: str = "model",
           log: Callable[[str], None] = print, progress: bool = True,
           data=None, layers: list | None = None, meta: dict | None = None,
-          warn: Callable[[str], None] | None = None, given=None, val_data=None) -> TrainResult:
+          warn: Callable[[str], None] | None = None, given=None, val_data=None,
+          callbacks=None) -> TrainResult:
     """Train `model` on `config.data` (or on `data`, if given) and return the outcome.
 
     `data`, `val_data`: a dataset.Dataset (tensors), dataset.Streamed (samples read when
@@ -96,13 +99,17 @@ def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: st
     shown) and the summary; `warn` (default: stderr) the warnings.
     `given`: the names of the settings the user gave (flags, keyword arguments); resuming
     warns only about those it ignores (None: about every setting that differs).
+    `callbacks`: objects with on_batch_end / on_epoch_end / on_train_end (see
+    callbacks.py); one may stop the run after an epoch.
+    `config.metrics`: validation scores added to each epoch's history row and metrics.csv
+    (metrics.Scores); `config.log == "tensorboard"`: event files in out/tensorboard.
     User mistakes raise TrainError.
     """
     where = place(config.device)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     try:
         return _Run(model, input_shape, config, name, log, progress, data, where, layers,
-                    meta, warn, given, val_data).run()
+                    meta, warn, given, val_data, callbacks).run()
     finally:
         where.close()
 
@@ -124,7 +131,7 @@ class _Run:
     """One call of `train`: set-up in __init__, the epochs in `run`."""
 
     def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement,
-                 layers=None, meta=None, warn=None, given=None, val_data=None):
+                 layers=None, meta=None, warn=None, given=None, val_data=None, callbacks=None):
         self.cfg, self.name, self.where = config, name, where
         self.log = log if where.is_main else (lambda _msg: None)
         self.warn = warn if where.is_main else (lambda _msg: None)
@@ -198,6 +205,17 @@ class _Run:
             self.net = torch.compile(self.net)
         self.autocast = _autocast(dev, config.amp)
 
+        self.hooks = Hooks(callbacks, self)
+        if config.log == "tensorboard":
+            self.hooks.add(TensorBoard())
+        if config.metrics and (self.loss_fn.class_labels is None or
+                               self.loss_fn.class_labels(head_y) is None):
+            raise TrainError(f"metrics {', '.join(config.metrics)} need class targets (labels "
+                             f"or one-hot rows) and the loss {config.loss} has none here",
+                             "leave `metrics` out for this loss and data")
+        picked = self.loss_fn.pick(out)      # the probe's: the scores' class count
+        self.n_classes = picked.shape[1] if picked.dim() == 2 else None
+
     # --- resume -----------------------------------------------------------------------
 
     def _resume_path(self) -> Path | None:
@@ -236,6 +254,7 @@ class _Run:
                                         lambda f: f.write(self.source.encode("utf-8")))
         self.stopped_early = False
         self.bar = None
+        self.val_scores: dict[str, float] = {}
         try:
             for epoch in range(self.start_epoch + 1, self.cfg.epochs + 1):
                 if self._patience_spent():
@@ -247,6 +266,7 @@ class _Run:
                 figures = dict(loss=f"{train_loss:.4f}", acc=_pct(train_acc),
                                val_loss=f"{val_loss:.4f}", val_acc=_pct(val_acc),
                                rate=f"{rate:,.0f}/s")
+                figures.update(_shown(self.val_scores))
                 self.bar.set_postfix(**figures)
                 self.bar.close()
                 self.bar = None
@@ -254,13 +274,18 @@ class _Run:
                 self.history.append(dict(
                     epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
                     val_acc=val_acc, samples_per_s=rate, seconds=time.perf_counter() - started,
-                    lr=self.epoch_lr))
+                    lr=self.epoch_lr, **self.val_scores))
                 if not self.bars:
                     self.log(f"{self.name} {epoch}/{self.cfg.epochs}: " + ", ".join(
                         f"{k} {v}" for k, v in figures.items()) + f", lr {self.epoch_lr:.3g}")
                 if self.where.is_main:
                     self._save(epoch)
-            if self.stopped_early:
+                if self.hooks.epoch_end(epoch, self.history[-1]) is not None:
+                    self.stopped_early = True
+                    self.log(f"{self.name}: stopped early after epoch {epoch}: "
+                             f"{self.hooks.run.stop_reason}")
+                    break
+            if self.stopped_early and self.hooks.run.stop_reason is None:
                 best = self.history[_best_index(self.history)]
                 self.log(f"{self.name}: stopped early after epoch {len(self.history)}: no "
                          f"better epoch than {best['epoch']} in {self.cfg.patience}")
@@ -341,6 +366,10 @@ class _Run:
             seen += n
             weights.append(n)
             bar.update(1)
+            if self.hooks.batches:  # reads the loss: one sync a step, only when asked
+                self.hooks.batch_end(first_step + step + 1, dict(
+                    loss=float(loss.detach()), batch=n, epoch=epoch,
+                    lr=schedule[step] if schedule else cfg.lr))
             now = time.perf_counter()
             if now - last_bar > BAR_REFRESH_S and (self.bars or where.world == 1):
                 last_bar = now
@@ -375,16 +404,25 @@ class _Run:
         self.net.eval()
         sums = torch.zeros(3, device=self.where.device, dtype=torch.float64)
         has_acc = True
+        scores = Scores(self.cfg.metrics, self.n_classes, self.where.device) \
+            if self.cfg.metrics else None
         for xb, yb in self.val_data.in_order(max(self.cfg.batch, 256)):
             with self.autocast:
                 out = self.model(xb)  # the bare module: DDP needs no gradient sync here
             sums[0] += self.loss_fn(out, yb) * len(yb)
+            if scores is not None:
+                picked = self.loss_fn.pick(out)
+                if picked.dim() == 2:
+                    scores.add(picked, self.loss_fn.class_labels(yb))
             correct = self.loss_fn.correct(out, yb)
             has_acc = has_acc and correct is not None
             if correct is not None:
                 sums[1] += correct
             sums[2] += len(yb)
         total = all_reduce_sum(sums, self.where).tolist()
+        if scores is not None:
+            self.val_scores = scores.reduced(lambda t: all_reduce_sum(t, self.where)) \
+                .results(self.classes)
         return total[0] / total[2], (total[1] / total[2] if has_acc else math.nan)
 
     # --- safety, saving, results ----------------------------------------------------------
@@ -439,11 +477,17 @@ class _Run:
             samples_per_s=float(np.mean(rates)) if rates else math.nan, out=self.out,
             best=self.out / "best.pt", last=self.out / "last.pt",
             metrics=self.out / "metrics.csv", curves=self.out / "curves.png",
-            stopped_early=self.stopped_early, model=self.model, classes=self.classes)
+            stopped_early=self.stopped_early, model=self.model, classes=self.classes,
+            stop_reason=self.hooks.run.stop_reason or (
+                f"patience {self.cfg.patience} spent" if self.stopped_early else None))
         if h:
             self.log(f"{self.name}: best validation accuracy {_pct(result.best_val_acc)} "
                      f"(epoch {result.best_epoch}), final {_pct(result.final_val_acc)}, "
                      f"{result.samples_per_s:,.0f} samples/s; outputs in {self.out}")
+            if self.val_scores:
+                self.log(f"{self.name}: final " + ", ".join(
+                    f"{k} {v}" for k, v in _shown(h[-1]).items()))
+        self.hooks.train_end(result)
         return result
 
 
@@ -489,6 +533,14 @@ def _keep_frozen_norms_still(model: nn.Module) -> None:
             params = list(m.parameters())
             if params and not any(p.requires_grad for p in params):
                 m.eval()
+
+
+def _shown(scores: dict) -> dict[str, str]:
+    """The chosen scalar metrics of an epoch for a progress line (per-class ones left to
+    metrics.csv): val_top5 → top5 91.20%."""
+    return {k[4:]: _pct(v) for k, v in scores.items()
+            if k.startswith("val_") and k[4:].startswith(("top", "precision", "recall", "f1"))
+            and "_" not in k[4:]}
 
 
 def _pct(x: float) -> str:
