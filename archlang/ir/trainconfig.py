@@ -120,6 +120,8 @@ class TrainConfig:
     freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").
     init_from: a checkpoint (or run folder) whose same-name, same-shape weights are loaded
         before training (transfer learning, book §5.4.4).
+    fsdp: under torchrun, shard the model with FSDP2 (`fully_shard`) instead of replicating
+        it with DDP; checkpoints then hold the weights and optimizer state as shards too.
     """
 
     data: dict | None = None
@@ -148,6 +150,8 @@ class TrainConfig:
     freeze: str | None = None
     init_from: str | None = None
     overwrite: bool = False
+    # Distributed training (train/sharding.py).
+    fsdp: bool = False
 
     def __post_init__(self):
         if not isinstance(self.loss, Loss):       # TrainConfig(**config.to_dict())
@@ -335,6 +339,8 @@ def _validated(v: dict) -> TrainConfig:
     for key in ("channels_last", "compile", "overwrite"):
         if not isinstance(v[key], bool):
             v[key] = _bool(key, v[key])
+    if not isinstance(v["fsdp"], bool):
+        v["fsdp"] = _bool("fsdp", v["fsdp"])
     if isinstance(v["resume"], str) and v["resume"].lower() in ("true", "false", ""):
         v["resume"] = v["resume"].lower() == "true"
     if v["freeze"] is not None:
