@@ -252,6 +252,16 @@ def layer_rows(report) -> list:
     return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 
 
+def shard_units(report, gen=None) -> list[tuple[str, ...]]:
+    """The units `--fsdp` shards a checked model's compiled module by: its blocks and repeat
+    copies as attribute paths, innermost first (backends/torch/modulemap.shard_units).
+    `gen`: the model's Generated, when the caller has it."""
+    from .backends.torch import generate
+    from .backends.torch.modulemap import shard_units as units_of
+    gen = gen if gen is not None else generate([report], "")
+    return units_of(gen.maps[report.name], report.model.tree)
+
+
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
     result = check(path_or_text)
@@ -312,4 +322,5 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
         return train(module, tuple(report.input_shape), config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
-                     given=[k for k, v in settings.items() if v is not None])
+                     given=[k for k, v in settings.items() if v is not None],
+                     shard_units=shard_units(report, gen) if config.fsdp else None)
