@@ -96,3 +96,11 @@ def launch_id() -> str | None:
     if "TORCHELASTIC_RESTART_COUNT" not in os.environ:
         return None
     return os.environ.get("TORCHELASTIC_RUN_ID")
+
+
+def lost_peer(err: BaseException) -> bool:
+    """Whether `err` says another process of the group went away (it crashed or was killed):
+    gloo raises a plain RuntimeError naming the closed connection, NCCL a DistError."""
+    text = str(err)
+    return isinstance(err, dist.DistError) or "closed by peer" in text or \
+        "reset by peer" in text

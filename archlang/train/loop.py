@@ -25,7 +25,7 @@ from . import checkpoint, preflight, transfer
 from .batches import epoch_order, feeder
 from .data import splits
 from .dataset import Streamed
-from .device import Placement, all_reduce_sum, launch_id, place
+from .device import Placement, all_reduce_sum, launch_id, lost_peer, place
 from .errors import TrainError, TrainInterrupted
 from .losses import Objective
 from .metrics import write_metrics
@@ -111,6 +111,13 @@ def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: st
     try:
         return _Run(model, input_shape, config, name, log, progress, data, where, layers,
                     meta, warn, given, val_data, shard_units).run()
+    except RuntimeError as err:
+        if where.world > 1 and lost_peer(err):
+            raise TrainError(f"another process of this run stopped (rank {where.rank} of "
+                             f"{where.world} lost it: {str(err).splitlines()[0][:200]})",
+                             "its own log says why; torchrun --max-restarts N restarts the "
+                             "workers, which resume from the last epoch") from None
+        raise
     finally:
         where.close()
 

@@ -120,6 +120,8 @@ def test_killed_worker_is_restarted_and_loses_nothing(tmp_path):
     killed_out, = _run_all([restartable], tmp_path, {**_env(), "DIE_AFTER_EPOCH": "1"})
     _run_all([whole], tmp_path)
     assert "exitcode: -9" in killed_out                      # it did die
+    assert "error: another process of this run stopped (rank 1 of 2 lost it" in killed_out
+    assert "internal error" not in killed_out
     assert "resuming killed/last.pt after epoch 1" in killed_out
     a = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)
