@@ -276,6 +276,16 @@ def layer_rows(report) -> list:
     return [LayerRow(r.index, r.name, r.label, r.params) for r in rows(report, names=True)]
 
 
+def shard_units(report, gen=None) -> list[tuple[str, ...]]:
+    """The units `--fsdp` shards a checked model's compiled module by: its blocks and repeat
+    copies as attribute paths, innermost first (backends/torch/modulemap.shard_units).
+    `gen`: the model's Generated, when the caller has it."""
+    from .backends.torch import generate
+    from .backends.torch.modulemap import shard_units as units_of
+    gen = gen if gen is not None else generate([report], "")
+    return units_of(gen.maps[report.name], report.model.tree)
+
+
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
                    plugins=None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
@@ -347,4 +357,5 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
                      given=[k for k, v in settings.items() if v is not None],
-                     callbacks=callbacks)
+                     callbacks=callbacks,
+                     shard_units=shard_units(report, gen) if config.fsdp else None)

@@ -83,6 +83,9 @@ def register(sub) -> None:
     g.add_argument("--log", metavar="LOGGER",
                    help="tensorboard: event files in RUN/tensorboard (needs the tensorboard "
                         "package)")
+    g = p.add_argument_group("several processes (under torchrun)")
+    g.add_argument("--fsdp", action="store_true", default=None,
+                   help="shard the model with FSDP2 per block and repeat copy, instead of DDP")
     plugin_argument(p)
     p.set_defaults(func=run)
 
@@ -100,7 +103,7 @@ def _flags(args) -> dict:
              "optimizer", "lr", "weight_decay", "loss", "schedule", "patience", "seed", "device",
              "amp", "channels_last", "compile", "out", "overwrite", "resume", "freeze",
              "init_from")
-    names += ("metrics", "log")
+    names += ("metrics", "log", "fsdp")
     return {name: getattr(args, name) for name in names}
 
 
@@ -109,7 +112,7 @@ def _error(message) -> None:
 
 
 def run(args) -> int:
-    from ..api import instantiate, layer_rows, train_settings
+    from ..api import instantiate, layer_rows, shard_units, train_settings
     from ..backends.torch import generate
     from ..diagnostics import Problem, SpecError
     from ..ir.loss import parse_loss
@@ -159,7 +162,8 @@ def run(args) -> int:
                     "model": name, "source": gen.source}
             outcome = train(module, tuple(report.input_shape), config, name=name,
                             progress=not args.no_progress, layers=layer_rows(report), meta=meta,
-                            log=print, given=given)
+                            log=print, given=given,
+                            shard_units=shard_units(report, gen) if config.fsdp else None)
         except SpecError as err:
             print_diagnostics(err.diagnostics, args)
             return EXIT_SPEC

@@ -129,6 +129,8 @@ class TrainConfig:
     metrics: validation scores computed each epoch beyond loss and accuracy, from METRICS
         (`["top5", "f1"]`; a string "top5,f1" is split); they need class targets.
     log: "tensorboard" writes TensorBoard event files to out/tensorboard; None: none.
+    fsdp: under torchrun, shard the model with FSDP2 (`fully_shard`) instead of replicating
+        it with DDP; checkpoints then hold the weights and optimizer state as shards too.
     """
 
     data: dict | None = None
@@ -159,6 +161,8 @@ class TrainConfig:
     overwrite: bool = False
     metrics: list = field(default_factory=list)
     log: str | None = None
+    # Distributed training (train/sharding.py).
+    fsdp: bool = False
 
     def __post_init__(self):
         if not isinstance(self.loss, Loss):       # TrainConfig(**config.to_dict())
@@ -346,6 +350,8 @@ def _validated(v: dict) -> TrainConfig:
     for key in ("channels_last", "compile", "overwrite"):
         if not isinstance(v[key], bool):
             v[key] = _bool(key, v[key])
+    if not isinstance(v["fsdp"], bool):
+        v["fsdp"] = _bool("fsdp", v["fsdp"])
     if isinstance(v["resume"], str) and v["resume"].lower() in ("true", "false", ""):
         v["resume"] = v["resume"].lower() == "true"
     if v["freeze"] is not None:

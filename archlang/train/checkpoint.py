@@ -3,7 +3,10 @@
 A checkpoint is a dict of tensors and plain containers only:
     format "archlang-train/1", name, input_shape, epoch (completed epochs),
     model (state_dict), optimizer (state_dict), scaler (GradScaler state or None),
-    history (list of per-epoch metric dicts), rng (see `rng_state`), config (plain dict).
+    history (list of per-epoch metric dicts), rng (see `rng_state`), config (plain dict),
+    launch (torchrun's run id, or None: a restarted worker resumes only its own launch),
+    shards (a sharded run's folder of DCP shards, relative to the checkpoint's, else None;
+    the optimizer state is then there, and `optimizer` is None).
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ class Placement:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    def barrier(self) -> None:
+        """Wait for every rank (a no-op for one process)."""
+        if self.world > 1:
+            dist.barrier()
+
     def close(self) -> None:
         if self.owns_group and dist.is_initialized():
             dist.destroy_process_group()
@@ -43,7 +48,12 @@ def place(device: str) -> Placement:
             raise TrainError("WORLD_SIZE is set but MASTER_ADDR is not",
                              "launch with torchrun --nproc_per_node N, which sets both")
         backend = "nccl" if chosen.type == "cuda" else "gloo"
-        dist.init_process_group(backend, rank=rank, world_size=world)
+        # The store of torchrun's agent outlives a restart of the workers and keeps the
+        # first attempt's keys (a dead rank's address, which gloo would dial): each attempt
+        # keeps its own keys under a prefix.
+        store, _, _ = next(dist.rendezvous("env://", rank, world))
+        store = dist.PrefixStore(f"archlang/attempt-{restart_count()}", store)
+        dist.init_process_group(backend, store=store, rank=rank, world_size=world)
         owns = True
     if world > 1:
         rank, world = dist.get_rank(), dist.get_world_size()
@@ -71,3 +81,26 @@ def all_reduce_sum(t: torch.Tensor, placement: Placement) -> torch.Tensor:
     if placement.world > 1:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t
+
+
+# torchrun's elastic agent runs every worker with these; a restarted worker sees a count > 0.
+def restart_count() -> int:
+    """How many times torchrun's agent has restarted this worker group (0 outside torchrun)."""
+    return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") or 0)
+
+
+def launch_id() -> str | None:
+    """The id of this torchrun launch (`--rdzv-id`, or a fresh one under --standalone), the
+    same across the agent's restarts; None outside torchrun. Checkpoints record it so that a
+    restarted worker resumes its own run and never an older one in the same folder."""
+    if "TORCHELASTIC_RESTART_COUNT" not in os.environ:
+        return None
+    return os.environ.get("TORCHELASTIC_RUN_ID")
+
+
+def lost_peer(err: BaseException) -> bool:
+    """Whether `err` says another process of the group went away (it crashed or was killed):
+    gloo raises a plain RuntimeError naming the closed connection, NCCL a DistError."""
+    text = str(err)
+    return isinstance(err, dist.DistError) or "closed by peer" in text or \
+        "reset by peer" in text

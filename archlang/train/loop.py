@@ -26,13 +26,14 @@ from .batches import epoch_order, feeder
 from .callbacks import Hooks, TensorBoard
 from .data import splits
 from .dataset import Streamed
-from .device import Placement, all_reduce_sum, place
+from .device import Placement, all_reduce_sum, launch_id, lost_peer, place
 from .errors import TrainError, TrainInterrupted
 from .losses import Objective
 from .metrics import Scores, write_metrics
 from .plots import plot_curves
-from .runs import run_folder
+from .runs import restarted_run, run_folder
 from .schedule import lr_at
+from .sharding import Sharded, local
 
 # Refresh the progress bar (one device sync) at most this often, in seconds.
 BAR_REFRESH_S = 1.0
@@ -73,7 +74,7 @@ def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: st
           log: Callable[[str], None] = print, progress: bool = True,
           data=None, layers: list | None = None, meta: dict | None = None,
           warn: Callable[[str], None] | None = None, given=None, val_data=None,
-          callbacks=None) -> TrainResult:
+          callbacks=None, shard_units: list[tuple[str, ...]] | None = None) -> TrainResult:
     """Train `model` on `config.data` (or on `data`, if given) and return the outcome.
 
     `data`, `val_data`: a dataset.Dataset (tensors), dataset.Streamed (samples read when
@@ -104,12 +105,25 @@ def train(model: nn.Module, input_shape: tuple, config: TrainConfig, *, name: st
     `config.metrics`: validation scores added to each epoch's history row and metrics.csv
     (metrics.Scores); `config.log == "tensorboard"`: event files in out/tensorboard.
     User mistakes raise TrainError.
+
+    Under torchrun, a worker that torchrun's elastic agent restarted (`--max-restarts`)
+    resumes this launch's run from its last.pt, so a killed worker loses nothing.
+    `config.fsdp` shards the model with FSDP2 instead of DDP (sharding.py); `shard_units`:
+    its units, attribute paths of the model's blocks and repeat copies, innermost first
+    (archlang.api.shard_units); None: each top-level child.
     """
     where = place(config.device)
     warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
     try:
         return _Run(model, input_shape, config, name, log, progress, data, where, layers,
-                    meta, warn, given, val_data, callbacks).run()
+                    meta, warn, given, val_data, callbacks, shard_units).run()
+    except RuntimeError as err:
+        if where.world > 1 and lost_peer(err):
+            raise TrainError(f"another process of this run stopped (rank {where.rank} of "
+                             f"{where.world} lost it: {str(err).splitlines()[0][:200]})",
+                             "its own log says why; torchrun --max-restarts N restarts the "
+                             "workers, which resume from the last epoch") from None
+        raise
     finally:
         where.close()
 
@@ -131,9 +145,15 @@ class _Run:
     """One call of `train`: set-up in __init__, the epochs in `run`."""
 
     def __init__(self, model, input_shape, config, name, log, progress, data, where: Placement,
-                 layers=None, meta=None, warn=None, given=None, val_data=None, callbacks=None):
+                 layers=None, meta=None, warn=None, given=None, val_data=None,
+                 callbacks=None, shard_units=None):
+        restart = restarted_run(config.out, name)
+        if restart is not None:  # torchrun restarted this worker: go on from its last epoch
+            config = config.merge({"out": str(restart), "resume": True, "overwrite": False})
         self.cfg, self.name, self.where = config, name, where
         self.log = log if where.is_main else (lambda _msg: None)
+        if restart is not None:
+            self.log(f"torchrun restarted the workers: {name} continues in {restart}")
         self.warn = warn if where.is_main else (lambda _msg: None)
         self.bars = _show_bars(progress) and where.is_main
         self.meta = dict(meta or {})
@@ -170,7 +190,7 @@ class _Run:
         if where.world > 1 and not all(hasattr(d, "subset") for d in (train_set, val_set) if d):
             raise TrainError("under torchrun, give a Dataset, not a DataLoader",
                              "each process takes its share of a Dataset's samples")
-        if where.world > 1 and val_set is not None:  # each rank checks its share
+        if where.world > 1 and val_set is not None and not config.fsdp:  # each rank its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
         self.train_data = feeder(train_set, dev, config.channels_last, config.workers)
         # Validation needs workers only to decode files; in-memory batches it takes as they are.
@@ -188,6 +208,8 @@ class _Run:
         self.frozen = transfer.freeze(self.model, config.freeze, layers)
         if self.frozen:
             self.log(self.frozen.report())
+        # Sharded before the optimizer exists: FSDP2 replaces the parameters.
+        self.sharded = Sharded(self.model, shard_units, where) if config.fsdp else None
         self.optimizer = _optimizer(self.model, config, dev)
         self.scaler = torch.amp.GradScaler(dev.type) if config.amp == "fp16" else None
         self.history: list[dict] = []
@@ -198,7 +220,7 @@ class _Run:
             seed_everything(config.seed)
 
         self.net = self.model
-        if where.world > 1:
+        if where.world > 1 and self.sharded is None:
             self.net = nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[dev.index] if dev.type == "cuda" else None)
         if config.compile:
@@ -232,8 +254,7 @@ class _Run:
 
     def _load_resume(self, path: Path, ck: dict) -> None:
         try:
-            self.model.load_state_dict(checkpoint.model_state(ck))
-            self.optimizer.load_state_dict(ck["optimizer"])
+            self._put_back(ck, path.parent, optimizer=True)
             if self.scaler is not None and ck.get("scaler"):
                 self.scaler.load_state_dict(ck["scaler"])
         except (RuntimeError, KeyError, ValueError) as err:
@@ -243,6 +264,16 @@ class _Run:
         self.history = [dict(r) for r in ck["history"]]
         checkpoint.set_rng_state(ck["rng"])
         self.log(f"resuming {path} after epoch {self.start_epoch}")
+
+    def _put_back(self, ck: dict, folder: Path, optimizer: bool) -> None:
+        """Load checkpoint `ck` (in `folder`) into the model, and the optimizer if asked;
+        a sharded run reads both from the shards it names."""
+        if ck.get("shards") and self.sharded is not None:
+            self.sharded.load(folder / ck["shards"], self.optimizer)
+            return
+        self.model.load_state_dict(checkpoint.model_state(ck))
+        if optimizer:
+            self.optimizer.load_state_dict(ck["optimizer"])
 
     # --- epochs -------------------------------------------------------------------------
 
@@ -278,6 +309,8 @@ class _Run:
                 if not self.bars:
                     self.log(f"{self.name} {epoch}/{self.cfg.epochs}: " + ", ".join(
                         f"{k} {v}" for k, v in figures.items()) + f", lr {self.epoch_lr:.3g}")
+                if self.sharded is not None:  # every rank writes its shards
+                    self.shards = self.sharded.save(self.out, epoch, self.optimizer)
                 if self.where.is_main:
                     self._save(epoch)
                 if self.hooks.epoch_end(epoch, self.history[-1]) is not None:
@@ -285,6 +318,7 @@ class _Run:
                     self.log(f"{self.name}: stopped early after epoch {epoch}: "
                              f"{self.hooks.run.stop_reason}")
                     break
+            self.where.barrier()  # rank 0's files are written when train returns on any rank
             if self.stopped_early and self.hooks.run.stop_reason is None:
                 best = self.history[_best_index(self.history)]
                 self.log(f"{self.name}: stopped early after epoch {len(self.history)}: no "
@@ -307,9 +341,12 @@ class _Run:
     def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
         cfg, dev, where = self.cfg, self.where.device, self.where
         order = epoch_order(self.train_data.n, cfg.seed, epoch)
-        if where.world > 1:  # equal contiguous shards, so every rank takes the same steps
+        if where.world > 1:
+            # Equal shards, so every rank takes the same steps; strided, so that step i's
+            # batches on all ranks together are step i's batch of one process with
+            # world × batch samples (the same run, up to floating-point rounding).
             per = len(order) // where.world
-            order = order[where.rank * per:(where.rank + 1) * per]
+            order = order[where.rank:per * where.world:where.world]
         steps = self.train_data.steps(order, cfg.batch)
         bar = tqdm(total=steps, desc=f"{self.name} {epoch}/{cfg.epochs}", unit="batch",
                    disable=not self.bars, leave=True, dynamic_ncols=True)
@@ -419,10 +456,13 @@ class _Run:
             if correct is not None:
                 sums[1] += correct
             sums[2] += len(yb)
-        total = all_reduce_sum(sums, self.where).tolist()
+        if self.sharded is None:    # sharded: every rank validated every sample
+            all_reduce_sum(sums, self.where)
+        total = sums.tolist()
         if scores is not None:
-            self.val_scores = scores.reduced(lambda t: all_reduce_sum(t, self.where)) \
-                .results(self.classes)
+            reduce = (lambda t: all_reduce_sum(t, self.where)) if self.sharded is None else \
+                (lambda t: t)
+            self.val_scores = scores.reduced(reduce).results(self.classes)
         return total[0] / total[2], (total[1] / total[2] if has_acc else math.nan)
 
     # --- safety, saving, results ----------------------------------------------------------
@@ -433,14 +473,17 @@ class _Run:
             self._stop(epoch, "train loss", train_loss)
         if not math.isfinite(val_loss) and self.val_data is not None:
             self._stop(epoch, "validation loss", val_loss)
-        finite = torch.stack([p.detach().isfinite().all() for p in self.model.parameters()]).all()
+        finite = torch.stack([local(p.detach()).isfinite().all()
+                              for p in self.model.parameters()]).all()
+        if self.sharded is not None:  # each rank holds a shard: they decide together
+            finite = all_reduce_sum((~finite).double(), self.where) == 0
         if not bool(finite):
             self._stop(epoch, "a weight", math.nan)
 
     def _stop(self, epoch: int, what: str, value: float):
         last = self.out / "last.pt"
         if self.history and last.is_file():  # this run's (or the resumed) last good epoch
-            self.model.load_state_dict(checkpoint.model_state(checkpoint.load(last)))
+            self._put_back(checkpoint.load(last), self.out, optimizer=False)
             kept = f"the last good checkpoint, {last} (epoch {len(self.history)}), is intact"
         else:
             kept = "no checkpoint was written before it"
@@ -453,18 +496,23 @@ class _Run:
     def _save(self, epoch: int) -> None:
         state = {
             "format": checkpoint.FORMAT, "name": self.name, "input_shape": list(self.input_shape),
-            "epoch": epoch, "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
+            "epoch": epoch,
+            "model": self.sharded.full if self.sharded else self.model.state_dict(),
+            "optimizer": None if self.sharded else self.optimizer.state_dict(),
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "history": [dict(r) for r in self.history], "rng": checkpoint.rng_state(),
             "config": self.cfg.to_dict(), "module": self.meta,
             "output_names": list(self.output_names or []),
             "classes": list(self.classes or []),
+            "launch": launch_id(),                 # a restarted worker resumes its own run
+            "shards": self.shards if self.sharded else None,   # model + optimizer, sharded
         }
         checkpoint.save(self.out / "last.pt", state)
         if _best_index(self.history) == len(self.history) - 1:
             checkpoint.save(self.out / "best.pt", state)
         write_metrics(self.history, self.out / "metrics.csv")
+        if self.sharded is not None:
+            self.sharded.prune(self.out, {epoch, self.history[_best_index(self.history)]["epoch"]})
 
     def _result(self) -> TrainResult:
         h = self.history

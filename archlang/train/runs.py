@@ -41,6 +41,25 @@ def run_folder(out: str | None, name: str, resume: bool, overwrite: bool) -> Pat
     raise TrainError(f"runs/{name} … runs/{name}-9999 are all taken", "name one with --out")
 
 
+def restarted_run(out: str | None, name: str) -> Path | None:
+    """The run folder a worker restarted by torchrun's elastic agent continues: the folder
+    this launch was writing (`out`, else the latest runs/NAME…) when its last.pt was written
+    by this same launch (device.launch_id). None for a first start, or when the launch had
+    not finished an epoch (it starts afresh)."""
+    from . import checkpoint
+    from .device import launch_id, restart_count
+    if restart_count() == 0 or launch_id() is None:
+        return None
+    folder = run_folder(out, name, resume=True, overwrite=True)
+    if not (folder / "last.pt").is_file():
+        return None
+    try:
+        written_by = checkpoint.load(folder / "last.pt").get("launch")
+    except TrainError:
+        return None
+    return folder if written_by == launch_id() else None
+
+
 @dataclass
 class Run:
     """A finished run read back: its folder, the checkpoint chosen, the model in eval

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...check import ModelReport
-from ...ir.groups import Group
+from ...ir.groups import Group, GroupKind
 from .classes import forward_lines
 from .occurrences import Occurrence
 
@@ -88,3 +88,41 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
 
     walk(root, "")
     return m
+
+
+def shard_units(m: ModuleMap, tree: Group) -> list[tuple[str, ...]]:
+    """The units FSDP shards the compiled module by (the wrap policy FSDP2 leaves to its
+    user): every block call and every copy of a repeat's body, innermost first, as tuples of
+    attribute paths. A group with a submodule of its own is that path; a copy written inline
+    (`repeat(2, Dense(16 => 16, relu))`) is the layers it holds, together. A folded repeat's
+    one copy stands for all of its copies, `path.0` … `path.{n-1}`. The root is left to the
+    caller (sharded last, it takes what no unit holds)."""
+    units: list[tuple[str, ...]] = []
+    taken: set[str] = set()
+
+    def covered(path: str) -> bool:
+        return any(path == t or path.startswith(t + ".") for t in taken)
+
+    def walk(group: Group) -> None:
+        first = len(units)
+        for child in group.children:
+            if isinstance(child, Group):
+                walk(child)
+        if group.kind in (GroupKind.BLOCK, GroupKind.COPY):
+            path = m.groups.get(group)
+            unit = (path,) if path else tuple(dict.fromkeys(
+                p for n in group.node_ids() if (p := m.layers.get(n)) and not covered(p)))
+            if unit and not covered(unit[0]):
+                units.append(unit)
+                taken.update(unit)
+        if group.folded and m.groups.get(group):
+            copy0 = m.groups[group] + ".0"
+            inside = units[first:]
+            for k in range(1, group.times):
+                for unit in inside:
+                    units.append(tuple(copy0[:-1] + str(k) + p[len(copy0):]
+                                       if p == copy0 or p.startswith(copy0 + ".") else p
+                                       for p in unit))
+
+    walk(tree)
+    return units
