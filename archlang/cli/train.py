@@ -76,6 +76,13 @@ def register(sub) -> None:
                         '"3") or names from `check --columns name` (layers or blocks)')
     g.add_argument("--init-from", metavar="CKPT", help="start from a checkpoint's matching weights")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
+    g = p.add_argument_group("transforms")
+    g.add_argument("--augment", metavar="STEPS",
+                   help='random changes to training samples, e.g. "random_crop(pad=4), flip, '
+                        'rotate(15), color_jitter(0.2)"; "none" for none')
+    g.add_argument("--normalize", metavar="auto|MEAN,STD",
+                   help='per-channel normalisation: auto (measured on the training split), '
+                        '"0.5,0.5", "(0.485,0.456,0.406),(0.229,0.224,0.225)" or none')
     p.set_defaults(func=run)
 
     c = sub.add_parser("compare-runs", help="plot the validation accuracy of several runs",
@@ -92,6 +99,7 @@ def _flags(args) -> dict:
              "optimizer", "lr", "weight_decay", "loss", "schedule", "patience", "seed", "device",
              "amp", "channels_last", "compile", "out", "overwrite", "resume", "freeze",
              "init_from")
+    names += ("augment", "normalize")
     return {name: getattr(args, name) for name in names}
 
 
@@ -104,6 +112,7 @@ def run(args) -> int:
     from ..backends.torch import generate
     from ..diagnostics import Problem, SpecError
     from ..ir.loss import parse_loss
+    from ..ir.augment import read_text
     from ..train import TrainConfig, TrainError, compare_runs
     from ..train.loop import seed_everything, train
 
@@ -122,6 +131,8 @@ def run(args) -> int:
     try:
         if args.loss is not None:               # read once, positioned in the flag's text
             flags["loss"] = parse_loss(args.loss, "--loss")
+        if args.augment is not None and args.augment.strip().lower() not in ("", "none", "off"):
+            flags["augment"] = read_text(args.augment, "--augment")   # positioned too
         TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
     except Problem as p:
         print_diagnostics([p.diagnostic], args)

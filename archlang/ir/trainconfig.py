@@ -25,6 +25,7 @@ import re
 from ..diagnostics import Diagnostic, Problem
 from ..records import dataclass, field, fields
 from ..suggest import did_you_mean
+from .augment import augment_steps, normalize_setting
 from .loss import LOSSES, Loss, LossTerm, parse_loss
 
 
@@ -120,6 +121,11 @@ class TrainConfig:
     freeze: parameters kept fixed; see `parse_freeze` ("1:4", "1-4", "conv1,fc", "2").
     init_from: a checkpoint (or run folder) whose same-name, same-shape weights are loaded
         before training (transfer learning, book §5.4.4).
+    augment: the random transforms of each training sample, in order, as canonical call
+        dicts (augment.py: random_crop, flip, vflip, rotate, color_jitter,
+        random_resized_crop); evaluation and prediction skip them.
+    normalize: None | "auto" (each channel's mean and std measured on the training split)
+        | {"mean": [...], "std": [...]}; applied in training, evaluation and prediction.
     """
 
     data: dict | None = None
@@ -148,6 +154,8 @@ class TrainConfig:
     freeze: str | None = None
     init_from: str | None = None
     overwrite: bool = False
+    augment: list = field(default_factory=list)
+    normalize: str | dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.loss, Loss):       # TrainConfig(**config.to_dict())
@@ -343,6 +351,8 @@ def _validated(v: dict) -> TrainConfig:
     for key in ("out", "init_from", "label_column"):
         if v[key] is not None:
             v[key] = str(v[key])
+    v["augment"] = augment_steps(v["augment"])
+    v["normalize"] = normalize_setting(v["normalize"])
     return TrainConfig(**v)
 
 

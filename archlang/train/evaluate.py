@@ -14,6 +14,7 @@ from .data import splits
 from .errors import TrainError
 from .losses import Objective
 from .runs import Run
+from .transforms import for_run
 
 
 @dataclass
@@ -42,7 +43,8 @@ def evaluate(run: Run, batch: int = 512) -> EvalResult:
     model = run.model.eval()
     total_loss, outs, ys = 0.0, [], []
     with torch.no_grad():
-        for xb, yb in feeder(data, torch.device("cpu"), workers=run.config.workers).in_order(batch):
+        for xb, yb in feeder(data, torch.device("cpu"), workers=run.config.workers,
+                             pipeline=for_run(run.config, run.state)).in_order(batch):
             out = model(xb)
             total_loss += float(objective(out, yb)) * len(yb)
             outs.append(objective.pick(out))

@@ -32,6 +32,7 @@ from .metrics import write_metrics
 from .plots import plot_curves
 from .runs import run_folder
 from .schedule import lr_at
+from . import transforms
 
 # Refresh the progress bar (one device sync) at most this often, in seconds.
 BAR_REFRESH_S = 1.0
@@ -165,10 +166,18 @@ class _Run:
                              "each process takes its share of a Dataset's samples")
         if where.world > 1 and val_set is not None:  # each rank checks its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
-        self.train_data = feeder(train_set, dev, config.channels_last, config.workers)
+        # Augmentation and normalisation (a resumed run keeps the numbers it measured).
+        self.pipeline = transforms.build(config, train_set, ck.get("normalize") if ck else None,
+                                         config.workers)
+        if config.normalize == "auto" and self.pipeline is not None and ck is None:
+            self.log("normalize auto: mean " + _numbers(self.pipeline.stats["mean"]) +
+                     ", std " + _numbers(self.pipeline.stats["std"]))
+        self.train_data = feeder(train_set, dev, config.channels_last, config.workers,
+                                 self.pipeline)
         # Validation needs workers only to decode files; in-memory batches it takes as they are.
         self.val_data = feeder(val_set, dev, config.channels_last,
-                               config.workers if isinstance(val_set, Streamed) else 0) \
+                               config.workers if isinstance(val_set, Streamed) else 0,
+                               self.pipeline) \
             if val_set is not None else None
 
         if config.channels_last:
@@ -309,7 +318,7 @@ class _Run:
         has_acc = True
         seen = 0
         started = last_bar = time.perf_counter()
-        for step, (xb, yb) in enumerate(self.train_data.batches(order, cfg.batch)):
+        for step, (xb, yb) in enumerate(self.train_data.batches(order, cfg.batch, epoch)):
             if schedule is not None:
                 for group in self.optimizer.param_groups:
                     group["lr"] = schedule[step]
@@ -422,6 +431,7 @@ class _Run:
             "config": self.cfg.to_dict(), "module": self.meta,
             "output_names": list(self.output_names or []),
             "classes": list(self.classes or []),
+            "normalize": self.pipeline.stats if self.pipeline is not None else None,
         }
         checkpoint.save(self.out / "last.pt", state)
         if _best_index(self.history) == len(self.history) - 1:
@@ -489,6 +499,10 @@ def _keep_frozen_norms_still(model: nn.Module) -> None:
             params = list(m.parameters())
             if params and not any(p.requires_grad for p in params):
                 m.eval()
+
+
+def _numbers(values: list[float]) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"
 
 
 def _pct(x: float) -> str:
