@@ -229,14 +229,19 @@ class _Transformed(torch.utils.data.Dataset):
 
     def __init__(self, data, pipeline):
         self.data, self.pipeline = data, pipeline
+        self.index = data.index.tolist()
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __getitem__(self, key):
         i, epoch = key
-        x, y = self.data[i]
-        x = torch.as_tensor(x, dtype=torch.float32)
+        items = self.data.items
+        if epoch is not None and hasattr(items, "raw"):     # image files: their bytes
+            x, y = items.raw(self.index[i])
+        else:
+            x, y = self.data[i]
+            x = torch.as_tensor(x, dtype=torch.float32)
         x = self.pipeline.eval_one(x) if epoch is None else self.pipeline.train_one(x, epoch, i)
         return x, y
 

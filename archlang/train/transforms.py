@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import TrainError
+from .folders import scaled
 
 _MASK = (1 << 64) - 1
 
@@ -50,8 +51,16 @@ def _mix(z: torch.Tensor) -> torch.Tensor:
 
 def sample_keys(seed: int, epoch: int, index: torch.Tensor) -> torch.Tensor:
     """One int64 key per sample of `index` (positions in the training split)."""
-    base = _mix_int(_mix_int(seed & _MASK) ^ (epoch & _MASK))
-    return _mix(index.to(torch.int64) ^ _signed(base))
+    return _mix(index.to(torch.int64) ^ _signed(_epoch_key(seed, epoch)))
+
+
+def sample_key(seed: int, epoch: int, i: int) -> int:
+    """sample_keys of one position, as an unsigned Python int."""
+    return _mix_int((i & _MASK) ^ _epoch_key(seed, epoch))
+
+
+def _epoch_key(seed: int, epoch: int) -> int:
+    return _mix_int(_mix_int(seed & _MASK) ^ (epoch & _MASK))
 
 
 def uniform(keys: torch.Tensor, draw: int) -> torch.Tensor:
@@ -82,11 +91,12 @@ class RandomCrop:
 
     def apply(self, x: torch.Tensor, offsets) -> torch.Tensor:
         p = self.pad
-        n, c, h, w = x.shape
-        padded = F.pad(x, (p, p, p, p))
-        if n == 1:
+        h, w = x.shape[-2:]
+        padded = torch.constant_pad_nd(x, (p, p, p, p))     # F.pad's kernel, minus its wrapper
+        if x.dim() == 3 or len(x) == 1:         # one sample (C×H×W alone, or a batch of one)
             dy, dx = offsets[0]
-            return padded[:, :, dy:dy + h, dx:dx + w]
+            return padded[..., dy:dy + h, dx:dx + w]
+        n, c = x.shape[:2]
         dy = torch.tensor([o[0] for o in offsets], device=x.device)
         dx = torch.tensor([o[1] for o in offsets], device=x.device)
         rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
@@ -260,7 +270,7 @@ class Pipeline:
     def __init__(self, steps: list[dict], stats: dict | None, seed: int):
         self.spec, self.stats, self.seed = list(steps), stats, seed
         self.steps = [make_step(s) for s in steps]
-        self.mean = self.std = None
+        self.mean = self.std = self._one = None
         if stats is not None:
             self.mean = torch.tensor(stats["mean"], dtype=torch.float32)
             self.std = torch.tensor(stats["std"], dtype=torch.float32)
@@ -285,24 +295,40 @@ class Pipeline:
 
     def train_one(self, x: torch.Tensor, epoch: int, i: int) -> torch.Tensor:
         """`train` of one sample (C×H×W) at position i, as DataLoader workers call it; the
-        same numbers as `train` of a batch holding it."""
+        same numbers as `train` of a batch holding it. `x` may be uint8 pixels (an image
+        file's bytes, folders.ImageFiles.raw): the steps that only move pixels run on them,
+        then they are scaled to [0, 1] (moving and scaling commute, so the numbers are those
+        of the float image)."""
+        own = x.dtype == torch.uint8                    # scaled below: a tensor of our own
         if self.steps:
-            key = int(sample_keys(self.seed, epoch, torch.tensor([i]))[0]) & _MASK
-            x = x.unsqueeze(0)
+            key = sample_key(self.seed, epoch, i)
             for j, t in enumerate(self.steps):
-                x = t.apply(x, t.params(lambda k, j=j: [uniform_one(key, 8 * j + k)], 1))
-            x = x.squeeze(0)
-            if self.mean is not None:
-                return self.eval(x.unsqueeze(0)).squeeze(0)
-            return x
-        return self.eval_one(x)
+                params = t.params(lambda k, j=j: [uniform_one(key, 8 * j + k)], 1)
+                if isinstance(t, (RandomCrop, Flip)):   # C×H×W as it is: fewer calls
+                    x = t.apply(x, params)
+                else:
+                    x = t.apply(scaled(x).unsqueeze(0), params).squeeze(0)
+                    own = True
+        if x.dtype == torch.uint8:
+            x = scaled(x)
+        return self.eval_one(x, in_place=own)
 
     def eval(self, x: torch.Tensor) -> torch.Tensor:
         """The deterministic part, normalisation, of a batch."""
         return x if self.mean is None else normalized(x, self.mean, self.std)
 
-    def eval_one(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.mean is None else self.eval(x.unsqueeze(0)).squeeze(0)
+    def eval_one(self, x: torch.Tensor, in_place: bool = False) -> torch.Tensor:
+        """`eval` of one sample (in a loader's worker: the per-channel numbers shaped once);
+        `in_place` when x is a contiguous tensor of the pipeline's own."""
+        if self.mean is None:
+            return x
+        if self._one is None or self._one[0] != x.dim():
+            shape = (-1,) + (1,) * (x.dim() - 1) if x.dim() > 1 else (1,)
+            mean, std = (self.mean, self.std) if x.dim() > 1 else (self.mean[:1], self.std[:1])
+            self._one = (x.dim(), mean.view(shape), std.view(shape))
+        if in_place and x.is_contiguous():
+            return x.sub_(self._one[1]).div_(self._one[2])
+        return (x - self._one[1]).div_(self._one[2])
 
 
 def build(config, train_set, saved: dict | None = None, workers: int = 0) -> Pipeline | None:
