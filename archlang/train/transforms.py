@@ -10,6 +10,7 @@ Training applies the random steps then normalises; evaluation and prediction nor
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -59,6 +60,7 @@ def sample_key(seed: int, epoch: int, i: int) -> int:
     return _mix_int((i & _MASK) ^ _epoch_key(seed, epoch))
 
 
+@functools.lru_cache(maxsize=64)
 def _epoch_key(seed: int, epoch: int) -> int:
     return _mix_int(_mix_int(seed & _MASK) ^ (epoch & _MASK))
 
