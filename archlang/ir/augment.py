@@ -42,7 +42,8 @@ _FORM = ("e.g. augment = (random_crop(pad = 4), flip, rotate(15), color_jitter(0
 
 
 class BadStep(Exception):
-    """A step that is not one: `message`, `hint`, and `where` it is wrong: "name", an
+    """A transform setting that is not one (the schema's own error: trainconfig turns it
+    into a TrainError): `message`, `hint`, and for a step `where` it is wrong: "name", an
     argument's position (int) or keyword (str)."""
 
     def __init__(self, message: str, hint: str | None, where="name"):
@@ -123,26 +124,16 @@ def augment_steps(value, origin: str = "augment") -> list[dict]:
     """An `augment` setting as canonical steps: a list or tuple of names and call dicts (a
     section's value, a checkpoint's record, a Python argument), one of them alone, or a text
     (`"random_crop(4), flip"`, a flag) read by the spec grammar. None, "none" or () → [].
-    TrainError (positioned in the text for a text) for a bad step."""
-    from .trainconfig import TrainError
+    BadStep for a bad step; Problem, positioned in the text, for a bad step of a text."""
     if value is None or value is False:
         return []
     if isinstance(value, str):
         if value.strip().lower() in ("", "none", "off"):
             return []
         if not value.lstrip().startswith(("{", "[")):
-            try:
-                return read_text(value, origin)
-            except Problem as p:
-                raise TrainError.at(p.diagnostic) from None
+            return read_text(value, origin)
     items = list(value) if isinstance(value, (list, tuple)) else [value]
-    out = []
-    for item in items:
-        try:
-            out.append(step(item))
-        except BadStep as bad:
-            raise TrainError(bad.message, bad.hint) from None
-    return out
+    return [step(item) for item in items]
 
 
 def read_text(text: str, origin: str) -> list[dict]:
@@ -215,8 +206,7 @@ def _plain(node: ast.Node):
 
 def normalize_setting(value):
     """A `normalize` setting as None, "auto" or {"mean": [...], "std": [...]} (lists of one
-    number, for every channel, or one per channel); TrainError for anything else."""
-    from .trainconfig import TrainError
+    number, for every channel, or one per channel); BadStep for anything else."""
     hint = ("normalize = auto (measured on the training split), normalize = (0.5, 0.5), or "
             "normalize = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)): means, then stds")
     if value is None or value is False:
@@ -230,22 +220,22 @@ def normalize_setting(value):
         try:
             value = pyast.literal_eval(value.strip())
         except (ValueError, SyntaxError, MemoryError, RecursionError):
-            raise TrainError(f"cannot read normalize `{value[:60]}`", hint) from None
+            raise BadStep(f"cannot read normalize `{value[:60]}`", hint) from None
     if isinstance(value, dict) and set(value) == {"mean", "std"}:
         mean, std = value["mean"], value["std"]
     elif isinstance(value, (list, tuple)) and len(value) == 2:
         mean, std = value
     else:
         got = f"{len(value)} values" if isinstance(value, (list, tuple)) else _kind(value)
-        raise TrainError(f"`normalize` must be auto or (mean, std), got {got}", hint)
+        raise BadStep(f"`normalize` must be auto or (mean, std), got {got}", hint)
     mean, std = _numbers(mean), _numbers(std)
     if mean is None or std is None:
-        raise TrainError("`normalize` takes numbers: a mean and a std, each one number or one "
+        raise BadStep("`normalize` takes numbers: a mean and a std, each one number or one "
                          "per channel", hint)
     if len(mean) != len(std) and 1 not in (len(mean), len(std)):
-        raise TrainError(f"`normalize` gives {len(mean)} means but {len(std)} stds", hint)
+        raise BadStep(f"`normalize` gives {len(mean)} means but {len(std)} stds", hint)
     if any(s <= 0 for s in std):
-        raise TrainError("every std of `normalize` must be > 0", hint)
+        raise BadStep("every std of `normalize` must be > 0", hint)
     return {"mean": mean, "std": std}
 
 

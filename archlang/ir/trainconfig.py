@@ -25,7 +25,7 @@ import re
 from ..diagnostics import Diagnostic, Problem
 from ..records import dataclass, field, fields
 from ..suggest import did_you_mean
-from .augment import augment_steps, normalize_setting
+from .augment import BadStep, augment_steps, normalize_setting
 from .loss import LOSSES, Loss, LossTerm, parse_loss
 
 
@@ -351,8 +351,13 @@ def _validated(v: dict) -> TrainConfig:
     for key in ("out", "init_from", "label_column"):
         if v[key] is not None:
             v[key] = str(v[key])
-    v["augment"] = augment_steps(v["augment"])
-    v["normalize"] = normalize_setting(v["normalize"])
+    try:
+        v["augment"] = augment_steps(v["augment"])
+        v["normalize"] = normalize_setting(v["normalize"])
+    except BadStep as bad:
+        raise TrainError(bad.message, bad.hint) from None
+    except Problem as p:
+        raise TrainError.at(p.diagnostic) from None
     return TrainConfig(**v)
 
 
