@@ -478,6 +478,8 @@ def resumed(saved: dict, wanted: "TrainConfig", given=None) -> tuple["TrainConfi
 
 
 def _show(value) -> str:
+    if isinstance(value, list) and all(isinstance(v, dict) and "call" in v for v in value):
+        return "(" + ", ".join(_show(v) for v in value) + ")"     # augment's steps
     if isinstance(value, dict) and "call" in value:
         args = [str(a) for a in value.get("args", [])] + \
             [f"{k}={v}" for k, v in value.get("kwargs", {}).items()]

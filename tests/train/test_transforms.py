@@ -249,3 +249,13 @@ def test_cli_flags_train_and_bad_flags_are_usage_errors(tmp_path, tmp_spec, caps
     assert "did you mean `rotate`?" in err
     assert main(["train", str(spec), "--data", str(root), "--normalize", "0.5,0"]) == 2
     assert "every std of `normalize` must be > 0" in capsys.readouterr().err
+
+
+def test_resuming_keeps_the_run_s_transforms_and_says_so():
+    from archlang.ir.trainconfig import resumed
+    saved = TrainConfig().merge({"augment": "flip"}).to_dict()
+    config, warnings = resumed(saved, TrainConfig().merge({"augment": "random_crop(4)"}),
+                               ["augment"])
+    assert [s["call"] for s in config.augment] == ["flip"]
+    assert warnings == ["--augment (random_crop(pad=4)) ignored: the resumed run keeps its "
+                        "augment = (flip(p=0.5))"]
