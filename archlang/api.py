@@ -282,7 +282,9 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     The model is built after seeding with the run's seed, so the same call gives the same
     weights; `freeze` takes `archlang check`'s row numbers and attribute names; a `loss`
     string is read by the spec grammar (a mistake in it is a TrainError positioned in it);
-    `out` may name any folder (a spec's own `out` stays inside the spec's folder)."""
+    `out` may name any folder (a spec's own `out` stays inside the spec's folder).
+    `augment="random_crop(4), flip"` (or a list of steps) and `normalize="auto"` (or
+    `(mean, std)`) are the train section's transforms (docs/train.md, Transforms)."""
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
