@@ -320,7 +320,9 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     `out` may name any folder (a spec's own `out` stays inside the spec's folder).
     `plugins` as in `check`; `callbacks`: objects with on_batch_end / on_epoch_end /
     on_train_end methods (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining);
-    `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others."""
+    `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others;
+    `augment="random_crop(4), flip"` (or a list of steps) and `normalize="auto"` (or
+    `(mean, std)`) are the train section's transforms (docs/train.md, Transforms)."""
     with using_plugins(plugins):
         return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
                     callbacks=callbacks, **settings)

@@ -86,6 +86,13 @@ def register(sub) -> None:
     g = p.add_argument_group("several processes (under torchrun)")
     g.add_argument("--fsdp", action="store_true", default=None,
                    help="shard the model with FSDP2 per block and repeat copy, instead of DDP")
+    g = p.add_argument_group("transforms")
+    g.add_argument("--augment", metavar="STEPS",
+                   help='random changes to training samples, e.g. "random_crop(pad=4), flip, '
+                        'rotate(15), color_jitter(0.2)"; "none" for none')
+    g.add_argument("--normalize", metavar="auto|MEAN,STD",
+                   help='per-channel normalisation: auto (measured on the training split), '
+                        '"0.5,0.5", "(0.485,0.456,0.406),(0.229,0.224,0.225)" or none')
     plugin_argument(p)
     p.set_defaults(func=run)
 
@@ -103,7 +110,7 @@ def _flags(args) -> dict:
              "optimizer", "lr", "weight_decay", "loss", "schedule", "patience", "seed", "device",
              "amp", "channels_last", "compile", "out", "overwrite", "resume", "freeze",
              "init_from")
-    names += ("metrics", "log", "fsdp")
+    names += ("metrics", "log", "fsdp", "augment", "normalize")
     return {name: getattr(args, name) for name in names}
 
 
@@ -116,6 +123,7 @@ def run(args) -> int:
     from ..backends.torch import generate
     from ..diagnostics import Problem, SpecError
     from ..ir.loss import parse_loss
+    from ..ir.augment import read_text
     from ..train import TrainConfig, TrainError, compare_runs
     from ..train.loop import seed_everything, train
 
@@ -134,6 +142,8 @@ def run(args) -> int:
     try:
         if args.loss is not None:               # read once, positioned in the flag's text
             flags["loss"] = parse_loss(args.loss, "--loss")
+        if args.augment is not None and args.augment.strip().lower() not in ("", "none", "off"):
+            flags["augment"] = read_text(args.augment, "--augment")   # positioned too
         TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
         if args.log is not None and TrainConfig().merge(flags).log == "tensorboard":
             from ..train.callbacks import writer_class

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
 from ..suggest import did_you_mean
 from ..syntax import ast
+from .augment import read_node
 from .loss import lower_loss, parse_loss
 from .lower import Env, Lowerer
 from .trainconfig import TrainConfig, TrainError
@@ -51,6 +52,8 @@ def setting_value(setting: ast.Setting, lowerer: Lowerer):
         if isinstance(setting.value, ast.String):      # `loss = "crossentropy(out)"`
             return parse_loss(setting.value.value, setting.value.span)
         return lower_loss(setting.value)
+    if key == "augment":                   # each step checked where it is written
+        return read_node(setting.value, lambda node: _plain(node, lowerer))
     value = _plain(setting.value, lowerer)
     if key == "out" and isinstance(value, str):
         return str(_confined(value, setting.value))

@@ -25,6 +25,7 @@ import re
 from ..diagnostics import Diagnostic, Problem
 from ..records import dataclass, field, fields
 from ..suggest import did_you_mean
+from .augment import BadStep, augment_steps, normalize_setting
 from .loss import LOSSES, Loss, LossTerm, parse_loss
 
 
@@ -131,6 +132,11 @@ class TrainConfig:
     log: "tensorboard" writes TensorBoard event files to out/tensorboard; None: none.
     fsdp: under torchrun, shard the model with FSDP2 (`fully_shard`) instead of replicating
         it with DDP; checkpoints then hold the weights and optimizer state as shards too.
+    augment: the random transforms of each training sample, in order, as canonical call
+        dicts (augment.py: random_crop, flip, vflip, rotate, color_jitter,
+        random_resized_crop); evaluation and prediction skip them.
+    normalize: None | "auto" (each channel's mean and std measured on the training split)
+        | {"mean": [...], "std": [...]}; applied in training, evaluation and prediction.
     """
 
     data: dict | None = None
@@ -163,6 +169,8 @@ class TrainConfig:
     log: str | None = None
     # Distributed training (train/sharding.py).
     fsdp: bool = False
+    augment: list = field(default_factory=list)
+    normalize: str | dict | None = None
 
     def __post_init__(self):
         if not isinstance(self.loss, Loss):       # TrainConfig(**config.to_dict())
@@ -362,6 +370,13 @@ def _validated(v: dict) -> TrainConfig:
             v[key] = str(v[key])
     v["metrics"] = parse_metrics(v["metrics"])
     v["log"] = _logger(v["log"])
+    try:
+        v["augment"] = augment_steps(v["augment"])
+        v["normalize"] = normalize_setting(v["normalize"])
+    except BadStep as bad:
+        raise TrainError(bad.message, bad.hint) from None
+    except Problem as p:
+        raise TrainError.at(p.diagnostic) from None
     return TrainConfig(**v)
 
 
@@ -523,6 +538,8 @@ def resumed(saved: dict, wanted: "TrainConfig", given=None) -> tuple["TrainConfi
 
 
 def _show(value) -> str:
+    if isinstance(value, list) and all(isinstance(v, dict) and "call" in v for v in value):
+        return "(" + ", ".join(_show(v) for v in value) + ")"     # augment's steps
     if isinstance(value, dict) and "call" in value:
         args = [str(a) for a in value.get("args", [])] + \
             [f"{k}={v}" for k, v in value.get("kwargs", {}).items()]

@@ -17,6 +17,7 @@ from .errors import TrainError
 from .losses import Objective
 from .metrics import Scores
 from .runs import Run
+from .transforms import for_run
 
 
 @dataclass
@@ -49,7 +50,8 @@ def evaluate(run: Run, batch: int = 512, metrics=None) -> EvalResult:
     model = run.model.eval()
     total_loss, scores = 0.0, Scores(names)
     with torch.no_grad():
-        for xb, yb in feeder(data, torch.device("cpu"), workers=run.config.workers).in_order(batch):
+        for xb, yb in feeder(data, torch.device("cpu"), workers=run.config.workers,
+                             pipeline=for_run(run.config, run.state)).in_order(batch):
             out = model(xb)
             total_loss += float(objective(out, yb)) * len(yb)
             out = objective.pick(out)

@@ -26,6 +26,12 @@ def decode(path: Path, input_shape) -> np.ndarray:
     values in [0, 1], as rows × columns × channels (H×W×C): Pillow when installed, else
     matplotlib (PNG, no resizing). TrainError for an unreadable file or a spec input that
     is not an image."""
+    a = pixels(path, input_shape)
+    return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a
+
+
+def pixels(path: Path, input_shape) -> np.ndarray:
+    """`decode` before scaling: uint8 H×W×C from Pillow (float in [0, 1] from matplotlib)."""
     shape = tuple(input_shape)
     if len(shape) != 3 or shape[2] not in (1, 3, 4):
         raise TrainError(f"{path}: images need a W×H×C input with 1, 3 or 4 channels; the spec's "
@@ -39,7 +45,7 @@ def decode(path: Path, input_shape) -> np.ndarray:
         if Image is not None:
             with Image.open(path) as im:
                 im = im.convert({1: "L", 3: "RGB", 4: "RGBA"}[channels]).resize((width, height))
-                a = np.asarray(im, dtype=np.float32) / 255.0
+                a = np.array(im)              # writable: torch.from_numpy takes it
         else:
             import matplotlib.image as mpimg
             a = np.asarray(mpimg.imread(path), dtype=np.float32)
@@ -65,8 +71,23 @@ class ImageFiles(torch.utils.data.Dataset):
         return len(self.paths)
 
     def __getitem__(self, i: int):
-        a = decode(self.paths[i], self.input_shape)
-        return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1))), self.labels[i]
+        x, y = self.raw(i)
+        return scaled(x), y
+
+    def raw(self, i: int):
+        """(the image as Pillow gives it, a C×H×W uint8 view, or floats, class number):
+        transforms that only move pixels (crop, flip) run on these bytes, a quarter of the
+        floats' memory, before `scaled` (transforms.Pipeline.train_one)."""
+        a = pixels(self.paths[i], self.input_shape)
+        return torch.from_numpy(a).permute(2, 0, 1), self.labels[i]
+
+
+def scaled(x: torch.Tensor) -> torch.Tensor:
+    """uint8 pixels → float32 in [0, 1], contiguous (floats pass through): one pass into C×H×W
+    floats, then the division in place, the same numbers as `decode`'s."""
+    if x.dtype != torch.uint8:
+        return x
+    return x.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
 
 
 def is_split_folder(root: Path) -> bool:

@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..ir.trainconfig import TrainConfig, resumed
-from . import checkpoint, preflight, transfer
+from . import checkpoint, preflight, transfer, transforms
 from .batches import epoch_order, feeder
 from .callbacks import Hooks, TensorBoard
 from .data import splits
@@ -192,10 +192,18 @@ class _Run:
                              "each process takes its share of a Dataset's samples")
         if where.world > 1 and val_set is not None and not config.fsdp:  # each rank its share
             val_set = val_set.subset(torch.arange(where.rank, len(val_set), where.world))
-        self.train_data = feeder(train_set, dev, config.channels_last, config.workers)
+        # Augmentation and normalisation (a resumed run keeps the numbers it measured).
+        self.pipeline = transforms.build(config, train_set, ck.get("normalize") if ck else None,
+                                         config.workers)
+        if config.normalize == "auto" and self.pipeline is not None and ck is None:
+            self.log("normalize auto: mean " + _numbers(self.pipeline.stats["mean"]) +
+                     ", std " + _numbers(self.pipeline.stats["std"]))
+        self.train_data = feeder(train_set, dev, config.channels_last, config.workers,
+                                 self.pipeline)
         # Validation needs workers only to decode files; in-memory batches it takes as they are.
         self.val_data = feeder(val_set, dev, config.channels_last,
-                               config.workers if isinstance(val_set, Streamed) else 0) \
+                               config.workers if isinstance(val_set, Streamed) else 0,
+                               self.pipeline) \
             if val_set is not None else None
 
         if config.channels_last:
@@ -371,7 +379,7 @@ class _Run:
         has_acc = True
         seen = 0
         started = last_bar = time.perf_counter()
-        for step, (xb, yb) in enumerate(self.train_data.batches(order, cfg.batch)):
+        for step, (xb, yb) in enumerate(self.train_data.batches(order, cfg.batch, epoch)):
             if schedule is not None:
                 for group in self.optimizer.param_groups:
                     group["lr"] = schedule[step]
@@ -506,6 +514,7 @@ class _Run:
             "classes": list(self.classes or []),
             "launch": launch_id(),                 # a restarted worker resumes its own run
             "shards": self.shards if self.sharded else None,   # model + optimizer, sharded
+            "normalize": self.pipeline.stats if self.pipeline is not None else None,
         }
         checkpoint.save(self.out / "last.pt", state)
         if _best_index(self.history) == len(self.history) - 1:
@@ -589,6 +598,10 @@ def _shown(scores: dict) -> dict[str, str]:
     return {k[4:]: _pct(v) for k, v in scores.items()
             if k.startswith("val_") and k[4:].startswith(("top", "precision", "recall", "f1"))
             and "_" not in k[4:]}
+
+
+def _numbers(values: list[float]) -> str:
+    return "(" + ", ".join(f"{v:.4g}" for v in values) + ")"
 
 
 def _pct(x: float) -> str:

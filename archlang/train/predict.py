@@ -16,6 +16,7 @@ from .folders import IMAGE_SUFFIXES, decode
 from .layout import torch_input_shape
 from .losses import Objective
 from .runs import Run
+from .transforms import for_run
 
 
 
@@ -86,7 +87,10 @@ def predict(run: Run, paths, top: int = 3) -> list[Prediction]:
     """Predictions of the run's model for every sample of every file in `paths`."""
     objective = Objective(run.config.loss, run.state.get("output_names") or None)
     results = []
+    pipeline = for_run(run.config, run.state)       # the run's normalisation, no augmentation
     for name, x in read_inputs(paths, run.input_shape):
+        if pipeline is not None:
+            x = pipeline.eval(x)
         with torch.no_grad():
             out = objective.pick(run.model(x))
         classify = objective.class_labels is not None and out.dim() == 2 and out.shape[1] > 1
