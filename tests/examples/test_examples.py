@@ -26,13 +26,8 @@ def example(name: str):
     return module
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # tiny models: OpenMP threads only fight each other on a small shared machine
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# tiny models: OpenMP threads only fight each other on a small shared machine
+from train.helpers import one_thread  # noqa: E402,F401  (an autouse fixture)
 
 
 def test_s5_1_convolutions(tmp_path, capsys):
