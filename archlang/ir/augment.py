@@ -13,7 +13,6 @@ argument by keyword: `{"call": "random_crop", "args": [], "kwargs": {"pad": 4}}`
 """
 from __future__ import annotations
 
-import ast as pyast
 import math
 
 from ..diagnostics import Diagnostic, Problem
@@ -217,10 +216,7 @@ def normalize_setting(value):
         word = value.strip().lower()
         if word in ("auto", "none", "off"):
             return None if word != "auto" else "auto"
-        try:
-            value = pyast.literal_eval(value.strip())
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            raise BadStep(f"cannot read normalize `{value[:60]}`", hint) from None
+        value = _literal(value.strip(), hint)
     if isinstance(value, dict) and set(value) == {"mean", "std"}:
         mean, std = value["mean"], value["std"]
     elif isinstance(value, (list, tuple)) and len(value) == 2:
@@ -237,6 +233,18 @@ def normalize_setting(value):
     if any(s <= 0 for s in std):
         raise BadStep("every std of `normalize` must be > 0", hint)
     return {"mean": mean, "std": std}
+
+
+def _literal(text: str, hint: str):
+    """A flag's `0.5, 0.5` or `(m1, m2, m3), (s1, s2, s3)` as plain values, read by the spec
+    grammar (as every flag's expression is), the whole text taken as one tuple."""
+    from ..syntax import parse_expression
+    node = parse_expression(f"({text})", "--normalize")
+    if isinstance(node, Diagnostic):
+        raise BadStep(f"cannot read normalize `{text[:60]}`", hint)
+    value = _plain(node)
+    # `(0.5, 0.5)` written with its own parentheses is the same pair.
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _numbers(value) -> list[float] | None:
