@@ -12,7 +12,6 @@ from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, Diagnostics, SpecError, internal_error
 from .ir.lower import Lowerer
 from .ir.program import read_source
-from .ir.settings import train_settings as settings_of
 from .layers import plugins as _plugins
 from .vocabulary import shadowed
 from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
@@ -289,6 +288,8 @@ def shard_units(report, gen=None) -> list[tuple[str, ...]]:
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
                    plugins=None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
+    # Imported here: the train section's schema is not loaded to check a spec (start-up).
+    from .ir.settings import train_settings as settings_of
     result = check(path_or_text, plugins=plugins)
     report = select(result, model)
     diags = Diagnostics()

@@ -33,12 +33,15 @@ ARCHLANG_MODULES = {
 # heavy libraries behind them.
 FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", "tqdm",
              "archlang.draw", "archlang.backends", "archlang.train", "archlang.notebook",
-             "archlang.lsp", "archlang.serve", "archlang.interpret", "archlang.present.html"}
+             "archlang.lsp", "archlang.serve", "archlang.interpret", "archlang.present.html",
+             # a spec without a train section loads none of the train section's schema
+             "archlang.ir.settings", "archlang.ir.trainconfig", "archlang.ir.loss",
+             "archlang.ir.augment"}
 
 # Parts of the standard library that checking has no use for. `dataclasses` (with `inspect`,
 # `ast` and `dis`) is replaced on the check path by archlang/records.py, which declares the
 # same classes without compiling their methods at import.
-FORBIDDEN_STDLIB = {"asyncio", "concurrent", "ctypes", "dataclasses", "difflib", "email", "html",
+FORBIDDEN_STDLIB = {"ast", "asyncio", "concurrent", "ctypes", "dataclasses", "difflib", "email", "html",
                     "http", "inspect", "multiprocessing", "shlex", "sqlite3", "unittest", "xml"}
 
 
