@@ -144,14 +144,17 @@ def run(args) -> int:
             flags["loss"] = parse_loss(args.loss, "--loss")
         if args.augment is not None and args.augment.strip().lower() not in ("", "none", "off"):
             flags["augment"] = read_text(args.augment, "--augment")   # positioned too
-        TrainConfig().merge(flags)              # a bad flag is a usage error (exit 2)
-        if args.log is not None and TrainConfig().merge(flags).log == "tensorboard":
+        merged = TrainConfig().merge(flags)     # a bad flag is a usage error (exit 2)
+        if args.log is not None and merged.log == "tensorboard":
             from ..train.callbacks import writer_class
             writer_class()                      # not installed: exit 2 with the pip hint
     except Problem as p:
         print_diagnostics([p.diagnostic], args)
         return EXIT_USAGE
     except TrainError as err:
+        if err.diagnostic is not None:          # positioned in a flag's text: shown as one
+            print_diagnostics([err.diagnostic], args)
+            return EXIT_USAGE
         raise UsageError(str(err)) from None
     # Resuming warns about the settings the user gave, not about defaults.
     given = [key for key, value in flags.items() if value is not None]

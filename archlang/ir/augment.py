@@ -138,23 +138,27 @@ def augment_steps(value, origin: str = "augment") -> list[dict]:
 def read_text(text: str, origin: str) -> list[dict]:
     """A flag's `random_crop(4), flip` (or one wrapped in parentheses) as steps; Problem
     positioned in Source(origin, text)."""
+    node, place = flag_expression(text, origin)
+    return read_node(node, _plain, place)
+
+
+def flag_expression(text: str, origin: str):
+    """(node, place) of a flag's text read by the spec grammar: one expression, or a bare
+    list `a, b` read as the tuple `(a, b)`; `place` maps the node's spans back onto the text.
+    A syntax error is a Problem positioned in Source(origin, text)."""
     from ..syntax import parse_expression
     source = Source(origin, text)
     node = parse_expression(text, origin)
-    if isinstance(node, Diagnostic) and node.message != "expected one expression":
-        raise Problem(node)                           # a syntax error of the text itself
-    if isinstance(node, Diagnostic):                  # `a, b`: a bare list, read as a tuple
-        node = parse_expression(f"({text})", origin)
-    else:
-        return read_node(node, _plain)
+    if not isinstance(node, Diagnostic):
+        return node, lambda span: span
+    whole = parse_expression(f"({text})", origin)      # `a, b`: a bare list, read as a tuple
+    if isinstance(whole, Diagnostic):
+        raise Problem(node)                            # a syntax error of the text itself
 
-    def back(span: Span) -> Span:                     # spans of "(text)" → of the text
+    def back(span: Span) -> Span:                      # spans of "(text)" → of the text
         start = min(max(span.start - 1, 0), max(len(text) - 1, 0))
         return Span(source, start, min(max(span.end - 1, start + 1), len(text)))
-    if isinstance(node, Diagnostic):
-        raise Problem(Diagnostic(node.code, node.message, back(node.span) if node.span else None,
-                                 label=node.label, help=node.help))
-    return read_node(node, _plain, back)
+    return whole, back
 
 
 def read_node(node: ast.Node, plain, place=lambda span: span) -> list[dict]:
@@ -216,7 +220,7 @@ def normalize_setting(value):
         word = value.strip().lower()
         if word in ("auto", "none", "off"):
             return None if word != "auto" else "auto"
-        value = _literal(value.strip(), hint)
+        value = _literal(value.strip())
     if isinstance(value, dict) and set(value) == {"mean", "std"}:
         mean, std = value["mean"], value["std"]
     elif isinstance(value, (list, tuple)) and len(value) == 2:
@@ -235,16 +239,11 @@ def normalize_setting(value):
     return {"mean": mean, "std": std}
 
 
-def _literal(text: str, hint: str):
+def _literal(text: str):
     """A flag's `0.5, 0.5` or `(m1, m2, m3), (s1, s2, s3)` as plain values, read by the spec
-    grammar (as every flag's expression is), the whole text taken as one tuple."""
-    from ..syntax import parse_expression
-    node = parse_expression(f"({text})", "--normalize")
-    if isinstance(node, Diagnostic):
-        raise BadStep(f"cannot read normalize `{text[:60]}`", hint)
-    value = _plain(node)
-    # `(0.5, 0.5)` written with its own parentheses is the same pair.
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
+    grammar as every flag's expression is (a syntax error is positioned in `--normalize`)."""
+    node, _ = flag_expression(text, "--normalize")
+    return _plain(node)
 
 
 def _numbers(value) -> list[float] | None:

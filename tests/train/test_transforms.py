@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("PIL")
 
 from archlang.cli import main  # noqa: E402
+from conftest import SPECS  # noqa: E402
 from archlang.train import TrainConfig, TrainError  # noqa: E402
 from archlang.train.batches import feeder  # noqa: E402
 from archlang.train.data import splits  # noqa: E402
@@ -259,3 +260,25 @@ def test_resuming_keeps_the_run_s_transforms_and_says_so():
     assert [s["call"] for s in config.augment] == ["flip"]
     assert warnings == ["--augment (random_crop(pad=4)) ignored: the resumed run keeps its "
                         "augment = (flip(p=0.5))"]
+
+
+@pytest.mark.parametrize("flag, where, message", [
+    ("(0.5, ", "--normalize:1:1", "unclosed `(`"),
+    ("0.5 0.5", "--normalize:1:5", "found `0.5`"),
+])
+def test_a_normalize_flag_that_does_not_parse_is_a_positioned_usage_error(flag, where, message,
+                                                                          capsys):
+    # Read by the spec grammar as --augment and --loss are, and shown as a diagnostic.
+    rc = main(["train", str(SPECS / "book/model2.arch"), "--normalize", flag, "--epochs", "1",
+               "--color", "never"])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"{where}: error[" in err and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("text, mean, std", [
+    ("0.5, 0.25", [0.5], [0.25]),
+    ("(0.5, 0.25)", [0.5], [0.25]),
+    ("(0.4, 0.5, 0.6), (0.2, 0.2, 0.25)", [0.4, 0.5, 0.6], [0.2, 0.2, 0.25]),
+])
+def test_normalize_flag_texts(text, mean, std):
+    assert TrainConfig().merge({"normalize": text}).normalize == {"mean": mean, "std": std}
