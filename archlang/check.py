@@ -223,7 +223,7 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
         layer = node.layer.resolve(ins)
         info.layer = layer
         try:
-            info.out = layer.infer(ins)
+            info.out = layer.typed(ins)
         except ShapeProblem as problem:
             if errors < MAX_DIAGNOSTICS:
                 diags.add(problem_diagnostic(problem, node, infos, model, errors < SEARCHED_ERRORS))

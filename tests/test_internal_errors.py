@@ -37,7 +37,7 @@ def test_check_reports_an_internal_error_at_the_layer(broken_dense):
     assert (err.span.line, err.span.text) == (4, "Dense(4608, 10)")
     # The innermost frame inside the package (the test's own `infer` is outside it).
     (note,) = err.notes
-    assert note.startswith("raised at archlang/check.py:") and note.endswith(" in check_model")
+    assert note.startswith("raised at archlang/layers/base.py:") and note.endswith(" in typed")
     assert "bug in archlang" in err.help and "report" in err.help
 
 

@@ -1,16 +1,53 @@
-"""Shapes without the batch dimension, in the spec's (Flux) order: W×H×C, L×C, W×H×D×C, or [n]."""
+"""The IR's value type: a tensor's dims (the spec's Flux order, no batch) and its dtype.
+
+Dims are W×H×C, L×C, W×H×D×C, or [n] (a vector); the last is channels unless the value is a
+vector. The dtype says what the elements are: `float` (activations, every layer's output
+unless it says otherwise), `int` (integer indices: token ids, read by Embedding) or `bool`
+(masks). Float is the default, so code that builds `Shape(dims)` keeps its meaning.
+
+`Shape` stays a tuple of dims: `len`, indexing, unpacking and comparing with a plain tuple
+look at the dims only. Two Shapes are equal when their dims and their dtypes are.
+
+How a value is laid out in PyTorch (channels first or last) is not part of its type: the
+PyTorch back end decides it per value (layers/layout.py has the rule, backends/torch/layout.py
+the choice).
+"""
 from __future__ import annotations
 
 from math import prod
 
 _RANK_WORDS = {0: "vector", 1: "sequence", 2: "image", 3: "volume"}
 
+FLOAT, INT, BOOL = "float", "int", "bool"
+DTYPES = (FLOAT, INT, BOOL)
+"""The element types a spec can name (`tokens: 1024 of int`)."""
+
+DTYPE_WORDS = {FLOAT: "float values", INT: "integer indices", BOOL: "a boolean mask"}
+
 
 class Shape(tuple):
-    """A tuple of positive ints; the last is channels unless the shape is a vector."""
+    """A tuple of positive ints (the dims) with a dtype; the last dim is channels unless the
+    value is a vector."""
 
-    def __new__(cls, dims):
-        return super().__new__(cls, tuple(int(d) for d in dims))
+    def __new__(cls, dims, dtype: str | None = None):
+        self = super().__new__(cls, tuple(int(d) for d in dims))
+        # Shape(other) keeps other's dtype; new dims are float unless told.
+        self.dtype = dtype or getattr(dims, "dtype", FLOAT)
+        return self
+
+    def __getnewargs__(self):
+        return tuple(self), self.dtype
+
+    def __eq__(self, other):
+        if isinstance(other, Shape) and other.dtype != self.dtype:
+            return False
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self == other
+
+    def __hash__(self):
+        return tuple.__hash__(self) if self.dtype == FLOAT else hash((tuple(self), self.dtype))
 
     @property
     def rank(self) -> int:
@@ -33,20 +70,33 @@ class Shape(tuple):
     def is_vector(self) -> bool:
         return len(self) == 1
 
+    @property
+    def is_float(self) -> bool:
+        return self.dtype == FLOAT
+
     def with_spatial(self, spatial, channels: int | None = None) -> Shape:
-        return Shape((*spatial, self.channels if channels is None else channels))
+        return Shape((*spatial, self.channels if channels is None else channels), self.dtype)
+
+    def with_dtype(self, dtype: str) -> Shape:
+        return self if dtype == self.dtype else Shape(self, dtype)
 
     def kind(self) -> str:
         return _RANK_WORDS.get(self.rank, f"{self.rank}-D tensor")
 
     def describe(self) -> str:
-        """'a 24×24×8 image', 'a vector of 784'."""
+        """'a 24×24×8 image', 'a vector of 784', 'a sequence of 1,024 integer indices'."""
+        if self.dtype != FLOAT:
+            if self.is_vector:
+                return f"a sequence of {self[0]:,} {DTYPE_WORDS[self.dtype].replace('a ', '')}" \
+                    if self.dtype == INT else f"a boolean mask of {self[0]:,}"
+            return f"a {fmt_dims(self)} tensor of {DTYPE_WORDS[self.dtype].replace('a ', '')}"
         if self.is_vector:
             return f"a vector of {self[0]:,}"
         return f"a {self} {self.kind()}"
 
     def __str__(self) -> str:
-        return "×".join(str(d) for d in self)
+        dims = "×".join(str(d) for d in self)
+        return dims if self.dtype == FLOAT else f"{dims} of {self.dtype}"
 
     def __repr__(self) -> str:
         return f"Shape({self})"
