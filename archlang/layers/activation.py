@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..records import dataclass
 from .args import ACTIVATION_ALIASES, ACTIVATIONS, activation_name
 from .base import Layer
+from .layout import ANY
 from .torch_code import X, TorchCode
 
 
@@ -13,6 +14,7 @@ class Activation(Layer):
 
     kind = "activation"
     family = "activation"
+    layout = ANY
     summary = "element-wise activation (softmax: over the channels)"
 
     @classmethod

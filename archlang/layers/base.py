@@ -14,7 +14,8 @@ from fractions import Fraction
 from typing import Any, Callable, ClassVar
 
 from ..records import dataclass, fields, replace
-from .shape import Shape
+from .layout import CHANNELS_FIRST
+from .shape import DTYPE_WORDS, FLOAT, INT, Shape
 
 REQUIRED = object()
 
@@ -114,6 +115,13 @@ class Layer:
     schema: ClassVar[tuple[Param, ...]] = ()
     arity: ClassVar[int] = 1                   # inputs; 0 for the model input, -1 for any (joins)
     summary: ClassVar[str] = ""
+    # The dtypes its inputs may have (layers/shape.py), and whether its output has its first
+    # input's dtype (a Slice of token ids is token ids) rather than float.
+    dtypes: ClassVar[tuple[str, ...]] = (FLOAT,)
+    passes_dtype: ClassVar[bool] = False
+    # The PyTorch layout it takes and gives for values with channels (layers/layout.py):
+    # CHANNELS_FIRST (convolutions), CHANNELS_LAST (per-token layers), ANY or EITHER.
+    layout: ClassVar[str] = CHANNELS_FIRST
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -133,6 +141,17 @@ class Layer:
 
     def infer(self, inputs: list[Shape]) -> Shape:
         raise NotImplementedError
+
+    def typed(self, inputs: list[Shape]) -> Shape:
+        """The output type: the dtype rule around the shape rule (`infer`). An input whose
+        dtype the layer does not take is E0312, at the layer, blaming the input."""
+        for i, x in enumerate(inputs):
+            if x.dtype not in self.dtypes:
+                raise dtype_problem(self, x, i)
+        out = self.infer(inputs)
+        if self.passes_dtype and inputs and out.dtype == FLOAT:
+            return out.with_dtype(inputs[0].dtype)
+        return out
 
     # -- counts ------------------------------------------------------------------------
     def params(self) -> int:
@@ -184,6 +203,20 @@ class Layer:
 
     def replace(self, **changes) -> Layer:
         return replace(self, **changes)
+
+
+def dtype_problem(layer: Layer, x: Shape, index: int) -> ShapeProblem:
+    takes = " or ".join(DTYPE_WORDS[d] for d in layer.dtypes)
+    if x.dtype == INT:
+        help_ = ("integer indices become vectors in an Embedding first: "
+                 "`Embedding(vocab => d)`")
+    elif INT in layer.dtypes:
+        help_ = ("declare the input as integer indices (`tokens: 128 of int`), or give this "
+                 "layer the output of one that makes them")
+    else:
+        help_ = "a boolean mask is given to attention (`mask=`), not to other layers"
+    return ShapeProblem("E0312", f"{layer.kind} takes {takes} but receives {x.describe()}",
+                        label=f"takes {takes}", blame_input=index == 0, help=help_)
 
 
 class Registry(MutableMapping):

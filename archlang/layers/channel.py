@@ -7,7 +7,8 @@ from fractions import Fraction
 from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register
-from .shape import Shape
+from .layout import EITHER, torch_dim
+from .shape import DTYPES, Shape
 from .torch_code import Call, Method, TorchCode
 
 _AXES = {1: ("length",), 2: ("width", "height"), 3: ("width", "height", "depth")}
@@ -37,12 +38,6 @@ def axis_phrase(axis: int, x: Shape) -> str:
         noun = "element" if x.is_vector else "channel"
         return f"{size} {noun}{'s' if size != 1 else ''}"
     return f"a {_AXES[x.rank][axis]} of {size}"
-
-
-def torch_dim(axis: int, x: Shape) -> int:
-    """The PyTorch dim of a spec axis: N×C×(D×)H×W puts channels at 1 and the spatial axes
-    reversed after them; a vector N×F has its elements at 1."""
-    return 1 if axis == len(x) - 1 else len(x) - axis
 
 
 def shifted(axis: int, offset: int, x: Shape) -> Resampling:
@@ -97,6 +92,8 @@ class _Part(Layer):
     """A contiguous part of one dimension: `first … first + length − 1` (0-based)."""
 
     family = "channel"
+    layout = EITHER
+    dtypes, passes_dtype = DTYPES, True
 
     def part(self, size: int, x: Shape, axis: int) -> tuple[int, int]:
         raise NotImplementedError
@@ -112,11 +109,11 @@ class _Part(Layer):
         axis = axis_of(self.dims, x)
         return shifted(axis, self.part(x[axis], x, axis)[0], x)
 
-    def torch(self, inputs, out) -> TorchCode:
+    def torch(self, inputs, out, layout) -> TorchCode:
         x = inputs[0]
         axis = axis_of(self.dims, x)
         first, length = self.part(x[axis], x, axis)
-        return TorchCode(call=Method("narrow", (torch_dim(axis, x), first, length)))
+        return TorchCode(call=Method("narrow", (torch_dim(len(x), axis + 1, layout), first, length)))
 
 
 @register

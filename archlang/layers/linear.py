@@ -5,7 +5,8 @@ from . import args as A
 from ..records import dataclass
 from .base import Layer, Param, ShapeProblem, register
 from .shape import Shape
-from .torch_code import Call, Template, TorchCode, kw
+from .layout import CHANNELS_LAST
+from .torch_code import Call, TorchCode, kw
 
 
 @register
@@ -18,6 +19,7 @@ class Dense(Layer):
     init: str = "default"
 
     kind = "Dense"
+    layout = CHANNELS_LAST
     names = ("Linear",)
     family = "dense"
     summary = "fully connected layer on a vector"
@@ -96,10 +98,7 @@ class Dense(Layer):
 
     def torch(self, inputs, out) -> TorchCode:
         module = Call("nn.Linear", (self.c_in, self.c_out), kw(bias=False if not self.bias else None))
-        if inputs[0].rank == 1:
-            # N×C×L → N×L×C for nn.Linear on the last dim, and back (views, no copies).
-            return TorchCode(module, call=Template("{self}({0}.transpose(1, 2)).transpose(1, 2)"),
-                             act=self.act, init=self.init, raw_out=(out[0], out[1]))
+        # On a sequence it is per token: nn.Linear on the last dim of N×L×C (channels last).
         return TorchCode(module, act=self.act, init=self.init)
 
     def args_text(self):

@@ -4,7 +4,8 @@ from __future__ import annotations
 from . import args as A
 from ..records import dataclass
 from .base import Layer, Param, ShapeProblem, register
-from .torch_code import Call, Template, TorchCode, kw
+from .layout import ANY, CHANNELS_LAST
+from .torch_code import Call, TorchCode, kw
 
 
 class PerChannel:
@@ -86,17 +87,12 @@ class LayerNorm(_ChannelNorm):
     kind = "LayerNorm"
     summary = "layer normalisation over the channels at each position"
 
+    layout = CHANNELS_LAST
+
     def torch(self, inputs, out) -> TorchCode:
-        # nn.LayerNorm normalises the last dim; channels are dim 1 of N×C×H×W, so images use
-        # a small helper class that moves them last and back.
+        # nn.LayerNorm normalises the last dim: the channels, channels last (N×L×C, N×H×W×C).
         eps = kw(eps=self.eps if self.eps != 1e-5 else None)
-        if inputs[0].rank == 1:
-            # A sequence, N×C×L: nn.LayerNorm on N×L×C, transposed there and back (views).
-            return TorchCode(Call("nn.LayerNorm", (self.c,), eps),
-                             call=Template("{self}({0}.transpose(1, 2)).transpose(1, 2)"),
-                             act=self.act, raw_out=(out[0], out[1]))
-        fn = "nn.LayerNorm" if inputs[0].is_vector else "ChannelLayerNorm"
-        return TorchCode(Call(fn, (self.c,), eps), act=self.act)
+        return TorchCode(Call("nn.LayerNorm", (self.c,), eps), act=self.act)
 
 
 @register
@@ -106,6 +102,7 @@ class Dropout(Layer):
 
     kind = "Dropout"
     family = "regularize"
+    layout = ANY
     summary = "zeroes each element with probability p while training"
     schema = (Param("p", A.probability),)
 

@@ -1,16 +1,17 @@
 """Sequence layers: learned free tensors (Parameter), Select, MultiHeadAttention.
 
-Shapes are the spec's: an L×C sequence is L tokens of C channels, compiled as PyTorch's
-N×C×L. Per-token PyTorch modules (nn.MultiheadAttention) work on N×L×C, so their forward
-transposes (a view) on the way in and out.
+Shapes are the spec's: an L×C sequence is L tokens of C channels. Attention is a per-token
+layer: it takes PyTorch's N×L×C (channels last, layers/layout.py), as nn.MultiheadAttention
+with batch_first=True does, and the back end lays sequences out that way where it meets it.
 """
 from __future__ import annotations
 
 from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, register
-from .shape import Shape
-from .torch_code import Call, Method, Template, TorchCode, kw, rev, torch_dim
+from .layout import CHANNELS_LAST, EITHER, torch_dim, torch_order
+from .shape import DTYPES, Shape
+from .torch_code import Call, Method, Template, TorchCode, kw
 
 PARAMETER_INITS = ("zeros", "normal", "ones")
 
@@ -45,6 +46,7 @@ class Parameter(Layer):
     kind = "Parameter"
     family = "param"
     arity = 0
+    layout = EITHER
     summary = "a learned tensor of the given shape (graph bodies); the same for every sample"
     schema = (Param("shape", _shape, doc="its shape, spec order: 197×768"),
               Param("init", _parameter_init, default="zeros", positional=False,
@@ -63,8 +65,9 @@ class Parameter(Layer):
     def params(self) -> int:
         return Shape(self.shape).numel
 
-    def torch(self, inputs, out) -> TorchCode:
-        size = (1, *_torch_order(out))
+    def torch(self, inputs, out, layout) -> TorchCode:
+        # Laid out as its consumers take it (torchvision's ViT: class_token 1×1×768).
+        size = (1, *torch_order(out, layout))
         make = {"zeros": Call("torch.zeros", size), "ones": Call("torch.ones", size),
                 "normal": Call("torch.normal", (0.0, 0.02, size))}[self.init]
         # One copy is learned; each sample of the batch sees it (`{0}` is any tensor of the
@@ -77,11 +80,6 @@ class Parameter(Layer):
         return f"Parameter({text})" if self.init == "zeros" else f'Parameter({text}; init="{self.init}")'
 
 
-def _torch_order(shape) -> tuple[int, ...]:
-    shape = Shape(shape)
-    return tuple(shape) if shape.is_vector else (shape.channels, *rev(shape.spatial))
-
-
 @register
 @dataclass(frozen=True)
 class Select(Layer):
@@ -92,6 +90,8 @@ class Select(Layer):
 
     kind = "Select"
     family = "reshape"
+    layout = EITHER
+    dtypes, passes_dtype = DTYPES, True
     summary = "one element along a dimension, dropping it (ViT's class token: Select(1))"
     schema = (Param("index", A.size, doc="1-based position"),
               Param("dims", A.size, default=1, positional=False, aliases=("dim",),
@@ -114,8 +114,9 @@ class Select(Layer):
                                label=f"at most {n}")
         return Shape(tuple(d for i, d in enumerate(x) if i != self.dims - 1))
 
-    def torch(self, inputs, out) -> TorchCode:
-        return TorchCode(call=Method("select", (torch_dim(len(inputs[0]), self.dims), self.index - 1)))
+    def torch(self, inputs, out, layout) -> TorchCode:
+        return TorchCode(call=Method("select", (torch_dim(len(inputs[0]), self.dims, layout),
+                                                self.index - 1)))
 
     def args_text(self):
         return [str(self.index)] + ([f"dims={self.dims}"] if self.dims != 1 else [])
@@ -137,6 +138,7 @@ class MultiHeadAttention(Layer):
     names = ("MultiheadAttention",)
     family = "attention"
     arity = -1
+    layout = CHANNELS_LAST
     summary = "multi-head scaled dot-product attention on an L×d sequence (self or q, kv)"
     schema = (Param("d", A.size, doc="the model width (channels of every token)"),
               Param("heads", A.size, doc="number of heads; divides d"),
@@ -200,9 +202,8 @@ class MultiHeadAttention(Layer):
                       kw(dropout=self.dropout or None, bias=False if not self.bias else None,
                          batch_first=True))
         q, k, v = {1: (0, 0, 0), 2: (0, 1, 1), 3: (0, 1, 2)}[len(inputs)]
-        text = ("{self}(" + ", ".join(f"{{{i}}}.transpose(1, 2)" for i in (q, k, v))
-                + ", need_weights=False)[0].transpose(1, 2)")
-        return TorchCode(module, call=Template(text), raw_out=(out[0], out[1]))
+        text = "{self}(" + ", ".join(f"{{{i}}}" for i in (q, k, v)) + ", need_weights=False)[0]"
+        return TorchCode(module, call=Template(text))
 
     def args_text(self):
         out = [str(self.d), str(self.heads)]

@@ -10,8 +10,9 @@ from typing import ClassVar
 from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
-from .shape import Shape
-from .torch_code import XS, Call, Method, Op, TorchCode, rev, torch_dim
+from .layout import ANY, EITHER, rev, torch_dim
+from .shape import DTYPES, Shape
+from .torch_code import XS, Call, Method, Op, TorchCode
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Flatten(Layer):
     kind = "flatten"
     names = ("Flatten",)
     family = "reshape"
+    dtypes, passes_dtype = DTYPES, True
     summary = "W×H×C → a vector of W·H·C (column-major, as Flux; equal to PyTorch's NCHW flatten)"
 
     def infer(self, inputs):
@@ -65,6 +67,7 @@ class Reshape(Layer):
     kind = "reshape"
     names = ("Reshape", "Unflatten")
     family = "reshape"
+    dtypes, passes_dtype = DTYPES, True
     summary = "reshape to the given dims (spec order, one `_` may be inferred)"
     schema = (Param("dims", _dims, doc="the new shape, e.g. 7×7×64 or (7, 7, 64)"),)
 
@@ -154,6 +157,7 @@ class _Broadcasting(Layer):
 
     family = "join"
     arity = -1
+    layout = ANY
     verb: ClassVar[str] = ""
     op: ClassVar[str] = ""
 
@@ -202,6 +206,8 @@ class Concat(Layer):
     kind = "cat"
     family = "join"
     arity = -1
+    layout = EITHER
+    dtypes, passes_dtype = DTYPES, True
 
     def infer(self, inputs):
         first = inputs[0]
@@ -233,9 +239,10 @@ class Concat(Layer):
     def __str__(self):
         return "cat" if self.dims is None else f"cat(dims={self.dims})"
 
-    def torch(self, inputs, out) -> TorchCode:
+    def torch(self, inputs, out, layout) -> TorchCode:
         # Flux's SkipConnection(layer, cat) computes cat(layer(x), x): the inputs' order.
-        dim = 1 if self.dims is None else torch_dim(len(inputs[0]), self.dims)
+        ndims = len(inputs[0])
+        dim = torch_dim(ndims, ndims if self.dims is None else self.dims, layout)
         return TorchCode(call=Call("torch.cat", (XS,), (("dim", dim),)))
 
 

@@ -7,10 +7,13 @@ initialiser by name. The generator (archlang/backends/torch.py) turns names into
 its own tables.
 
 Shapes here are the spec's (W×H×C); PyTorch wants spatial tuples as D, H, W, the reverse.
+Which dim is which in PyTorch is layers/layout.py's rule, and a layer's code assumes the
+layout it declares (`Layer.layout`); EITHER layers are told the layout.
 """
 from __future__ import annotations
 
 from ..records import dataclass
+from .layout import rev
 
 
 class _Tensor:
@@ -62,8 +65,8 @@ class Crop:
 @dataclass(frozen=True)
 class Template:
     """A forward expression from archlang's own tables: `{self}` is the layer's submodule,
-    `{0}`, `{1}`, … its inputs. For calls that are not `module(x)`: per-token layers on N×C×L
-    sequences, attention's (q, k, v), a learned tensor expanded over the batch."""
+    `{0}`, `{1}`, … its inputs. For calls that are not `module(x)`: attention's (q, k, v), a
+    learned tensor expanded over the batch."""
 
     text: str
 
@@ -87,21 +90,10 @@ class TorchCode:
                                           # post step changes it
 
 
-def rev(values) -> tuple:
-    """Spec order (W, H, D) → PyTorch order (D, H, W)."""
-    return tuple(reversed(tuple(values)))
-
-
 def dims(values):
     """A size per spatial dimension in PyTorch order, as one int when they are all equal."""
     values = rev(values)
     return values[0] if len(set(values)) == 1 else values
-
-
-def torch_dim(ndims: int, d: int) -> int:
-    """Spec dimension `d` (1-based, W×H×C order) of an `ndims`-dim shape → PyTorch's dim
-    (N first, then C, then D, H, W): the channels are dim 1, spatial dims come reversed."""
-    return 1 if d == ndims else ndims - d + 1
 
 
 def kw(**pairs) -> tuple:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 
 import archlang
-from archlang.backends.torch import generate, load_source, torch_shape
+from archlang.backends.torch import generate, load_source
+from archlang.backends.torch.layout import example_input
 
 
 def compiled(spec, model=None, device="cpu"):
@@ -41,14 +42,17 @@ def forward_agrees(report, gen, module, batch: int = 2) -> None:
     try:
         module.eval()
         with torch.no_grad():
-            ys = module(*[torch.randn(batch, *torch_shape(s)) for _, s in report.inputs])
+            ys = module(*[example_input(s, batch) for _, s in report.inputs])
     finally:
         for h in hooks:
             h.remove()
     ys = ys if isinstance(ys, tuple) else (ys,)
-    assert [tuple(y.shape) for y in ys] == [(batch, *torch_shape(s)) for _, s in report.outputs]
+    layout = gen.maps[report.name]
+    assert [tuple(y.shape) for y in ys] == [(batch, *layout.torch_shape(n, report.infos[n].out, True))
+                                            for _, n in report.model.outputs
+                                            or [("out", report.model.output)]]
     for name, (node, raw) in expected.items():
-        want = raw if raw is not None else torch_shape(report.infos[node].out)
+        want = raw if raw is not None else layout.torch_shape(node, report.infos[node].out)
         assert seen[name] == (batch, *want), (name, seen[name], want)
 
 

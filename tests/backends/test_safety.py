@@ -80,6 +80,7 @@ def test_hostile_names_compile_to_safe_code(spec, model):
     import torch
     result = archlang.check(spec).model(model)
     from archlang.backends.torch import torch_shape
+    # Images go in and come out channels first (backends/torch/layout.py).
     assert tuple(m(torch.randn(1, *torch_shape(result.input_shape))).shape[1:]) == \
         torch_shape(result.output_shape)
 

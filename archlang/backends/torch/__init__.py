@@ -24,7 +24,8 @@ numbers are formatted here, and docstrings escape what they quote.
 from .export import ExportError, export_module
 from .modulemap import ModuleMap, Place
 from .module import Generated, generate, load_source
-from .names import doc_text, safe_identifier, torch_shape
+from .names import doc_text, safe_identifier
+from ...layers.layout import torch_order as torch_shape     # an input's (channels first)
 
 __all__ = ["ExportError", "Generated", "ModuleMap", "Place", "export_module", "generate",
            "load_source", "doc_text",

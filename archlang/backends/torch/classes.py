@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from .tables import ACTIVATIONS, INITS, VARIABLES
 from .docstrings import class_doc
-from .names import doc_text, plain, safe_identifier, torch_shape
+from .layout import converted, shape_of
+from .names import doc_text, plain, safe_identifier
 from .text import fmt, ints_of, wrap
 from .occurrences import Item, Occurrence
 from ...ir.groups import Group
@@ -118,7 +119,7 @@ def shape_comment(cls: ClassDef, it_index: int) -> str:
 def _spatial(cls: ClassDef, d: int, vals: list[int], letter: str) -> str:
     """A spatial size that differs between calls, relative to the block's input: `H`, `H/2`,
     `H/s` (a parameter that is the ratio in every call), or `H′` when no ratio holds."""
-    ins = [torch_shape(o.report.infos[o.input].out)[d] for o in cls.occs]
+    ins = [shape_of(o.report, o.layouts, o.input)[d] for o in cls.occs]
     if vals == ins:
         return letter
     ratios = [i // v if v and i % v == 0 else None for i, v in zip(ins, vals)]
@@ -183,7 +184,7 @@ def commented(lines: list[tuple[str, str]]) -> list[str]:
     COMMENT_COLUMN_CAP characters. A longer line keeps its comment two spaces after it."""
     width = max((len(code) for code, c in lines if c and len(code) <= COMMENT_COLUMN_CAP),
                 default=0) + 2
-    return [code if not c else f"{code.ljust(width)}{c}" if len(code) < width else f"{code}  {c}"
+    return [code if not c else f"{code.ljust(width)}{c}" if len(code) <= width - 2 else f"{code}  {c}"
             for code, c in lines]
 
 
@@ -246,8 +247,17 @@ def forward_lines(o: Occurrence, held: list | None = None) -> tuple[list[tuple[s
             out.append((f"{target} = {expr}", i))
         if held is not None:
             held.append((len(out), target))
-    out.append((f"return {', '.join(var[n] for n in outputs)}", None))
+    if o.group.is_model:
+        # Images and volumes leave the model channels first (backends/torch/layout.py).
+        back = o.layouts.returned
+        out.append((f"return {', '.join(_returned(o, n, var[n]) if n in back else var[n] for n in outputs)}", None))
+    else:
+        out.append((f"return {', '.join(var[n] for n in outputs)}", None))
     return out, args
+
+
+def _returned(o: Occurrence, node: int, variable: str) -> str:
+    return converted(variable, len(o.report.infos[node].out), o.layouts.returned[node])
 
 
 def _statement_variables(o: Occurrence, taken: list[str]) -> dict[int, str]:
@@ -280,6 +290,8 @@ def _fresh(live: set) -> str:
 
 
 def item_expr(it: Item, vs: list[str]) -> str:
+    if any(it.converts):
+        vs = [converted(v, move[1], move[0]) if move else v for v, move in zip(vs, it.converts)]
     v = vs[0]
     if it.code is None:
         return f"self.{it.attr}({v})"
@@ -294,4 +306,4 @@ def item_expr(it: Item, vs: list[str]) -> str:
             e = wrap(p, e, vs)
     else:
         e = wrap(c.call, v, vs)
-    return ACTIVATIONS[c.act].format(e)
+    return ACTIVATIONS[c.act].format(e, dim=it.act_dim)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from .names import doc_text, torch_shape
+from .layout import shape_of
+from .names import doc_text
 
 if TYPE_CHECKING:  # classes.py renders a class with the docstring made here
     from .classes import ClassDef
@@ -29,7 +30,7 @@ SHOWN_VALUES = 6
 def class_doc(cls: ClassDef, source_path: str) -> list[str]:
     """The docstring of a generated class as indented source lines, quotes included."""
     if cls.model:
-        paragraphs = model_doc(cls.first.report, source_path)
+        paragraphs = model_doc(cls.first, source_path)
     else:
         paragraphs = block_doc(cls, source_path)
     if len(paragraphs) == 1 and len(paragraphs[0]) + 10 <= WIDTH:      # `    """…"""`
@@ -53,20 +54,26 @@ def _wrapped(text: str, first: str, rest: str) -> list[str]:
         break_long_words=False, break_on_hyphens=False)]
 
 
-def model_doc(report, source_path: str) -> list[str]:
+def model_doc(occ, source_path: str) -> list[str]:
     """`model2(x: 28×28×1) from FILE.` and the model's PyTorch shapes and parameter count.
     A model class's `__init__` takes no argument: no Args section."""
-    def dims(shape):
-        return "N×" + "×".join(map(str, torch_shape(shape)))
+    report = occ.report
+
+    def dims(node):
+        info = report.infos[node]
+        text = "N×" + "×".join(map(str, shape_of(report, occ.layouts, node, returned=True)))
+        return text if info.out.is_float else f"{text} {info.out.dtype}"
     if report.model.graph_body:
-        names = lambda pairs: ", ".join(f"{doc_text(n)} {dims(s)}" for n, s in pairs)  # noqa: E731
+        names = lambda nodes: ", ".join(f"{doc_text(n)} {dims(i)}" for n, i in nodes)  # noqa: E731
         title = doc_text(report.title())
-        shapes = (f"In PyTorch's layout: inputs {names(report.inputs)}; outputs "
-                  f"{names(report.outputs)} (a tuple in this order when there are several)")
+        ins = [(report.infos[i].layer.name, i) for i in report.model.inputs]
+        shapes = (f"In PyTorch's layout: inputs {names(ins)}; outputs "
+                  f"{names(report.model.outputs)} (a tuple in this order when there are several)")
     else:
         inp = report.model.input_shape
         title = f"{doc_text(report.model.name)}({doc_text(report.model.input_name)}: {inp})"
-        shapes = f"In PyTorch's layout: input {dims(inp)}, output {dims(report.output_shape)}"
+        shapes = (f"In PyTorch's layout: input {dims(report.model.inputs[0])}, output "
+                  f"{dims(report.model.output)}")
     return [f"{title} from {doc_text(source_path)}.", f"{shapes}; {report.params:,} parameters."]
 
 

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from ...check import ModelReport
-from .names import torch_shape
+from .layout import example_input
 
 FORMATS = ("onnx", "torchscript")
 ONNX_EXTRA = ("onnx", "onnxscript")
@@ -44,8 +44,7 @@ def check_format(to: str) -> None:
 
 def example_inputs(report: ModelReport, batch: int = 1) -> tuple:
     """Random inputs of a checked model in PyTorch's layout (N×C×H×W), one per model input."""
-    import torch
-    return tuple(torch.randn(batch, *torch_shape(shape)) for _, shape in report.inputs)
+    return tuple(example_input(shape, batch) for _, shape in report.inputs)
 
 
 def export_module(module, report: ModelReport, path: str | os.PathLike, to: str) -> Path:

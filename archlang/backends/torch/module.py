@@ -8,6 +8,7 @@ from ...layers.plugins import torch_imports
 from .tables import HEADER, HELPERS
 from .names import camel, doc_text, safe_identifier
 from .text import filled
+from .layout import assign
 from .occurrences import Occurrence, occurrence
 from .classes import ClassDef, abstract, render_class
 from .modulemap import ModuleMap, module_map
@@ -30,7 +31,7 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
     roots = []
     for r in reports:
         assert r.ok, f"model {r.name} has errors"
-        roots.append(occurrence(r.model.tree, r, all_occ))
+        roots.append(occurrence(r.model.tree, r, assign(r), all_occ))
     # all_occ is post-order: a block's inner blocks come before it.
     # A plugin kind's PyTorch module is imported by its module's name (docs/language.md,
     # Custom layers): no generated class may take that name.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ...check import ModelReport
 from ...ir.groups import Group, GroupKind
+from ...layers.layout import CHANNELS_FIRST, torch_order
 from .classes import forward_lines
 from .occurrences import Occurrence
 
@@ -42,10 +43,20 @@ class ModuleMap:
     # path → (node whose value it returns, its PyTorch output shape without N when a later
     # step of the same line changes it, else None); named_modules() order, Parameters left out
     places: dict[int, Place]                  # node id → where the forward holds its value
+    layouts: dict[int, str | None] = None     # node id → its value's PyTorch layout
+                                              # (layers/layout.py; None: no channel dim)
 
     def node(self, row: int) -> int | None:
         """The node of check's row `row`, or None if there is no such row."""
         return self.rows.get(row)
+
+    outputs: dict[int, str | None] = None     # output node id → the layout it is returned in
+
+    def torch_shape(self, node: int, shape, returned: bool = False) -> tuple[int, ...]:
+        """Node `node`'s value of spec shape `shape` as the running module holds it (as the
+        model returns it, if `returned`: images channels first), without N."""
+        layout = self.outputs.get(node, self.layouts.get(node)) if returned else self.layouts.get(node)
+        return torch_order(shape, layout or CHANNELS_FIRST)
 
     def path(self, row: int) -> str | None:
         """The attribute path of the module holding row `row`'s weights, or None."""
@@ -56,7 +67,8 @@ class ModuleMap:
 def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
     """The map of the compiled model whose class body is `root` (after `generate` chose every
     class, so that each occurrence's class and its forward lines are final)."""
-    m = ModuleMap(report.name, {i.index: i.node.id for i in report.layers}, {}, {}, {}, {})
+    m = ModuleMap(report.name, {i.index: i.node.id for i in report.layers}, {}, {}, {}, {},
+                  dict(root.layouts.of), {n: root.layouts.output(n) for n in root.layouts.of})
     held_by: dict[int, list] = {}             # id(class) → its forward's (line, variable) per item
 
     def walk(occ: Occurrence, owner: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import keyword
 import unicodedata
 
-from ...layers.shape import Shape
 from .tables import RESERVED
 
 
@@ -72,7 +71,3 @@ def doc_text(text: str) -> str:
             out.append(ch)
     return "".join(out)
 
-
-def torch_shape(shape: Shape) -> tuple[int, ...]:
-    """Spec W×H×C → PyTorch C×H×W (no batch); a vector stays as it is."""
-    return tuple(shape) if shape.is_vector else (shape.channels, *reversed(shape.spatial))

@@ -8,7 +8,8 @@ from ...check import ModelReport
 from ...ir.groups import Group
 from ...layers.torch_code import Call, TorchCode
 from .tables import SHORT_NAMES
-from .names import safe_identifier, snake, torch_shape
+from .layout import Layouts, act_dim, shape_of, torch_code
+from .names import safe_identifier, snake
 from .text import filled, fmt
 
 
@@ -29,12 +30,16 @@ class Item:
     times: int = 0                          # a folded repeat: its count (`copies` holds one)
     group: Group | None = None              # the block or repeat this attribute compiles
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
+    converts: tuple = ()                    # per input, (the layout it is moved to, its
+                                            # spec dims' count), or None: used as it comes
+    act_dim: int = 1                        # where softmax finds the output's channels
 
 
 @dataclass(eq=False)
 class Occurrence:
     group: Group
     report: ModelReport
+    layouts: Layouts
     items: list[Item]
     input: int
     output: int
@@ -45,7 +50,7 @@ class Occurrence:
     kwargs: list = field(default_factory=list)    # ((name, int), ...) for extra arguments
 
     def shapes(self, item: Item) -> tuple[int, ...]:
-        return torch_shape(self.report.infos[item.out].out)
+        return shape_of(self.report, self.layouts, item.out)
 
     def key(self) -> tuple:
         """What two calls must share to share a class: everything but constructor numbers."""
@@ -72,7 +77,7 @@ class Occurrence:
         c = it.code
         if c is None:
             return ""
-        return repr((c.pre, c.call, c.post, c.act, c.init))
+        return repr((c.pre, c.call, c.post, c.act, c.init, it.converts, it.act_dim))
 
     def instance(self) -> Call:
         return Call(self.cls.name, tuple(self.args), tuple(self.kwargs))
@@ -85,26 +90,43 @@ def external_input(group: Group, report: ModelReport) -> int:
     return ext.pop()
 
 
-def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
-    """Items of a model or block body; nested block calls become their own occurrences."""
+def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: list,
+               entry: dict[int, str] | None = None) -> Occurrence:
+    """Items of a model or block body; nested block calls become their own occurrences.
+    `entry` gives the layout a value from outside the body arrives in, where it is not its
+    own (the body of a folded repeat gets the previous copy's output)."""
     items: list[Item] = []
     graph, infos = report.model.graph, report.infos
+    entry = entry or {}
+
+    def arriving(i: int) -> str | None:
+        return entry.get(i, layouts.of.get(i))
+
+    def moves(ins, target) -> tuple:
+        return tuple((target, len(infos[i].out)) if target and arriving(i) and arriving(i) != target
+                     else None for i in ins)
 
     def walk(children):
         for c in children:
             if isinstance(c, int):
-                info = infos[c]
-                code = info.layer.torch(info.inputs, info.out)
-                items.append(Item(c, graph[c].inputs, code=code))
+                code = torch_code(report, layouts, c)
+                items.append(Item(c, graph[c].inputs, code=code,
+                                  converts=moves(graph[c].inputs, layouts.takes.get(c)),
+                                  act_dim=act_dim(report, layouts, c)))
             elif c.is_block:
-                child = occurrence(c, report, all_occ)
+                child = occurrence(c, report, layouts, all_occ, entry)
                 items.append(Item(c.output, (child.input,), child=child, group=c))
             elif c.folded:
-                # Folded: one copy was built; its class is instantiated `times` times.
-                child = occurrence(c.repeated_body, report, all_occ)
-                items.append(Item(c.output, (child.input,), copies=[child], times=c.times, group=c))
+                # Folded: one copy was built; its class is instantiated `times` times, so
+                # each copy takes its input in the layout the copy gives its output in.
+                body = c.repeated_body
+                start = external_input(body, report)
+                loop = layouts.of.get(body.output)
+                child = occurrence(body, report, layouts, all_occ, {**entry, start: loop})
+                items.append(Item(c.output, (child.input,), copies=[child], times=c.times, group=c,
+                                  converts=moves((start,), loop)))
             elif c.copied_blocks is not None:
-                copies = [occurrence(b, report, all_occ) for b in c.copied_blocks]
+                copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.copied_blocks]
                 items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
             else:
                 walk(c.children)
@@ -112,7 +134,7 @@ def occurrence(group: Group, report: ModelReport, all_occ: list) -> Occurrence:
     walk(group.children)
     model = report.model
     inp = model.inputs[0] if group.is_model else external_input(group, report)
-    occ = Occurrence(group, report, items, inp, group.output)
+    occ = Occurrence(group, report, layouts, items, inp, group.output)
     if group.is_model:
         occ.inputs, occ.outputs = list(model.inputs), list(model.outputs)
     # Attribute names by position in this body (as `archlang check` numbers a model's layers).

@@ -5,14 +5,14 @@ from __future__ import annotations
 # ---- per-backend tables ------------------------------------------------------------------
 ACTIVATIONS = {
     "identity": "{}", "relu": "F.relu({})", "relu6": "F.relu6({})", "tanh": "torch.tanh({})",
-    "sigmoid": "torch.sigmoid({})", "softmax": "F.softmax({}, dim=1)",
-    "logsoftmax": "F.log_softmax({}, dim=1)", "leakyrelu": "F.leaky_relu({}, 0.01)",
+    "sigmoid": "torch.sigmoid({})", "softmax": "F.softmax({}, dim={dim})",
+    "logsoftmax": "F.log_softmax({}, dim={dim})", "leakyrelu": "F.leaky_relu({}, 0.01)",
     "elu": "F.elu({})", "gelu": 'F.gelu({}, approximate="tanh")', "gelu_erf": "F.gelu({})",
     "swish": "F.silu({})", "softplus": "F.softplus({})", "hardswish": "F.hardswish({})",
     "hardsigmoid": "F.hardsigmoid({})", "mish": "F.mish({})",
 }
-"""Activation → PyTorch. Softmax is over the channels (dim 1); gelu is NNlib's (tanh form),
-gelu_erf PyTorch's default GELU."""
+"""Activation → PyTorch. Softmax is over the channels (`dim`: 1, or -1 channels last); gelu
+is NNlib's (tanh form), gelu_erf PyTorch's default GELU."""
 
 INITS = {
     "kaiming_normal": "nn.init.kaiming_normal_({})", "kaiming_uniform": "nn.init.kaiming_uniform_({})",
@@ -32,12 +32,6 @@ SHORT_NAMES = {
 """Attribute prefix of a layer kind: `conv1`, `bn2`, `fc6`."""
 
 HELPERS = {
-    "ChannelLayerNorm": '''class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channels (dim 1) at each position of an N×C×… tensor."""
-
-    def forward(self, x):
-        return super().forward(x.movedim(1, -1)).movedim(-1, 1)
-''',
     "ChannelScale": '''class ChannelScale(nn.Module):
     """y = weight ⊙ x (+ bias) per channel of an N×C×… tensor (archlang's Scale, Flux's Scale).
 
