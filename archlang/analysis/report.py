@@ -141,9 +141,17 @@ class Analysis:
         """The layer numbered `index` in check's table (1-based; 0 is the input)."""
         return self.records[index]
 
+    @property
+    def count_notes(self) -> dict[str, str]:
+        """Layer kind → how its counts are made (`Layer.count_note`), for the kinds this model
+        has that say."""
+        return {i.layer.kind: i.layer.count_note for i in self.report.infos
+                if i.layer is not None and i.layer.count_note}
+
     def json(self) -> dict:
+        notes = self.count_notes
         return {"batch": self.batch, "dtype": self.dtype, "bytes_per_element": self.bytes_per_element,
-                **self.totals.json()}
+                **self.totals.json(), **({"count_notes": notes} if notes else {})}
 
     def __repr__(self) -> str:
         t = self.totals

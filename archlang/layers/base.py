@@ -122,6 +122,12 @@ class Layer:
     # The PyTorch layout it takes and gives for values with channels (layers/layout.py):
     # CHANNELS_FIRST (convolutions), CHANNELS_LAST (per-token layers), ANY or EITHER.
     layout: ClassVar[str] = CHANNELS_FIRST
+    # Inputs given by name in a graph body (attention's `(h; mask=m)`): they follow the
+    # positional inputs, and `with_value_keywords` tells the layer which were given.
+    value_keywords: ClassVar[tuple[str, ...]] = ()
+    # How this kind's MACs and memory are counted, where it is not obvious: shown under
+    # check's totals (and in --json) for a model that has the kind.
+    count_note: ClassVar[str] = ""
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -133,6 +139,10 @@ class Layer:
     def from_bound(cls, bound: dict[str, Any], spans: dict, alias: str) -> Layer:
         """Make the layer from converted arguments; `spans` locate them for ArgProblems."""
         return cls(**bound)
+
+    def with_value_keywords(self, names: tuple[str, ...]) -> Layer:
+        """The layer applied with the named inputs `names` (in `value_keywords` order)."""
+        return self
 
     # -- shape rule --------------------------------------------------------------------
     def resolve(self, inputs: list[Shape]) -> Layer:

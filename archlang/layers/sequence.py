@@ -1,17 +1,15 @@
-"""Sequence layers: learned free tensors (Parameter), Select, MultiHeadAttention.
+"""Sequence layers: learned free tensors (Parameter), Select (attention: layers/attention.py).
 
-Shapes are the spec's: an L×C sequence is L tokens of C channels. Attention is a per-token
-layer: it takes PyTorch's N×L×C (channels last, layers/layout.py), as nn.MultiheadAttention
-with batch_first=True does, and the back end lays sequences out that way where it meets it.
+Shapes are the spec's: an L×C sequence is L tokens of C channels.
 """
 from __future__ import annotations
 
 from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, register
-from .layout import CHANNELS_LAST, EITHER, torch_dim, torch_order
+from .layout import EITHER, torch_dim, torch_order
 from .shape import DTYPES, Shape
-from .torch_code import Call, Method, Template, TorchCode, kw
+from .torch_code import Call, Method, Template, TorchCode
 
 PARAMETER_INITS = ("zeros", "normal", "ones")
 
@@ -120,95 +118,3 @@ class Select(Layer):
 
     def args_text(self):
         return [str(self.index)] + ([f"dims={self.dims}"] if self.dims != 1 else [])
-
-
-@register
-@dataclass(frozen=True)
-class MultiHeadAttention(Layer):
-    """PyTorch's nn.MultiheadAttention on L×d sequences: self-attention on one input, or
-    (q, kv) / (q, k, v) in a graph body. Parameters as PyTorch lays them out: in_proj_weight
-    3d×d, in_proj_bias 3d, out_proj d×d + d."""
-
-    d: int
-    heads: int
-    bias: bool = True
-    dropout: float = 0.0
-
-    kind = "MultiHeadAttention"
-    names = ("MultiheadAttention",)
-    family = "attention"
-    arity = -1
-    layout = CHANNELS_LAST
-    summary = "multi-head scaled dot-product attention on an L×d sequence (self or q, kv)"
-    schema = (Param("d", A.size, doc="the model width (channels of every token)"),
-              Param("heads", A.size, doc="number of heads; divides d"),
-              Param("bias", A.boolean, default=True, positional=False),
-              Param("dropout", A.probability, default=0.0, positional=False,
-                    doc="dropout on the attention weights while training"))
-
-    @classmethod
-    def from_bound(cls, bound, spans, alias):
-        if bound["d"] % bound["heads"]:
-            raise ArgProblem(f"{bound['heads']} heads do not divide d = {bound['d']}",
-                             spans.get("heads"), code="E0305", label="does not divide d",
-                             help="each head takes d ÷ heads channels")
-        return cls(**bound)
-
-    def infer(self, inputs):
-        if len(inputs) > 3:
-            raise ShapeProblem("E0102", f"MultiHeadAttention takes 1 to 3 inputs (x; q, kv; "
-                               f"q, k, v), given {len(inputs)}", label="too many inputs")
-        for i, x in enumerate(inputs):
-            if x.rank != 1:
-                raise ShapeProblem("E0303", f"MultiHeadAttention applied to {x.describe()}",
-                                   label="expects an L×d sequence", blame_input=i == 0,
-                                   help=("reshape an image of W×H×C into a sequence of W·H tokens "
-                                         f"first: reshape({x.numel // x.channels}, {x.channels})")
-                                   if not x.is_vector else None)
-            if x.channels != self.d:
-                raise ShapeProblem("E0300", f"MultiHeadAttention({self.d}, {self.heads}) receives "
-                                   f"{x.channels} channels per token", arg="d",
-                                   label=f"declares {self.d}", blame_input=True,
-                                   output=Shape((inputs[0][0], self.d)))
-        if len(inputs) == 3 and inputs[1][0] != inputs[2][0]:
-            raise ShapeProblem("E0304", f"keys of {inputs[1]} and values of {inputs[2]} differ in "
-                               "length", label="k and v differ", join=True)
-        return Shape((inputs[0][0], self.d))
-
-    def _lengths(self, inputs) -> tuple[int, int]:
-        return inputs[0][0], inputs[-1][0]
-
-    def params(self) -> int:
-        d = self.d
-        return 4 * d * d + (4 * d if self.bias else 0)
-
-    def macs(self, inputs, out) -> int:
-        lq, lk = self._lengths(inputs)
-        d = self.d
-        # q, k, v projections; scores q·kᵀ; the weighted sum of v; the output projection.
-        return lq * d * d + 2 * lk * d * d + 2 * lq * lk * d + lq * d * d
-
-    def elementwise(self, inputs, out) -> int:
-        lq, lk = self._lengths(inputs)
-        bias = (3 * lq + lq) * self.d if self.bias else 0      # in_proj and out_proj biases
-        return self.heads * lq * lk * 2 + bias                 # scaling and softmax per score
-
-    def saved(self, inputs, out) -> int:
-        lq, lk = self._lengths(inputs)
-        return self.heads * lq * lk                            # the attention matrix
-
-    def torch(self, inputs, out) -> TorchCode:
-        module = Call("nn.MultiheadAttention", (self.d, self.heads),
-                      kw(dropout=self.dropout or None, bias=False if not self.bias else None,
-                         batch_first=True))
-        q, k, v = {1: (0, 0, 0), 2: (0, 1, 1), 3: (0, 1, 2)}[len(inputs)]
-        text = "{self}(" + ", ".join(f"{{{i}}}" for i in (q, k, v)) + ", need_weights=False)[0]"
-        return TorchCode(module, call=Template(text))
-
-    def args_text(self):
-        out = [str(self.d), str(self.heads)]
-        if not self.bias:
-            out.append("bias=false")
-        if self.dropout:
-            out.append(f"dropout={self.dropout:g}")
-        return out

@@ -322,10 +322,12 @@ def summary_lines(report: ModelReport, a) -> list[str]:
              f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
     if t.state:
         lines.append(f"non-trainable state:  {fmt_int(t.state)}   "
-                     f"(BatchNorm running mean and variance; not parameters)")
+                     f"(buffers: BatchNorm's running statistics, attention's position index; "
+                     f"not parameters)")
     lines += [
         f"MACs:                 {fmt_int(t.macs)}   ({fmt_si(t.macs)}; FLOPs = 2 × MACs = "
         f"{fmt_si(t.flops)}; per sample, bias and element ops excluded)",
+        *(f"  {kind}: {note}" for kind, note in a.count_notes.items()),
         f"element ops:          {fmt_int(t.element_ops)}   (bias adds, activations, pooling, "
         f"normalisation, joins)",
         f"memory ({a.dtype}, batch {a.batch}):",

@@ -13,6 +13,7 @@ from archlang.backends.torch import generate, load_source, torch_shape
 from archlang.interpret import RowMap, row_values
 from archlang.ir.groups import Group
 from archlang.present.table import rows
+from .helpers import attention_modules
 from conftest import SPECS
 
 SPEC_FILES = sorted(SPECS.glob("*/*.arch"))
@@ -61,7 +62,7 @@ def test_every_spec_is_covered():
 @pytest.mark.parametrize("path, name", MODELS)
 def test_the_map_is_the_modules_submodules(built, path, name):
     report, m, module = built(path, name)
-    attention = [n for n, s in module.named_modules() if isinstance(s, torch.nn.MultiheadAttention)]
+    attention = attention_modules(module)
     names = [n for n, _ in module.named_modules()
              if n and not any(n.startswith(a + ".") for a in attention)]
     assert list(m.submodules) == names

@@ -1,0 +1,100 @@
+"""MultiHeadAttention's rule: causal, relative-position bias, attention over windows, counts.
+
+Numbers are by hand (d, heads, lengths small enough to add up); PyTorch's results are in
+tests/backends/test_attention.py.
+"""
+from __future__ import annotations
+
+import pytest
+
+from archlang.analysis import analyze_report
+from conftest import errors_of, model_of
+
+
+def macs_of(text: str) -> int:
+    return analyze_report(model_of(text)).totals.macs
+
+
+def test_causal_changes_neither_parameters_nor_macs():
+    plain = model_of("model m(x: 10×64) = MultiHeadAttention(64, 4)")
+    causal = model_of("model m(x: 10×64) = MultiHeadAttention(64, 4; causal=true)")
+    assert causal.params == plain.params == 4 * 64 * 64 + 4 * 64
+    # The masked half of the scores is counted: PyTorch's FLOP counter counts SDPA so.
+    assert analyze_report(causal).totals.macs == analyze_report(plain).totals.macs \
+        == 4 * 10 * 64 * 64 + 2 * 10 * 10 * 64
+    assert str(causal.infos[1].layer) == "MultiHeadAttention(64, 4, causal=true)"
+
+
+def test_attention_over_windows_counts_every_window():
+    # 4 tokens × 3 windows × 8 channels, 2 heads: per window 4·4·8² (projections) and
+    # 2·4²·8 (scores and weighted sum), three times; one set of weights.
+    m = model_of("model m(x: 4×3×8) = MultiHeadAttention(8, 2)")
+    assert tuple(m.output_shape) == (4, 3, 8) and m.params == 4 * 64 + 4 * 8
+    a = analyze_report(m)
+    assert a.totals.macs == 3 * (4 * 4 * 64 + 2 * 16 * 8) == 3840
+    # Output and the 3 windows' 2×4×4 attention matrices, fp32.
+    assert a.layers[0].activation_bytes == (4 * 3 * 8 + 3 * 2 * 4 * 4) * 4
+
+
+def test_swin_t_stage_one_block():
+    # Swin-T stage 1: 56×56 tokens of 96 in 64 windows of 7×7, 3 heads; torchvision's
+    # ShiftedWindowAttention: qkv 96·288 + 288, proj 96·96 + 96, a 13·13×3 bias table (507),
+    # and its relative_position_index buffer of 49·49.
+    m = model_of("model m(x: 49×64×96) = MultiHeadAttention(96, 3; relative_bias=7)")
+    assert m.params == 4 * 96 * 96 + 4 * 96 + 169 * 3 == 37_755
+    assert m.state == 49 * 49
+    assert analyze_report(m).totals.macs == 64 * (4 * 49 * 96 * 96 + 2 * 49 * 49 * 96)
+    assert str(m.infos[1].layer) == "MultiHeadAttention(96, 3, relative_bias=7)"
+
+
+def test_a_rectangular_relative_bias():
+    m = model_of("model m(x: 6×96) = MultiHeadAttention(96, 3; relative_bias=(3, 2))")
+    assert m.params == 4 * 96 * 96 + 4 * 96 + 5 * 3 * 3 and m.state == 36
+
+
+def test_a_relative_bias_needs_the_windows_tokens():
+    (err,) = errors_of("model m(x: 50×96) = MultiHeadAttention(96, 3; relative_bias=7)")
+    assert err.code == "E0304" and err.span.text == "7"
+    assert err.message == "a relative-position bias over 7×7 windows needs 49 tokens, but " \
+                          "attention runs from 50 to 50"
+    (err,) = errors_of("model m(x: 8×96) = MultiHeadAttention(96, 3; relative_bias=(2, 2, 2))")
+    assert err.code == "E0103" and err.span.text == "(2, 2, 2)"
+
+
+def test_cross_attention_over_windows_needs_the_same_windows():
+    m = model_of("model m(q: 4×3×8, kv: 5×3×8) = { return MultiHeadAttention(8, 2)(q, kv) }")
+    assert analyze_report(m).totals.macs == 3 * (4 * 64 + 2 * 5 * 64 + 2 * 4 * 5 * 8 + 4 * 64)
+    (err,) = errors_of("model m(q: 4×3×8, kv: 5×2×8) = { return MultiHeadAttention(8, 2)(q, kv) }")
+    assert err.code == "E0304" and "batched differently" in err.message
+    assert {lab.message for lab in err.labels} == {"gives 4×3×8", "gives 5×2×8"}
+
+
+@pytest.mark.parametrize("spec, whole", [
+    ("model m(x: 10×8) = MultiHeadAttention(8, 2)", True),
+    ("model m(x: 10×8) = MultiHeadAttention(8, 2; causal=true)", True),
+])
+def test_attention_sees_the_whole_sequence(spec, whole):
+    assert analyze_report(model_of(spec)).layers[0].rf.whole is whole
+
+
+def test_attention_over_windows_sees_its_window():
+    # Rows of a 5×5 map as windows (5 tokens each): after a 3×3 convolution every output of
+    # row r sees all 7 columns of input rows r … r+2, and no other row; along the tokens all
+    # outputs see the same pixels (jump 0).
+    a = analyze_report(model_of(
+        "model m(x: 7×7×8) = Chain(Conv((3, 3), 8 => 8), MultiHeadAttention(8, 2))"))
+    rf = a.layers[1].rf
+    assert not rf.whole and rf.pixels == (7, 3) and rf.jump == (0, 1) and rf.left == (0, 0)
+    assert rf.text() == "7×3 /0×1"
+
+
+def test_the_counting_convention_is_printed():
+    from archlang.present.table import summary_lines
+    m = model_of("model m(x: 10×8) = MultiHeadAttention(8, 2)")
+    a = analyze_report(m)
+    note = a.count_notes["MultiHeadAttention"]
+    assert "2·Lq·Lk·d" in note and "causal ones in full" in note and "upper bound" in note
+    assert f"  MultiHeadAttention: {note}" in summary_lines(m, a)
+    assert a.json()["count_notes"] == {"MultiHeadAttention": note}
+    plain = analyze_report(model_of("model m(x: 10) = Dense(10 => 2)"))
+    assert "count_notes" not in plain.json()
