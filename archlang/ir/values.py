@@ -168,7 +168,26 @@ class ValueLowerer:
 
     def v_apply(self, node: ast.Apply) -> Term:
         layer = self.lw.term(node.layer, self.lw_env())
-        return Apply(node.span, layer, self.arguments(node, node.args, layer))
+        layer, named = self.named_inputs(node, layer)
+        args = [a for a in node.args if not isinstance(a, ast.Keyword) or a not in named]
+        return Apply(node.span, layer, self.arguments(node, args, layer) + list(named.values()))
+
+    def named_inputs(self, node: ast.Apply, layer: Term) -> tuple[Term, dict]:
+        """Values given by name to a layer that declares them (`value_keywords`: attention's
+        `(h; mask=m)`): the layer told it has them, with each keyword's span under its
+        name, and keyword → value term, in the declared order (after the positional inputs)."""
+        declared = layer.layer.value_keywords if isinstance(layer, Leaf) else ()
+        given = {a.name: a for a in node.args if isinstance(a, ast.Keyword) and a.name in declared}
+        if not given:
+            return layer, {}
+        for a in given.values():
+            if sum(1 for b in node.args if isinstance(b, ast.Keyword) and b.name == a.name) > 1:
+                raise self.lw.problem("E0102", f"`{a.name}` is given twice", a.name_span,
+                                      label="given again here")
+        spans = dict(layer.spans, **{name: a.span for name, a in given.items()})
+        told = layer.layer.with_value_keywords(tuple(n for n in declared if n in given))
+        named = {a: self.value(a.value) for n in declared if (a := given.get(n)) is not None}
+        return Leaf(layer.span, told, spans), named
 
     def v_call(self, node: ast.Call) -> Term:
         if node.func == "cat":
@@ -205,10 +224,15 @@ class ValueLowerer:
     def arguments(self, node: ast.Node, args, layer: Term) -> list[Term]:
         for a in args:
             if isinstance(a, ast.Keyword):
-                raise self.lw.problem("E0101", "a layer is applied to values, not keywords",
+                declared = layer.layer.value_keywords if isinstance(layer, Leaf) else ()
+                raise self.lw.problem("E0101", f"`{a.name}` is not a value {layer.layer.kind} takes"
+                                      if declared else "a layer is applied to values, not keywords",
                                       a.name_span, label="unexpected keyword",
-                                      help="give keyword arguments to the layer: `Dense(_ => 10; "
-                                           "bias=false)(h)`")
+                                      help=(did_you_mean(a.name, list(declared)) or
+                                            "it takes " + ", ".join(f"`{n}=`" for n in declared)
+                                            + "; give other keywords to the layer")
+                                      if declared else "give keyword arguments to the layer: "
+                                                       "`Dense(_ => 10; bias=false)(h)`")
         if not args:
             raise self.lw.problem("E0102", "a layer applied to no value", node.span,
                                   help="write the values in the second parentheses: `Dense(_ => 10)(h)`")

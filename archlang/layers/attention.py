@@ -23,7 +23,7 @@ from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, dtype_problem, register
 from .layout import CHANNELS_LAST, rev
-from .shape import BOOL, FLOAT, Shape
+from .shape import BOOL, DTYPE_WORDS, FLOAT, Shape
 from .torch_code import Call, Template, TorchCode, kw
 
 
@@ -143,7 +143,8 @@ class MultiHeadAttention(Layer):
 
     def _check_mask(self, mask: Shape, k: Shape) -> None:
         if mask.dtype != BOOL:
-            raise ShapeProblem("E0312", f"the mask of MultiHeadAttention is {mask.describe()}",
+            raise ShapeProblem("E0312", f"the mask of MultiHeadAttention holds "
+                               f"{DTYPE_WORDS[mask.dtype]} ({mask}), not bools",
                                arg="mask", label="takes a boolean mask",
                                help="declare the mask as an input of bools (`mask: 128 of bool`; "
                                     "true where a token is attended)")
@@ -187,8 +188,9 @@ class MultiHeadAttention(Layer):
     def elementwise(self, inputs, out) -> int:
         lq, lk, n = self._sizes(inputs)
         bias = (3 * lq + lq) * self.d if self.bias else 0      # in_proj and out_proj biases
-        added = self.heads * lq * lk if self.relative_bias is not None else 0
-        return n * (self.heads * lq * lk * 2 + bias + added)   # scaling and softmax per score
+        # Scaling and softmax per score; an add per score for the bias table and the mask.
+        masks = (self.relative_bias is not None) + self.key_mask
+        return n * (self.heads * lq * lk * (2 + masks) + bias)
 
     def saved(self, inputs, out) -> int:
         lq, lk, n = self._sizes(inputs)
