@@ -201,15 +201,18 @@ class MultiHeadAttention(Layer):
         return n * self.heads * lq * lk
 
     def resampling(self, inputs):
-        """Attention over windows: every output of a window reads the whole window (dim 1:
-        ratio 0, inputs 0 … L−1) and no other window (the later dims map one to one). Plain
-        attention on one sequence has no such map: it sees the whole input."""
+        """Attention over windows sees its window: along dim 1 every output reads all T
+        tokens of its window, along the later dims its own window only. As a band centred on
+        each output (ratio 1, inputs n − (T−1) … n + (T−1): a field of 2T−1 before clipping,
+        as a padded convolution's, which clipped to the window is the whole window), so that
+        a residual join around it stays aligned. Plain attention on one sequence has no such
+        map: it sees the whole input."""
         q, k, _, _ = self._split(inputs)
         if q.rank < 2 or k is not q:
             return None
-        rest = q.rank - 1
-        return Resampling((Fraction(0),) + (Fraction(1),) * rest,
-                          (Fraction(0),) * q.rank, (Fraction(q[0] - 1),) + (Fraction(0),) * rest)
+        reach = Fraction(q[0] - 1)
+        zeros = (Fraction(0),) * (q.rank - 1)
+        return Resampling((Fraction(1),) * q.rank, (-reach, *zeros), (reach, *zeros))
 
     # -- back ends ---------------------------------------------------------------------
     def torch(self, inputs, out) -> TorchCode:

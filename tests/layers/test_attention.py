@@ -78,14 +78,17 @@ def test_attention_sees_the_whole_sequence(spec, whole):
 
 
 def test_attention_over_windows_sees_its_window():
-    # Rows of a 5×5 map as windows (5 tokens each): after a 3×3 convolution every output of
-    # row r sees all 7 columns of input rows r … r+2, and no other row; along the tokens all
-    # outputs see the same pixels (jump 0).
+    # Rows of a 5×5 map as windows (5 tokens each), after a 3×3 convolution: the band of
+    # token n reaches 4 tokens either side (2·5 − 1 = 9, plus the convolution's 2: 11 before
+    # clipping, all 7 columns after it), and 3 rows: its own window only.
     a = analyze_report(model_of(
         "model m(x: 7×7×8) = Chain(Conv((3, 3), 8 => 8), MultiHeadAttention(8, 2))"))
     rf = a.layers[1].rf
-    assert not rf.whole and rf.pixels == (7, 3) and rf.jump == (0, 1) and rf.left == (0, 0)
-    assert rf.text() == "7×3 /0×1"
+    assert not rf.whole and rf.pixels == (11, 3) and rf.jump == (1, 1) and rf.left == (-4, 0)
+    # Centred like the skip around it: a residual block does not warn (W0401).
+    m = model_of("model m(x: 7×5×8) = SkipConnection(MultiHeadAttention(8, 2), +)")
+    assert not analyze_report(m).warnings
+    assert analyze_report(m).layers[-1].rf.text() == "13×1 /1"
 
 
 def test_the_counting_convention_is_printed():

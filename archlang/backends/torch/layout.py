@@ -124,13 +124,14 @@ def act_dim(report: ModelReport, layouts: Layouts, node: int) -> int:
 
 def example_input(shape, batch: int = 1, generator=None):
     """A batch of a model input (channels first): standard normal floats, token id 0 (a
-    valid index of every embedding), or a mask that masks nothing."""
+    valid index of every embedding), or a mask that masks nothing (all true: attention's
+    `mask=` is true where a key is attended)."""
     import torch
     size = (batch, *torch_order(shape))
     if shape.dtype == INT:
         return torch.zeros(size, dtype=torch.long)
     if shape.dtype == BOOL:
-        return torch.zeros(size, dtype=torch.bool)
+        return torch.ones(size, dtype=torch.bool)
     return torch.randn(size, generator=generator)
 
 
