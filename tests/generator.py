@@ -281,14 +281,15 @@ def w_select(g: Gen, t: T, cls):
 
 def w_attention(g: Gen, t: T, cls):
     # Along dim 1; an image is a batch of sequences (windows) along its dim 2.
-    if t.rank < 1 or (t.rank > 1 and g.rng.random() < 0.7):
+    if t.rank < 1 or (t.rank == 2 and g.rng.random() < 0.7):
         return None
     heads = 1 if g.block_mode else g.rng.choice([h for h in (1, 2, 4) if t.c % h == 0])
     tokens = t.spatial[0]
     w = g.rng.choice([k for k in range(1, min(tokens, 8) + 1) if tokens % k == 0])
     window = f"relative_bias={w}" if w * w == tokens else f"relative_bias=({w}, {tokens // w})"
+    shifted = f"; {window}, shift={min(w, tokens // w) - 1}" if t.rank == 3 and tokens <= 64 else ""
     extra = g.rng.choice(["", "", "; bias=false", "; dropout=0.1", "; causal=true",
-                          f"; {window}" if tokens <= 64 else ""])
+                          f"; {window}" if tokens <= 64 else "", shifted])
     return f"{g.name(cls)}({g.chan(t.c)}, {heads}{extra})", t
 
 

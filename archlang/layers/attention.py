@@ -38,6 +38,16 @@ def _window(arg: A.Arg) -> tuple[int, int]:
     return (sizes[0], sizes[0]) if len(sizes) == 1 else sizes
 
 
+def _shift(arg: A.Arg) -> tuple[int, int]:
+    """`shift=3` or `shift=(sw, sh)`: Swin's shifted windows, spec order."""
+    if isinstance(arg.value, tuple) and len(arg.value) != 2:
+        raise ArgProblem(f"a shift of {len(arg.value)} numbers", arg.span, label="one or two",
+                         help="give the shift of both dims (`shift=3`) or of each (`shift=(3, 3)`)")
+    sizes = tuple(A.whole(a, "a shift", minimum=0) for a in arg.value) \
+        if isinstance(arg.value, tuple) else (A.whole(arg, "a shift", minimum=0),) * 2
+    return sizes
+
+
 @register
 @dataclass(frozen=True)
 class MultiHeadAttention(Layer):
@@ -52,6 +62,7 @@ class MultiHeadAttention(Layer):
     dropout: float = 0.0
     causal: bool = False
     relative_bias: tuple[int, int] | None = None      # the window (w, h), spec order
+    shift: tuple[int, int] | None = None              # Swin's shifted windows (sw, sh)
     key_mask: bool = False             # the last input is a boolean key mask (`mask=`)
 
     kind = "MultiHeadAttention"
@@ -74,7 +85,10 @@ class MultiHeadAttention(Layer):
               Param("causal", A.boolean, default=False, positional=False,
                     doc="query i attends to keys 1..i only (a language model's mask)"),
               Param("relative_bias", _window, default=None, positional=False,
-                    doc="Swin's learned relative-position bias over a w×h window of tokens"))
+                    doc="Swin's learned relative-position bias over a w×h window of tokens"),
+              Param("shift", _shift, default=None, positional=False,
+                    doc="Swin's shifted windows: the mask that keeps tokens rolled in from "
+                        "the other edge apart (with relative_bias, on T×Gw×Gh×C)"))
 
     @classmethod
     def from_bound(cls, bound, spans, alias):
@@ -82,6 +96,18 @@ class MultiHeadAttention(Layer):
             raise ArgProblem(f"{bound['heads']} heads do not divide d = {bound['d']}",
                              spans.get("heads"), code="E0305", label="does not divide d",
                              help="each head takes d ÷ heads channels")
+        if bound["shift"] == (0, 0):
+            bound["shift"] = None                   # no shift: plain windows
+        shift, window = bound["shift"], bound["relative_bias"]
+        if shift is not None and window is None:
+            raise ArgProblem("a shift of windows needs their size", spans.get("shift"),
+                             code="E0102", label="windows of what size?",
+                             help="give the window with its bias: `relative_bias=7, shift=3`")
+        if shift is not None and any(s >= w for s, w in zip(shift, window)):
+            raise ArgProblem(f"a shift of {_pair_text(shift)} in windows of "
+                             f"{_pair_text(window)}", spans.get("shift"), code="E0202",
+                             label="at most the window − 1",
+                             help="Swin shifts by half a window: `shift=3` for windows of 7")
         return cls(**bound)
 
     def with_value_keywords(self, names):
@@ -139,6 +165,13 @@ class MultiHeadAttention(Layer):
                          "channels), or give the window of the tokens")
         if mask is not None:
             self._check_mask(mask, k)
+        if self.shift is not None and (q.rank != 3 or k is not q):
+            raise ShapeProblem(
+                "E0303", f"shifted windows on {q.describe()}", arg="shift",
+                label="needs tokens × windows across × windows down × channels",
+                blame_input=True,
+                help="partition into a T×Gw×Gh×C value (a grid of windows), so the mask knows "
+                     "which windows lie at the edges")
         return q
 
     def _check_mask(self, mask: Shape, k: Shape) -> None:
@@ -189,7 +222,7 @@ class MultiHeadAttention(Layer):
         lq, lk, n = self._sizes(inputs)
         bias = (3 * lq + lq) * self.d if self.bias else 0      # in_proj and out_proj biases
         # Scaling and softmax per score; an add per score for the bias table and the mask.
-        masks = (self.relative_bias is not None) + self.key_mask
+        masks = (self.relative_bias is not None) + self.key_mask + (self.shift is not None)
         return n * (self.heads * lq * lk * (2 + masks) + bias)
 
     def saved(self, inputs, out) -> int:
@@ -217,9 +250,10 @@ class MultiHeadAttention(Layer):
     # -- back ends ---------------------------------------------------------------------
     def torch(self, inputs, out) -> TorchCode:
         window = rev(self.relative_bias) if self.relative_bias is not None else None
+        shift = rev(self.shift) if self.shift is not None else None
         module = Call("Attention", (self.d, self.heads),
                       kw(bias=False if not self.bias else None, dropout=self.dropout or None,
-                         causal=True if self.causal else None, window=window))
+                         causal=True if self.causal else None, window=window, shift=shift))
         n = len(inputs) - self.key_mask
         args = [f"{{{i}}}" for i in range(n)]
         if self.key_mask:
@@ -235,6 +269,11 @@ class MultiHeadAttention(Layer):
         if self.causal:
             out.append("causal=true")
         if self.relative_bias is not None:
-            w, h = self.relative_bias
-            out.append(f"relative_bias={w}" if w == h else f"relative_bias=({w}, {h})")
+            out.append(f"relative_bias={_pair_text(self.relative_bias)}")
+        if self.shift is not None:
+            out.append(f"shift={_pair_text(self.shift)}")
         return out
+
+
+def _pair_text(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"

@@ -111,3 +111,51 @@ def test_the_compiled_attention_scripts():
         scripted = torch.jit.script(m.eval())
         xs = [torch.randn(2, 8, 2, 6)] if "x:" in spec else [torch.randn(2, 8, 5), torch.randn(2, 8, 9)]
         assert torch.allclose(scripted(*xs), m(*xs), atol=1e-6)
+
+
+def regions(gh, gw, h, w, sh, sw):
+    """torchvision's region of every pixel of the rolled map, by its slices, pixel by pixel."""
+    H, W = gh * h, gw * w
+    bands = lambda n, win, s: [(0, n - win), (n - win, n - s), (n - s, n)]     # noqa: E731
+    label = torch.zeros(H, W, dtype=torch.long)
+    count = 0
+    for r0, r1 in bands(H, h, sh):
+        for c0, c1 in bands(W, w, sw):
+            label[r0:r1, c0:c1] = count
+            count += 1
+    return label
+
+
+def test_shifted_windows_mask_tokens_from_the_far_edge():
+    # A 3×2 grid of 3×2 windows (w = 3 columns, h = 2 rows), shifted by (1, 1): spec
+    # T×Gw×Gh×C = 6×3×2×8; PyTorch N×Gh×Gw×T×C.
+    report, gen, m = compiled("model m(x: 6×3×2×8) = MultiHeadAttention(8, 2; relative_bias=(3, 2), "
+                              "shift=1)")
+    forward_agrees(report, gen, m)
+    assert "Attention(8, 2, window=(2, 3), shift=(1, 1))" in gen.source
+    a = m.attention1
+    label = regions(2, 3, 2, 3, 1, 1)
+    windows = label.view(2, 2, 3, 3).transpose(1, 2).reshape(2, 3, 6)        # Gh×Gw×T
+    apart = windows[..., :, None] != windows[..., None, :]
+    assert torch.equal(a.shift_mask(2, 3, torch.device("cpu"))[:, :, 0], apart.float() * -100.0)
+    assert apart[1, 2].any() and not apart[0, 0].any()        # only edge windows are split
+    # The forward pass: the bias and the mask added to the scores before the softmax.
+    with torch.no_grad():
+        a.relative_position_bias_table.normal_()
+    x = torch.randn(2, 8, 2, 3, 6)                            # channels first: N×C×Gh×Gw×T
+    t = x.permute(0, 2, 3, 4, 1)
+    q, k, v = nn.functional.linear(t, a.in_proj_weight, a.in_proj_bias).chunk(3, dim=-1)
+    q, k, v = (z.unflatten(-1, (2, 4)).transpose(-3, -2) for z in (q, k, v))
+    bias = a.relative_position_bias_table[a.relative_position_index].view(6, 6, 2).permute(2, 0, 1)
+    scores = (q @ k.transpose(-2, -1)) / 2.0 + bias + (apart.float() * -100.0)[:, :, None]
+    y = a.out_proj((scores.softmax(-1) @ v).transpose(-3, -2).flatten(-2))
+    assert torch.allclose(m.eval()(x), y.permute(0, 4, 1, 2, 3), atol=1e-5)
+    torch.jit.script(m)
+
+
+def test_no_shift_along_a_dim_of_one_window():
+    # torchvision's rule: a window as large as the map is not shifted (Swin-T's last stage).
+    _, _, m = compiled("model m(x: 4×1×2×8) = MultiHeadAttention(8, 2; relative_bias=2, shift=1)")
+    mask = m.attention1.shift_mask(2, 1, torch.device("cpu"))
+    label = regions(2, 1, 2, 2, 1, 0).view(2, 2, 1, 2).transpose(1, 2).reshape(2, 1, 4)
+    assert torch.equal(mask[:, :, 0], (label[..., :, None] != label[..., None, :]).float() * -100.0)

@@ -101,3 +101,25 @@ def test_the_counting_convention_is_printed():
     assert a.json()["count_notes"] == {"MultiHeadAttention": note}
     plain = analyze_report(model_of("model m(x: 10) = Dense(10 => 2)"))
     assert "count_notes" not in plain.json()
+
+
+def test_shifted_windows():
+    # Swin-T stage 1 as a grid: 49 tokens × 8 × 8 windows × 96; the shift mask adds no
+    # parameter and no state (torchvision computes it in forward).
+    m = model_of("model m(x: 49×8×8×96) = MultiHeadAttention(96, 3; relative_bias=7, shift=3)")
+    assert m.params == 37_755 and m.state == 49 * 49
+    assert str(m.infos[1].layer) == "MultiHeadAttention(96, 3, relative_bias=7, shift=3)"
+    assert str(model_of("model m(x: 49×8×8×96) = MultiHeadAttention(96, 3; relative_bias=7, "
+                        "shift=0)").infos[1].layer) == "MultiHeadAttention(96, 3, relative_bias=7)"
+
+
+@pytest.mark.parametrize("spec, code, at", [
+    ("model m(x: 49×8×8×96) = MultiHeadAttention(96, 3; shift=3)", "E0102", "3"),
+    ("model m(x: 49×8×8×96) = MultiHeadAttention(96, 3; relative_bias=7, shift=7)", "E0202", "7"),
+    ("model m(x: 49×8×8×96) = MultiHeadAttention(96, 3; relative_bias=7, shift=(1, 2, 3))",
+     "E0103", "(1, 2, 3)"),
+    ("model m(x: 49×64×96) = MultiHeadAttention(96, 3; relative_bias=7, shift=3)", "E0303", "3"),
+])
+def test_shift_diagnostics(spec, code, at):
+    (err,) = errors_of(spec)
+    assert err.code == code and err.span.text == at, (err.code, err.span.text, err.message)

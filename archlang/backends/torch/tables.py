@@ -71,11 +71,17 @@ HELPERS = {
         causal: query i attends to keys 0..i only
         window: (h, w): Swin's relative-position bias over h×w windows of h·w tokens, a
             learned table of (2h−1)(2w−1)×heads and its index (torchvision's names)
+        shift: (sh, sw): Swin's shifted windows, on N×Gh×Gw×hw×d (a grid of windows of a
+            map rolled by −shift): tokens rolled in from the far edge attend only to tokens
+            from there (torchvision's mask, −100 between regions; no shift along a dim of
+            one window, as torchvision)
     """
 
-    def __init__(self, d, heads, bias=True, dropout=0.0, causal=False, window=None):
+    def __init__(self, d, heads, bias=True, dropout=0.0, causal=False, window=None, shift=None):
         super().__init__()
         self.heads, self.dropout, self.causal = heads, dropout, causal
+        self.window_h, self.window_w = window if window is not None else (0, 0)
+        self.shift_h, self.shift_w = shift if shift is not None else (0, 0)
         # Registered first, as torchvision's Swin registers its table before qkv.
         self.register_parameter("relative_position_bias_table", None)
         self.register_buffer("relative_position_index", None)
@@ -101,6 +107,7 @@ HELPERS = {
         """q: N×…×Lq×d; k, v: N×…×Lk×d (none: self-attention; k alone: v = k); mask: N×Lk
         bools, True where a key is attended (PyTorch's key_padding_mask is ~mask)."""
         w, b = self.in_proj_weight, self.in_proj_bias
+        grid = q.shape[-4:-2] if q.dim() >= 5 else [1, 1]          # windows down, across
         if k is None:
             q, key, value = F.linear(q, w, b).chunk(3, dim=-1)         # one projection
         else:
@@ -122,11 +129,29 @@ HELPERS = {
             mask = causal if mask is None else mask & causal
         if table is not None and index is not None:
             bias = table[index].view(lq, lk, -1).movedim(-1, 0)          # heads×Lq×Lk
+            if self.shift_h > 0 or self.shift_w > 0:
+                bias = bias + self.shift_mask(grid[0], grid[1], q.device)
             mask = bias if mask is None else torch.where(mask, bias, float("-inf"))
         y = F.scaled_dot_product_attention(
             q, key, value, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
             is_causal=self.causal and mask is None)
         return self.out_proj(y.transpose(-3, -2).flatten(-2))     # N×…×Lq×d
+
+    def shift_mask(self, gh: int, gw: int, device: torch.device):
+        """Gh×Gw×1×T×T: 0 within a region of the rolled map, −100 across (torchvision's)."""
+        h, w = self.window_h, self.window_w
+        sh = self.shift_h if gh > 1 else 0
+        sw = self.shift_w if gw > 1 else 0
+        rows = torch.arange(gh * h, device=device)
+        cols = torch.arange(gw * w, device=device)
+        # The regions of torchvision's shifted_window_attention: [0, −window), [−window,
+        # −shift), [−shift, end) along each shifted dim; one region along the others.
+        row_region = ((rows >= gh * h - h).long() + (rows >= gh * h - sh).long()) * int(sh > 0)
+        col_region = ((cols >= gw * w - w).long() + (cols >= gw * w - sw).long()) * int(sw > 0)
+        region = row_region[:, None] * 3 + col_region[None, :]                # the map
+        region = region.view(gh, h, gw, w).transpose(1, 2).reshape(gh, gw, 1, h * w)
+        apart = region != region.transpose(-2, -1)                           # Gh×Gw×T×T
+        return torch.zeros(apart.shape, device=device).masked_fill(apart, -100.0).unsqueeze(-3)
 ''',
 }
 
