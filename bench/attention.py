@@ -7,8 +7,9 @@ timed, alternating ours and theirs, median of --repeats:
 - gpt2:  `MultiHeadAttention(768, 12; causal=true)` against Hugging Face's GPT2Attention
          (SDPA implementation; its Conv1D weights are ours transposed), B×L×768.
 - vit:   `MultiHeadAttention(768, 12)` against nn.MultiheadAttention (torchvision's ViT).
-- swin:  `MultiHeadAttention(96, 3; relative_bias=7)` on 49 tokens × 64 windows against
-         torchvision's ShiftedWindowAttention with no shift (Swin-T's first stage).
+- swin:  `MultiHeadAttention(96, 3; relative_bias=7)` on 49 tokens × 8×8 windows against
+         torchvision's ShiftedWindowAttention (Swin-T's first stage), without and with
+         `shift=3` (the map rolled by −3 before the windows are made, and back after).
 
 Needs the reference packages (transformers, torchvision), which archlang never imports:
 
@@ -87,10 +88,11 @@ def vit(batch: int, repeats: int) -> dict:
             "max_abs_diff": diff, "ours_s": t_mine, "reference_s": t_ref}
 
 
-def swin(batch: int, repeats: int) -> dict:
+def swin(batch: int, repeats: int, shift: int = 0) -> dict:
     from torchvision.models.swin_transformer import ShiftedWindowAttention
-    ref = ShiftedWindowAttention(96, [7, 7], [0, 0], 3)
-    mine = ours("model a(x: 49×64×96) = MultiHeadAttention(96, 3; relative_bias=7)")
+    ref = ShiftedWindowAttention(96, [7, 7], [shift, shift], 3)
+    option = f", shift={shift}" if shift else ""
+    mine = ours(f"model a(x: 49×8×8×96) = MultiHeadAttention(96, 3; relative_bias=7{option})")
     assert torch.equal(ref.relative_position_index, mine.relative_position_index)
     with torch.no_grad():
         ref.relative_position_bias_table.copy_(mine.relative_position_bias_table)
@@ -99,15 +101,23 @@ def swin(batch: int, repeats: int) -> dict:
         ref.proj.weight.copy_(mine.out_proj.weight)
         ref.proj.bias.copy_(mine.out_proj.bias)
     image = torch.randn(batch, 56, 56, 96)                        # N×H×W×C, as torchvision's
-    # Our windows: N×windows×tokens×C, windows and tokens in torchvision's row-major order.
-    windows = image.view(batch, 8, 7, 8, 7, 96).permute(0, 1, 3, 2, 4, 5).reshape(batch, 64, 49, 96)
+
+    def partition(t):
+        """N×H×W×C, rolled by −shift → our grid of windows N×8×8×49×C (row-major, as
+        torchvision's windows and their tokens)."""
+        t = torch.roll(t, (-shift, -shift), (1, 2))
+        return t.view(batch, 8, 7, 8, 7, 96).permute(0, 1, 3, 2, 4, 5).reshape(batch, 8, 8, 49, 96)
 
     def merged(t):
-        return t.view(batch, 8, 8, 7, 7, 96).permute(0, 1, 3, 2, 4, 5).reshape(batch, 56, 56, 96)
+        t = t.view(batch, 8, 8, 7, 7, 96).permute(0, 1, 3, 2, 4, 5).reshape(batch, 56, 56, 96)
+        return torch.roll(t, (shift, shift), (1, 2))
     with torch.no_grad():
-        diff = (merged(mine(windows)) - ref(image)).abs().max().item()
+        diff = (merged(mine(partition(image))) - ref(image)).abs().max().item()
+    # Both timed on the partitioned windows: torchvision's module partitions them again.
+    windows = partition(image)
     t_mine, t_ref = race(mine, ref, windows, lambda m, t: m(t), lambda m, t: m(merged(t)), repeats)
-    return {"case": f"swin window {batch}×64×49×96", "reference": "torchvision ShiftedWindowAttention",
+    return {"case": f"swin window{' shifted' * bool(shift)} {batch}×64×49×96",
+            "reference": "torchvision ShiftedWindowAttention",
             "max_abs_diff": diff, "ours_s": t_mine, "reference_s": t_ref}
 
 
@@ -119,7 +129,7 @@ def main() -> int:
     args = p.parse_args()
     torch.manual_seed(0)
     rows = [gpt2(args.batch, args.length, args.repeats), vit(args.batch, args.repeats),
-            swin(args.batch, args.repeats)]
+            swin(args.batch, args.repeats), swin(args.batch, args.repeats, shift=3)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for r in rows:
         print(f"{r['case']:<28} vs {r['reference']:<36} max |Δ| {r['max_abs_diff']:.1e}   "
