@@ -288,7 +288,7 @@ def w_attention(g: Gen, t: T, cls):
     w = g.rng.choice([k for k in range(1, min(tokens, 8) + 1) if tokens % k == 0])
     window = f"relative_bias={w}" if w * w == tokens else f"relative_bias=({w}, {tokens // w})"
     shifted = f"; {window}, shift={min(w, tokens // w) - 1}" if t.rank == 3 and tokens <= 64 else ""
-    extra = g.rng.choice(["", "", "; bias=false", "; dropout=0.1", "; causal=true",
+    extra = g.rng.choice(["", "", "; bias=false", "; dropout=0.1", "; causal=true", "; scale=0.5",
                           f"; {window}" if tokens <= 64 else "", shifted])
     return f"{g.name(cls)}({g.chan(t.c)}, {heads}{extra})", t
 

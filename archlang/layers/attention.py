@@ -63,6 +63,7 @@ class MultiHeadAttention(Layer):
     causal: bool = False
     relative_bias: tuple[int, int] | None = None      # the window (w, h), spec order
     shift: tuple[int, int] | None = None              # Swin's shifted windows (sw, sh)
+    scale: float | None = None                        # the scores' factor; None: 1/√(d/heads)
     key_mask: bool = False             # the last input is a boolean key mask (`mask=`)
 
     kind = "MultiHeadAttention"
@@ -86,6 +87,9 @@ class MultiHeadAttention(Layer):
                     doc="query i attends to keys 1..i only (a language model's mask)"),
               Param("relative_bias", _window, default=None, positional=False,
                     doc="Swin's learned relative-position bias over a w×h window of tokens"),
+              Param("scale", A.positive_number, default=None, positional=False,
+                    doc="the factor of the scores q·kᵀ: 1/√(d/heads) unless given (MaxViT's "
+                        "is 1/√d: `scale=d^-0.5`)"),
               Param("shift", _shift, default=None, positional=False,
                     doc="Swin's shifted windows: the mask that keeps tokens rolled in from "
                         "the other edge apart (with relative_bias, on T×Gw×Gh×C)"))
@@ -253,7 +257,8 @@ class MultiHeadAttention(Layer):
         shift = rev(self.shift) if self.shift is not None else None
         module = Call("Attention", (self.d, self.heads),
                       kw(bias=False if not self.bias else None, dropout=self.dropout or None,
-                         causal=True if self.causal else None, window=window, shift=shift))
+                         causal=True if self.causal else None, window=window, shift=shift,
+                         scale=self.scale))
         n = len(inputs) - self.key_mask
         args = [f"{{{i}}}" for i in range(n)]
         if self.key_mask:
@@ -272,6 +277,8 @@ class MultiHeadAttention(Layer):
             out.append(f"relative_bias={_pair_text(self.relative_bias)}")
         if self.shift is not None:
             out.append(f"shift={_pair_text(self.shift)}")
+        if self.scale is not None:
+            out.append(f"scale={self.scale:.6g}")
         return out
 
 

@@ -159,3 +159,18 @@ def test_no_shift_along_a_dim_of_one_window():
     mask = m.attention1.shift_mask(2, 1, torch.device("cpu"))
     label = regions(2, 1, 2, 2, 1, 0).view(2, 2, 1, 2).transpose(1, 2).reshape(2, 1, 4)
     assert torch.equal(mask[:, :, 0], (label[..., :, None] != label[..., None, :]).float() * -100.0)
+
+
+def test_a_scale_of_the_scores():
+    # MaxViT scales q·kᵀ by 1/√d rather than 1/√(d/heads): scale=d^-0.5.
+    report, gen, m = compiled("model m(x: 7×16) = MultiHeadAttention(16, 4; scale=16^-0.5)")
+    assert "Attention(16, 4, scale=0.25)" in gen.source
+    assert str(report.infos[1].layer) == "MultiHeadAttention(16, 4, scale=0.25)"
+    a = m.attention1
+    x = torch.randn(2, 16, 7)
+    t = x.transpose(1, 2)
+    q, k, v = (z.unflatten(-1, (4, 4)).transpose(1, 2)
+               for z in nn.functional.linear(t, a.in_proj_weight, a.in_proj_bias).chunk(3, dim=-1))
+    y = a.out_proj(((q @ k.transpose(-2, -1) * 0.25).softmax(-1) @ v).transpose(1, 2).flatten(-2))
+    assert torch.allclose(m.eval()(x), y, atol=1e-6)
+    torch.jit.script(m)

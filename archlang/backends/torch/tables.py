@@ -75,11 +75,13 @@ HELPERS = {
             map rolled by −shift): tokens rolled in from the far edge attend only to tokens
             from there (torchvision's mask, −100 between regions; no shift along a dim of
             one window, as torchvision)
+        scale: the factor of the scores (None: 1/√(d/heads), SDPA's default)
     """
 
-    def __init__(self, d, heads, bias=True, dropout=0.0, causal=False, window=None, shift=None):
+    def __init__(self, d, heads, bias=True, dropout=0.0, causal=False, window=None, shift=None,
+                 scale=None):
         super().__init__()
-        self.heads, self.dropout, self.causal = heads, dropout, causal
+        self.heads, self.dropout, self.causal, self.scale = heads, dropout, causal, scale
         self.window_h, self.window_w = window if window is not None else (0, 0)
         self.shift_h, self.shift_w = shift if shift is not None else (0, 0)
         # Registered first, as torchvision's Swin registers its table before qkv.
@@ -134,7 +136,7 @@ HELPERS = {
             mask = bias if mask is None else torch.where(mask, bias, float("-inf"))
         y = F.scaled_dot_product_attention(
             q, key, value, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
-            is_causal=self.causal and mask is None)
+            is_causal=self.causal and mask is None, scale=self.scale)
         return self.out_proj(y.transpose(-3, -2).flatten(-2))     # N×…×Lq×d
 
     def shift_mask(self, gh: int, gw: int, device: torch.device):
