@@ -134,9 +134,16 @@ HELPERS = {
             if self.shift_h > 0 or self.shift_w > 0:
                 bias = bias + self.shift_mask(grid[0], grid[1], q.device)
             mask = bias if mask is None else torch.where(mask, bias, float("-inf"))
+        windows = list(q.shape[1:-3])
+        if len(windows) > 0:
+            # SDPA's ONNX export takes N×heads×L×d only: the windows join the heads.
+            q, key, value = q.flatten(1, -3), key.flatten(1, -3), value.flatten(1, -3)
+            if mask is not None:
+                mask = mask.expand(windows + [self.heads, lq, lk]).reshape(-1, lq, lk)
         y = F.scaled_dot_product_attention(
             q, key, value, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
             is_causal=self.causal and mask is None, scale=self.scale)
+        y = y.unflatten(1, windows + [self.heads]) if len(windows) > 0 else y
         return self.out_proj(y.transpose(-3, -2).flatten(-2))     # N×…×Lq×d
 
     def shift_mask(self, gh: int, gw: int, device: torch.device):
