@@ -4,9 +4,8 @@ The names a plugin declares its own kinds with (docs/language.md, "Custom layers
 `Param`, `Shape`, `ShapeProblem`, `ArgProblem`, `Window`, `declare`, and the argument
 converters of `archlang.layers.args` (`args.size`, ...).
 """
-from . import activation, conv, linear, norm, pool, sequence, structural  # noqa: F401  (registration)
+from . import activation, conv, linear, norm, pool, sequence, attention, structural  # noqa: F401  (registration)
 from . import channel, scale, upsample  # noqa: F401  (registration)
-from . import attention  # noqa: F401  (registration)
 from .base import REGISTRY, ArgProblem, Layer, Param, Resampling, ShapeProblem, Window, kinds
 from .plugins import Plugin, PluginError, declare
 from .shape import Shape

@@ -134,8 +134,9 @@ HELPERS = {
             if self.shift_h > 0 or self.shift_w > 0:
                 bias = bias + self.shift_mask(grid[0], grid[1], q.device)
             mask = bias if mask is None else torch.where(mask, bias, float("-inf"))
-        windows = list(q.shape[1:-3])
-        if len(windows) > 0:
+        windows = [n for n in q.shape[1:-3]]          # N×windows…×heads×L×d: the windows
+        windowed = q.dim() > 4
+        if windowed:
             # SDPA's ONNX export takes N×heads×L×d only: the windows join the heads.
             q, key, value = q.flatten(1, -3), key.flatten(1, -3), value.flatten(1, -3)
             if mask is not None:
@@ -143,10 +144,11 @@ HELPERS = {
         y = F.scaled_dot_product_attention(
             q, key, value, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
             is_causal=self.causal and mask is None, scale=self.scale)
-        y = y.unflatten(1, windows + [self.heads]) if len(windows) > 0 else y
+        y = y.unflatten(1, windows + [self.heads]) if windowed else y
         return self.out_proj(y.transpose(-3, -2).flatten(-2))     # N×…×Lq×d
 
-    def shift_mask(self, gh: int, gw: int, device: torch.device):
+    def shift_mask(self, gh, gw, device):
+        # type: (int, int, torch.device) -> Tensor
         """Gh×Gw×1×T×T: 0 within a region of the rolled map, −100 across (torchvision's)."""
         h, w = self.window_h, self.window_w
         sh = self.shift_h if gh > 1 else 0
@@ -155,10 +157,14 @@ HELPERS = {
         cols = torch.arange(gw * w, device=device)
         # The regions of torchvision's shifted_window_attention: [0, −window), [−window,
         # −shift), [−shift, end) along each shifted dim; one region along the others.
-        row_region = ((rows >= gh * h - h).long() + (rows >= gh * h - sh).long()) * int(sh > 0)
-        col_region = ((cols >= gw * w - w).long() + (cols >= gw * w - sw).long()) * int(sw > 0)
+        row_region = (rows >= gh * h - h).long() + (rows >= gh * h - sh).long()
+        col_region = (cols >= gw * w - w).long() + (cols >= gw * w - sw).long()
+        if sh == 0:
+            row_region = torch.zeros_like(rows)
+        if sw == 0:
+            col_region = torch.zeros_like(cols)
         region = row_region[:, None] * 3 + col_region[None, :]                # the map
-        region = region.view(gh, h, gw, w).transpose(1, 2).reshape(gh, gw, 1, h * w)
+        region = region.view(gh, h, gw, w).transpose(-3, -2).reshape(gh, gw, 1, h * w)
         apart = region != region.transpose(-2, -1)                           # Gh×Gw×T×T
         return torch.zeros(apart.shape, device=device).masked_fill(apart, -100.0).unsqueeze(-3)
 ''',
