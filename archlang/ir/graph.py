@@ -43,6 +43,7 @@ class Node:
     skip: bool = False                   # a SkipConnection's join: inputs (layer output, skip input)
     times: int = 1                       # copies it stands for: the product of the counts of the
                                          # folded repeats around it (1: an ordinary node)
+    attr: str = ""                       # the compiled module's attribute, if `name=` gave one
 
     @property
     def family(self) -> str:
@@ -193,6 +194,7 @@ class Builder:
 
     def build_leaf(self, term: Leaf, x: int, parent: Group) -> int:
         out = self.add(term.layer, (x,), term.span, term.spans)
+        self.graph[out].attr = term.attr
         parent.children.append(out)
         return out
 
@@ -202,13 +204,22 @@ class Builder:
         return out
 
     def build_seq(self, term: Seq, x: int, parent: Group) -> int:
-        # A chain adds nothing to show: its items join the parent group directly.
+        # A chain adds nothing to show: its items join the parent group directly, unless it
+        # is named (one nn.Sequential of its layers, as torchvision's `downsample`).
+        if term.attr:
+            group = Group(GroupKind.CHAIN, f'Chain(…; name="{term.attr}")', term.span,
+                          attr=term.attr)
+            parent.children.append(group)
+            parent = group
         for item in term.items:
             x = self.build(item, x, parent)
+        if term.attr:
+            group.output = x
         return x
 
     def build_blockcall(self, term: BlockCall, x: int, parent: Group) -> int:
-        group = Group(GroupKind.BLOCK, term.text, term.span, name=term.name, args=term.args)
+        group = Group(GroupKind.BLOCK, term.text, term.span, name=term.name, args=term.args,
+                      attr=term.attr)
         outer, self.scope = self.scope, self._scoped(GroupKind.BLOCK, term.text, term.span)
         try:
             group.output = self.build(term.body, x, group)
@@ -228,7 +239,7 @@ class Builder:
             what = f"repeat({term.body.n}, …)"
         else:
             what = "…"
-        group = Group(GroupKind.REPEAT, f"repeat({term.n}, {what})", term.span)
+        group = Group(GroupKind.REPEAT, f"repeat({term.n}, {what})", term.span, attr=term.attr)
         first_node = len(self.graph)
         x0 = x
         for i in range(term.n):
@@ -317,6 +328,8 @@ class GraphBuilder(Builder):
         layer = v.layer.layer if isinstance(v.layer, Leaf) else None
         spans = v.layer.spans if isinstance(v.layer, Leaf) else {}
         out = self.add(layer, xs, v.layer.span, spans)
+        if isinstance(v.layer, Leaf):
+            self.graph[out].attr = v.layer.attr
         parent.children.append(out)
         return out
 

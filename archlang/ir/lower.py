@@ -5,7 +5,9 @@ diagnostic is recorded, so every independent mistake in a spec is reported at on
 """
 from __future__ import annotations
 
+import keyword as keyword_module
 import math
+import re
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, release_reserve, working_on
 from ..hints import known_layers
@@ -17,7 +19,7 @@ from ..layers.base import ArgProblem
 from ..layers.bind import bind
 from ..layers.structural import JOIN_TEXT
 from ..layers.shape import Shape
-from ..records import dataclass, field
+from ..records import dataclass, field, replace
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast
@@ -26,6 +28,9 @@ from .graph import TooManyNodes
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
 MAX_INT = 2 ** 63 - 1
+ATTR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What `name="…"` may say: an identifier, as the compiled module's attribute."""
+
 # AST class → its Lowerer method (`Call` → `v_call`), found once per class.
 _VISITORS: dict[type, object] = {}
 
@@ -317,6 +322,12 @@ class Lowerer:
                            label="not a layer", help=help_)
 
     def call_term(self, node: ast.Call, env: Env) -> Term:
+        named = self._attr_keyword(node)
+        if named is not None:
+            keyword, attr = named
+            term = self.call_term(replace(node, args=tuple(a for a in node.args if a is not keyword)), env)
+            term.attr = attr
+            return term
         name = node.func
         if name == "Chain":
             return self.chain(node, env)
@@ -350,6 +361,31 @@ class Lowerer:
                                help="define it in a graph body and join it: `t = Parameter(1×768)`, "
                                     "then `cat(t, h; dims=1)` or `h + t`")
         return Leaf(node.span, layer, spans)
+
+    NAMEABLE = ("Chain", "repeat")
+
+    def _attr_keyword(self, node: ast.Call) -> tuple[ast.Keyword, str] | None:
+        """`name="fc"` on a layer, a block call, a Chain or a repeat: the compiled module's
+        attribute for it (docs/language.md, "Names in the compiled module"). A block with a
+        parameter called `name` keeps it as its parameter."""
+        keyword = next((k for k in node.keywords if k.name == "name"), None)
+        if keyword is None or (node.func in self.blocks and
+                               any(p.name == "name" for p in self.blocks[node.func].params)):
+            return None
+        if node.func in ("SkipConnection", "Parallel"):
+            raise self.problem("E0101", f"{node.func} takes no name", keyword.name_span,
+                               label="not compiled as one module",
+                               help="name the Chain inside it, or its layers")
+        if node.func not in self.NAMEABLE and node.func not in self.blocks \
+                and REGISTRY.get(node.func) is None:
+            return None                     # an unknown layer: reported as such
+        value = self.value(keyword.value, Env()).value
+        if not isinstance(value, str) or not ATTR_NAME.fullmatch(value) or keyword_module.iskeyword(value):
+            raise self.problem("E0103", "a name is a Python identifier in quotes, such as "
+                               '`name="fc"`', keyword.value.span, label="not a name",
+                               help="letters, digits and `_`, not starting with a digit; dots "
+                                    "are not allowed (name the enclosing Chain or block instead)")
+        return keyword, value
 
     def _no_keywords(self, node: ast.Call) -> None:
         if node.keywords:
