@@ -16,7 +16,7 @@ from ..layers.activation import Activation as ActivationLayer
 from ..layers.base import ArgProblem
 from ..layers.bind import bind
 from ..layers.structural import JOIN_TEXT
-from ..layers.shape import Shape
+from ..layers.shape import DTYPE_ALIASES, DTYPES, FLOAT, Shape
 from ..records import dataclass, field
 from ..source import Span
 from ..suggest import did_you_mean
@@ -470,7 +470,15 @@ class Lowerer:
         return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
-    def input_shape(self, node: ast.Node) -> Shape:
+    def input_shape(self, node: ast.Node, dtype: str | None = None, dtype_span: Span | None = None) -> Shape:
+        """A model input's type: its shape expression and the dtype word after `of` (None:
+        float). An unknown word is E0100 with the spelling meant (`long` → `int`)."""
+        if dtype is not None and dtype not in DTYPES:
+            meant = DTYPE_ALIASES.get(dtype.lower())
+            hint = f"did you mean `{meant}`?" if meant else did_you_mean(dtype, DTYPES)
+            raise self.problem("E0100", f"unknown dtype `{dtype}`", dtype_span, label="not a dtype",
+                               help=(hint + " " if hint else "") + "an input's dtype is "
+                               + ", ".join(f"`{d}`" for d in DTYPES) + " (float when not written)")
         arg = self.value(node, Env())
         v = arg.value
         try:
@@ -485,7 +493,7 @@ class Lowerer:
         if len(dims) > 4:
             raise self.problem("E0103", f"an input has at most 3 spatial dimensions and channels, "
                                f"found {len(dims)} dimensions", node.span)
-        return Shape(dims)
+        return Shape(dims, dtype or FLOAT)
 
 
 def _num(v) -> str:
