@@ -265,8 +265,8 @@ def _adaptive(g: Gen, t: T, cls):
 
 
 def w_embedding(g: Gen, t: T, cls):
-    """Token ids → vectors: written by `chain_model` at the start of a model whose input is
-    `L of int` (a T has no dtype, so no float tensor takes one); here, none."""
+    """Token ids → vectors and their positions: written by `chain_model` at the start of a
+    model whose input is `L of int` (token_input; a T has no dtype); here, none."""
     return None
 
 
@@ -281,7 +281,12 @@ def token_input(g: Gen, t: T) -> tuple[str, str, T] | None:
     vocab, d = rng.choice([5, 10, 100]), rng.choice([2, 4, 8])
     form = rng.choice([f"{vocab} => {d}", f"{vocab}, {d}", f"{vocab} => {d}; pad=0"])
     g.used["Embedding"] += 1
-    return f"{t.c} of int", f"Embedding({form})", T((t.c,), d)
+    layer = f"Embedding({form})"
+    if rng.random() < 0.5:                           # learned positions added to it
+        name = rng.choice(["PositionEmbedding", "Positions"])
+        g.used[name] += 1
+        layer = f"Chain({layer}, SkipConnection({name}({t.c + rng.choice([0, 3])} => {d}), +))"
+    return f"{t.c} of int", layer, T((t.c,), d)
 
 
 def w_parameter(g: Gen, t: T, cls):
@@ -401,7 +406,7 @@ WRITERS = {
     "MultiHeadAttention": w_attention, "Flatten": w_flatten, "Reshape": w_reshape,
     "ChannelShuffle": w_channel_shuffle, "Chunk": w_chunk, "Slice": w_slice, "Scale": w_scale,
     "Upsample": w_upsample, "PixelShuffle": w_pixel_shuffle,
-    "Embedding": w_embedding,
+    "Embedding": w_embedding, "PositionEmbedding": w_embedding,
 }
 """Layer kind (its class's name) → writer: every kind in archlang.layers.REGISTRY must have
 one (tests/test_generator.py)."""

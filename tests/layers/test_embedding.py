@@ -106,3 +106,53 @@ def test_the_padding_row_stays_zero_after_a_training_step():
     before = weight[3].detach().clone()
     opt.step()
     assert torch.count_nonzero(weight[0]) == 0 and not torch.equal(weight[3], before)
+
+
+# ---- learned positions --------------------------------------------------------------------
+def test_gpt2_positions_are_counted_exactly():
+    m = model_of((FIXTURES / "tokens/gpt_embeddings.arch").read_text())
+    assert [i.params for i in m.infos[1:]] == [38_597_376, 786_432, 0]
+    assert m.params == 39_383_808 and tuple(m.output_shape) == (1024, 768)
+    assert str(m.infos[2].layer) == "PositionEmbedding(1024 => 768)"
+
+
+def test_bert_embeddings_with_token_types():
+    # Hugging Face's BertEmbeddings: 23,837,184 parameters (words, positions, types, LayerNorm).
+    m = model_of((FIXTURES / "tokens/bert_embeddings.arch").read_text())
+    assert m.params == 30522 * 768 + 512 * 768 + 2 * 768 + 2 * 768 == 23_837_184
+    assert [s.dtype for _, s in m.inputs] == [INT, INT]
+
+
+@pytest.mark.parametrize("spec", [
+    "model m(x: 16×8) = SkipConnection(Positions(16 => 8), +)",            # vectors: their length
+    "model m(t: 16 of int) = Chain(Embedding(5 => 8), SkipConnection(Positions(16, 8), +))",
+])
+def test_positions_read_the_length_of_a_sequence(spec):
+    m = model_of(spec)
+    assert tuple(m.output_shape) == (16, 8) and m.params - (40 if "Embedding" in spec else 0) == 128
+
+
+def test_a_sequence_longer_than_the_table():
+    (err,) = errors_of("model m(t: 1025 of int) = Positions(1024 => 768)")
+    assert err.code == "E0313"
+    assert err.message == ("a sequence of 1,025 tokens is longer than the 1,024 positions of "
+                           "PositionEmbedding(1024 => 768)")
+    assert err.span.text == "1024" and err.span.start == 36
+    assert err.help.endswith("PositionEmbedding(1025 => 768)")
+    (err,) = errors_of("model m(x: 8) = Positions(1024 => 768)")
+    assert err.code == "E0303"
+
+
+def test_compiled_positions_are_hugging_faces_lookup():
+    torch = pytest.importorskip("torch")
+    from backends.helpers import compiled, forward_agrees, param_count
+
+    spec = (FIXTURES / "tokens/gpt_embeddings.arch").read_text().replace("1024 of", "7 of")
+    report, gen, module = compiled(spec)
+    assert "self.wpe = nn.Embedding(1024, 768)" in gen.source
+    forward_agrees(report, gen, module)
+    assert param_count(module) == report.params == 39_383_808
+    ids = torch.randint(0, 50257, (3, 7))
+    # GPT2Model: inputs_embeds + wpe(position_ids), position_ids = 0..L−1 for every sample.
+    want = module.wte(ids) + module.wpe(torch.arange(7)).unsqueeze(0)
+    assert torch.equal(module(ids), want)
