@@ -92,6 +92,9 @@ class Embedding(Layer):
     def params(self) -> int:
         return self.vocab * self.d
 
+    def weight_shape(self):
+        return (self.vocab, self.d)
+
     def torch(self, inputs, out) -> TorchCode:
         return TorchCode(Call("nn.Embedding", (self.vocab, self.d), kw(padding_idx=self.pad)))
 
@@ -153,6 +156,9 @@ class PositionEmbedding(Layer):
 
     def params(self) -> int:
         return self.n * self.d
+
+    def weight_shape(self):
+        return (self.n, self.d)
 
     def torch(self, inputs, out) -> TorchCode:
         return TorchCode(Call("nn.Embedding", (self.n, self.d)), call=Template(POSITIONS))
