@@ -156,3 +156,11 @@ def test_compiled_positions_are_hugging_faces_lookup():
     # GPT2Model: inputs_embeds + wpe(position_ids), position_ids = 0..L−1 for every sample.
     want = module.wte(ids) + module.wpe(torch.arange(7)).unsqueeze(0)
     assert torch.equal(module(ids), want)
+
+
+def test_token_ids_take_int64_memory():
+    # PyTorch's token ids are int64: 8 bytes each, whatever float dtype the analysis assumes.
+    m = model_of((FIXTURES / "tokens/gpt_embeddings.arch").read_text())
+    assert analyze_report(m).totals.input_bytes == 1024 * 8
+    assert analyze_report(m, dtype="bf16").totals.input_bytes == 1024 * 8
+    assert analyze_report(model_of("model m(x: 1024) = relu")).totals.input_bytes == 1024 * 4
