@@ -69,3 +69,14 @@ def test_a_token_id_outside_the_vocabulary_is_named(tmp_path):
                      progress=False, device="cpu", val_split=0.0)
     assert "index out of range" in str(err.value)
     assert "the samples hold token ids 0 … 8: each must be below the vocabulary" in str(err.value)
+
+
+def test_predict_reads_token_ids_from_npy(tmp_path):
+    from archlang.train.predict import read_inputs
+    x, _ = token_data(3)
+    np.save(tmp_path / "ids.npy", x)
+    ((name, got),) = read_inputs([tmp_path / "ids.npy"], Shape((6,), INT))
+    assert got.dtype == torch.int64 and torch.equal(got, torch.from_numpy(x))
+    np.save(tmp_path / "f.npy", x.astype(np.float32))
+    with pytest.raises(TrainError, match="takes token ids"):
+        read_inputs([tmp_path / "f.npy"], Shape((6,), INT))
