@@ -64,3 +64,17 @@ def test_ties_that_cannot_hold(change, code, at):
     assert errs[0].code == code and errs[0].span.text == at
     if code == "E0100":
         assert errs[0].help.startswith("did you mean `wte`?")
+
+
+def test_json_names_dtypes_and_ties(tmp_path, capsys):
+    import json
+
+    from archlang.cli import main
+    path = tmp_path / "tiny.arch"
+    path.write_text(TINY)
+    assert main(["check", str(path), "--json"]) == 0
+    (m,) = json.loads(capsys.readouterr().out)["models"]
+    assert m["inputs"] == [{"name": "tokens", "shape": [16], "dtype": "int"}]
+    assert m["layers"][-1]["tied_to"] == "wte" and m["layers"][-1]["params"] == 0
+    assert m["params"] == 9_568 and "tied_to" not in m["layers"][0]
+    assert model_of(TINY).title() == "tiny_gpt(tokens: 16 of int) → 16×100"
