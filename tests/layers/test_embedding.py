@@ -164,3 +164,18 @@ def test_token_ids_take_int64_memory():
     assert analyze_report(m).totals.input_bytes == 1024 * 8
     assert analyze_report(m, dtype="bf16").totals.input_bytes == 1024 * 8
     assert analyze_report(model_of("model m(x: 1024) = relu")).totals.input_bytes == 1024 * 4
+
+
+def test_the_examples_of_language_md_check():
+    # Every spec block of the sections on tokens, embeddings, positions and weight tying.
+    import re
+
+    import archlang
+    from conftest import ROOT
+    doc = (ROOT / "docs/language.md").read_text("utf-8")
+    section = doc[doc.index("### Token inputs and dtypes"):doc.index("## Custom layers")]
+    blocks = [text for lang, text in re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S) if not lang]
+    assert len(blocks) == 4
+    for text in blocks:
+        result = archlang.check(text)
+        assert result.ok and result.models, [str(d) for d in result.diagnostics]
