@@ -35,6 +35,7 @@ def test_torchscript_of_token_ids(tmp_path):
             torch.testing.assert_close(scripted(ids(batch)), module(ids(batch)))
 
 
+@pytest.mark.slow            # an ONNX export costs seconds; the fast suite exports one already
 def test_onnx_of_token_ids(tmp_path):
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
     pytest.importorskip("onnxscript", reason="the onnx extra is not installed")
