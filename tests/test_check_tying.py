@@ -78,3 +78,12 @@ def test_json_names_dtypes_and_ties(tmp_path, capsys):
     assert m["layers"][-1]["tied_to"] == "wte" and m["layers"][-1]["params"] == 0
     assert m["params"] == 9_568 and "tied_to" not in m["layers"][0]
     assert model_of(TINY).title() == "tiny_gpt(tokens: 16 of int) → 16×100"
+
+
+def test_a_tie_outside_a_graph_body():
+    (err,) = errors_of("model m(x: 4 of int) = Chain(Embedding(10 => 4), Dense(4 => 10; tie=x))")
+    assert err.code == "E0109" and err.span.text == "tie=x"
+    assert err.message == "`tie=` is written on a layer applied in a graph body"
+    # Inside a Chain applied in a graph body, too: a tie is on the layer applied itself.
+    (err,) = errors_of(TINY.replace("Dense(64 => 32))", "Dense(64 => 32; tie=wte))"))
+    assert err.code == "E0109" and err.span.text == "tie=wte"

@@ -336,6 +336,14 @@ class Lowerer:
                                label="not a layer or block", help=hint or known_layers())
         positional, keywords = [], []
         for a in node.args:
+            if isinstance(a, ast.Keyword) and a.name == "tie":
+                # A graph body takes `tie=` off the layer it applies (ir/values.py): here it
+                # names no value.
+                raise self.problem("E0109", "`tie=` is written on a layer applied in a graph body",
+                                   a.span, label="no value to tie to here",
+                                   help="name the layers' values in a graph body: `wte = "
+                                        "Embedding(50257 => 768)(tokens)` … `logits = Dense(768 => "
+                                        "50257; bias=false, tie=wte)(h)`")
             if isinstance(a, ast.Keyword):
                 keywords.append((a.name, a.name_span, self.value(a.value, env)))
             else:
