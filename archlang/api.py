@@ -356,7 +356,7 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings
     meta = {"class": gen.classes[report.name], "spec": spec, "model": report.name,
             "source": gen.source}
     with _reported(TrainError):
-        return train(module, tuple(report.input_shape), config, name=report.name,
+        return train(module, report.input_shape, config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
                      given=[k for k, v in settings.items() if v is not None],

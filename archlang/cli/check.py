@@ -44,6 +44,12 @@ def _json_shape(shape):
     return list(shape) if shape is not None else None
 
 
+def _json_dtype(shape) -> dict:
+    """`"dtype": "int"` for token ids and masks; float, the default, is not written."""
+    dtype = getattr(shape, "dtype", "float")
+    return {"dtype": dtype} if dtype != "float" else {}
+
+
 def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
     from ..present.render import render_json
     analyses = analyses or {}
@@ -54,7 +60,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "name": m.name,
             "input_shape": _json_shape(m.input_shape),
             "output_shape": _json_shape(m.output_shape),
-            "inputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.inputs],
+            "inputs": [{"name": n, "shape": _json_shape(s), **_json_dtype(s)} for n, s in m.inputs],
             "outputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.outputs],
             "params": m.params,
             "trainable_params": m.trainable_params,
@@ -71,6 +77,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
                 "params": i.params,
                 "state": i.state,
                 "scope": [s.label for s in i.node.scope],
+                **({"tied_to": i.tied_to} if i.tied_to else {}),
                 "line": i.node.span.line,
                 **(a.records[i.node.id].json() if a is not None else {}),
             } for i in m.layers],

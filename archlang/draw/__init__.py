@@ -54,6 +54,9 @@ def digraph(report, *, rankdir: str = "TB", collapse: bool = False, depth: int |
         # Heavier chain edges keep straight runs of layers straight; branches bend around.
         dot.edge(a.name, b.name, label=f" {a.shape} " if label else None,
                  weight="4" if chain else None)
+    for a, b in view.ties:
+        # One weight in two layers (`tie=`): a dashed line that does not rank the layout.
+        dot.edge(a.name, b.name, label=" tied ", **style.TIE)
     title = f"<b>{style.escape(style.clip(view.title))}</b>   " \
         + style.small(f"{view.params:,} params", size=11)
     shown = {"error" if b.failed else b.family for b in view.boxes()}

@@ -9,6 +9,10 @@ from html import escape
 
 FONT = "Helvetica,Arial,sans-serif"
 
+# A tied weight (`tie=`): the owner's box to the tied layer's, dashed, not an edge of the flow.
+TIE = {"style": "dashed", "arrowhead": "none", "constraint": "false", "color": "#a61e4d",
+       "fontcolor": "#a61e4d", "fontsize": "9"}
+
 # family → (fill, border, legend text), in the order the legend lists them.
 FAMILIES = {
     "input":      ("#ffffff", "#495057", "input / output"),

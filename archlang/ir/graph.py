@@ -44,6 +44,8 @@ class Node:
     times: int = 1                       # copies it stands for: the product of the counts of the
                                          # folded repeats around it (1: an ordinary node)
     attr: str = ""                       # the compiled module's attribute, if `name=` gave one
+    tie: tuple[int, str, Span] | None = None   # `tie=v`: the node whose weight it shares,
+                                               # the value's name, where the tie is written
 
     @property
     def family(self) -> str:
@@ -322,7 +324,10 @@ class GraphBuilder(Builder):
         xs = [self.value(a, env, parent) for a in v.args]
         several = isinstance(v.layer, Leaf) and v.layer.layer.arity != 1
         if len(xs) == 1 and not several:
-            return self.build(v.layer, xs[0], parent)
+            out = self.build(v.layer, xs[0], parent)
+            if v.tie is not None:
+                self.graph[out].tie = (env[v.tie.name], v.tie.name, v.tie.span)
+            return out
         # A join, a layer of several inputs (attention's q, kv), a Parameter (none), or a
         # Broken layer: one node over every input.
         layer = v.layer.layer if isinstance(v.layer, Leaf) else None

@@ -18,7 +18,7 @@ from ..layers.activation import Activation as ActivationLayer
 from ..layers.base import ArgProblem
 from ..layers.bind import bind
 from ..layers.structural import JOIN_TEXT
-from ..layers.shape import Shape
+from ..layers.shape import DTYPE_ALIASES, DTYPES, FLOAT, Shape
 from ..records import dataclass, field, replace
 from ..source import Span
 from ..suggest import did_you_mean
@@ -347,6 +347,14 @@ class Lowerer:
                                label="not a layer or block", help=hint or known_layers())
         positional, keywords = [], []
         for a in node.args:
+            if isinstance(a, ast.Keyword) and a.name == "tie":
+                # A graph body takes `tie=` off the layer it applies (ir/values.py): here it
+                # names no value.
+                raise self.problem("E0109", "`tie=` is written on a layer applied in a graph body",
+                                   a.span, label="no value to tie to here",
+                                   help="name the layers' values in a graph body: `wte = "
+                                        "Embedding(50257 => 768)(tokens)` … `logits = Dense(768 => "
+                                        "50257; bias=false, tie=wte)(h)`")
             if isinstance(a, ast.Keyword):
                 keywords.append((a.name, a.name_span, self.value(a.value, env)))
             else:
@@ -506,7 +514,15 @@ class Lowerer:
         return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
-    def input_shape(self, node: ast.Node) -> Shape:
+    def input_shape(self, node: ast.Node, dtype: str | None = None, dtype_span: Span | None = None) -> Shape:
+        """A model input's type: its shape expression and the dtype word after `of` (None:
+        float). An unknown word is E0100 with the spelling meant (`long` → `int`)."""
+        if dtype is not None and dtype not in DTYPES:
+            meant = DTYPE_ALIASES.get(dtype.lower())
+            hint = f"did you mean `{meant}`?" if meant else did_you_mean(dtype, DTYPES)
+            raise self.problem("E0100", f"unknown dtype `{dtype}`", dtype_span, label="not a dtype",
+                               help=(hint + " " if hint else "") + "an input's dtype is "
+                               + ", ".join(f"`{d}`" for d in DTYPES) + " (float when not written)")
         arg = self.value(node, Env())
         v = arg.value
         try:
@@ -521,7 +537,7 @@ class Lowerer:
         if len(dims) > 4:
             raise self.problem("E0103", f"an input has at most 3 spatial dimensions and channels, "
                                f"found {len(dims)} dimensions", node.span)
-        return Shape(dims)
+        return Shape(dims, dtype or FLOAT)
 
 
 def _num(v) -> str:

@@ -83,6 +83,7 @@ class Apply(Term):
 
     layer: Term
     args: list[Term]
+    tie: ValueRef | None = None      # `tie=wte`: the value whose layer's weight it shares
 
 
 @dataclass(eq=False, slots=True)

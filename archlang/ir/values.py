@@ -167,8 +167,36 @@ class ValueLowerer:
         return Apply(node.span, Leaf(node.op_span, JOINS[node.op]()), [self.value(v) for v in leaves])
 
     def v_apply(self, node: ast.Apply) -> Term:
-        layer = self.lw.term(node.layer, self.lw_env())
-        return Apply(node.span, layer, self.arguments(node, node.args, layer))
+        call, tie = self.tie(node.layer)
+        layer = self.lw.term(call, self.lw_env())
+        if tie is not None and not isinstance(layer, (Leaf, Broken)):
+            raise self.lw.problem("E0109", "`tie=` is written on one layer", tie.span,
+                                  label="on a composite layer",
+                                  help="apply the tied layer on its own: `logits = Dense(768 => "
+                                       "50257; bias=false, tie=wte)(h)`")
+        return Apply(node.span, layer, self.arguments(node, node.args, layer), tie)
+
+    def tie(self, call: ast.Node) -> tuple[ast.Node, ValueRef | None]:
+        """`Dense(768 => 50257; bias=false, tie=wte)`: the call without `tie=`, and the value
+        named (an earlier statement, whose layer's weight this layer shares: check.py checks
+        the shapes, the back end makes them one Parameter)."""
+        if not isinstance(call, ast.Call):
+            return call, None
+        ties = [k for k in call.keywords if k.name == "tie"]
+        if not ties:
+            return call, None
+        k = ties[0]
+        if not isinstance(k.value, ast.Name) or k.value.id not in self.defined:
+            what = k.value.id if isinstance(k.value, ast.Name) else k.value.span.text
+            raise self.lw.problem("E0100", f"`tie=` names no value: `{what}`", k.value.span,
+                                  label="not a value of this graph body",
+                                  help=(did_you_mean(what, list(self.defined)) or "") +
+                                  " `tie=` names an earlier statement made by one layer, whose "
+                                  "weight this layer shares: `wte = Embedding(50257 => 768)(tokens)` "
+                                  "… `Dense(768 => 50257; bias=false, tie=wte)(h)`")
+        self.used.add(k.value.id)
+        rest = tuple(a for a in call.args if a is not k)
+        return ast.Call(call.span, call.func, call.func_span, rest), ValueRef(k.span, k.value.id)
 
     def v_call(self, node: ast.Call) -> Term:
         if node.func == "cat":

@@ -39,7 +39,7 @@ SHORT_NAMES = {
     "MeanPool": "pool", "GlobalMaxPool": "pool", "GlobalMeanPool": "pool",
     "AdaptiveMeanPool": "pool", "AdaptiveMaxPool": "pool", "BatchNorm": "bn", "LayerNorm": "ln",
     "Dropout": "drop", "Dense": "fc", "Upsample": "up", "PixelShuffle": "shuffle",
-    "ChannelShuffle": "shuffle", "Scale": "scale",
+    "ChannelShuffle": "shuffle", "Scale": "scale", "Embedding": "embed", "PositionEmbedding": "pos",
 }
 """Attribute prefix of a layer kind: `conv1`, `bn2`, `fc6`."""
 
