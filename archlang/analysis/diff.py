@@ -3,7 +3,7 @@
 A stage is a top-level element of a model's body as written (a row of `archlang check
 --depth 1`): a layer, a block call, a `repeat(n, …)` (one stage, whatever n), a skip or
 parallel, or a graph body's statement. The two stage lists are aligned as a text diff aligns
-lines (difflib's SequenceMatcher) on each stage's `key` — its block name, layer kind or
+lines (a longest common subsequence) on each stage's `key` — its block name, layer kind or
 statement name, ignoring arguments and repeat counts — so that an inserted stage shows as
 added instead of shifting every later row, and `BasicBlock(128)` → `repeat(3, BasicBlock(128))`
 is one stage that changed. Pure data: `archlang/present/diffview.py` prints it,
@@ -216,22 +216,69 @@ def _paired(a: Stage, b: Stage) -> StageDiff:
     return StageDiff("changed" if changes else "same", a, b, changes + rf)
 
 
+# Stages between the common start and end beyond which the exact alignment (a table of
+# len(a) × len(b) cells) gives way to difflib's faster, approximate one.
+EXACT_CELLS = 250_000
+
+
+def matches(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """The (i, j) of keys paired: a longest common subsequence of the two lists, so that as
+    few stages as possible are added or removed. The common start and end are paired first
+    (always part of some longest one), and only the rest is compared cell by cell; a rest of
+    more than EXACT_CELLS cells is aligned by difflib's SequenceMatcher (longest runs first,
+    not always the fewest changes)."""
+    lo = 0
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    hi = 0
+    while hi < min(len(a), len(b)) - lo and a[-1 - hi] == b[-1 - hi]:
+        hi += 1
+    mid_a, mid_b = a[lo:len(a) - hi], b[lo:len(b) - hi]
+    if len(mid_a) * len(mid_b) > EXACT_CELLS:
+        # Imported here: difflib is no part of the check path that loads archlang.analysis
+        # (tests/test_imports.py). autojunk off: in a long model the common keys (BasicBlock,
+        # relu) are exactly the ones to pair, not noise.
+        from difflib import SequenceMatcher
+        blocks = SequenceMatcher(None, mid_a, mid_b, autojunk=False).get_matching_blocks()
+        middle = [(i + k, j + k) for i, j, n in blocks for k in range(n)]
+    else:
+        middle = _lcs(mid_a, mid_b)
+    return ([(k, k) for k in range(lo)] + [(i + lo, j + lo) for i, j in middle]
+            + [(len(a) - hi + k, len(b) - hi + k) for k in range(hi)])
+
+
+def _lcs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """A longest common subsequence by the textbook table (CLRS §15.4): longest[i][j] is
+    the length of one of a[i:] and b[j:]; walking from the start, equal keys are paired as
+    soon as pairing them keeps the length, so a stage pairs with the earliest one it can."""
+    longest = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) - 1, -1, -1):
+        row, below = longest[i], longest[i + 1]
+        for j in range(len(b) - 1, -1, -1):
+            row[j] = below[j + 1] + 1 if a[i] == b[j] else max(below[j], row[j + 1])
+    pairs, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j] and longest[i][j] == longest[i + 1][j + 1] + 1:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif longest[i + 1][j] >= longest[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
 def align(a: list[Stage], b: list[Stage]) -> list[StageDiff]:
-    """The rows of the comparison: stages with equal keys paired in order (the longest
-    matching runs first, as difflib does for lines), the rest removed (A) or added (B);
-    where both sides have unpaired stages at one place, A's come first."""
-    # Imported here: difflib is no part of the check path that loads archlang.analysis
-    # (tests/test_imports.py). autojunk off: in a long model the common keys (BasicBlock,
-    # relu) are exactly the ones to pair, not noise.
-    from difflib import SequenceMatcher
-    matcher = SequenceMatcher(None, [s.key for s in a], [s.key for s in b], autojunk=False)
+    """The rows of the comparison: stages with equal keys paired in order (`matches`), the
+    rest removed (A's) or added (B's); between two pairs, A's come first."""
     rows: list[StageDiff] = []
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            rows += [_paired(x, y) for x, y in zip(a[i1:i2], b[j1:j2])]
-            continue
-        rows += [StageDiff("removed", x, None) for x in a[i1:i2]]
-        rows += [StageDiff("added", None, y) for y in b[j1:j2]]
+    i = j = 0
+    for x, y in matches([s.key for s in a], [s.key for s in b]) + [(len(a), len(b))]:
+        rows += [StageDiff("removed", s, None) for s in a[i:x]]
+        rows += [StageDiff("added", None, s) for s in b[j:y]]
+        if x < len(a) and y < len(b):
+            rows.append(_paired(a[x], b[y]))
+        i, j = x + 1, y + 1
     return rows
 
 
@@ -242,4 +289,4 @@ def compare(a: Analysis, b: Analysis, file_a: str = "", file_b: str = "") -> Dif
 
 
 __all__ = ["COMPARED", "Diff", "SCHEMA", "Side", "Stage", "StageDiff", "TOTALS", "align",
-           "compare", "stages"]
+           "compare", "matches", "stages"]
