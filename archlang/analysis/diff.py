@@ -2,7 +2,7 @@
 
 A stage is a top-level element of a model's body as written (a row of `archlang check
 --depth 1`): a layer, a block call, a `repeat(n, …)` (one stage, whatever n), a skip or
-parallel, or a graph body's statement. The two stage lists are aligned as a text diff aligns
+parallel, or a graph body's statement; a body that is a single block call is opened. The two stage lists are aligned as a text diff aligns
 lines (a longest common subsequence) on each stage's `key` — its block name, layer kind or
 statement name, ignoring arguments and repeat counts — so that an inserted stage shows as
 added instead of shifting every later row, and `BasicBlock(128)` → `repeat(3, BasicBlock(128))`
@@ -190,11 +190,21 @@ def _label(analysis: Analysis, child) -> str:
     return child.label + (f" ×{child.times:,}, folded" if child.folded else "")
 
 
+def top_level(tree: Group) -> tuple[list, int]:
+    """The elements of a model's body (its tree's children), and how many block calls were
+    opened to reach them: a body that is one block call (`model m(x: 32×32×3) = Net(64)`)
+    is opened, or the whole model would be one stage."""
+    children, opened = tree.children, 0
+    while len(children) == 1 and isinstance(children[0], Group) and children[0].is_block:
+        children, opened = children[0].children, opened + 1
+    return children, opened
+
+
 def stages(analysis: Analysis) -> list[Stage]:
-    """The model's top-level elements (its tree's children), with their figures."""
+    """The model's top-level elements (`top_level`), with their figures."""
     records = analysis.records
     out = []
-    for i, child in enumerate(analysis.report.model.tree.children, 1):
+    for i, child in enumerate(top_level(analysis.report.model.tree)[0], 1):
         nodes = tuple(child.node_ids()) if isinstance(child, Group) else (child,)
         output = child.output if isinstance(child, Group) else child
         recs = [records[n] for n in nodes]
@@ -289,4 +299,4 @@ def compare(a: Analysis, b: Analysis, file_a: str = "", file_b: str = "") -> Dif
 
 
 __all__ = ["COMPARED", "Diff", "SCHEMA", "Side", "Stage", "StageDiff", "TOTALS", "align",
-           "compare", "matches", "stages"]
+           "compare", "matches", "stages", "top_level"]

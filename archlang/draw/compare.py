@@ -6,6 +6,7 @@ own; only the colours of its boxes come from the comparison (archlang/analysis/d
 """
 from __future__ import annotations
 
+from ..analysis.diff import top_level
 from . import emit_view, style
 from .view import View, build_view
 
@@ -39,7 +40,10 @@ def diff_digraph(diff, *, rankdir: str = "TB", depth: int | None = 1, edge_shape
     dot = graphviz.Digraph("diff", graph_attr={**style.GRAPH, "rankdir": rankdir},
                            node_attr=style.NODE, edge_attr=style.EDGE)
     for letter, side in (("a", diff.a), ("b", diff.b)):
-        view = _prefixed(build_view(side.report, depth=depth), letter)
+        # A body that is one block call is opened into its stages (analysis/diff.top_level):
+        # so is its drawing, one level deeper.
+        opened = top_level(side.report.model.tree)[1]
+        view = _prefixed(build_view(side.report, depth=depth and depth + opened), letter)
         with dot.subgraph(name=f"cluster_{letter}") as sub:
             sub.attr(label=style.html(f"<b>{letter.upper()}   {style.escape(style.clip(view.title))}</b>",
                                       style.small(f"{view.params:,} params")),

@@ -238,3 +238,14 @@ def test_a_long_middle_is_aligned_by_difflib(monkeypatch):
     a, b = list("xDrDrx"), list("xDDrx")
     pairs = matches(a, b)
     assert _valid(pairs, a, b) and (0, 0) in pairs and (5, 4) in pairs
+
+
+def test_a_body_that_is_one_block_call_is_opened():
+    net = DIFF / "net_block.arch"
+    d = archlang.diff(net, net, model=("net16", "net32"))
+    assert [(r.status, r.stage.key) for r in d.rows] == [
+        ("changed", "Conv"), ("changed", "GlobalMeanPool"), ("changed", "flatten"),
+        ("changed", "Dense")]
+    conv, dense = d.rows[0], d.rows[3]
+    assert (conv.a.params, conv.b.params) == (9 * 3 * 16 + 16, 9 * 3 * 32 + 32)
+    assert (dense.a.params, dense.b.params) == (16 * 10 + 10, 32 * 10 + 10)
