@@ -162,3 +162,11 @@ def test_a_file_without_models(tmp_path):
     blocks.write_text("block Res(c) = SkipConnection(Dense(c, c), +)\n")
     proc = run("diff", str(blocks), SMALL)
     assert proc.returncode == 2 and "defines no model to compare" in proc.stderr
+
+
+def test_the_docs_show_a_real_run():
+    # docs/analysis.md, "Comparing two networks", pastes this run's output: it must not drift.
+    proc = run("diff", "specs/famous/resnet18.arch", "specs/famous/resnet34.arch")
+    assert proc.returncode == 0
+    assert f"$ archlang diff specs/famous/resnet18.arch specs/famous/resnet34.arch\n{proc.stdout}```" \
+        in (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
