@@ -168,8 +168,8 @@ def _key(analysis: Analysis, child) -> str:
         return _layer_key(analysis, child)
     if child.kind is GroupKind.BLOCK:
         return child.name
-    if child.kind is GroupKind.VALUE:
-        return f"{child.name} ="
+    if child.kind is GroupKind.VALUE:        # a returned expression: named by its output
+        return f"{child.name or child.label} ="
     if child.kind is GroupKind.REPEAT:
         # repeat(3, BasicBlock(128)) is the stage BasicBlock(128) was, three times over.
         copy = child.children[0]
