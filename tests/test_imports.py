@@ -90,6 +90,14 @@ def test_check_imports_the_layers_and_not_lark():
     assert not any(m == "lark" or m.startswith("lark.") for m in modules)
 
 
+def test_diff_imports_no_drawing_or_heavy_library():
+    # `archlang diff` is torch-free like check; it draws (graphviz) only when asked to.
+    modules = imported_by(["diff", str(SPECS / "famous/resnet18.arch"),
+                           str(SPECS / "famous/resnet34.arch")])
+    assert "archlang.analysis.diff" in modules and "archlang.present.diffview" in modules
+    assert forbidden_in(modules) == set()
+
+
 def test_a_syntax_error_imports_lark_to_describe_it(tmp_path):
     bad = tmp_path / "bad.arch"
     bad.write_text("model m(x: 3) = Chain(relu relu)\n")
