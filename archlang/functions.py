@@ -26,8 +26,9 @@ NUMBER, WHOLE, POSITIVE = "a number", "a whole number", "a positive whole number
 
 @dataclass(frozen=True)
 class Function:
-    """One function: positional parameters (name, NUMBER or WHOLE), the optional ones last
-    with their default (None: computed by the rule), or `variadic` (two or more of one)."""
+    """One function: its parameters as (name, what it must be: NUMBER, WHOLE or POSITIVE),
+    of which the last `optional` may be left out (the rule's own default then applies), or
+    `variadic`: two or more arguments of what the one parameter must be."""
 
     name: str
     params: tuple[tuple[str, str], ...]
@@ -43,7 +44,8 @@ class Function:
         if self.variadic:
             return f"{self.name}(a, b, ...)"
         names = [n for n, _ in self.params]
-        shown = names[:len(names) - self.optional] + [f"{n}=…" for n in names[len(names) - self.optional:]]
+        required = len(names) - self.optional
+        shown = names[:required] + [f"{n}=…" for n in names[required:]]
         return f"{self.name}({', '.join(shown)})"
 
 
