@@ -10,6 +10,7 @@ import pytest
 
 from archlang import vocabulary
 from archlang.functions import FUNCTIONS
+from archlang.syntax.format import format_text
 from conftest import errors_of, model_of
 
 
@@ -132,3 +133,17 @@ def test_names_that_are_functions():
     # Keywords and parameters may still be called `ceil`: MaxPool's ceil mode.
     m = model_of("block P(ceil) = MaxPool((2, 2); ceil=ceil)\nmodel m(x: 5×5×1) = P(true)")
     assert tuple(m.output_shape) == (3, 3, 1)
+
+
+def test_fmt_prints_calls_of_functions_as_written_and_keeps_their_values():
+    text = ("block S(c, w=1.1, d=1.2) = Chain(repeat(ceil(2*d), Dense(_ => make_divisible(c*w, 8;"
+            "min_value=16))), Dense(_ => cdiv(c, 3)+max(1, c//4, round(2.5))))\n"
+            "model m(x: 4) = S(40)\n")
+    formatted = format_text(text)
+    assert "make_divisible(c * w, 8; min_value=16)" in formatted       # its `;` kept
+    assert "Dense(_ => cdiv(c, 3) + max(1, c // 4, round(2.5)))" in formatted
+    assert format_text(formatted) == formatted
+    widths = [[i.layer.c_out for i in model_of(t).layers if i.layer.kind == "Dense"]
+              for t in (text, formatted)]
+    # ceil(2.4) = 3 layers of make_divisible(44, 8) = 48; cdiv(40, 3) + max(1, 10, 2) = 24
+    assert widths[0] == widths[1] == [48, 48, 48, 24]

@@ -166,3 +166,18 @@ def test_unet_output_equals_a_pytorch_unet():
     text = (ZOO / "unet.arch").read_text()
     assert "model unet(x: 256×256×1)" in text
     _agree(text.replace("model unet(x: 256×256×1)", "model unet(x: 32×32×1)"), "UNet", (1, 1, 32, 32))
+
+
+def test_efficientnet_b2_has_torchvisions_scaled_widths_and_depths():
+    # torchvision's efficientnet_b2 (width 1.1, depth 1.2): stage outputs and block counts
+    # read from its `features`; widths make_divisible(c · 1.1, 8), depths ceil(n · 1.2).
+    m = report("efficientnet_b2")
+    outs = {}
+    for info in m.layers:
+        for scope in info.node.scope:
+            outs[scope.uid] = (scope.label, info.out)
+    stages = [out for label, out in outs.values() if label.startswith("MBStage")]
+    assert [tuple(out)[-1] for out in stages] == [16, 24, 48, 88, 120, 208, 352]
+    depthwise = [i for i in m.layers if i.layer.kind == "Conv" and i.layer.groups > 1]
+    assert len(depthwise) == 2 + 3 + 3 + 4 + 4 + 5 + 2
+    assert m.layers[-1].layer.c_in == 4 * 352                     # the head: 1408 channels
