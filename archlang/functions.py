@@ -76,8 +76,9 @@ FUNCTIONS: dict[str, Function] = {f.name: f for f in (
              "the least whole number ≥ x"),
     Function("floor", (("x", NUMBER),), math.floor, "math.floor(x)",
              "the greatest whole number ≤ x"),
-    # Python's round: halves go to the even neighbour (round(2.5) = 2), as torch.round, which
-    # torchvision's RegNet widths use (BlockParams.from_init_params).
+    # Python's round: halves go to the even neighbour (round(2.5) = 2), as torch.round. It is
+    # what torchvision's RegNet rounds widths with (its SE width int(round(0.25 * w_in)),
+    # torch.round in BlockParams.from_init_params).
     Function("round", (("x", NUMBER),), round, "round(x)",
              "the whole number nearest to x, halves to even (round(2.5) = 2, round(3.5) = 4)"),
     Function("cdiv", (("a", WHOLE), ("b", WHOLE)), _cdiv, "-(-a // b)",
