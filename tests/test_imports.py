@@ -20,7 +20,8 @@ THIRD_PARTY = {"lark", "regex", "interegular", "atomicwrites"}
 ARCHLANG_PACKAGES = ("archlang.analysis", "archlang.ir", "archlang.layers", "archlang.syntax")
 ARCHLANG_MODULES = {
     "archlang", "archlang.api", "archlang.check", "archlang.diagnostics", "archlang.hints",
-    "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest", "archlang.vocabulary",
+    "archlang.functions", "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest",
+    "archlang.vocabulary",
     # presentation: the terminal's text and table (not the notebook's HTML)
     "archlang.present", "archlang.present.render", "archlang.present.table",
     # the CLI registers every subcommand; their modules import their work lazily

@@ -10,6 +10,7 @@ import math
 import re
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, release_reserve, working_on
+from ..functions import FUNCTIONS, Function, apply as apply_function
 from ..hints import known_layers
 from ..limits import MAX_BLOCK_DEPTH, MAX_NODES, MAX_PROGRAM_NODES
 from ..layers import REGISTRY
@@ -208,12 +209,16 @@ class Lowerer:
         if isinstance(v, complex):
             raise self.problem("E0203", f"{_num(a)} ^ {_num(b)} is not a real number", node.span,
                                label="a negative number to a fractional power")
+        return self._in_range(v, node.span)
+
+    def _in_range(self, v: int | float, span: Span) -> A.Arg:
+        """A computed number, if finite and within 2⁶³ (else E0203)."""
         if isinstance(v, float) and not math.isfinite(v):
-            raise self.problem("E0203", "number too large", node.span,
+            raise self.problem("E0203", "number too large", span,
                                label="beyond the largest floating-point number")
         if isinstance(v, int) and abs(v) > MAX_INT:
-            raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
-        return A.Arg(v, node.span)
+            raise self.problem("E0203", "number too large", span, label="more than 2⁶³")
+        return A.Arg(v, span)
 
     def _apply(self, op: str, a, b, node: ast.BinOp):
         if op == "+":
@@ -266,12 +271,18 @@ class Lowerer:
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
         if name in A.MODES:
             return A.Arg(A.Symbol(name), node.span)
+        if name in FUNCTIONS:
+            raise self.problem("E0102", f"the function `{name}` without its arguments", node.span,
+                               label="not called", help=f"call it: {FUNCTIONS[name].signature}")
         known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, *JOINS, *CONSTANTS,
-                 *A.MODES]
+                 *A.MODES, *FUNCTIONS]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))
 
     def v_call(self, node: ast.Call, env) -> A.Arg:
+        fn = FUNCTIONS.get(node.func)
+        if fn is not None:
+            return self.function_call(fn, node, env)
         if node.func == "SamePad":
             if node.args:
                 raise self.problem("E0102", "SamePad takes no arguments", node.span)
@@ -290,6 +301,15 @@ class Lowerer:
                     raise self.from_arg_problem(err, node.span)
             return A.Arg(A.Activation(act), node.span)
         return A.Arg(self.call_term(node, env), node.span)
+
+    def function_call(self, fn: Function, node: ast.Call, env: Env) -> A.Arg:
+        """`max(a, b)`, `make_divisible(c * w, 8)`: a number, computed now (archlang/functions.py)."""
+        positional = [self.value(a, env) for a in node.positional]
+        keywords = [(k.name, k.name_span, self.value(k.value, env)) for k in node.keywords]
+        try:
+            return self._in_range(apply_function(fn, node.span, positional, keywords), node.span)
+        except ArgProblem as err:
+            raise self.from_arg_problem(err, node.span)
 
     # ---- layer terms -------------------------------------------------------------------
     def term(self, node: ast.Node, env: Env) -> Term:
@@ -341,7 +361,7 @@ class Lowerer:
             return self.block_call(node, env)
         cls = REGISTRY.get(name)
         if cls is None:
-            known = [*REGISTRY, *self.blocks, *STRUCTURAL]
+            known = [*REGISTRY, *self.blocks, *STRUCTURAL, *FUNCTIONS]
             hint = did_you_mean(name, known)
             raise self.problem("E0100", f"unknown layer `{name}`", node.func_span,
                                label="not a layer or block", help=hint or known_layers())

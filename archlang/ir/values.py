@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import vocabulary
 from ..diagnostics import Label, Problem
+from ..functions import FUNCTIONS
 from ..layers import REGISTRY
 from ..layers import args as A
 from ..layers.base import ArgProblem
@@ -48,7 +49,7 @@ class ValueLowerer:
         if builtin:
             self.lw.diags.error("E0108", f"the {what} `{name}` has the name of {builtin}", span,
                                 label="a built-in name",
-                                help=f"rename it, e.g. `{name}_out`; `{name}(...)` must stay a layer")
+                                help=f"rename it, e.g. `{name}_out`; `{name}(...)` keeps its built-in meaning")
             # Still defined: later uses are not reported as unknown.
         self.defined[name] = span
 
@@ -203,6 +204,11 @@ class ValueLowerer:
             return self.cat(node)
         if node.func == "Parameter":
             return self.parameter(node)
+        if node.func in FUNCTIONS:
+            # `max(a, b)` of two values would be an element-wise maximum: not a layer we have.
+            raise self.lw.problem("E0109", f"`{node.func}` computes a number, not a value",
+                                  node.func_span, label="an integer function",
+                                  help=f"use it in a layer's arguments: `Dense(_ => {node.func}(...))(h)`")
         if node.func in self.defined:
             raise self.lw.problem("E0109", f"`{node.func}` is a value, not a layer", node.func_span,
                                   label="a value", help="apply a layer to it: `Dense(_ => 10)"
