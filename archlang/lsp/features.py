@@ -21,6 +21,7 @@ KEYWORDS = {
     "block": "block NAME(c, k=2) = Chain(...)",
     "import": 'import "std/resnet.arch"',
     "train": "train NAME { data = digits(28) ... }",
+    "param": "param NAME in 2..6",
 }
 
 
