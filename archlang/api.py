@@ -12,6 +12,7 @@ from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, Diagnostics, SpecError, internal_error
 from .ir.lower import Lowerer
 from .ir.program import read_source
+from .ir.space import value_text
 from .layers import plugins as _plugins
 from .vocabulary import shadowed
 from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
@@ -37,7 +38,7 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True,
-          plugins=None) -> CheckResult:
+          plugins=None, params: dict | None = None) -> CheckResult:
     """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
     diagnostics.
 
@@ -48,13 +49,17 @@ def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax:
     `plugins`: Python files or module names declaring layer kinds of your own, known to this
     call only (docs/language.md, Custom layers); one that cannot be loaded raises
     archlang.layers.PluginError before the spec is read.
+    `params`: values of the spec's `param`s, `{"depth": 3, "act": "gelu"}` (as `--set`
+    gives them): the point of its search space to check (default: each one's first value);
+    an unknown name raises archlang.ir.space.SetError, a value outside its domain is E0113.
     """
+    assign = [f"{k}={v if isinstance(v, str) else value_text(v)}" for k, v in (params or {}).items()]
     with using_plugins(plugins):
         source = as_source(path_or_text)
         if isinstance(source, Diagnostic):
             return CheckResult(str(path_or_text), diagnostics=[source])
         with _collector_paused():
-            return check_source(source, strict=strict, keep_syntax=keep_syntax)
+            return check_source(source, strict=strict, keep_syntax=keep_syntax, assign=assign)
 
 
 @contextmanager
