@@ -104,9 +104,9 @@ def _reported(*passing: type[Exception]):
         raise SpecError([internal_error(exc)]) from exc
 
 
-def checked(path_or_text, model: str | None = None):
+def checked(path_or_text, model: str | None = None, params: dict | None = None):
     """The ModelReport of one model, raising SpecError if the file has errors."""
-    return select(check(path_or_text), model)
+    return select(check(path_or_text, params=params), model)
 
 
 def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str = "fp32", *,
@@ -170,10 +170,10 @@ draw = _Draw()
 draw.__doc__ = _Draw.__call__.__doc__
 
 
-def _compiled(path_or_text, model: str | None):
+def _compiled(path_or_text, model: str | None, params: dict | None = None):
     """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong."""
     from .backends.torch import generate
-    result = check(path_or_text)
+    result = check(path_or_text, params=params)
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
     with _reported():
@@ -291,24 +291,24 @@ def shard_units(report, gen=None) -> list[tuple[str, ...]]:
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
-                   plugins=None) -> dict:
+                   plugins=None, params: dict | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
     # Imported here: the train section's schema is not loaded to check a spec (start-up).
     from .ir.settings import train_settings as settings_of
-    result = check(path_or_text, plugins=plugins)
+    result = check(path_or_text, plugins=plugins, params=params)
     report = select(result, model)
     diags = Diagnostics()
     with _reported():
         # `check` has already diagnosed every setting where it is written (ir/settings.py).
         settings = settings_of(result.program.trains, report.name,
-                               Lowerer(result.program.blocks, diags), diags)
+                               Lowerer(result.program.blocks, diags, result.program.constants), diags)
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, plugins=None, callbacks=None, **settings):
+        progress: bool = True, plugins=None, callbacks=None, params: dict | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -327,18 +327,19 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     `plugins` as in `check`; `callbacks`: objects with on_batch_end / on_epoch_end /
     on_train_end methods (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining);
     `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others;
+    `params`: the point of the spec's search space to train, as in `check`;
     `augment="random_crop(4), flip"` (or a list of steps) and `normalize="auto"` (or
     `(mean, std)`) are the train section's transforms (docs/train.md, Transforms)."""
     with using_plugins(plugins):
         return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
-                    callbacks=callbacks, **settings)
+                    callbacks=callbacks, params=params, **settings)
 
 
-def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings):
+def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=None, **settings):
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
-    report = checked(path_or_text, model)
+    report = checked(path_or_text, model, params)
     if len(report.inputs) > 1:
         raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
                          "input so far")
@@ -347,13 +348,13 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings
     own = data is not None and not isinstance(data, (str, dict))
     if data is not None and not own:
         settings["data"] = data
-    config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    config = TrainConfig.from_section(train_settings(path_or_text, report.name, params=params)).merge(settings)
     train_data = from_python(data, "data") if own else None
     valid = from_python(val_data, "val_data") if val_data is not None else None
     if isinstance(train_data, Batches) and (settings.get("val_split") or settings.get("test_split")):
         raise TrainError("a DataLoader is used as it is and not split",
                          "give the validation data as val_data=, or pass a Dataset instead")
-    gen, _ = _compiled(path_or_text, report.name)
+    gen, _ = _compiled(path_or_text, report.name, params)
     seed_everything(config.seed)
     module = instantiate(gen, report)
     # As the CLI records it: the run folder then rebuilds its model (evaluate, predict).

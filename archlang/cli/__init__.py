@@ -22,7 +22,8 @@ from .. import __version__
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 # Subcommand modules of this package, in the order `archlang --help` lists them.
-COMMANDS = ("check", "draw", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve")
+COMMANDS = ("check", "draw", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve",
+            "sweep")
 
 
 class UsageError(Exception):

@@ -215,7 +215,7 @@ class Space:
             if dim is None:
                 continue                       # a constant given another value: bound later
             try:
-                value = lowerer.value(node, Env()).value
+                value = (_choice(node, lowerer) if dim.kind == "choice" else lowerer.value(node, Env())).value
             except Problem as p:
                 raise SetError(f"--set {name}={node.span.text}: {p.diagnostic.message}") from None
             label = _label(node, value) if dim.kind == "choice" else value
@@ -245,6 +245,11 @@ def value_text(value) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def point_text(point: dict) -> str:
+    """`depth = 3, width = 64`."""
+    return ", ".join(f"{n} = {value_text(v)}" for n, v in point.items())
 
 
 def _clean(x: float) -> float:
@@ -304,12 +309,23 @@ def _number(node: ast.Node, lowerer: Lowerer, what: str) -> int | float:
     return value
 
 
+def _choice(item: ast.Node, lowerer: Lowerer) -> A.Arg:
+    """A choice's value; a bare word that names nothing (`{adam, sgd}`, for a train setting)
+    is kept as that word."""
+    try:
+        return lowerer.value(item, Env())
+    except Problem:
+        if isinstance(item, ast.Name):
+            return A.Arg(A.Symbol(item.id), item.span)
+        raise
+
+
 def _dimension(decl: ast.ParamDef, lowerer: Lowerer) -> Dimension:
     domain = decl.domain
     if isinstance(domain, ast.Choices):
         choices: dict = {}
         for item in domain.items:
-            arg = lowerer.value(item, Env())
+            arg = _choice(item, lowerer)
             label = _label(item, arg.value)
             if label in choices:
                 raise _bad(f"`{value_text(label)}` is a choice of `{decl.name}` twice", item.span,
