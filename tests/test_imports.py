@@ -36,7 +36,7 @@ FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", 
              "archlang.lsp", "archlang.serve", "archlang.interpret", "archlang.present.html",
              # a spec without a train section loads none of the train section's schema
              "archlang.ir.settings", "archlang.ir.trainconfig", "archlang.ir.loss",
-             "archlang.ir.augment"}
+             "archlang.ir.augment", "optuna"}
 
 # Parts of the standard library that checking has no use for. `dataclasses` (with `inspect`,
 # `ast` and `dis`) is replaced on the check path by archlang/records.py, which declares the

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
@@ -66,7 +65,7 @@ class Dimension:
         """Every value of a finite dimension, in order (the first is the default)."""
         if self.kind == "choice":
             return list(self.labels)
-        count = int((self.high - self.low) // self.step) + 1
+        count = self.size
         if self.kind == "int":
             return [self.low + i * self.step for i in range(count)]
         return [_clean(self.low + i * self.step) for i in range(count)]
@@ -77,7 +76,10 @@ class Dimension:
             return None
         if self.kind == "choice":
             return len(self.labels)
-        return int((self.high - self.low) // self.step) + 1
+        if self.kind == "int":
+            return (self.high - self.low) // self.step + 1
+        # Float steps: 0.1..0.3 by 0.1 has 3 values, though (0.3 - 0.1) / 0.1 < 2 in floats.
+        return math.floor((self.high - self.low) / self.step + 1e-9) + 1
 
     @property
     def default(self):
@@ -97,7 +99,7 @@ class Dimension:
         k = (value - self.low) / self.step
         return abs(k - round(k)) < 1e-9
 
-    def sample(self, rng: random.Random):
+    def sample(self, rng):
         if self.kind == "float" and self.step is None:
             return _clean(rng.uniform(self.low, self.high))
         return rng.choice(self.values())
@@ -144,6 +146,7 @@ class Space:
     def sample(self, count: int, seed: int = 0) -> list[dict]:
         """`count` points drawn uniformly and independently (seeded: the same every run);
         distinct where the space has that many."""
+        import random               # not on every check's path: only a sweep samples
         rng = random.Random(seed)
         out, seen = [], set()
         for _ in range(count * 20):
