@@ -31,8 +31,8 @@ from ..ir.space import Space, point_text
 from ..records import dataclass
 from ..ir.trainconfig import TrainError
 
-# Points asked for per trained point before the sweep gives up (a space almost all invalid,
-# or a finite one whose valid points have all been trained).
+# Points asked for per trained point before the sweep gives up (a space almost all invalid;
+# a finite space stops as soon as each of its points has been asked for).
 ASKS_PER_TRIAL = 50
 
 
@@ -94,12 +94,17 @@ def run_study(program: Program, train_point: Callable[[dict, Path], float], *, t
                if t.state == optuna.trial.TrialState.COMPLETE and t.user_attrs.get("trained")]
     new = rejected = asks = 0
     space = program.space
+    # Every point asked for so far, earlier runs' too: once a finite space's points have all
+    # been seen, no new valid point can come.
+    seen = {_key(t.params) for t in study.get_trials(deepcopy=False) if t.state in (
+        optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)}
     while len(trained) < trials:
-        if asks >= ASKS_PER_TRIAL * trials:
+        if asks >= ASKS_PER_TRIAL * trials or (space.size is not None and len(seen) >= space.size):
             return _outcome(storage, trained, new, rejected, exhausted=True)
         asks += 1
         trial = study.ask()
         point = suggest(trial, space)
+        seen.add(_key(point))
         checked = check_point(program, point, model)
         reason = _reason(checked, max_params, max_macs)
         if reason is not None:
@@ -135,6 +140,10 @@ def run_study(program: Program, train_point: Callable[[dict, Path], float], *, t
             f"{checked.macs:,} MACs → validation accuracy {100 * value:.1f}%"
             + (" (best so far)" if best.number == trial.number else ""))
     return _outcome(storage, trained, new, rejected)
+
+
+def _key(point: dict) -> tuple:
+    return tuple(sorted(point.items()))
 
 
 def _trained(t) -> Trained:
