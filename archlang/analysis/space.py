@@ -46,30 +46,43 @@ class Region:
     diagnostic: Diagnostic
     points: list[dict] = field(default_factory=list)
 
-    def when(self, space: Space) -> dict:
-        """Per searched parameter, the values the region's points take: a sorted list, or
-        for a continuous range {"min", "max"}; a parameter taking every value is left out
-        (the region holds for any value of it)."""
-        out = {}
-        for d in space.dimensions:
-            seen = [p[d.name] for p in self.points]
-            if not d.finite:
-                out[d.name] = {"min": min(seen), "max": max(seen)}
-                continue
-            values = [v for v in d.values() if v in set(seen)]
-            if len(values) < d.size:
-                out[d.name] = values
-        return out
+    def when(self, space: Space, sampled: bool = False) -> list[dict]:
+        """The region as a union of boxes, each a dict from a searched parameter to the
+        values it takes there (a sorted list); a parameter taking every value is left out
+        (the box holds for any value of it). Exact for an enumerated space; for a sampled one,
+        a single box bounding the sampled points (a continuous range as {"min", "max"})."""
+        dims = space.dimensions
+        if sampled or any(not d.finite for d in dims):
+            box = {}
+            for d in dims:
+                seen = {p[d.name] for p in self.points}
+                if not d.finite:
+                    box[d.name] = {"min": min(seen), "max": max(seen)}
+                elif len(seen) < d.size:
+                    box[d.name] = [v for v in d.values() if v in seen]
+            return [box]
+        return [{name: values for name, values in box.items()
+                 if len(values) < space.dimension(name).size}
+                for box in _boxes([tuple(p[d.name] for d in dims) for p in self.points], dims)]
 
-    def is_box(self, space: Space) -> bool:
-        """Whether the region is every combination of the values `when` lists (else it is
-        only a part of that box)."""
-        if any(not d.finite for d in space.dimensions):
-            return False
-        size = 1
-        for d in space.dimensions:
-            size *= len({p[d.name] for p in self.points})
-        return size == len(self.points)
+
+def _boxes(points: list[tuple], dims) -> list[dict]:
+    """Points (tuples over `dims`) as a union of boxes: split by the first parameter's value,
+    describe each part by the rest, and merge the values whose parts are alike. Exact: every
+    point of every box is one of `points`."""
+    if not dims:
+        return [{}]
+    first, rest = dims[0], dims[1:]
+    parts: dict = {}
+    for p in points:
+        parts.setdefault(p[0], []).append(p[1:])
+    merged: dict = {}
+    for value in first.values():
+        if value in parts:
+            sub = _boxes(parts[value], rest)
+            key = tuple(tuple((k, tuple(v)) for k, v in box.items()) for box in sub)
+            merged.setdefault(key, ([], sub))[0].append(value)
+    return [{first.name: values, **box} for values, sub in merged.values() for box in sub]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from . import EXIT_OK, EXIT_SPEC, UsageError, common_arguments, print_diagnostic
 
 EXIT_INTERRUPTED = 130
 SHOWN_VALID = 50              # rows of the valid points' table (all of them in --json)
+MAX_BOXES = 6                 # parts of a region said in words (all of them in --json)
 
 
 def _budget(text: str) -> float:
@@ -134,19 +135,20 @@ def _values(values: list, domain: list) -> str:
     return "∈ {" + ", ".join(map(value_text, values)) + "}"
 
 
-def when_text(region, space) -> str:
-    """`depth ≥ 5 and width = 8`: the values a region's points take."""
+def when_text(region, space, sampled: bool) -> str:
+    """`depth = 3 and k = 5, or depth = 4`: the values a region's points take."""
     from ..ir.space import value_text
-    parts = []
-    for name, values in region.when(space).items():
-        if isinstance(values, dict):
-            parts.append(f"{name} from {value_text(values['min'])} to {value_text(values['max'])}")
-        else:
-            parts.append(f"{name} {_values(values, space.dimension(name).values())}")
-    text = " and ".join(parts) or "at every point"
-    if parts and not region.is_box(space):
-        text += " (some of these points)"
-    return text
+    boxes = []
+    for box in region.when(space, sampled):
+        parts = []
+        for name, values in box.items():
+            if isinstance(values, dict):
+                parts.append(f"{name} from {value_text(values['min'])} to {value_text(values['max'])}")
+            else:
+                parts.append(f"{name} {_values(values, space.dimension(name).values())}")
+        boxes.append(" and ".join(parts) or "at every point")
+    shown = boxes[:MAX_BOXES] + ([f"… ({len(boxes) - MAX_BOXES} more)"] if len(boxes) > MAX_BOXES else [])
+    return ", or ".join(shown) + (" (among the sampled points)" if sampled else "")
 
 
 def _space_line(space) -> str:
@@ -170,7 +172,7 @@ def _print_check(found, over, budgets, args, model: str) -> None:
     for region in found.regions:
         d = region.diagnostic
         where = f" at {d.span.location()}" if d.span is not None else ""
-        print(f"\ninvalid when {when_text(region, space)}: {len(region.points):,} point"
+        print(f"\ninvalid when {when_text(region, space, found.sampled)}: {len(region.points):,} point"
               f"{'s' if len(region.points) != 1 else ''}, error[{d.code}]{where}, shown at "
               f"{point_text(region.points[0])}:")
         print(render_text(d, colour=colour))
@@ -208,7 +210,7 @@ def _json(found, budgets, args) -> dict:
         "points_per_second": round(found.points_per_second, 1),
         "valid": [{"point": r.point, "params": r.params, "macs": r.macs,
                    "over_budget": _over(r, budgets)} for r in found.valid],
-        "invalid": [{"when": region.when(space), "box": region.is_box(space),
+        "invalid": [{"when": region.when(space, found.sampled),
                      "count": len(region.points), "points": region.points,
                      "diagnostic": render_json(region.diagnostic)} for region in found.regions],
     }

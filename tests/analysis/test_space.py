@@ -6,7 +6,7 @@ from archlang.analysis.space import check_point, classify, region_key
 from archlang.diagnostics import Diagnostics
 from archlang.ir.program import parse_program, read_source
 from archlang.source import Source
-from conftest import FIXTURES
+from conftest import FIXTURES, SPECS
 
 POOLS = FIXTURES / "sweep" / "pools.arch"
 
@@ -27,10 +27,10 @@ def test_the_regions_of_the_pools_fixture():
     assert not found.sampled and len(found.results) == 16 and len(found.valid) == 10
     first, second = found.regions
     assert (first.diagnostic.code, first.diagnostic.span.line, first.diagnostic.span.column) == ("E0302", 7, 24)
-    assert first.when(found.space) == {"depth": [3, 4], "k": [5]} and first.is_box(found.space)
+    assert first.when(found.space) == [{"depth": [3, 4], "k": [5]}]
     assert len(first.points) == 4
     assert (second.diagnostic.span.line, second.diagnostic.span.column) == (7, 59)
-    assert second.when(found.space) == {"depth": [4], "k": [3]} and len(second.points) == 2
+    assert second.when(found.space) == [{"depth": [4], "k": [3]}] and len(second.points) == 2
 
 
 def test_valid_points_have_their_counts():
@@ -50,7 +50,7 @@ def test_one_region_despite_different_numbers_in_the_message():
     found = classify(program)
     assert len(found.valid) == 1 and len(found.regions) == 1
     (region,) = found.regions
-    assert region.when(found.space) == {"d": [2, 3]}
+    assert region.when(found.space) == [{"d": [2, 3]}]
     a, b = (check_point(program, {"d": d}).errors[0] for d in (2, 3))
     assert a.message != b.message and region_key(a) == region_key(b)
 
@@ -67,3 +67,22 @@ def test_a_large_finite_space_is_sampled():
     diags = Diagnostics()
     found = classify(parse_program(Source("<t>", text), diags), samples=30)
     assert found.space.size == 20_000 and found.sampled and len(found.results) == 30
+
+
+def test_a_region_as_a_union_of_boxes():
+    # model2's space: 5×5 kernels leave 4×4 for a third stage, 3×3 kernels 1×1 for a fourth;
+    # both are "a K×K window does not fit an N×N input", one region of 6 + 12 points.
+    found = classify(parsed(SPECS / "book" / "model2_space.arch"))
+    assert (len(found.results), len(found.valid)) == (48, 30)
+    (region,) = found.regions
+    assert region.when(found.space) == [{"stages": [3], "k": [5]}, {"stages": [4]}]
+    assert len(region.points) == 1 * 3 * 1 * 2 + 1 * 3 * 2 * 2
+
+
+def test_a_sampled_region_is_bounded():
+    text = "param p in 0.0..0.5\nparam w in 1..3\nmodel m(x: 4) = Chain(Dense(_ => w), Dropout(p), Dense(2 => 1))\n"
+    diags = Diagnostics()
+    found = classify(parse_program(Source("<t>", text), diags), samples=60, seed=0)
+    (region,) = found.regions                       # w = 1 and w = 3: Dense(2 => 1) gets 1 or 3
+    (box,) = region.when(found.space, sampled=True)
+    assert box["w"] == [1, 3] and 0 <= box["p"]["min"] < box["p"]["max"] <= 0.5

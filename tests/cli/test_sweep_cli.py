@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from archlang.cli import main
-from conftest import FIXTURES
+from conftest import FIXTURES, SPECS
 
 POOLS = str(FIXTURES / "sweep" / "pools.arch")
 
@@ -59,7 +59,7 @@ def test_sweep_check_json(capsys):
     over = [v["point"] for v in doc["valid"] if v["over_budget"]]
     assert over == [{"depth": 1, "width": 16, "k": 3}, {"depth": 2, "width": 16, "k": 5}]
     first = doc["invalid"][0]
-    assert first["when"] == {"depth": [3, 4], "k": [5]} and first["count"] == 4 and first["box"]
+    assert first["when"] == [{"depth": [3, 4], "k": [5]}] and first["count"] == 4
     assert (first["diagnostic"]["code"], first["diagnostic"]["line"]) == ("E0302", 7)
 
 
@@ -72,3 +72,10 @@ def test_sweep_usage_errors(tmp_spec, capsys):
     assert main(["sweep", POOLS, "--check", "--set", "depth=2"]) == 2
     bad = str(tmp_spec("param d in 3..1\nmodel m(x: 4) = Dense(_ => d)\n", "bad.arch"))
     assert main(["sweep", bad, "--check"]) == 1
+
+
+def test_sweep_check_says_a_region_of_two_boxes(capsys):
+    assert main(["sweep", str(SPECS / "book" / "model2_space.arch"), "--check", "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    assert "30 valid, 18 invalid in 1 region" in out
+    assert "invalid when stages = 3 and k = 5, or stages = 4: 18 points, error[E0302] at " in out
