@@ -103,43 +103,58 @@ def run_study(program: Program, train_point: Callable[[dict, Path], float], *, t
             return _outcome(storage, trained, new, rejected, exhausted=True)
         asks += 1
         trial = study.ask()
-        point = suggest(trial, space)
-        seen.add(_key(point))
-        checked = check_point(program, point, model)
-        reason = _reason(checked, max_params, max_macs)
-        if reason is not None:
-            trial.set_user_attr("rejected", reason)
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            log(f"trial {trial.number}: {point_text(point)}: not trained, {reason}")
-            rejected += 1
-            continue
-        same = next((t for t in trained if t.point == point), None)
-        if same is not None:
-            trial.set_user_attr("repeat_of", same.number)
-            study.tell(trial, same.value)
-            rejected += 1
-            continue
-        trial.set_user_attr("params", checked.params)
-        trial.set_user_attr("macs", checked.macs)
-        folder = out / f"trial-{trial.number}"
         try:
-            value = train_point(point, folder)
+            done = _trial(study, trial, program, train_point, trained, seen, out=out, model=model,
+                          max_params=max_params, max_macs=max_macs, log=log)
         except BaseException:
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            # Ctrl-C or an error, wherever it came: the trial is FAILED, never left RUNNING,
+            # and does not count; the study resumes without it.
+            running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+            if any(t.number == trial.number for t in running):
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
             raise
-        if value is None or math.isnan(value):
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            raise TrainError("the trained point has no validation accuracy, which a sweep "
-                             "maximises", "sweep a classifier with a validation split (val_split > 0)")
-        trial.set_user_attr("trained", True)
-        study.tell(trial, value)
-        trained.append(Trained(trial.number, point, value, checked.params, checked.macs))
+        if done is None:
+            rejected += 1
+            continue
+        trained.append(done)
         new += 1
         best = max(trained, key=lambda t: t.value)
-        log(f"trial {trial.number}: {point_text(point)}: {checked.params:,} params, "
-            f"{checked.macs:,} MACs → validation accuracy {100 * value:.1f}%"
-            + (" (best so far)" if best.number == trial.number else ""))
+        log(f"trial {done.number}: {point_text(done.point)}: {done.params:,} params, "
+            f"{done.macs:,} MACs → validation accuracy {100 * done.value:.1f}%"
+            + (" (best so far)" if best is done else ""))
     return _outcome(storage, trained, new, rejected)
+
+
+def _trial(study, trial, program: Program, train_point, trained: list[Trained], seen: set, *,
+           out: Path, model, max_params, max_macs, log) -> Trained | None:
+    """One asked-for trial, told to the study: the Trained point, or None where it was not
+    trained (invalid, over budget, or a repeat of a trained point)."""
+    import optuna
+    point = suggest(trial, program.space)
+    seen.add(_key(point))
+    checked = check_point(program, point, model)
+    reason = _reason(checked, max_params, max_macs)
+    if reason is not None:
+        trial.set_user_attr("rejected", reason)
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        log(f"trial {trial.number}: {point_text(point)}: not trained, {reason}")
+        return None
+    same = next((t for t in trained if t.point == point), None)
+    if same is not None:
+        trial.set_user_attr("repeat_of", same.number)
+        study.tell(trial, same.value)
+        log(f"trial {trial.number}: {point_text(point)}: trained as trial {same.number}; its "
+            "accuracy told again")
+        return None
+    trial.set_user_attr("params", checked.params)
+    trial.set_user_attr("macs", checked.macs)
+    value = train_point(point, out / f"trial-{trial.number}")
+    if value is None or math.isnan(value):
+        raise TrainError("the trained point has no validation accuracy, which a sweep "
+                         "maximises", "sweep a classifier with a validation split (val_split > 0)")
+    trial.set_user_attr("trained", True)
+    study.tell(trial, value)
+    return Trained(trial.number, point, value, checked.params, checked.macs)
 
 
 def _key(point: dict) -> tuple:

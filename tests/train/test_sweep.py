@@ -115,3 +115,15 @@ def test_eight_valid_points_trained_on_real_digits(tmp_path):
     trained = [t for t in trials_of(out, "tiny") if t.state == COMPLETE and t.user_attrs.get("trained")]
     assert len(trained) == 8 and len({tuple(t.params.items()) for t in trained}) == 8
     assert max(t.value for t in trained) > 0.3          # better than chance (10 classes)
+
+
+def test_an_interrupt_while_checking_leaves_no_running_trial(tmp_path, monkeypatch):
+    import archlang.train.sweep as sweep
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sweep, "check_point", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(parsed(POOLS), lambda point, folder: 0.5, trials=2, out=tmp_path, name="pools",
+                  log=lambda s: None)
+    assert [t.state for t in trials_of(tmp_path, "pools")] == [FAIL]
