@@ -22,6 +22,8 @@ from ..layers.structural import Input
 from ..records import dataclass, field
 
 _NUMBER = re.compile(r"\d[\d,_.]*")
+# A sampled region gives the bounds of a parameter with more values than this, not a list.
+MANY = 16
 
 
 @dataclass
@@ -50,16 +52,18 @@ class Region:
         """The region as a union of boxes, each a dict from a searched parameter to the
         values it takes there (a sorted list); a parameter taking every value is left out
         (the box holds for any value of it). Exact for an enumerated space; for a sampled one,
-        a single box bounding the sampled points (a continuous range as {"min", "max"})."""
+        a single box bounding the sampled points (a continuous range, or one of more than
+        MANY values, as {"min", "max"})."""
         dims = space.dimensions
         if sampled or any(not d.finite for d in dims):
             box = {}
             for d in dims:
                 seen = {p[d.name] for p in self.points}
-                if not d.finite:
+                if not d.finite or d.size > MANY:
                     box[d.name] = {"min": min(seen), "max": max(seen)}
                 elif len(seen) < d.size:
-                    box[d.name] = [v for v in d.values() if v in seen]
+                    box[d.name] = sorted(seen) if d.kind != "choice" else \
+                        [v for v in d.labels if v in seen]
             return [box]
         return [{name: values for name, values in box.items()
                  if len(values) < space.dimension(name).size}

@@ -121,11 +121,12 @@ def _over(result, budgets) -> str | None:
     return None
 
 
-def _values(values: list, domain: list) -> str:
+def _values(values: list, dim) -> str:
     """Values of one parameter in words: `5`, `{3, 5}`, `≥ 4`, `≤ 2`."""
     from ..ir.space import value_text
     if len(values) == 1:
         return f"= {value_text(values[0])}"
+    domain = dim.values()                     # listed values: a dimension of ≤ 10,000 (when())
     at = domain.index(values[0])
     if values == domain[at:at + len(values)] and len(values) > 2:
         if at + len(values) == len(domain):
@@ -145,7 +146,7 @@ def when_text(region, space, sampled: bool) -> str:
             if isinstance(values, dict):
                 parts.append(f"{name} from {value_text(values['min'])} to {value_text(values['max'])}")
             else:
-                parts.append(f"{name} {_values(values, space.dimension(name).values())}")
+                parts.append(f"{name} {_values(values, space.dimension(name))}")
         boxes.append(" and ".join(parts) or "at every point")
     shown = boxes[:MAX_BOXES] + ([f"… ({len(boxes) - MAX_BOXES} more)"] if len(boxes) > MAX_BOXES else [])
     return ", or ".join(shown) + (" (among the sampled points)" if sampled else "")

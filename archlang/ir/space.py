@@ -61,14 +61,19 @@ class Dimension:
     def finite(self) -> bool:
         return self.kind != "float" or self.step is not None
 
-    def values(self) -> list:
-        """Every value of a finite dimension, in order (the first is the default)."""
+    def values(self, limit: int | None = None) -> list:
+        """The values of a finite dimension in order (the first is the default); with
+        `limit`, at most that many (a range may hold 2⁶³ values)."""
+        count = self.size if limit is None else min(self.size, limit)
+        return [self.value_at(i) for i in range(count)]
+
+    def value_at(self, i: int):
+        """The i-th value of a finite dimension."""
         if self.kind == "choice":
-            return list(self.labels)
-        count = self.size
+            return self.labels[i]
         if self.kind == "int":
-            return [self.low + i * self.step for i in range(count)]
-        return [_clean(self.low + i * self.step) for i in range(count)]
+            return self.low + i * self.step
+        return _clean(self.low + i * self.step)
 
     @property
     def size(self) -> int | None:
@@ -102,7 +107,7 @@ class Dimension:
     def sample(self, rng):
         if self.kind == "float" and self.step is None:
             return _clean(rng.uniform(self.low, self.high))
-        return rng.choice(self.values())
+        return self.value_at(rng.randrange(self.size))
 
     def arg(self, value) -> A.Arg:
         """The value of `value` (a point's entry) as the lowerer sees it."""
@@ -233,7 +238,7 @@ class Space:
 
 def outside(dim: Dimension, what: str) -> Diagnostic:
     """E0113: a value given to `dim` that its domain does not hold."""
-    shown = dim.values()[:8] if dim.finite else []
+    shown = dim.values(limit=8) if dim.finite else []
     return Diagnostic(
         "E0113", f"`{what}` is outside the domain of `{dim.name}`", dim.decl.domain.span,
         label=f"`{dim.name}` ranges over {dim.domain_text}",

@@ -126,3 +126,13 @@ def test_a_train_setting_may_name_a_param(tmp_spec):
                     "model m(x: 4) = Dense(_ => 2)\ntrain m { optimizer = opt\n lr = rate }\n")
     assert train_settings(spec) == {"optimizer": "adam", "lr": 0.01}
     assert train_settings(spec, params={"opt": "sgd", "rate": 0.1}) == {"optimizer": "sgd", "lr": 0.1}
+
+
+def test_a_range_of_2_63_values_is_never_listed():
+    space, _ = space_of("param a in 0..9223372036854775806\n")
+    (a,) = space.dimensions
+    assert a.size == 2 ** 63 - 1 and a.values(limit=3) == [0, 1, 2]
+    assert all(0 <= p["a"] < 2 ** 63 for p in space.sample(5))
+    (d,) = archlang.check("param a in 0..9223372036854775806\nmodel m(x: 4) = Dense(_ => 2)\n",
+                          params={"a": -1}).errors
+    assert d.code == "E0113" and d.help == "give one of 0, 1, 2, 3, 4, 5, 6, 7, …"
