@@ -90,6 +90,8 @@ def run(args) -> int:
     if diags.has_errors or program is None:
         print_diagnostics(diags.items, args)
         return EXIT_SPEC
+    if not program.module.models:
+        raise UsageError(f"{args.file} defines no model")
     if args.model and args.model not in [m.name for m in program.module.models]:
         raise UsageError(f"no model named `{args.model}` in {args.file}")
     if not program.space.dimensions:
@@ -109,7 +111,7 @@ def _check(args, program, budgets) -> int:
     if args.json:
         print(encodable(json.dumps(_json(found, budgets, args), indent=2, ensure_ascii=False)))
     else:
-        _print_check(found, over, budgets, args, args.model or program.module.models[0].name)
+        _print_check(found, over, args, args.model or program.module.models[0].name)
     return EXIT_OK if found.valid else EXIT_SPEC
 
 
@@ -156,7 +158,7 @@ def _space_line(space) -> str:
     return ", ".join(f"{d.name} in {d.domain_text}" for d in space.dimensions)
 
 
-def _print_check(found, over, budgets, args, model: str) -> None:
+def _print_check(found, over, args, model: str) -> None:
     from ..ir.space import point_text
     from ..present.render import render_text
     from . import _colour

@@ -127,3 +127,15 @@ def test_an_interrupt_while_checking_leaves_no_running_trial(tmp_path, monkeypat
         run_study(parsed(POOLS), lambda point, folder: 0.5, trials=2, out=tmp_path, name="pools",
                   log=lambda s: None)
     assert [t.state for t in trials_of(tmp_path, "pools")] == [FAIL]
+
+
+def test_train_set_trains_one_point_of_the_space(tmp_path):
+    out = tmp_path / "point"
+    assert main(["train", str(TINY), "--set", "depth=2", "--set", "rate=0.01", "--out", str(out),
+                 "--no-progress"]) == 0
+    header, first = (out / "metrics.csv").read_text().splitlines()[:2]
+    assert first.split(",")[header.split(",").index("lr")] == "0.01"          # lr = rate
+    import torch
+    state = torch.load(out / "best.pt", weights_only=True)["model"]
+    convs = [k for k, v in state.items() if k.endswith("weight") and v.dim() == 4]
+    assert len(convs) == 2                                                    # depth = 2
