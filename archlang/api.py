@@ -12,6 +12,7 @@ from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, Diagnostics, SpecError, internal_error
 from .ir.lower import Lowerer
 from .ir.program import read_source
+from .ir.space import value_text
 from .layers import plugins as _plugins
 from .vocabulary import shadowed
 from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
@@ -37,7 +38,7 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True,
-          plugins=None) -> CheckResult:
+          plugins=None, params: dict | None = None) -> CheckResult:
     """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
     diagnostics.
 
@@ -48,13 +49,17 @@ def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax:
     `plugins`: Python files or module names declaring layer kinds of your own, known to this
     call only (docs/language.md, Custom layers); one that cannot be loaded raises
     archlang.layers.PluginError before the spec is read.
+    `params`: values of the spec's `param`s, `{"depth": 3, "act": "gelu"}` (as `--set`
+    gives them): the point of its search space to check (default: each one's first value);
+    an unknown name raises archlang.ir.space.SetError, a value outside its domain is E0113.
     """
+    assign = [f"{k}={v if isinstance(v, str) else value_text(v)}" for k, v in (params or {}).items()]
     with using_plugins(plugins):
         source = as_source(path_or_text)
         if isinstance(source, Diagnostic):
             return CheckResult(str(path_or_text), diagnostics=[source])
         with _collector_paused():
-            return check_source(source, strict=strict, keep_syntax=keep_syntax)
+            return check_source(source, strict=strict, keep_syntax=keep_syntax, assign=assign)
 
 
 @contextmanager
@@ -99,9 +104,9 @@ def _reported(*passing: type[Exception]):
         raise SpecError([internal_error(exc)]) from exc
 
 
-def checked(path_or_text, model: str | None = None):
+def checked(path_or_text, model: str | None = None, params: dict | None = None):
     """The ModelReport of one model, raising SpecError if the file has errors."""
-    return select(check(path_or_text), model)
+    return select(check(path_or_text, params=params), model)
 
 
 def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str = "fp32", *,
@@ -193,10 +198,10 @@ draw = _Draw()
 draw.__doc__ = _Draw.__call__.__doc__
 
 
-def _compiled(path_or_text, model: str | None):
+def _compiled(path_or_text, model: str | None, params: dict | None = None):
     """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong."""
     from .backends.torch import generate
-    result = check(path_or_text)
+    result = check(path_or_text, params=params)
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
     with _reported():
@@ -314,24 +319,24 @@ def shard_units(report, gen=None) -> list[tuple[str, ...]]:
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
-                   plugins=None) -> dict:
+                   plugins=None, params: dict | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
     # Imported here: the train section's schema is not loaded to check a spec (start-up).
     from .ir.settings import train_settings as settings_of
-    result = check(path_or_text, plugins=plugins)
+    result = check(path_or_text, plugins=plugins, params=params)
     report = select(result, model)
     diags = Diagnostics()
     with _reported():
         # `check` has already diagnosed every setting where it is written (ir/settings.py).
         settings = settings_of(result.program.trains, report.name,
-                               Lowerer(result.program.blocks, diags), diags)
+                               Lowerer(result.program.blocks, diags, result.program.constants), diags)
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, plugins=None, callbacks=None, **settings):
+        progress: bool = True, plugins=None, callbacks=None, params: dict | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -350,18 +355,19 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     `plugins` as in `check`; `callbacks`: objects with on_batch_end / on_epoch_end /
     on_train_end methods (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining);
     `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others;
+    `params`: the point of the spec's search space to train, as in `check`;
     `augment="random_crop(4), flip"` (or a list of steps) and `normalize="auto"` (or
     `(mean, std)`) are the train section's transforms (docs/train.md, Transforms)."""
     with using_plugins(plugins):
         return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
-                    callbacks=callbacks, **settings)
+                    callbacks=callbacks, params=params, **settings)
 
 
-def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings):
+def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=None, **settings):
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
-    report = checked(path_or_text, model)
+    report = checked(path_or_text, model, params)
     if len(report.inputs) > 1:
         raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
                          "input so far")
@@ -370,13 +376,13 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings
     own = data is not None and not isinstance(data, (str, dict))
     if data is not None and not own:
         settings["data"] = data
-    config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    config = TrainConfig.from_section(train_settings(path_or_text, report.name, params=params)).merge(settings)
     train_data = from_python(data, "data") if own else None
     valid = from_python(val_data, "val_data") if val_data is not None else None
     if isinstance(train_data, Batches) and (settings.get("val_split") or settings.get("test_split")):
         raise TrainError("a DataLoader is used as it is and not split",
                          "give the validation data as val_data=, or pass a Dataset instead")
-    gen, _ = _compiled(path_or_text, report.name)
+    gen, _ = _compiled(path_or_text, report.name, params)
     seed_everything(config.seed)
     module = instantiate(gen, report)
     # As the CLI records it: the run folder then rebuilds its model (evaluate, predict).

@@ -14,6 +14,7 @@ from .hints import channels_first_help, dense_input_help, window_help
 from .ir.graph import Model, Node
 from .ir.groups import Group
 from .ir.program import load_program
+from .ir.space import SetError
 from .layers.base import Layer, ShapeProblem
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
@@ -334,13 +335,16 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def check_source(source, strict: bool = False, keep_syntax: bool = True) -> CheckResult:
+def check_source(source, strict: bool = False, keep_syntax: bool = True,
+                 assign: list[str] | None = None) -> CheckResult:
     """Check a source. Never raises: a failure inside archlang is an internal-error diagnostic
     (archlang.diagnostics.internal_error) at the part of the spec being worked on.
 
     `keep_syntax=False` lets the file's AST go once its models are lowered (the checks need
     only the graphs and spans): a command that prints and exits peaks lower (65 MB less for
     90,000 layers). The program keeps its blocks and train sections either way.
+    `assign`: `NAME=VALUE` texts choosing the point of the file's search space to check
+    (ir/space.py); a malformed one or an unknown name raises SetError, a usage error.
     """
     diags = Diagnostics()
     result = CheckResult(source.path)
@@ -348,7 +352,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
     checking, out_of_memory = None, False
     try:
         with memory_reserve():
-            result.program = load_program(source, diags)
+            result.program = load_program(source, diags, assign)
             if not keep_syntax:
                 result.program.module = None
             for checking in result.program.models:
@@ -357,6 +361,8 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
                 result.models.append(check_model(checking, diags, strict))
     except MemoryError:
         out_of_memory = True           # diagnosed below, once the traceback has let go
+    except SetError:
+        raise                          # the command line's mistake, not the spec's
     except Exception as exc:           # noqa: BLE001 — the one place failures become diagnostics
         diags.add(internal_error(exc))
     if out_of_memory:

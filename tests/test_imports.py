@@ -37,7 +37,7 @@ FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", 
              "archlang.lsp", "archlang.serve", "archlang.interpret", "archlang.present.html",
              # a spec without a train section loads none of the train section's schema
              "archlang.ir.settings", "archlang.ir.trainconfig", "archlang.ir.loss",
-             "archlang.ir.augment"}
+             "archlang.ir.augment", "optuna"}
 
 # Parts of the standard library that checking has no use for. `dataclasses` (with `inspect`,
 # `ast` and `dis`) is replaced on the check path by archlang/records.py, which declares the
@@ -125,3 +125,10 @@ def test_archlang_draw_stays_callable_after_the_subpackage_loads():
             "assert archlang.draw.svg is svg")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_sweep_check_imports_neither_torch_nor_optuna():
+    from conftest import FIXTURES
+    modules = imported_by(["sweep", str(FIXTURES / "sweep" / "pools.arch"), "--check"])
+    assert [m for m in modules if m.split(".")[0] in ("torch", "optuna") or
+            m == "archlang.train" or m.startswith("archlang.train.")] == []

@@ -93,6 +93,26 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "diagnostics": [render_json(d) for d in ds]}
 
 
+def space_json(space) -> dict:
+    """The search space as data: each searched parameter's domain, and the point count."""
+    dims = {}
+    for d in space.dimensions:
+        dims[d.name] = ({"choices": list(d.labels)} if d.kind == "choice" else
+                        {"min": d.low, "max": d.high, "step": d.step, "type": d.kind})
+    return {"parameters": dims, "points": space.size}
+
+
+def point_header(space, point: dict, given: bool) -> str:
+    """The line above the tables of a spec with a search space: which point they show."""
+    from ..ir.space import value_text
+    values = ", ".join(f"{n} = {value_text(v)}" for n, v in point.items())
+    size = f"{space.size:,} points" if space.size is not None else "a continuous range"
+    if given:
+        return f"at {values} (--set; the search space has {size})"
+    return (f"at the default point {values}: each parameter's first value (the search space "
+            f"has {size}; --set NAME=VALUE checks another, `archlang sweep FILE --check` all)")
+
+
 def analyses(selected, args) -> dict:
     """The analysis of every model that checked; usage errors for bad --batch/--dtype."""
     from ..analysis import analyze_report, dtype_bytes
@@ -117,12 +137,18 @@ def run(args) -> int:
     result = load_checked(args)
     selected = [m for m in result.models if not args.model or m.name == args.model]
     analysed = analyses(selected, args)
+    space = result.program.space if result.program is not None else None
     # Receptive-field alignment warnings (W0401), after the check's own diagnostics.
     diagnostics = list(result.diagnostics) + [w for a in analysed.values() for w in a.warnings]
     if args.json:
-        print(encodable(json.dumps(check_json(result, selected, analysed, diagnostics), indent=2,
-                                   ensure_ascii=False)))
+        doc = check_json(result, selected, analysed, diagnostics)
+        if space is not None and space.declarations:
+            doc["space"] = space_json(space)
+            doc["point"] = result.program.point
+        print(encodable(json.dumps(doc, indent=2, ensure_ascii=False)))
         return EXIT_OK if result.ok else EXIT_SPEC
+    if space is not None and space.dimensions and result.program.point:
+        print(point_header(space, result.program.point, bool(args.set)) + "\n")
     for i, m in enumerate(selected):
         if i:
             print()

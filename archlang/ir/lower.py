@@ -52,9 +52,13 @@ class Frame:
 
 
 class Lowerer:
-    def __init__(self, blocks: dict[str, ast.BlockDef], diags: Diagnostics):
+    def __init__(self, blocks: dict[str, ast.BlockDef], diags: Diagnostics,
+                 constants: dict[str, A.Arg] | None = None):
         self.blocks = blocks
         self.diags = diags
+        # The file's `param` values at the point being lowered (ir/space.py): names every
+        # model, block and train section sees, below a block's own parameters.
+        self.constants = constants or {}
         self.stack: list[Frame] = []
         self.terms = 0           # terms evaluated for the current model (bounded by MAX_NODES)
         self.earlier_terms = 0   # ... for the file's earlier models (with them: MAX_PROGRAM_NODES)
@@ -257,6 +261,8 @@ class Lowerer:
         name = node.id
         if name in env.values:
             return A.Arg(env.values[name].value, node.span)
+        if name in self.constants:
+            return A.Arg(self.constants[name].value, node.span)
         if name in CONSTANTS:
             return A.Arg(CONSTANTS[name], node.span)
         if name == "same":
@@ -274,7 +280,7 @@ class Lowerer:
         if name in FUNCTIONS:
             raise self.problem("E0102", f"the function `{name}` without its arguments", node.span,
                                label="not called", help=f"call it: {FUNCTIONS[name].signature}")
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, *JOINS, *CONSTANTS,
+        known = [*env.values, *self.constants, *REGISTRY, *self.blocks, *STRUCTURAL, *JOINS, *CONSTANTS,
                  *A.MODES, *FUNCTIONS]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))

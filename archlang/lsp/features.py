@@ -21,6 +21,7 @@ KEYWORDS = {
     "block": "block NAME(c, k=2) = Chain(...)",
     "import": 'import "std/resnet.arch"',
     "train": "train NAME { data = digits(28) ... }",
+    "param": "param NAME in 2..6",
 }
 
 
@@ -168,7 +169,8 @@ class Document:
 
     # -- outline -------------------------------------------------------------------------
     def symbols(self) -> list[tuple[str, str, str, Span, Span]]:
-        """(kind, name, detail, span, name span) of every model, block and train section."""
+        """(kind, name, detail, span, name span) of every model, block, train section and
+        parameter."""
         out = []
         for d in self.module.definitions if self.module is not None else ():
             if isinstance(d, ast.ModelDef):
@@ -181,6 +183,9 @@ class Document:
                 out.append(("block", d.name, f"({params})", d.span, d.name_span))
             elif isinstance(d, ast.TrainDef):
                 out.append(("train", d.model, "training settings", d.span, d.model_span))
+            elif isinstance(d, ast.ParamDef):
+                detail = f"in {d.domain.span.text}" if d.domain is not None else f"= {d.value.span.text}"
+                out.append(("param", d.name, detail, d.span, d.name_span))
         return out
 
     # -- completion ----------------------------------------------------------------------

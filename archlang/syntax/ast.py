@@ -189,6 +189,30 @@ class TrainDef(Node):
 
 
 @dataclass(eq=False, slots=True)
+class ValueRange(Node):
+    """`2..6`, `2..10 by 2`, `0.1..0.5`: the bounds inclusive."""
+    low: Node
+    high: Node
+    step: Node | None
+
+
+@dataclass(eq=False, slots=True)
+class Choices(Node):
+    """`{32, 64, 128}`: the values a parameter may take, in the order written."""
+    items: tuple[Node, ...]
+
+
+@dataclass(eq=False, slots=True)
+class ParamDef(Node):
+    """`param depth = 3` (a constant) or `param depth in 2..6` (a dimension of the search
+    space): exactly one of `value` and `domain` is set."""
+    name: str
+    name_span: Span
+    value: Node | None
+    domain: ValueRange | Choices | None
+
+
+@dataclass(eq=False, slots=True)
 class ImportStmt(Node):
     path: str
     path_span: Span
@@ -210,6 +234,10 @@ class Module:
     @property
     def imports(self) -> list[ImportStmt]:
         return [d for d in self.definitions if isinstance(d, ImportStmt)]
+
+    @property
+    def params(self) -> list[ParamDef]:
+        return [d for d in self.definitions if isinstance(d, ParamDef)]
 
     @property
     def trains(self) -> list[TrainDef]:

@@ -164,6 +164,21 @@ class ToAst(Transformer_NonRecursive):
         settings = tuple(c for c in children if isinstance(c, ast.Setting))
         return ast.TrainDef(self._span(children), str(model), self._tok(model), settings)
 
+    def param_def(self, children):
+        name = children[1]
+        node = self._nodes(children)[0]
+        domain = node if isinstance(node, (ast.ValueRange, ast.Choices)) else None
+        return ast.ParamDef(self._span(children), str(name), self._tok(name),
+                            None if domain else node, domain)
+
+    def value_range(self, children):
+        nodes = self._nodes(children)
+        return ast.ValueRange(self._span(children), nodes[0], nodes[1],
+                              nodes[2] if len(nodes) > 2 else None)
+
+    def choices(self, children):
+        return ast.Choices(self._span(children), tuple(self._nodes(children)))
+
     def import_stmt(self, children):
         tok = children[1]
         return ast.ImportStmt(self._span(children), self._text(tok), self._tok(tok))
