@@ -55,12 +55,22 @@ def _json_dtype(shape) -> dict:
     return {"dtype": dtype} if dtype != "float" else {}
 
 
+def _attributes(report) -> dict[int, str]:
+    """node → the attribute path of the compiled module holding the layer (`layer1.0.conv1`),
+    for a model that checks (the backend's module map, made without torch)."""
+    if not report.ok:
+        return {}
+    from ..backends.torch import generate
+    return generate([report], "").maps[report.name].layers
+
+
 def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
     from ..present.render import render_json
     analyses = analyses or {}
     models = []
     for m in selected:
         a = analyses.get(m.name)
+        names = _attributes(m)
         models.append({
             "name": m.name,
             "input_shape": _json_shape(m.input_shape),
@@ -82,6 +92,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
                 "params": i.params,
                 "state": i.state,
                 "scope": [s.label for s in i.node.scope],
+                **({"name": names[i.node.id]} if i.node.id in names else {}),
                 **({"tied_to": i.tied_to} if i.tied_to else {}),
                 "line": i.node.span.line,
                 **(a.records[i.node.id].json() if a is not None else {}),
