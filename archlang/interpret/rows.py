@@ -66,6 +66,10 @@ def row_values(rows: RowMap, module, x, wanted: list[int]) -> dict[int, object]:
     channels first (N×C×H×W, N×C×L)."""
     import torch
 
+    inside = [r for r in wanted if rows.info(r).node.id not in rows.map.places]
+    if inside:
+        raise WrongChoice(f"row {inside[0]}'s value is computed inside an nn.Sequential (a named "
+                          "Chain) and not held by the forward; choose the Chain's last row")
     places = {r: rows.map.places[rows.info(r).node.id] for r in wanted}
     at: dict[tuple[str, int], list[tuple[str, int]]] = {}     # (owner, line) → (variable, row)
     for r, p in places.items():

@@ -27,7 +27,7 @@ def test_vit_encoder_blocks_read_like_torchvisions():
     source = archlang.compile(SPECS / "zoo/vit_b_16.arch")
     block = _forward(source, "EncoderBlock")
     assert "transpose" not in block and "permute" not in block
-    assert "self.attention2(h)" in block
+    assert "self.attention1(h)" in block
     # One transpose in the whole model: the patches (a convolution's output) entering the
     # sequence, as torchvision's `x.reshape(n, c, h * w).permute(0, 2, 1)`.
     assert source.count(".transpose(1, 2)") == 1 and ".permute(" not in source
@@ -42,10 +42,10 @@ def test_vit_encoder_blocks_read_like_torchvisions():
 def test_layer_norm_on_an_image_is_per_pixel_and_the_image_leaves_channels_first():
     report, gen, m = compiled("model m(x: 5×4×3) = Chain(Conv((1, 1), 3 => 6), LayerNorm(6), relu)")
     with torch.no_grad():
-        m.ln2.weight.normal_()
+        m.ln1.weight.normal_()
     x = torch.randn(2, 3, 4, 5)
     h = m.conv1(x)
-    want = torch.relu(nn.functional.layer_norm(h.movedim(1, -1), (6,), m.ln2.weight, m.ln2.bias))
+    want = torch.relu(nn.functional.layer_norm(h.movedim(1, -1), (6,), m.ln1.weight, m.ln1.bias))
     assert torch.allclose(m(x), want.movedim(-1, 1), atol=1e-6)
     forward_agrees(report, gen, m)
     assert "x.permute(0, 2, 3, 1)" in archlang.compile("model m(x: 5×4×3) = LayerNorm(3)")
@@ -95,7 +95,7 @@ def test_joins_of_values_in_different_layouts_meet_in_one():
     report, gen, m = compiled(spec)
     x = torch.randn(2, 4, 6)
     h = m.h(x)
-    want = m.fc2(h.transpose(1, 2)) + h.transpose(1, 2)
+    want = m.fc1(h.transpose(1, 2)) + h.transpose(1, 2)
     assert torch.allclose(m(x), want, atol=1e-6)
     forward_agrees(report, gen, m)
 

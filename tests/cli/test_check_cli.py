@@ -34,6 +34,9 @@ def test_json_document(capsys):
     first = m["layers"][0]
     assert (first["layer"], first["output_shape"], first["params"]) == \
         ("Conv((5, 5), 1 => 8, relu)", [24, 24, 8], 208)
+    # Each layer's attribute in the compiled module (a flatten has none).
+    assert [layer.get("name") for layer in m["layers"]] == ["conv1", "pool1", "conv2", "pool2",
+                                                          None, "fc1"]
 
 
 def test_json_on_a_bad_spec_is_one_document_and_exit_1(capsys):

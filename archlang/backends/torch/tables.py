@@ -1,6 +1,8 @@
 """Per-backend tables: how activations, initialisers and names are spelled in PyTorch."""
 from __future__ import annotations
 
+from ...layers.torch_code import Call
+
 
 # ---- per-backend tables ------------------------------------------------------------------
 ACTIVATIONS = {
@@ -13,6 +15,16 @@ ACTIVATIONS = {
 }
 """Activation → PyTorch. Softmax is over the channels (`dim`: 1, or -1 channels last); gelu
 is NNlib's (tanh form), gelu_erf PyTorch's default GELU."""
+
+ACT_MODULES = {
+    "identity": None, "relu": Call("nn.ReLU"), "relu6": Call("nn.ReLU6"), "tanh": Call("nn.Tanh"),
+    "sigmoid": Call("nn.Sigmoid"), "leakyrelu": Call("nn.LeakyReLU", (0.01,)), "elu": Call("nn.ELU"),
+    "gelu": Call("nn.GELU", (), (("approximate", "tanh"),)), "gelu_erf": Call("nn.GELU"),
+    "swish": Call("nn.SiLU"), "softplus": Call("nn.Softplus"), "hardswish": Call("nn.Hardswish"),
+    "hardsigmoid": Call("nn.Hardsigmoid"), "mish": Call("nn.Mish"),
+}
+"""Activation → its module, for a named Chain compiled as one nn.Sequential (softmax, whose
+dim depends on the layout, makes the Chain be written layer by layer instead)."""
 
 INITS = {
     "kaiming_normal": "nn.init.kaiming_normal_({})", "kaiming_uniform": "nn.init.kaiming_uniform_({})",
@@ -27,7 +39,7 @@ SHORT_NAMES = {
     "MeanPool": "pool", "GlobalMaxPool": "pool", "GlobalMeanPool": "pool",
     "AdaptiveMeanPool": "pool", "AdaptiveMaxPool": "pool", "BatchNorm": "bn", "LayerNorm": "ln",
     "Dropout": "drop", "Dense": "fc", "Upsample": "up", "PixelShuffle": "shuffle",
-    "ChannelShuffle": "shuffle", "Scale": "scale",
+    "ChannelShuffle": "shuffle", "Scale": "scale", "Embedding": "embed", "PositionEmbedding": "pos",
 }
 """Attribute prefix of a layer kind: `conv1`, `bn2`, `fc6`."""
 
