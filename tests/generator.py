@@ -604,6 +604,10 @@ def graph_model(g: Gen, name: str) -> str:
     if rng.random() < 0.3:
         values["side"] = T((), rng.randint(2, 6))
         inputs.append(f"side: {values['side'].c}")
+    keep = None                       # a key mask for attention: its length
+    if rank == 1 and rng.random() < 0.3:
+        keep = x.spatial[0]
+        inputs.append(f"keep: {keep} of bool")
     lines = []
     for k in range(rng.randint(1, 5)):
         a = rng.choice(list(values))
@@ -629,7 +633,9 @@ def graph_model(g: Gen, name: str) -> str:
         elif r < 0.85 and ta.rank == 1:
             kv = [v for v, tv in values.items() if tv.rank == 1 and tv.c == ta.c]
             heads = rng.choice([h for h in (1, 2, 4) if ta.c % h == 0])
-            v, tv = f"{g.name(KINDS['MultiHeadAttention'])}({ta.c}, {heads})({a}, {rng.choice(kv)})", ta
+            k = rng.choice(kv)
+            masked = "; mask=keep" if keep == values[k].spatial[0] and rng.random() < 0.7 else ""
+            v, tv = f"{g.name(KINDS['MultiHeadAttention'])}({ta.c}, {heads})({a}, {k}{masked})", ta
         else:
             text, tv = layer(g, ta)
             v = f"{text}({a})"

@@ -32,6 +32,7 @@ from math import floor, gcd, lcm
 from ..diagnostics import Diagnostic, Label
 from ..layers.base import Resampling, Window
 from ..layers.pool import _AdaptivePool, _GlobalPool
+from ..layers.shape import BOOL
 from ..layers.structural import Input
 from ..records import dataclass
 
@@ -275,11 +276,14 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             deps.append(frozenset((node.id,)))
             out.append(RF((1,) * rank, (1,) * rank, (0,) * rank))
             continue
-        ins_ids = node.inputs
+        # A boolean mask (attention's `mask=`) says which positions count, not what they
+        # hold: the field is in the values it masks.
+        ins_ids = tuple(i for i in node.inputs if infos[i].out is None or infos[i].out.dtype != BOOL) \
+            or node.inputs
         deps.append(deps[ins_ids[0]] if len(ins_ids) == 1 else
                     frozenset().union(*(deps[i] for i in ins_ids)))
         # Inputs that depend on no model input (a Parameter) do not limit the field.
-        live = [i for i in node.inputs if deps[i]]
+        live = [i for i in ins_ids if deps[i]]
         ins = [out[i] for i in live]
         if layer is None or info.out is None or len(deps[-1]) != 1 or any(r is None for r in ins):
             out.append(None)

@@ -174,3 +174,28 @@ def test_a_scale_of_the_scores():
     y = a.out_proj(((q @ k.transpose(-2, -1) * 0.25).softmax(-1) @ v).transpose(1, 2).flatten(-2))
     assert torch.allclose(m.eval()(x), y, atol=1e-6)
     torch.jit.script(m)
+
+
+def test_a_key_mask_equals_pytorchs_key_padding_mask():
+    # true = attend (Hugging Face's attention_mask); PyTorch's key_padding_mask is its
+    # complement. With causal=true both apply.
+    for causal in ("", "; causal=true"):
+        report, gen, m = compiled("model m(q: 5×16, kv: 7×16, keep: 7 of bool) = "
+                                  f"{{ return MultiHeadAttention(16, 4{causal})(q, kv; mask=keep) }}")
+        forward_agrees(report, gen, m)
+        assert "self.attention1(q.transpose(1, 2), kv.transpose(1, 2), mask=keep)" in gen.source
+        ref = reference(m.attention1, 16, 4)
+        q, kv = torch.randn(2, 16, 5), torch.randn(2, 16, 7)
+        keep = torch.tensor([[1, 1, 1, 0, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]], dtype=torch.bool)
+        t = kv.transpose(1, 2)
+        later = torch.ones(5, 7, dtype=torch.bool).triu(1) if causal else None
+        want = ref(q.transpose(1, 2), t, t, key_padding_mask=~keep, attn_mask=later,
+                   need_weights=False)[0]
+        got = m.eval()(q, kv, keep)
+        assert torch.allclose(got, want, atol=1e-6)
+        # A masked key changes nothing; an attended one does.
+        kv2 = kv.clone()
+        kv2[0, :, 3] += 1
+        assert torch.allclose(m(q, kv2, keep)[0], got[0], atol=1e-6)
+        kv2[0, :, 0] += 1
+        assert not torch.allclose(m(q, kv2, keep)[0], got[0], atol=1e-3)

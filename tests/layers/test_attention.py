@@ -123,3 +123,46 @@ def test_shifted_windows():
 def test_shift_diagnostics(spec, code, at):
     (err,) = errors_of(spec)
     assert err.code == code and err.span.text == at, (err.code, err.span.text, err.message)
+
+
+def test_a_key_mask_is_one_bool_per_key():
+    m = model_of("model m(q: 5×16, kv: 9×16, keep: 9 of bool) = "
+                 "{ return MultiHeadAttention(16, 4)(q, kv; mask=keep) }")
+    assert tuple(m.output_shape) == (5, 16) and m.params == 4 * 256 + 4 * 16
+    a = analyze_report(m)
+    assert a.totals.macs == 5 * 256 + 2 * 9 * 256 + 2 * 5 * 9 * 16 + 5 * 256
+    # An add per score for the mask, beside scaling and softmax (2 per score) and the biases.
+    assert a.layers[0].element_ops == 4 * 5 * 9 * 3 + (3 * 5 + 5) * 16
+
+
+@pytest.mark.parametrize("spec, code, at, message", [
+    ("model m(x: 7×16, keep: 6 of bool) = { return MultiHeadAttention(16, 4)(x; mask=keep) }",
+     "E0304", "mask=keep", "a mask of 6 keys for attention over 7 keys"),
+    ("model m(q: 5×16, kv: 9×16, keep: 5 of bool) = "
+     "{ return MultiHeadAttention(16, 4)(q, kv; mask=keep) }",
+     "E0304", "mask=keep", "a mask of 5 keys for attention over 9 keys"),
+    ("model m(x: 7×16, f: 7) = { return MultiHeadAttention(16, 4)(x; mask=f) }",
+     "E0312", "mask=f", "the mask of MultiHeadAttention holds float values (7), not bools"),
+    ("model m(x: 7×16, keep: 7 of bool) = { return MultiHeadAttention(16, 4)(x, keep) }",
+     "E0312", "MultiHeadAttention(16, 4)",
+     "MultiHeadAttention takes float values but input 2 is a boolean mask of 7"),
+    ("model m(x: 7×2×16, keep: 7 of bool) = { return MultiHeadAttention(16, 4)(x; mask=keep) }",
+     "E0303", "mask=keep", "a key mask on attention over a 7×2×16 image"),
+    ("model m(x: 7×16, keep: 7 of bool) = "
+     "{ return MultiHeadAttention(16, 4)(x; mask=keep, mask=keep) }",
+     "E0102", "mask", "`mask` is given twice"),
+    ("model m(x: 7×16, keep: 7 of bool) = { return MultiHeadAttention(16, 4)(x; mas=keep) }",
+     "E0101", "mas", "`mas` is not a value MultiHeadAttention takes"),
+    ("model m(x: 7×16, keep: 7 of bool) = { return Dense(16 => 2)(x; mask=keep) }",
+     "E0101", "mask", "a layer is applied to values, not keywords"),
+])
+def test_key_mask_diagnostics(spec, code, at, message):
+    (err,) = errors_of(spec)
+    assert (err.code, err.span.text, err.message) == (code, at, message)
+
+
+def test_a_masked_attention_sees_the_whole_sequence_it_masks():
+    # The mask is not a second source of the field (which would make it `?`).
+    a = analyze_report(model_of("model m(x: 7×16, keep: 7 of bool) = "
+                                "{ return x + MultiHeadAttention(16, 4)(x; mask=keep) }"))
+    assert [r.rf.whole for r in a.layers] == [True, True]
