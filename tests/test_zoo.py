@@ -48,6 +48,8 @@ TORCHVISION = {
     # not in torchvision: LeNet-5's classic count; U-Net counted on bench/zoo.py's PyTorch module
     "lenet5": (61_706, (32, 32, 1), (10,), None),
     "unet": (31_030_658, (256, 256, 1), (256, 256, 2), None),
+    # not in torchvision: timm 1.0's mixer_s16_224 (bench/zoo.py compares them)
+    "mlp_mixer_s16": (18_528_264, (224, 224, 3), (1000,), None),
 }
 
 # Exact MACs of one sample from PyTorch's FLOP counter (torch.utils.flop_counter, FLOPs ÷ 2)
@@ -60,7 +62,7 @@ COUNTED = {
     "mobilenet_v3_small": 56_510_400, "mobilenet_v3_large": 216_589_760,
     "efficientnet_b0": 385_814_752, "regnet_y_400mf": 401_842_848,
     "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
-    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968,
+    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968, "mlp_mixer_s16": 3_776_958_464,
 }
 
 
@@ -159,3 +161,16 @@ def test_unet_output_equals_a_pytorch_unet():
     text = (ZOO / "unet.arch").read_text()
     assert "model unet(x: 256×256×1)" in text
     _agree(text.replace("model unet(x: 256×256×1)", "model unet(x: 32×32×1)"), "UNet", (1, 1, 32, 32))
+
+
+def test_mlp_mixer_blocks_mix_tokens_on_the_transposed_sequence():
+    # timm's MixerBlock: x + mlp_tokens(norm1(x).transpose(1, 2)).transpose(1, 2), then a
+    # per-token channel MLP; every block keeps 196 tokens of 512 channels.
+    m = report("mlp_mixer_s16")
+    shapes = [(str(i.layer), tuple(i.out)) for i in m.layers if i.layer is not None]
+    assert shapes[2:7] == [("LayerNorm(512, eps=1e-06)", (196, 512)), ("permutedims((2, 1))", (512, 196)),
+                           ("Dense(196 => 256, gelu_erf)", (512, 256)), ("Dense(256 => 196)", (512, 196)),
+                           ("permutedims((2, 1))", (196, 512))]
+    code = archlang.compile(ZOO / "mlp_mixer_s16.arch")
+    assert ".permute(" not in code and "h = h.transpose(1, 2)" in code
+    assert code.count("nn.GELU(") + code.count("F.gelu(") > 0 and "tanh" not in code
