@@ -122,6 +122,9 @@ class Layer:
     # The PyTorch layout it takes and gives for values with channels (layers/layout.py):
     # CHANNELS_FIRST (convolutions), CHANNELS_LAST (per-token layers), ANY or EITHER.
     layout: ClassVar[str] = CHANNELS_FIRST
+    # Julia functions that take the array first: a graph body may write `reshape(h, 196, 768)`
+    # or `permutedims(h, (2, 1))` for `reshape(196, 768)(h)`.
+    value_first: ClassVar[bool] = False
 
     # -- construction ------------------------------------------------------------------
     @classmethod

@@ -67,6 +67,7 @@ class Reshape(Layer):
     kind = "reshape"
     names = ("Reshape", "Unflatten")
     family = "reshape"
+    value_first = True
     dtypes, passes_dtype = DTYPES, True
     summary = "reshape to the given dims (spec order, one `_` may be inferred)"
     schema = (Param("dims", _dims, doc="the new shape, e.g. 7×7×64 or (7, 7, 64)"),)

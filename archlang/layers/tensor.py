@@ -60,11 +60,13 @@ def _dim_names(x: Shape) -> str:
 
 @dataclass(frozen=True)
 class _Moves(Layer):
-    """What these kinds share: no weights, any dtype kept, code for either layout."""
+    """What these kinds share: no weights, any dtype kept, code for either layout, and
+    Julia's value-first call in graph bodies (`circshift(h, (-3, -3))`)."""
 
     family = "reshape"
     layout = EITHER
     dtypes, passes_dtype = DTYPES, True
+    value_first = True
 
 
 def _sizes_text(sizes: tuple[int, ...]) -> str:

@@ -175,3 +175,19 @@ def test_shifted_window_round_trip_is_the_identity():
     y, _ = run("""model m(x: 14×14×3) = Chain(circshift((-3, -3)), Windows(7),
         MergeWindows(7, (14, 14)), circshift((3, 3)))""", x)
     assert torch.equal(y, x)
+
+
+def test_value_first_calls_compile_as_the_layers():
+    # The graph body's permutedims(x, (2, 1)) is the same code as the chain's permutedims((2, 1)).
+    from conftest import FIXTURES
+    report, gen, module = compiled(FIXTURES / "graphs" / "julia_calls.arch")
+    forward_agrees(report, gen, module)
+    x = torch.randn(2, 196, 512)                              # spec order L×C
+    blocks = dict(module.named_modules())
+    ln, fc1, fc2 = (blocks[n] for n in ("ln1", "fc3", "fc4"))
+    with torch.no_grad():
+        y = spec_order(module.eval()(x.transpose(1, 2)), "first")   # an image leaves N×C×H×W
+        t = ln(x).transpose(1, 2)
+        h = x + fc2(F.gelu(fc1(t))).transpose(1, 2)
+        s = torch.roll(jl_reshape(h, (14, 14, 512)), (-3, -3), (1, 2))
+        assert torch.allclose(y, torch.relu(s.permute(0, 2, 1, 3)), atol=1e-5)
