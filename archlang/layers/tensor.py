@@ -20,6 +20,7 @@ from .layout import EITHER, torch_dim, torch_order
 from .shape import DTYPES, Shape, dim_letters, fmt_dims
 from .torch_code import X, Call, Method, TorchCode
 
+
 def torch_permutation(perm: tuple[int, ...], layout: str) -> tuple[int, ...]:
     """The `x.permute(...)` dims (N first) that compute `permutedims(x, perm)` of a value with
     len(perm) spec dims, its input and its output both in `layout`.
@@ -220,8 +221,8 @@ def _split(spatial, window, grid: bool) -> tuple[tuple[int, ...], tuple[int, ...
 
     Each spatial size n splits, column-major, into (inner, outer): a window's position and
     the window's index (ws, n/ws), or for a grid a cell's offset and the grid position
-    (n/g, g). The tokens of a window are the windows' positions (the grid's positions for a
-    grid), gathered first; the windows follow."""
+    (n/g, g). A window's tokens are the positions within it (for a grid, the grid positions),
+    gathered first, then the windows' indices, then the channels."""
     split, tokens, groups = [], [], []
     for i, (n, w) in enumerate(zip(spatial, window)):
         split += [n // w, w] if grid else [w, n // w]
