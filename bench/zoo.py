@@ -116,6 +116,14 @@ def tv(name: str, module: str = "", **kwargs) -> Callable[[], nn.Module]:
     return build
 
 
+def timm_model(name: str) -> Callable[[], nn.Module]:
+    """A timm model (MLP-Mixer), built with random weights: pretrained=False."""
+    def build():
+        import timm
+        return timm.create_model(name, pretrained=False)
+    return build
+
+
 def entries() -> list[Entry]:
     return [
         Entry("lenet5", LeNet5, note="torchvision has no LeNet: a PyTorch module from the paper"),
@@ -149,6 +157,10 @@ def entries() -> list[Entry]:
                    "FLOP counter on the model without it",
               output=lambda y: y["out"]),
         Entry("unet", UNet, note="torchvision has no U-Net: a PyTorch module from the paper"),
+        Entry("mlp_mixer_s16", timm_model("mixer_s16_224"),
+              note="torchvision has no MLP-Mixer: timm's `mixer_s16_224` (timm 1.0), whose "
+                   "token mixing is the spec's `permutedims((2, 1))`; its GELU is the exact erf "
+                   "form (`gelu_erf`): with NNlib's tanh `gelu` the logits differ by 5.3e-4"),
     ]
 
 
@@ -344,7 +356,8 @@ def write_doc(rows: list[dict], batch: int) -> None:
 
 `specs/zoo/` holds a spec for each of torchvision's convolutional classification networks
 (file names are torchvision's function names), FCN-ResNet50 for segmentation, and two
-classics torchvision lacks: LeNet-5 and U-Net. Each is checked against torchvision by
+classics torchvision lacks (LeNet-5 and U-Net) and timm's MLP-Mixer S/16 (its token mixing
+is `permutedims`). Each is checked against torchvision (timm for the Mixer) by
 [`bench/zoo.py`](../bench/zoo.py): torchvision's model is built with `weights=None`, its
 normalisation statistics and constant parameters are randomised (so that every tensor
 matters), its tensors are copied into the compiled spec by position, and both are run in
@@ -411,7 +424,7 @@ Reproduce (torchvision in its own environment; archlang never needs it):
 
 ```
 python3 -m venv /tmp/venv-tv
-/tmp/venv-tv/bin/pip install torch==2.14.1 torchvision==0.29.1 lark numpy networkx graphviz tqdm matplotlib scikit-learn
+/tmp/venv-tv/bin/pip install torch==2.14.1 torchvision==0.29.1 timm==1.0.31 lark numpy networkx graphviz tqdm matplotlib scikit-learn
 PYTHONPATH=. /tmp/venv-tv/bin/python bench/zoo.py
 ```
 """)

@@ -403,6 +403,51 @@ def w_pixel_shuffle(g: Gen, t: T, cls):
     return f"{g.name(cls)}({r})", T(tuple(n * r for n in t.spatial), t.c // (r * r))
 
 
+def w_permutedims(g: Gen, t: T, cls):
+    # Inside a block the channels are the parameter `c`: they stay the last dim there.
+    n = len(t.dims)
+    perm = list(range(1, n + 1))
+    moving = perm[:-1] if g.block_mode else perm
+    g.rng.shuffle(moving)
+    perm = moving + ([n] if g.block_mode else [])
+    dims = [t.dims[p - 1] for p in perm]
+    written = tup(perm) if g.rng.random() < 0.7 or n == 1 else ", ".join(map(str, perm))
+    return f"{g.name(cls)}({written})", T(tuple(dims[:-1]), dims[-1])
+
+
+def w_circshift(g: Gen, t: T, cls):
+    n = len(t.dims)
+    k = g.rng.randint(1, n)
+    shifts = [g.rng.randint(-5, 5) for _ in range(k)]
+    text = str(shifts[0]) if k == 1 and g.rng.random() < 0.5 else tup(shifts)
+    if g.rng.random() < 0.4:
+        dims = g.rng.sample(range(1, n + 1), k)
+        text += f"; dims={dims[0] if k == 1 else tup(dims)}"
+    return f"{g.name(cls)}({text})", t
+
+
+def w_windows(g: Gen, t: T, cls):
+    if not 1 <= t.rank <= 3 or g.block_mode:
+        return None
+    window = [g.rng.choice([d for d in range(1, n + 1) if n % d == 0]) for n in t.spatial]
+    size = str(window[0]) if len(set(window)) == 1 and g.rng.random() < 0.5 else tup(window)
+    grid = "; grid=true" if g.rng.random() < 0.3 else ""
+    return f"{g.name(cls)}({size}{grid})", T((prod(window), prod(t.spatial) // prod(window)), t.c)
+
+
+def w_merge_windows(g: Gen, t: T, cls):
+    # Tokens × windows × C back into a sequence of tokens·windows (or a square image).
+    if t.rank != 2 or g.block_mode:
+        return None
+    tokens, windows = t.spatial
+    root = round(tokens ** 0.5)
+    if root * root == tokens and g.rng.random() < 0.5:
+        out = (root * windows, root)
+        return f"{g.name(cls)}({root}, {tup(out)})", T(out, t.c)
+    grid = "; grid=true" if g.rng.random() < 0.3 else ""
+    return f"{g.name(cls)}({tokens}, ({tokens * windows},){grid})", T((tokens * windows,), t.c)
+
+
 WRITERS = {
     "Activation": w_activation, "Conv": w_conv, "DepthwiseConv": w_depthwise,
     "ConvTranspose": w_conv_transpose, "Dense": w_dense, "BatchNorm": w_batchnorm,
@@ -413,6 +458,8 @@ WRITERS = {
     "ChannelShuffle": w_channel_shuffle, "Chunk": w_chunk, "Slice": w_slice, "Scale": w_scale,
     "Upsample": w_upsample, "PixelShuffle": w_pixel_shuffle,
     "Embedding": w_embedding, "PositionEmbedding": w_embedding,
+    "PermuteDims": w_permutedims, "CircShift": w_circshift, "Windows": w_windows,
+    "MergeWindows": w_merge_windows,
 }
 """Layer kind (its class's name) → writer: every kind in archlang.layers.REGISTRY must have
 one (tests/test_generator.py)."""

@@ -53,6 +53,8 @@ TORCHVISION = {
     # not in torchvision: LeNet-5's classic count; U-Net counted on bench/zoo.py's PyTorch module
     "lenet5": (61_706, (32, 32, 1), (10,), None),
     "unet": (31_030_658, (256, 256, 1), (256, 256, 2), None),
+    # not in torchvision: timm 1.0's mixer_s16_224 (bench/zoo.py compares them)
+    "mlp_mixer_s16": (18_528_264, (224, 224, 3), (1000,), None),
 }
 
 # Exact MACs of one sample from PyTorch's FLOP counter (torch.utils.flop_counter, FLOPs ÷ 2)
@@ -67,7 +69,7 @@ COUNTED = {
     "efficientnet_b1": 686_802_832, "efficientnet_b2": 1_087_529_456,
     "efficientnet_b3": 1_827_141_392,
     "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
-    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968,
+    "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968, "mlp_mixer_s16": 3_776_958_464,
 }
 
 
@@ -181,3 +183,16 @@ def test_efficientnet_b2_has_torchvisions_scaled_widths_and_depths():
     depthwise = [i for i in m.layers if i.layer.kind == "Conv" and i.layer.groups > 1]
     assert len(depthwise) == 2 + 3 + 3 + 4 + 4 + 5 + 2
     assert m.layers[-1].layer.c_in == 4 * 352                     # the head: 1408 channels
+
+
+def test_mlp_mixer_blocks_mix_tokens_on_the_transposed_sequence():
+    # timm's MixerBlock: x + mlp_tokens(norm1(x).transpose(1, 2)).transpose(1, 2), then a
+    # per-token channel MLP; every block keeps 196 tokens of 512 channels.
+    m = report("mlp_mixer_s16")
+    shapes = [(str(i.layer), tuple(i.out)) for i in m.layers if i.layer is not None]
+    assert shapes[2:7] == [("LayerNorm(512, eps=1e-06)", (196, 512)), ("permutedims((2, 1))", (512, 196)),
+                           ("Dense(196 => 256, gelu_erf)", (512, 256)), ("Dense(256 => 196)", (512, 196)),
+                           ("permutedims((2, 1))", (196, 512))]
+    code = archlang.compile(ZOO / "mlp_mixer_s16.arch")
+    assert ".permute(" not in code and "h = h.transpose(1, 2)" in code
+    assert code.count("nn.GELU(") + code.count("F.gelu(") > 0 and "tanh" not in code

@@ -2,7 +2,8 @@
 
 A statement's value is an input or earlier statement (`ValueRef`) or a layer term applied to
 values (`Apply`): `LAYER(...)(v)`, `relu(h)` (a layer or block name whose arguments are all
-values), `a + b`, `a * b`, `cat(a, b; dims=d)` and `Parameter(shape)`. Layer expressions are
+values), `a + b`, `a * b`, `cat(a, b; dims=d)`, `Parameter(shape)`, and Julia's value-first
+calls of the kinds that are Julia functions (`permutedims(h, (2, 1))`). Layer expressions are
 evaluated by the Lowerer as everywhere else. A statement that fails is diagnosed and its name
 stays defined (as a Broken value), so later statements are not reported again.
 """
@@ -62,7 +63,7 @@ class ValueLowerer:
         if isinstance(node, ast.BinOp):
             return node.op in JOINS and self.is_value(node.left) and self.is_value(node.right)
         if isinstance(node, ast.Call):
-            if node.func in VALUE_FUNCTIONS:
+            if node.func in VALUE_FUNCTIONS or self.value_first(node):
                 return True
             return bool(node.args) and not node.keywords and all(self.is_value(a) for a in node.args)
         return False
@@ -232,6 +233,12 @@ class ValueLowerer:
             raise self.lw.problem("E0109", f"`{node.func}` is a value, not a layer", node.func_span,
                                   label="a value", help="apply a layer to it: `Dense(_ => 10)"
                                                         f"({node.func})`")
+        if self.value_first(node):
+            # Julia's permutedims(h, (2, 1)), circshift(h, (-3, -3)), reshape(h, 196, 768): the
+            # value, then the layer's own arguments.
+            first, *rest = node.args
+            call = ast.Call(node.span, node.func, node.func_span, tuple(rest))
+            return Apply(node.span, self.lw.term(call, self.lw_env()), [self.value(first)])
         if self.is_value(node):
             # `relu(h)`, `flatten(h)`, `Res(h)` (a block whose parameters have defaults): the
             # bare name, applied to the values.
@@ -246,6 +253,15 @@ class ValueLowerer:
                                       "values defined so far: " + ", ".join(self.defined))
         last = list(self.defined)[-1]
         raise self.not_a_value(node, help_=f"apply the layer to a value: `{node.span.text}({last})`")
+
+    def value_first(self, node: ast.Call) -> bool:
+        """`f(value, args...)` of a kind that Julia calls value first (Layer.value_first),
+        whose other positional arguments are not values."""
+        cls = REGISTRY.get(node.func)
+        positional = node.positional
+        return bool(cls is not None and cls.value_first and len(positional) > 1
+                    and node.args[0] is positional[0] and self.is_value(positional[0])
+                    and not any(self.is_value(a) for a in positional[1:]))
 
     def _known(self, name: ast.Name) -> bool:
         """Whether a name means something outside the graph body (a layer, a constant …)."""

@@ -165,6 +165,14 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def one_tuple(positional: list[Arg]) -> list[Arg]:
+    """Several positional arguments as one tuple argument spanning them: reshape(7, 7, 64)
+    means reshape((7, 7, 64)) (a kind's `prepare`)."""
+    if len(positional) > 1:
+        return [Arg(tuple(positional), positional[0].span.to(positional[-1].span))]
+    return positional
+
+
 # ---- converters ------------------------------------------------------------------------
 def whole(arg: Arg, what: str = "a size", minimum: int = 1) -> int:
     v = arg.value

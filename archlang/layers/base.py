@@ -128,6 +128,9 @@ class Layer:
     # How this kind's MACs and memory are counted, where it is not obvious: shown under
     # check's totals (and in --json) for a model that has the kind.
     count_note: ClassVar[str] = ""
+    # Julia functions that take the array first: a graph body may write `reshape(h, 196, 768)`
+    # or `permutedims(h, (2, 1))` for `reshape(196, 768)(h)`.
+    value_first: ClassVar[bool] = False
 
     # -- construction ------------------------------------------------------------------
     @classmethod

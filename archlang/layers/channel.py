@@ -8,7 +8,7 @@ from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register
 from .layout import EITHER, torch_dim
-from .shape import DTYPES, Shape
+from .shape import DTYPES, Shape, dim_letters
 from .torch_code import Call, Method, TorchCode
 
 _AXES = {1: ("length",), 2: ("width", "height"), 3: ("width", "height", "depth")}
@@ -22,8 +22,7 @@ def axis_of(dims: int | None, x: Shape) -> int:
     if dims is None:
         return len(x) - 1
     if not 1 <= dims <= len(x):
-        letters = ("L",) if x.rank == 1 else ("W", "H", "D")[:x.rank]
-        order = ", ".join(f"{i} is {a}" for i, a in enumerate((*letters, "C"), 1)) \
+        order = ", ".join(f"{i} is {a}" for i, a in enumerate(dim_letters(x), 1)) \
             if not x.is_vector else "a vector has only dimension 1"
         raise ShapeProblem("E0202", f"dims={dims} is not a dimension of {x.describe()}", arg="dims",
                            label=f"expected 1 to {len(x)}", blame_input=True,
@@ -37,7 +36,8 @@ def axis_phrase(axis: int, x: Shape) -> str:
     if x.is_vector or axis == len(x) - 1:
         noun = "element" if x.is_vector else "channel"
         return f"{size} {noun}{'s' if size != 1 else ''}"
-    return f"a {_AXES[x.rank][axis]} of {size}"
+    names = _AXES.get(x.rank)
+    return f"a {names[axis]} of {size}" if names else f"{size} along dimension {axis + 1}"
 
 
 def shifted(axis: int, offset: int, x: Shape) -> Resampling:

@@ -6,6 +6,7 @@ from ..records import dataclass
 from .base import Layer, Param, ShapeProblem, register
 from .layout import ANY, CHANNELS_LAST
 from .torch_code import Call, TorchCode, kw
+from .window import at_most_3d
 
 
 class PerChannel:
@@ -62,6 +63,10 @@ class BatchNorm(_ChannelNorm):
     names = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
     summary = "batch normalisation per channel; running mean and variance are state, not parameters"
     schema = _ChannelNorm.schema + (Param("momentum", A.probability, default=0.1, positional=False),)
+
+    def infer(self, inputs):
+        at_most_3d(self.kind, inputs[0])          # nn.BatchNorm1d … 3d
+        return super().infer(inputs)
 
     def state(self) -> int:
         return 2 * self.c      # running mean and variance (buffers)

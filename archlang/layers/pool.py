@@ -8,7 +8,7 @@ from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, Window, register, tup
 from .torch_code import Call, Raw, TorchCode, dims, kw, pad_call
-from .window import check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding
+from .window import at_most_3d, check_rank, dims_text, pad_text, per_dim, resolve_pad, sliding
 
 _RANK_OF_ALIAS = {"MaxPool1d": 1, "MaxPool2d": 2, "MaxPool3d": 3, "AvgPool1d": 1,
                   "AvgPool2d": 2, "AvgPool3d": 3, "AdaptiveAvgPool1d": 1, "AdaptiveAvgPool2d": 2,
@@ -179,6 +179,7 @@ class _GlobalPool(Layer):
             raise ShapeProblem("E0303", f"{self.kind} applied to {x.describe()}",
                                label="needs spatial dimensions", blame_input=True,
                                help="global pooling reduces W×H×C to 1×1×C; this input has no W or H")
+        at_most_3d(self.kind, x)
         return x.with_spatial((1,) * x.rank)
 
     def elementwise(self, inputs, out) -> int:
@@ -234,6 +235,7 @@ class _AdaptivePool(Layer):
         if x.is_vector:
             raise ShapeProblem("E0303", f"{self.kind} applied to {x.describe()}",
                                label="needs spatial dimensions", blame_input=True)
+        at_most_3d(self.kind, x)
         out = self.out * x.rank if len(self.out) == 1 else self.out
         if len(out) != x.rank:
             raise ShapeProblem("E0303", f"{self.kind} gives a {len(out)}-D output size for {x.describe()}",

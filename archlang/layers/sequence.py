@@ -52,10 +52,7 @@ class Parameter(Layer):
 
     @classmethod
     def prepare(cls, positional, keywords):
-        # Parameter(197, 768) means Parameter(197×768).
-        if len(positional) > 1:
-            return [A.Arg(tuple(positional), positional[0].span.to(positional[-1].span))], keywords
-        return positional, keywords
+        return A.one_tuple(positional), keywords       # Parameter(197, 768) is Parameter(197×768)
 
     def infer(self, inputs):
         return Shape(self.shape)

@@ -30,6 +30,11 @@ DTYPE_ALIASES = {
     "boolean": BOOL, "mask": BOOL,
     "float32": FLOAT, "float64": FLOAT, "double": FLOAT, "real": FLOAT, "half": FLOAT,
 }
+MAX_DIMS = 6
+"""The most dims a value may have: a model's inputs have at most 4 (3 spatial and channels),
+reshape's intermediates up to 6 (a window partition of an image is W×H×C → ws×nw×ws×nh×C).
+Convolutions, pools, BatchNorm and interpolation take at most 3 spatial dims
+(layers/window.py `at_most_3d`)."""
 
 DTYPE_WORDS = {FLOAT: "float values", INT: "integer indices", BOOL: "a boolean mask"}
 
@@ -109,6 +114,15 @@ class Shape(tuple):
 
     def __repr__(self) -> str:
         return f"Shape({self})"
+
+
+def dim_letters(shape) -> tuple[str, ...]:
+    """The names of a shape's dims in spec order: L, C / W, H, C / W, H, D, C; d1, d2, …, C
+    beyond 3 spatial dims (a reshape's intermediates); a vector's one dim is its elements."""
+    rank = max(0, len(shape) - 1)
+    spatial = {0: (), 1: ("L",), 2: ("W", "H"), 3: ("W", "H", "D")}.get(rank) or \
+        tuple(f"d{i}" for i in range(1, rank + 1))
+    return (*spatial, "C") if len(shape) > 1 else ("n",)
 
 
 def rank_word(rank: int) -> str:

@@ -11,7 +11,7 @@ from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, ShapeProblem, register, tup
 from .layout import ANY, EITHER, rev, torch_dim
-from .shape import DTYPES, Shape
+from .shape import DTYPES, MAX_DIMS, Shape
 from .torch_code import XS, Call, Method, Op, TorchCode
 
 
@@ -67,29 +67,27 @@ class Reshape(Layer):
     kind = "reshape"
     names = ("Reshape", "Unflatten")
     family = "reshape"
+    value_first = True
     dtypes, passes_dtype = DTYPES, True
     summary = "reshape to the given dims (spec order, one `_` may be inferred)"
     schema = (Param("dims", _dims, doc="the new shape, e.g. 7×7×64 or (7, 7, 64)"),)
 
     @classmethod
     def prepare(cls, positional, keywords):
-        # reshape(7, 7, 64) means reshape((7, 7, 64)).
-        if len(positional) > 1:
-            span = positional[0].span.to(positional[-1].span)
-            return [A.Arg(tuple(positional), span)], keywords
-        return positional, keywords
+        return A.one_tuple(positional), keywords       # reshape(7, 7, 64) is reshape((7, 7, 64))
 
     @classmethod
     def from_bound(cls, bound, spans, alias):
         dims = bound["dims"]
         if sum(d is None for d in dims) > 1:
             raise ArgProblem("at most one dimension of reshape can be `_`", spans.get("dims"))
-        if len(dims) > 4:
-            # As for a model's input: PyTorch has no 4-D BatchNorm or pooling to follow it.
-            raise ArgProblem(f"reshape to {len(dims)} dimensions; at most 3 spatial dimensions "
-                             "and channels", spans.get("dims"), code="E0103",
-                             label="too many dimensions",
-                             help="reshape to W×H×C, W×H×D×C, L×C or a vector")
+        if len(dims) > MAX_DIMS:
+            # Intermediates of a window partition need up to 6 (layers/tensor.py); layers with
+            # windows or per-dimension modules take at most 3 spatial dims (E0303 there).
+            raise ArgProblem(f"reshape to {len(dims)} dimensions; at most {MAX_DIMS}",
+                             spans.get("dims"), code="E0103", label="too many dimensions",
+                             help="reshape to W×H×C, W×H×D×C, L×C or a vector; an intermediate "
+                                  f"of a permutation may have up to {MAX_DIMS} dims")
         return cls(dims=dims)
 
     def infer(self, inputs):
@@ -148,7 +146,7 @@ def _axis(shape: Shape, d: int) -> str:
     if d == len(shape) - 1:
         return "channels"
     names = ("lengths",) if shape.rank == 1 else ("widths", "heights", "depths")
-    return names[d]
+    return names[d] if shape.rank <= 3 else f"sizes along dimension {d + 1}"
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,8 @@ class TorchCode:
     module: Call | None = None            # the submodule's constructor, if the layer has one
     pre: Call | None = None               # applied to the input before the module (X = input)
     call: object = None                   # module-less layers: an expression of X / XS
-    post: tuple = ()                      # applied after the module (Crop), before `act`
+    post: tuple = ()                      # applied after the module (Crop) or the call (a
+                                          # chain of Methods), before `act`
     act: str = "identity"                 # activation applied last (archlang's canonical name)
     init: str = "default"                 # archlang/layers/args.py INITS
     raw_out: tuple | None = None          # the module's own output (PyTorch order, no N) when a

@@ -12,6 +12,7 @@ from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register, tup
 from .shape import Shape, fmt_dims
 from .torch_code import Call, Raw, TorchCode, dims, kw
+from .window import at_most_3d
 
 _RANK_OF_MODE = {"linear": 1, "bilinear": 2, "trilinear": 3}
 # Mode names as code come from this table (every mode is checked against A.MODES).
@@ -273,6 +274,7 @@ class Upsample(Layer):
             raise ShapeProblem("E0303", f"Upsample applied to {x.describe()}",
                                label="needs spatial dimensions", blame_input=True,
                                help="upsampling scales W, H (and D); reshape the vector first")
+        at_most_3d("Upsample", x)
         need = _RANK_OF_MODE.get(self.mode)
         if need is not None and x.rank != need:
             better = next(m for m, r in _RANK_OF_MODE.items() if r == x.rank) if x.rank <= 3 else None

@@ -55,10 +55,23 @@ def dims_text(name: str, values: tuple[int, ...], default: int) -> str | None:
     return f"{name}={values[0]}" if len(set(values)) == 1 else f"{name}={tup(values)}"
 
 
+def at_most_3d(kind: str, x: Shape) -> None:
+    """PyTorch's per-dimension modules (Conv3d, BatchNorm3d, AdaptiveAvgPool3d, interpolate)
+    stop at 3 spatial dims; a value of more (a reshape's intermediate, up to 6 dims) is E0303."""
+    if x.rank <= 3:
+        return
+    raise ShapeProblem("E0303", f"{kind} applied to {x.describe()}", blame_input=True,
+                       label="takes at most 3 spatial dimensions and channels",
+                       help=f"reshape it back first, e.g. reshape(_, {x.channels}) for a sequence "
+                            "of its positions; values of more dims are for permutedims and "
+                            "circshift between reshapes")
+
+
 def check_rank(layer_name: str, rank: int, x: Shape, noun: str) -> None:
     """A window of `rank` dimensions needs an input with that many spatial dimensions."""
     if x.rank == rank:
         return
+    at_most_3d(layer_name, x)
     if x.is_vector:
         help_ = ("give the model's input as W×H×C (e.g. 28×28×1) or add `reshape` before it"
                  if rank == 2 else "reshape the vector into a shape with spatial dimensions first")

@@ -149,3 +149,22 @@ def test_a_learned_tensor_has_no_receptive_field_to_show():
                            "    return h\n}"))
     row = next(line for line in text.splitlines() if "Parameter(4×8)" in line)
     assert row.rstrip().endswith("none")
+
+
+def test_julias_value_first_calls_are_the_layers_applied():
+    # permutedims(h, (2, 1)) is permutedims((2, 1))(h), also nested and after other values.
+    report = archlang.check(FIXTURES / "graphs" / "julia_calls.arch").model("mixer_block")
+    kinds = [str(i.layer) for i in report.infos[1:]]
+    assert kinds == ["LayerNorm(512)", "permutedims((2, 1))", "Dense(196 => 256, gelu_erf)",
+                     "Dense(256 => 196)", "permutedims((2, 1))", "+", "reshape(14×14×512)",
+                     "circshift((-3, -3), dims=(1, 2))", "permutedims((2, 1, 3))", "relu"]
+    assert report.outputs == [("out", (14, 14, 512))]
+    assert report.params == 1024 + 196 * 256 + 256 + 256 * 196 + 196
+
+
+def test_value_first_calls_report_their_arguments_and_values():
+    result = archlang.check("model m(x: 6×4) = {\n  h = permutedims(x, (2, 2))\n"
+                            "  g = circshift(hx, 1)\n  return h, g\n}")
+    first, second = result.errors
+    assert (first.code, first.span.text) == ("E0202", "(2, 2)")
+    assert (second.code, second.span.text, second.message) == ("E0100", "hx", "unknown value `hx`")

@@ -317,4 +317,6 @@ def item_expr(it: Item, vs: list[str]) -> str:
             e = wrap(p, e, vs)
     else:
         e = wrap(c.call, v, vs)
+        for p in c.post:          # a chain of views: reshape → permute → reshape
+            e = wrap(p, e, vs)
     return ACTIVATIONS[c.act].format(e, dim=it.act_dim)
