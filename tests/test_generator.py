@@ -7,6 +7,7 @@ here: the property tests and fuzzers would otherwise never try it.
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import archlang
@@ -37,13 +38,14 @@ def test_every_registered_name_is_written():
 
 
 def test_the_constructs_are_written():
-    texts = "\n".join(generator.spec(random.Random(seed)) for seed in range(200))
+    texts = "\n".join(generator.spec(random.Random(seed)) for seed in range(1000))
     for construct in ["SkipConnection(", "Parallel(+", "Parallel(*", "Parallel(cat", ", *)",
                       ", +)", ", cat)", "repeat(", "block B0(c) =", "block B0(c, k = ",
                       'import "std/resnet.arch"', "BasicBlock(", " = {\n", "return ", "; dims=",
-                      "cat(", "Parameter(", "  1: ", "train m0 {", "÷", "//", "^", "×", "x: (",
-                      "GlobalMeanPool(), Conv((1, 1), _ => 1)"]:
+                      "cat(", "Parameter(", "  1: ", "train m0 {", "÷", "//", "^", "×", "x: ("]:
         assert construct in texts, construct
+    # A squeeze-excitation branch broadcast over an image, under any of the layers' names.
+    assert re.search(r"Global(Mean|Avg)Pool\(\), Conv\w*\(\(1(, 1)*,?\), _ => 1\)", texts)
 
 
 def test_mistakes_make_specs_fail_and_none_mostly_check():
