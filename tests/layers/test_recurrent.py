@@ -6,6 +6,8 @@ module named in each case; tests/backends/test_recurrent.py builds them and comp
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from archlang.analysis import analyze_report
@@ -131,3 +133,11 @@ def test_only_sequences(shape, help_):
 def test_argument_mistakes(layer, code, span, words):
     (err,) = errors_of(f"model m(x: 5×4) = {layer}")
     assert (err.code, err.span.text) == (code, span) and words in err.help
+
+
+def test_the_example_of_language_md_checks():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "language.md").read_text(encoding="utf-8")
+    section = doc.split("### Recurrent layers", 1)[1]
+    example = section.split("```", 2)[1]
+    m = model_of(example)
+    assert tuple(m.output_shape) == (2,) and m.params == 2_310_144 + 512 * 2 + 2
