@@ -54,7 +54,11 @@ def _selection(arg: A.Arg) -> str:
 
 
 def _rnn_activation(arg: A.Arg) -> str:
-    act = A.activation(arg)
+    # PyTorch's spelling, nonlinearity="relu", is read as the name relu.
+    if isinstance(arg.value, str):
+        act = A.activation_name(arg.value) or arg.value
+    else:
+        act = A.activation(arg)
     if act not in RNN_ACTIVATIONS:
         raise ArgProblem(f"an RNN's activation is tanh or relu, found `{act}`", arg.span,
                          label="not tanh or relu",

@@ -25,6 +25,7 @@ from conftest import errors_of, model_of
     ("GRU(100 => 20; layers=2, bidirectional=true)", (50, 40), 22_080),
     ("GRU(100 => 20; bias=false)", (50, 20), 7_200),
     ("RNN(100 => 20, relu; layers=2)", (50, 20), 3_280),         # nonlinearity="relu"
+    ('RNN(100 => 20; nonlinearity="relu", layers=2)', (50, 20), 3_280),
     ("RNN(100, 20; bidirectional=true)", (50, 40), 4_880),
 ])
 def test_parameters_are_pytorchs(layer, out, params):
@@ -128,6 +129,7 @@ def test_only_sequences(shape, help_):
     ("LSTM(4 => 8; dropout=0.2)", "E0202", "0.2", "layers=2"),
     ("LSTM(4 => 8; proj_size=8)", "E0202", "8", "proj_size < hidden"),
     ("RNN(4 => 8, gelu)", "E0103", "gelu", "relu"),
+    ('RNN(4 => 8; nonlinearity="sigmoid")', "E0103", '"sigmoid"', "relu"),
     ("GRU(4 => 8; proj_size=2)", "E0101", "proj_size", "GRU(in => hidden;"),
 ])
 def test_argument_mistakes(layer, code, span, words):
