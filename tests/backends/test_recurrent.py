@@ -108,3 +108,18 @@ def test_a_sequence_output_stays_batch_first():
     assert gen.source.count("transpose") == 1          # the input, N×C×L → N×L×C
     assert tuple(module(torch.randn(2, C, L)).shape) == (2, L, 12)
     forward_agrees(report, gen, module)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_receptive_field_is_the_whole_input_by_gradients(bidirectional):
+    # analysis says "whole input"; the gradients of one output step say which input steps it
+    # reads: all of them in both directions, and the steps up to it in one (an upper bound).
+    import archlang
+    spec = f"model m(x: {L}×{C}) = GRU(10 => 4; bidirectional={str(bidirectional).lower()})"
+    assert archlang.analyze(spec).layers[-1].rf.whole
+    _, _, module, _ = build(spec.split(" = ")[1])
+    x = torch.randn(1, C, L, requires_grad=True)
+    t = 2
+    (grad,) = torch.autograd.grad(module(x)[0, t].sum(), x)
+    read = (grad[0].abs().sum(0) > 0).tolist()
+    assert read == ([True] * L if bidirectional else [s <= t for s in range(L)])
