@@ -116,12 +116,14 @@ def test_a_later_error_is_still_found_after_a_mismatch():
     assert [e.code for e in errs] == ["E0300", "E0301"]      # the GRU still gives 50×16
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize("shape, help_", [
     ("28×28×1", "reshape(784, 1)"), ("64", "reshape(64, 1)"),
 ])
-def test_only_sequences(shape, help_):
-    (err,) = errors_of(f"model m(x: {shape}) = GRU(1 => 16)")
-    assert err.code == "E0303" and help_ in err.help
+def test_only_sequences(kind, shape, help_):
+    (err,) = errors_of(f"model m(x: {shape}) = {kind}(1 => 16)")
+    assert err.code == "E0303" and err.span.text == f"{kind}(1 => 16)" and help_ in err.help
+    assert err.message == f"{kind} applied to {'a 28×28×1 image' if '×' in shape else 'a vector of 64'}"
 
 
 @pytest.mark.parametrize("layer, code, span, words", [
