@@ -116,6 +116,34 @@ def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str =
         return analyze_report(checked(path_or_text, model), batch=batch, dtype=dtype)
 
 
+def diff(a, b, model: str | tuple[str | None, str | None] | None = None, *, batch: int = 1,
+         dtype: str = "fp32", plugins=None):
+    """Compare model A with model B stage by stage (archlang/analysis/diff.py): a `Diff` with
+    `rows` (a StageDiff per aligned stage: `status` "same", "changed", "added" or "removed",
+    the stages `a` and `b`, `delta(figure)`), `delta(total)`, `json()` (the document of
+    `archlang diff --json`) and `str()` (its table).
+
+    `a` and `b`: files or spec text (see `is_path`), checked ModelReports or Analyses.
+    `model`: one name for both, or a pair (name in A, name in B); default each one's first.
+    Raises SpecError when a spec has errors, ValueError for an unknown dtype or a batch
+    below 1. `plugins` as in `check`.
+    """
+    from .analysis.diff import compare
+    dtype_bytes(dtype)
+    names = model if isinstance(model, tuple) else (model, model)
+    with using_plugins(plugins):
+        sides = [_analysed(x, name, batch, dtype) for x, name in zip((a, b), names)]
+    files = [str(x) if isinstance(x, (str, os.PathLike)) and is_path(x) else "" for x in (a, b)]
+    return compare(*sides, *files)
+
+
+def _analysed(x, model: str | None, batch: int, dtype: str) -> Analysis:
+    """An Analysis as given, or of a ModelReport, a file or spec text (SpecError if wrong)."""
+    if isinstance(x, Analysis):
+        return x
+    return analyze_report(x if hasattr(x, "infos") else checked(x, model), batch=batch, dtype=dtype)
+
+
 def select(result: CheckResult, model: str | None = None):
     """The ModelReport of `model` (default: the first) in a checked file; SpecError if wrong."""
     if not result.ok:
@@ -356,7 +384,7 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings
     meta = {"class": gen.classes[report.name], "spec": spec, "model": report.name,
             "source": gen.source}
     with _reported(TrainError):
-        return train(module, tuple(report.input_shape), config, name=report.name,
+        return train(module, report.input_shape, config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
                      given=[k for k, v in settings.items() if v is not None],

@@ -6,6 +6,8 @@ run reports every independent mistake. Never raises.
 """
 from __future__ import annotations
 
+from math import prod
+
 from .diagnostics import (Diagnostic, Diagnostics, Label, dedupe_key, internal_error, memory_reserve,
                           working_on)
 from .hints import channels_first_help, dense_input_help, window_help
@@ -29,6 +31,7 @@ class LayerInfo:
     out: Shape | None
     params: int = 0                  # of one copy: a node in a folded repeat stands for `times`
     state: int = 0
+    tied_to: str | None = None       # the value whose weight it shares (`tie=`): not counted here
 
     @property
     def ok(self) -> bool:
@@ -234,6 +237,11 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             info.out = problem.output
         if info.out is not None:
             info.params, info.state = layer.params(), layer.state()
+            if node.tie is not None:
+                problem = _tie(info, infos[node.tie[0]], node)
+                if problem is not None:
+                    diags.add(problem)
+                    errors += 1
             if strict and ins:           # a Parameter has no input
                 _strict_warnings(layer, ins[0], node, diags)
         for fold in model.graph.folds.get(node.id, ()):
@@ -243,6 +251,37 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
                 errors += 1
                 info.out = None       # the copies after the first would see other shapes
     return ModelReport(model, infos, errors)
+
+
+def _tie(info: LayerInfo, owner: LayerInfo, node: Node) -> Diagnostic | None:
+    """`tie=name`: the layer shares the weight of the layer that made `name`, which must have
+    its shape; the shared weight is counted once, at its owner (the tied row counts the rest,
+    e.g. its bias). None when the tie holds (or the owner already failed)."""
+    _, name, span = node.tie
+    if owner.layer is None or owner.out is None:
+        return None
+    mine, theirs = info.layer.weight_shape(), owner.layer.weight_shape()
+    if mine is None or theirs is None:
+        which = info.layer if mine is None else owner.layer
+        return Diagnostic("E0314", f"{which.kind} has no weight to share", span,
+                          label=f"`{name}` is {owner.layer}" if theirs is None else "no weight",
+                          labels=(Label(owner.node.span, f"`{name}` is made here"),),
+                          help="`tie=` shares the weight of a Dense, an Embedding or a "
+                               "PositionEmbedding with a layer of the same weight shape")
+    if mine != theirs:
+        fix = None
+        if info.layer.kind == "Dense" and len(theirs) == 2:
+            fix = (f"a Dense that reads out {owner.layer} is Dense({theirs[1]} => {theirs[0]}; "
+                   f"bias=false, tie={name}): nn.Linear keeps its weight as out × in, "
+                   f"{owner.layer.kind} its table as rows × d")
+        return Diagnostic("E0314", f"{info.layer} cannot share the weight of `{name}`: its weight "
+                          f"is {'×'.join(map(str, mine))}, `{name}`'s {'×'.join(map(str, theirs))}",
+                          span, label=f"weight {'×'.join(map(str, mine))}",
+                          labels=(Label(owner.node.span, f"weight {'×'.join(map(str, theirs))}"),),
+                          help=fix or "tied layers have weights of one shape")
+    info.params -= prod(mine)
+    info.tied_to = name
+    return None
 
 
 def _fold_diagnostic(fold, before: Shape, after: Shape, node: Node) -> Diagnostic:

@@ -42,9 +42,11 @@ def test_the_constructs_are_written():
     for construct in ["SkipConnection(", "Parallel(+", "Parallel(*", "Parallel(cat", ", *)",
                       ", +)", ", cat)", "repeat(", "block B0(c) =", "block B0(c, k = ",
                       'import "std/resnet.arch"', "BasicBlock(", " = {\n", "return ", "; dims=",
-                      "cat(", "Parameter(", "  1: ", "train m0 {", "÷", "//", "^", "×", "x: ("]:
+                      "cat(", "Parameter(", "  1: ", "train m0 {", "÷", "//", "^", "×", "x: (",
+                      " of int) = ", "Embedding("]:
         assert construct in texts, construct
-    # A squeeze-excitation branch broadcast over an image, under any of the layers' names.
+    # A squeeze-excitation branch broadcast over an image, under any of the layers' names:
+    # which name a seed draws changes whenever a layer kind is added.
     assert re.search(r"Global(Mean|Avg)Pool\(\), Conv\w*\(\(1(, 1)*,?\), _ => 1\)", texts)
 
 

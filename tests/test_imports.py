@@ -20,7 +20,8 @@ THIRD_PARTY = {"lark", "regex", "interegular", "atomicwrites"}
 ARCHLANG_PACKAGES = ("archlang.analysis", "archlang.ir", "archlang.layers", "archlang.syntax")
 ARCHLANG_MODULES = {
     "archlang", "archlang.api", "archlang.check", "archlang.diagnostics", "archlang.hints",
-    "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest", "archlang.vocabulary",
+    "archlang.functions", "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest",
+    "archlang.vocabulary",
     # presentation: the terminal's text and table (not the notebook's HTML)
     "archlang.present", "archlang.present.render", "archlang.present.table",
     # the CLI registers every subcommand; their modules import their work lazily
@@ -88,6 +89,14 @@ def test_check_imports_the_layers_and_not_lark():
     assert {"archlang.syntax.descent", "archlang.layers.conv", "archlang.analysis"} <= set(modules)
     assert [m for m in modules if not allowed(m)] == []          # --json too
     assert not any(m == "lark" or m.startswith("lark.") for m in modules)
+
+
+def test_diff_imports_no_drawing_or_heavy_library():
+    # `archlang diff` is torch-free like check; it draws (graphviz) only when asked to.
+    modules = imported_by(["diff", str(SPECS / "famous/resnet18.arch"),
+                           str(SPECS / "famous/resnet34.arch")])
+    assert "archlang.analysis.diff" in modules and "archlang.present.diffview" in modules
+    assert forbidden_in(modules) == set()
 
 
 def test_a_syntax_error_imports_lark_to_describe_it(tmp_path):

@@ -22,7 +22,7 @@ from .. import __version__
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 # Subcommand modules of this package, in the order `archlang --help` lists them.
-COMMANDS = ("check", "draw", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve")
+COMMANDS = ("check", "draw", "diff", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve")
 
 
 class UsageError(Exception):
@@ -100,9 +100,14 @@ def common_arguments(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("file", help="a .arch spec")
     if model:
         p.add_argument("--model", "-m", metavar="NAME", help="only this model (default: all)")
+    color_argument(p)
+    plugin_argument(p)
+
+
+def color_argument(p: argparse.ArgumentParser) -> None:
+    """--color: colour in diagnostics."""
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour in diagnostics (default: auto)")
-    plugin_argument(p)
 
 
 def plugin_argument(p: argparse.ArgumentParser) -> None:

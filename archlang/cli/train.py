@@ -173,7 +173,7 @@ def run(args) -> int:
             module = instantiate(gen, report)
             meta = {"class": gen.classes[name], "spec": str(Path(args.file).resolve()),
                     "model": name, "source": gen.source}
-            outcome = train(module, tuple(report.input_shape), config, name=name,
+            outcome = train(module, report.input_shape, config, name=name,
                             progress=not args.no_progress, layers=layer_rows(report), meta=meta,
                             log=print, given=given,
                             shard_units=shard_units(report, gen) if config.fsdp else None)

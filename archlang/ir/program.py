@@ -209,7 +209,8 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
                 program.models.append(model)
             continue
         try:
-            shape = lowerer.input_shape(m.input_shape)
+            first = m.inputs[0]
+            shape = lowerer.input_shape(first.shape, first.dtype, first.dtype_span)
         except Problem as p:
             diags.add(p.diagnostic)
             shape = None
@@ -239,7 +240,7 @@ def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics, built: i
     inputs = []
     for i in m.inputs:
         try:
-            shape = lowerer.input_shape(i.shape)
+            shape = lowerer.input_shape(i.shape, i.dtype, i.dtype_span)
         except Problem as p:
             diags.add(p.diagnostic)
             shape = None

@@ -197,6 +197,7 @@ class Document:
 
 
 def builtin_completions() -> list[tuple[str, str, str, str]]:
+    from ..functions import FUNCTIONS
     from ..ir.lower import STRUCTURAL
     from ..layers import REGISTRY
     from ..layers.args import ACTIVATIONS
@@ -209,6 +210,8 @@ def builtin_completions() -> list[tuple[str, str, str, str]]:
         doc = (cls.__doc__ or "").strip().split("\n")[0]
         items.append((name, "layer", signature(cls, name), doc))
     items += [(s, "construct", s, "") for s in STRUCTURAL]
+    items += [(f.name, "function", f.signature, f"{f.doc}; in Python: {f.python}")
+              for f in FUNCTIONS.values()]
     seen, out = set(), []
     for item in items:
         if item[0] not in seen:

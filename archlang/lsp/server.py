@@ -37,6 +37,7 @@ COMPLETION_KINDS = {"keyword": lsp.CompletionItemKind.Keyword,
                     "layer": lsp.CompletionItemKind.Class,
                     "activation": lsp.CompletionItemKind.Function,
                     "construct": lsp.CompletionItemKind.Struct,
+                    "function": lsp.CompletionItemKind.Function,
                     "block": lsp.CompletionItemKind.Module}
 
 

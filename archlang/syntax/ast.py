@@ -121,10 +121,13 @@ class Apply(Node):
 # ---- definitions ---------------------------------------------------------------------
 @dataclass(eq=False, slots=True)
 class ModelInput(Node):
-    """`x: 28×28×1` in a model's header."""
+    """`x: 28×28×1` or `tokens: 1024 of int` in a model's header; `dtype` is the word after
+    `of` as written (None: float), checked when the model is lowered."""
     name: str
     name_span: Span
     shape: Node
+    dtype: str | None = None
+    dtype_span: Span | None = None
 
 
 @dataclass(eq=False, slots=True)

@@ -214,6 +214,11 @@ class _Reader:
         n = self.name()
         self.expect(":")
         shape = self.expr()
+        if self.k[self.i] == NAME and self.t[self.i] == "of":
+            self.i += 1
+            d = self.name()
+            return ast.ModelInput(Span(self.source, self.s[n], self.e[d]), self.t[n], self.span(n), shape,
+                                  self.t[d], self.span(d))
         return ast.ModelInput(Span(self.source, self.s[n], shape.span.end), self.t[n], self.span(n), shape)
 
     def graph_body(self) -> ast.GraphBody:

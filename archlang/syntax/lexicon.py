@@ -27,12 +27,12 @@ KINDS = (None, '$END', 'ASCII_SHAPE', 'NUMBER', 'STRING', 'NAME', None, '$OTHER'
 
 # Words that a pattern terminal (NAME) also matches: keywords, told apart after the
 # match (Lark's contextual lexer decides them state by state).
-KEYWORDS = frozenset(['block', 'import', 'model', 'return', 'train'])
+KEYWORDS = frozenset(['block', 'import', 'model', 'of', 'return', 'train'])
 # Every string terminal by its name in Lark (as Lark's errors name what they expected).
 STRINGS = {
     'BLOCK': 'block', 'CARET': '^', 'COLON': ':', 'COMMA': ',', 'DIVIDE': '÷', 'EQUAL': '=',
     'FLOORDIV': '//', 'IMPORT': 'import', 'LBRACE': '{', 'LPAR': '(', 'MINUS': '-',
-    'MODEL': 'model', 'PLUS': '+', 'RBRACE': '}', 'RETURN': 'return', 'RPAR': ')',
+    'MODEL': 'model', 'OF': 'of', 'PLUS': '+', 'RBRACE': '}', 'RETURN': 'return', 'RPAR': ')',
     'SEMICOLON': ';', 'SLASH': '/', 'STAR': '*', 'TIMES': '×', 'TRAIN': 'train',
     '__ANON_0': '=>',
 }

@@ -131,7 +131,11 @@ class ToAst(Transformer_NonRecursive):
     def model_input(self, children):
         name = children[0]
         (shape,) = self._nodes(children)
-        return ast.ModelInput(self._span(children), str(name), self._tok(name), shape)
+        dtype = children[-1]               # the NAME after `of`, or the placeholder None
+        if dtype is None or dtype is name:
+            return ast.ModelInput(self._span(children), str(name), self._tok(name), shape)
+        return ast.ModelInput(self._span(children), str(name), self._tok(name), shape,
+                              str(dtype), self._tok(dtype))
 
     def apply(self, children):
         layer, *rest = children
