@@ -145,3 +145,13 @@ def test_the_example_of_language_md_checks():
     example = section.split("```", 2)[1]
     m = model_of(example)
     assert tuple(m.output_shape) == (2,) and m.params == 2_310_144 + 512 * 2 + 2
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_token_ids_go_into_an_embedding_first(kind):
+    (err,) = errors_of(f"model m(tokens: 20 of int) = {kind}(1 => 8)")
+    assert err.code == "E0312" and err.span.text == f"{kind}(1 => 8)"
+    assert err.message == f"{kind} takes float values but receives a sequence of 20 integer indices"
+    assert "Embedding(vocab => d)" in err.help
+    m = model_of(f"model m(tokens: 20 of int) = Chain(Embedding(100 => 8), {kind}(8 => 4))")
+    assert tuple(m.output_shape) == (20, 4) and m.output_shape.dtype == "float"
