@@ -65,7 +65,10 @@ class Gen:
     def name(self, cls, rank: int | None = None) -> str:
         """One of the names of a layer kind that fits the rank (Conv2d on images only)."""
         names = [n for n, c in REGISTRY.items() if c is cls and _fits_rank(n, rank)]
-        n = self.rng.choice(names)
+        # The least written so far (a Counter shared over many specs covers every alias,
+        # however rare the tensors a name fits).
+        fewest = min(self.used[n] for n in names)
+        n = self.rng.choice([n for n in names if self.used[n] == fewest])
         self.used[n] += 1
         return n
 
@@ -318,6 +321,39 @@ def w_attention(g: Gen, t: T, cls):
     return f"{g.name(cls)}({g.chan(t.c)}, {heads}{extra})", t
 
 
+def w_recurrent(g: Gen, t: T, cls):
+    """LSTM, GRU, RNN on a sequence: layers, directions, an LSTM's projection, an RNN's
+    activation, and the output selections (a vector but for "sequence")."""
+    if t.rank != 1 or g.block_mode:
+        return None
+    rng = g.rng
+    hidden = rng.choice([2, 3, 4, 8])
+    name = g.name(cls)
+    extra = []
+    layers = rng.choice([1, 1, 2])
+    if layers > 1:
+        extra.append(f"{rng.choice(['layers', 'num_layers'])}={layers}")
+        if rng.random() < 0.3:
+            extra.append("dropout=0.1")
+    directions = 2 if rng.random() < 0.4 else 1
+    if directions == 2:
+        extra.append("bidirectional=true")
+    if rng.random() < 0.2:
+        extra.append("bias=false")
+    width = hidden
+    if cls.kind == "LSTM" and hidden > 2 and rng.random() < 0.3:
+        width = rng.randint(1, hidden - 1)
+        extra.append(f"proj_size={width}")
+    act = ", relu" if cls.kind == "RNN" and rng.random() < 0.4 else ""
+    out = rng.choice(["", "", "sequence", "last", "mean", "max"])
+    if out:
+        extra.append(f'out="{out}"')
+    spatial = t.spatial if out in ("", "sequence") else ()
+    head = f"{g.num(t.c)}, {hidden}" if rng.random() < 0.3 else f"{g.c_in(t)} => {hidden}"
+    tail = f"; {', '.join(extra)}" if extra else ""
+    return f"{name}({head}{act}{tail})", T(spatial, width * directions)
+
+
 def w_flatten(g: Gen, t: T, cls):
     if g.block_mode:
         return None
@@ -460,6 +496,7 @@ WRITERS = {
     "Embedding": w_embedding, "PositionEmbedding": w_embedding,
     "PermuteDims": w_permutedims, "CircShift": w_circshift, "Windows": w_windows,
     "MergeWindows": w_merge_windows,
+    "LSTM": w_recurrent, "GRU": w_recurrent, "RNN": w_recurrent,
 }
 """Layer kind (its class's name) → writer: every kind in archlang.layers.REGISTRY must have
 one (tests/test_generator.py)."""

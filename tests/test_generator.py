@@ -38,7 +38,7 @@ def test_every_registered_name_is_written():
 
 
 def test_the_constructs_are_written():
-    texts = "\n".join(generator.spec(random.Random(seed)) for seed in range(200))
+    texts = "\n".join(generator.spec(random.Random(seed)) for seed in range(1000))
     for construct in ["SkipConnection(", "Parallel(+", "Parallel(*", "Parallel(cat", ", *)",
                       ", +)", ", cat)", "repeat(", "block B0(c) =", "block B0(c, k = ",
                       'import "std/resnet.arch"', "BasicBlock(", " = {\n", "return ", "; dims=",

@@ -55,6 +55,9 @@ TORCHVISION = {
     "unet": (31_030_658, (256, 256, 1), (256, 256, 2), None),
     # not in torchvision: timm 1.0's mixer_s16_224 (bench/zoo.py compares them)
     "mlp_mixer_s16": (18_528_264, (224, 224, 3), (1000,), None),
+    # not in torchvision: an LSTM text classifier on 200 token ids, against the PyTorch
+    # module below (nn.Embedding, nn.LSTM, nn.Linear)
+    "lstm_classifier": (3_311_170, (200,), (2,), None),
 }
 
 # Exact MACs of one sample from PyTorch's FLOP counter (torch.utils.flop_counter, FLOPs ÷ 2)
@@ -196,3 +199,51 @@ def test_mlp_mixer_blocks_mix_tokens_on_the_transposed_sequence():
     code = archlang.compile(ZOO / "mlp_mixer_s16.arch")
     assert ".permute(" not in code and "h = h.transpose(1, 2)" in code
     assert code.count("nn.GELU(") + code.count("F.gelu(") > 0 and "tanh" not in code
+
+
+# ---- the LSTM text classifier: a hand-written PyTorch module is its reference ---------------
+def _lstm_classifier_reference():
+    """The classifier as PyTorch tutorials write it: the last layer's final hidden states,
+    forward and backward, into the linear head."""
+    import torch
+    from torch import nn
+
+    class LSTMClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(10000, 100, padding_idx=0)
+            self.lstm = nn.LSTM(100, 256, num_layers=2, batch_first=True, bidirectional=True)
+            self.fc = nn.Linear(512, 2)
+
+        def forward(self, tokens):
+            _, (h_n, _) = self.lstm(self.embedding(tokens))
+            return self.fc(torch.cat((h_n[-2], h_n[-1]), dim=1))
+
+    return LSTMClassifier()
+
+
+def test_lstm_classifier_logits_equal_a_pytorch_lstm_classifier():
+    import torch
+    with torch.random.fork_rng():
+        torch.manual_seed(0)                                       # two different initialisations
+        ref = _lstm_classifier_reference().eval()
+        ours = archlang.load(ZOO / "lstm_classifier.arch").eval()
+    assert [sum(p.numel() for p in m.parameters()) for m in (ref, ours)] == [3_311_170] * 2
+    tokens = torch.randint(1, 10_000, (4, 200), generator=torch.Generator().manual_seed(0))
+    tokens[:, 150:] = 0                                            # padded reviews
+    with torch.no_grad():
+        want = ref(tokens)
+        assert (ours(tokens) - want).abs().max() > 1e-3            # different before the copy
+        # Tensor by tensor, in order: the same shapes (and the same names under the modules).
+        pairs = list(zip(ref.state_dict().items(), ours.state_dict().items(), strict=True))
+        assert all(a.shape == b.shape and na.split(".", 1)[1] == nb.split(".", 1)[1]
+                   for (na, a), (nb, b) in pairs)
+        ours.load_state_dict({nb: a for (_, a), (nb, _) in pairs})
+        assert (ours(tokens) - want).abs().max() <= 1e-5
+
+
+def test_lstm_classifier_macs_by_hand():
+    # The LSTM: 4h·(in + h) per step and direction, h = 256, in = 100 then 512 (both
+    # directions of layer 1): 200 steps × 2 directions; the head 512·2; the lookup none.
+    lstm = 200 * 2 * (1024 * (100 + 256) + 1024 * (512 + 256))
+    assert archlang.analyze(ZOO / "lstm_classifier.arch").totals.macs == lstm + 1024 == 460_391_424

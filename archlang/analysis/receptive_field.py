@@ -11,7 +11,7 @@ with the dilated kernel k' = d(k − 1) + 1 in place of k:
 
 A join's field is the union over its branches (the maximum over paths); branches whose
 fields have different jumps or centres are not aligned, and `check` warns at the join.
-Flatten, Dense, reshape and global pools see the whole input.
+Flatten, Dense, reshape, global pools, attention and recurrent layers see the whole input.
 
 Layers without a window that keep positions (upsampling, PixelShuffle, slices, channel
 operations) give a `Resampling`: output n reads inputs n·q + lo … n·q + hi. Upsampling has
@@ -309,7 +309,7 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
             rf = ins[0].through(w) if w is not None else whole
         elif not x.is_vector and (res := layer.resampling(info.inputs)) is not None:
             rf = ins[0].resampled(res)
-        elif isinstance(layer, _GlobalPool) or layer.family in ("dense", "reshape", "attention") \
+        elif isinstance(layer, _GlobalPool) or layer.family in ("dense", "reshape", "attention", "recurrent") \
                 or x.is_vector:
             rf = whole
         else:

@@ -26,6 +26,7 @@ FAMILIES = {
     "channel":    ("#f3f0ff", "#9775fa", "channel split / shuffle"),
     "scale":      ("#fff4e6", "#e8590c", "per-channel scale"),
     "attention":  ("#d0ebff", "#1c7ed6", "attention"),
+    "recurrent":  ("#e3fafc", "#0c8599", "recurrent"),
     "param":      ("#fff0f6", "#a61e4d", "learned tensor"),
     "reshape":    ("#e9ecef", "#868e96", "reshape"),
     "regularize": ("#f1f3f5", "#868e96", "dropout"),

@@ -8,6 +8,7 @@ from . import activation, conv, linear, norm, pool, sequence, attention, structu
 from . import channel, scale, upsample  # noqa: F401  (registration)
 from . import embedding  # noqa: F401  (registration)
 from . import tensor  # noqa: F401  (registration)
+from . import recurrent  # noqa: F401  (registration)
 from .base import REGISTRY, ArgProblem, Layer, Param, Resampling, ShapeProblem, Window, kinds
 from .plugins import Plugin, PluginError, declare
 from .shape import Shape

@@ -111,7 +111,7 @@ class Layer:
 
     kind: ClassVar[str] = ""
     names: ClassVar[tuple[str, ...]] = ()      # aliases accepted in specs, besides `kind`
-    family: ClassVar[str] = "other"            # conv | pool | dense | norm | activation | join | reshape | regularize | input
+    family: ClassVar[str] = "other"            # conv | pool | dense | norm | activation | join | reshape | regularize | input | attention | recurrent | …
     schema: ClassVar[tuple[Param, ...]] = ()
     arity: ClassVar[int] = 1                   # inputs; 0 for the model input, -1 for any (joins)
     summary: ClassVar[str] = ""

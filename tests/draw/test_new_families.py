@@ -18,3 +18,12 @@ def test_new_layers_have_their_own_colours_and_legend():
     new = {style.colours(f) for f in ("upsample", "channel", "scale")}
     old = {style.colours(f) for f in style.FAMILIES if f not in ("upsample", "channel", "scale")}
     assert len(new) == 3 and not new & old
+
+
+def test_recurrent_layers_have_their_colour_and_are_labelled_as_written():
+    src = archlang.draw('model m(x: 20×8) = Chain(LSTM(8 => 16; bidirectional=true, out="last"), '
+                        "Dense(32 => 2))").source
+    fill, border = style.colours("recurrent")
+    assert (fill, border) not in {style.colours(f) for f in style.FAMILIES if f != "recurrent"}
+    assert f'fillcolor="{fill}"' in src and "recurrent" in src              # box and legend
+    assert "LSTM(8 =&gt; 16, bidirectional=true, out=&quot;last&quot;)" in src
