@@ -262,12 +262,13 @@ def parse_call(text: str) -> dict:
 
     Arguments are split on commas; integers and floats are converted, `k=v` become kwargs.
     A bare name gives no arguments; a path ending in .npz means npz(path), one ending in
-    .csv csv(path), any other path (with a folder separator) folder(path), a folder of
-    images. (A bare name that is no source but a folder is read as one by the engine.)
+    .csv csv(path), .txt text(path), .tsv text_classes(path), any other path (with a
+    folder separator) folder(path), a folder of images. (A bare name that is no source but a folder is read as one by the engine.)
     """
     text = text.strip()
     if "(" not in text:
-        for suffix, call in ((".npz", "npz"), (".csv", "csv")):
+        for suffix, call in ((".npz", "npz"), (".csv", "csv"), (".txt", "text"),
+                             (".tsv", "text_classes")):
             if text.lower().endswith(suffix):
                 return {"call": call, "args": [text], "kwargs": {}}
         if "/" in text or "\\" in text or text.startswith(("~", ".")):

