@@ -64,7 +64,7 @@ class Vocabulary:
         else:
             missing = self.unknown(text)
             if missing:
-                raise TrainError(f"the characters {_quoted(missing)} are not in the "
+                raise TrainError(f"the characters {quoted(missing)} are not in the "
                                  f"vocabulary of {len(self.chars)} characters",
                                  "use only characters of the text the model was trained on")
             index = {c: i for i, c in enumerate(self.chars)}
@@ -86,7 +86,8 @@ class Vocabulary:
         return cls(str(d["level"]), tuple(d.get("chars") or ()), bool(d.get("pad", False)))
 
 
-def _quoted(chars) -> str:
+def quoted(chars) -> str:
+    """'a', 'b' and 3 more: characters as a message names them."""
     shown = ", ".join(repr(c) for c in chars[:12])
     return shown + (f" and {len(chars) - 12} more" if len(chars) > 12 else "")
 
