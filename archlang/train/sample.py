@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from .errors import TrainError
-from .losses import NextToken, Objective
+from .losses import NextToken
 from .predict import Prediction
 from .runs import Run
 from .text import Vocabulary, quoted
@@ -22,11 +22,6 @@ def vocabulary(run: Run) -> Vocabulary:
                          "--prompt is for runs trained on text (--data kjv, text(FILE), "
                          "text_classes(FILE)); give other runs input files")
     return Vocabulary.from_dict(kept)
-
-
-def _objective(run: Run) -> Objective:
-    layouts = (run.state.get("module") or {}).get("output_layouts")
-    return Objective(run.config.loss, run.state.get("output_names") or None, layouts)
 
 
 def _encoded(run: Run, vocab: Vocabulary, prompt: str) -> list[int]:
@@ -52,7 +47,7 @@ def sample(run: Run, prompt: str, tokens: int = 200, temperature: float = 0.8,
     all) and draws from their softmax with a generator seeded by `seed`, so one seed gives
     one text."""
     vocab = vocabulary(run)
-    objective = _objective(run)
+    objective = run.objective()
     scorer = objective.parts[0][1]
     if not isinstance(scorer, NextToken):
         raise TrainError(f"{run.folder} holds a model trained with the loss "
@@ -100,7 +95,7 @@ def classify_text(run: Run, text: str, top: int = 3) -> Prediction:
     """A sequence classifier's classes for `text`, encoded, cut and padded as training
     encoded its lines (text.text_classes)."""
     vocab = vocabulary(run)
-    objective = _objective(run)
+    objective = run.objective()
     if isinstance(objective.parts[0][1], NextToken):
         raise TrainError("classify_text is for sequence classifiers; this run is a language "
                          "model", "sample from it instead")
