@@ -277,3 +277,13 @@ def test_a_text_classifier_classifies_a_prompt(tmp_path):
     assert classify_text(run, "bb").label == 1 and classify_text(run, "a").label == 0
     with pytest.raises(TrainError, match="not a language model"):
         sample(run, "a")
+
+
+def test_a_run_records_the_layout_each_output_is_returned_in():
+    from archlang.api import checked, run_meta
+    from archlang.backends.torch import generate
+    text = ("model per_token(x: 16×8) = Dense(8 => 5)\n"
+            "model conv(x: 16×8) = Conv((3,), 8 => 5, pad=(2, 0))\n")
+    for name, layout in (("per_token", "channels_last"), ("conv", "channels_first")):
+        report = checked(text, name)
+        assert run_meta(generate([report], ""), report, "<string>")["output_layouts"] == [layout]
