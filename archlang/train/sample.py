@@ -77,7 +77,8 @@ def sample(run: Run, prompt: str, tokens: int = 200, temperature: float = 0.8,
 
 def _start(vocab: Vocabulary) -> int:
     """The token an empty prompt starts from: a line break (the start of a line)."""
-    return int(vocab.encode("\n")[0]) if vocab.level == "byte" or "\n" in vocab.chars else vocab.pad
+    return int(vocab.encode("\n")[0]) if vocab.level == "byte" or "\n" in vocab.chars \
+        else int(vocab.pad)
 
 
 def _draw(scores: torch.Tensor, temperature: float, top_k: int | None,
