@@ -52,8 +52,9 @@ def register(sub) -> None:
     g.add_argument("--lr", type=float)
     g.add_argument("--weight-decay", type=float)
     g.add_argument("--loss", metavar="LOSS",
-                   help="crossentropy | mse | localization, or an expression over the model's "
-                        "outputs: \"crossentropy(out) + 0.3 * crossentropy(aux1)\"")
+                   help="crossentropy | mse | localization | next_token (a language model), "
+                        "or an expression over the model's outputs: "
+                        "\"crossentropy(out) + 0.3 * crossentropy(aux1)\"")
     g.add_argument("--schedule", metavar="S",
                    help='learning rate per step: constant | cosine | onecycle | '
                         '"step(every=N, gamma=G)" (constant)')

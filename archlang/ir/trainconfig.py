@@ -102,7 +102,8 @@ class TrainConfig:
     epochs, batch: epochs to run; samples per step *per process* (PyTorch's DDP convention).
     optimizer: adam | adamw | sgd; lr, weight_decay its main settings; optimizer_kwargs any
         other keyword the torch optimizer takes (momentum, betas, eps, nesterov).
-    loss: a Loss (loss.py): crossentropy | mse | localization (book §5.8.1), or for a
+    loss: a Loss (loss.py): crossentropy | mse | localization (book §5.8.1) |
+        next_token (a language model's cross-entropy at every position), or for a
         model with several outputs a weighted sum over their names; a string is read as
         that expression by the spec grammar.
     schedule: constant | cosine | step | onecycle, the learning rate per step;
