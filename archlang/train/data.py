@@ -140,9 +140,12 @@ def _tensors(x: np.ndarray, y: np.ndarray, path: str) -> Dataset:
                          "save the samples as a numeric array")
     if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
         yt = torch.from_numpy(y.astype(np.int64))
-        if y.ndim != 1:
+        # N×L: a token per position (a language model's next tokens, as text() makes them).
+        per_token = y.ndim == 2 and x.shape[:2] == y.shape and np.issubdtype(x.dtype, np.integer)
+        if y.ndim != 1 and not per_token:
             raise TrainError(f"{path}: integer labels y must be one per sample, got shape "
-                             f"{y.shape}", "save y as N class numbers 0 … K−1")
+                             f"{y.shape}", "save y as N class numbers 0 … K−1, or as N×L "
+                             "token ids beside N×L integer token ids x")
         if yt.min() < 0:
             raise TrainError(f"{path}: y holds the label {int(yt.min())}; class labels "
                              "count from 0", "save y as N class numbers 0 … K−1")

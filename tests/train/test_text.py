@@ -287,3 +287,4 @@ def test_a_run_records_the_layout_each_output_is_returned_in():
     for name, layout in (("per_token", "channels_last"), ("conv", "channels_first")):
         report = checked(text, name)
         assert run_meta(generate([report], ""), report, "<string>")["output_layouts"] == [layout]
+
