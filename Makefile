@@ -25,7 +25,7 @@ install:
 	    $(PIP) install -q "mlxtend>=0.23"
 	@# `import archlang` alone would succeed from this folder uninstalled: ask for the distribution.
 	@$(PYTHON) -c "import importlib.metadata as m; m.version('archlang'); \
-	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn, onnx, onnxruntime, tensorboard" 2>/dev/null || \
+	    import lark, networkx, graphviz, pytest, hypothesis, tqdm, matplotlib, sklearn, onnx, onnxruntime, tensorboard, optuna" 2>/dev/null || \
 	    $(PIP) install -q -e ".[dev]"
 
 test: install

@@ -10,7 +10,7 @@ import types
 
 from . import present  # noqa: F401  (installs how results are shown: str, tables, notebook HTML)
 from .analysis import toeplitz
-from .api import analyze, check, check_text, compile, draw, export, fit, load
+from .api import analyze, check, check_text, compile, diff, draw, export, fit, load
 from .diagnostics import Diagnostic, SpecError
 from .layers import PluginError
 
@@ -44,4 +44,4 @@ def load_ipython_extension(ipython) -> None:
     load(ipython)
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "check", "check_text", "compile", "draw", "export", "fit", "load", "toeplitz", "Diagnostic", "PluginError", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "check_text", "compile", "diff", "draw", "export", "fit", "load", "toeplitz", "Diagnostic", "PluginError", "SpecError", "__version__"]

@@ -12,6 +12,7 @@ from .check import CheckResult, check_source
 from .diagnostics import Diagnostic, Diagnostics, SpecError, internal_error
 from .ir.lower import Lowerer
 from .ir.program import read_source
+from .ir.space import value_text
 from .layers import plugins as _plugins
 from .vocabulary import shadowed
 from .limits import MAX_LOAD_ELEMENTS, MAX_NODES
@@ -37,7 +38,7 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True,
-          plugins=None) -> CheckResult:
+          plugins=None, params: dict | None = None) -> CheckResult:
     """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
     diagnostics.
 
@@ -48,13 +49,17 @@ def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax:
     `plugins`: Python files or module names declaring layer kinds of your own, known to this
     call only (docs/language.md, Custom layers); one that cannot be loaded raises
     archlang.layers.PluginError before the spec is read.
+    `params`: values of the spec's `param`s, `{"depth": 3, "act": "gelu"}` (as `--set`
+    gives them): the point of its search space to check (default: each one's first value);
+    an unknown name raises archlang.ir.space.SetError, a value outside its domain is E0113.
     """
+    assign = [f"{k}={v if isinstance(v, str) else value_text(v)}" for k, v in (params or {}).items()]
     with using_plugins(plugins):
         source = as_source(path_or_text)
         if isinstance(source, Diagnostic):
             return CheckResult(str(path_or_text), diagnostics=[source])
         with _collector_paused():
-            return check_source(source, strict=strict, keep_syntax=keep_syntax)
+            return check_source(source, strict=strict, keep_syntax=keep_syntax, assign=assign)
 
 
 @contextmanager
@@ -99,9 +104,9 @@ def _reported(*passing: type[Exception]):
         raise SpecError([internal_error(exc)]) from exc
 
 
-def checked(path_or_text, model: str | None = None):
+def checked(path_or_text, model: str | None = None, params: dict | None = None):
     """The ModelReport of one model, raising SpecError if the file has errors."""
-    return select(check(path_or_text), model)
+    return select(check(path_or_text, params=params), model)
 
 
 def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str = "fp32", *,
@@ -114,6 +119,34 @@ def analyze(path_or_text, model: str | None = None, batch: int = 1, dtype: str =
     dtype_bytes(dtype)                 # fail on a bad dtype before reading the spec
     with using_plugins(plugins):
         return analyze_report(checked(path_or_text, model), batch=batch, dtype=dtype)
+
+
+def diff(a, b, model: str | tuple[str | None, str | None] | None = None, *, batch: int = 1,
+         dtype: str = "fp32", plugins=None):
+    """Compare model A with model B stage by stage (archlang/analysis/diff.py): a `Diff` with
+    `rows` (a StageDiff per aligned stage: `status` "same", "changed", "added" or "removed",
+    the stages `a` and `b`, `delta(figure)`), `delta(total)`, `json()` (the document of
+    `archlang diff --json`) and `str()` (its table).
+
+    `a` and `b`: files or spec text (see `is_path`), checked ModelReports or Analyses.
+    `model`: one name for both, or a pair (name in A, name in B); default each one's first.
+    Raises SpecError when a spec has errors, ValueError for an unknown dtype or a batch
+    below 1. `plugins` as in `check`.
+    """
+    from .analysis.diff import compare
+    dtype_bytes(dtype)
+    names = model if isinstance(model, tuple) else (model, model)
+    with using_plugins(plugins):
+        sides = [_analysed(x, name, batch, dtype) for x, name in zip((a, b), names)]
+    files = [str(x) if isinstance(x, (str, os.PathLike)) and is_path(x) else "" for x in (a, b)]
+    return compare(*sides, *files)
+
+
+def _analysed(x, model: str | None, batch: int, dtype: str) -> Analysis:
+    """An Analysis as given, or of a ModelReport, a file or spec text (SpecError if wrong)."""
+    if isinstance(x, Analysis):
+        return x
+    return analyze_report(x if hasattr(x, "infos") else checked(x, model), batch=batch, dtype=dtype)
 
 
 def select(result: CheckResult, model: str | None = None):
@@ -165,10 +198,10 @@ draw = _Draw()
 draw.__doc__ = _Draw.__call__.__doc__
 
 
-def _compiled(path_or_text, model: str | None):
+def _compiled(path_or_text, model: str | None, params: dict | None = None):
     """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong."""
     from .backends.torch import generate
-    result = check(path_or_text)
+    result = check(path_or_text, params=params)
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
     with _reported():
@@ -297,24 +330,24 @@ def run_meta(gen, report, spec: str) -> dict:
 
 
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
-                   plugins=None) -> dict:
+                   plugins=None, params: dict | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
     # Imported here: the train section's schema is not loaded to check a spec (start-up).
     from .ir.settings import train_settings as settings_of
-    result = check(path_or_text, plugins=plugins)
+    result = check(path_or_text, plugins=plugins, params=params)
     report = select(result, model)
     diags = Diagnostics()
     with _reported():
         # `check` has already diagnosed every setting where it is written (ir/settings.py).
         settings = settings_of(result.program.trains, report.name,
-                               Lowerer(result.program.blocks, diags), diags)
+                               Lowerer(result.program.blocks, diags, result.program.constants), diags)
     if diags.has_errors:
         raise SpecError(diags.errors)
     return settings
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, plugins=None, callbacks=None, **settings):
+        progress: bool = True, plugins=None, callbacks=None, params: dict | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -333,18 +366,19 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     `plugins` as in `check`; `callbacks`: objects with on_batch_end / on_epoch_end /
     on_train_end methods (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining);
     `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others;
+    `params`: the point of the spec's search space to train, as in `check`;
     `augment="random_crop(4), flip"` (or a list of steps) and `normalize="auto"` (or
     `(mean, std)`) are the train section's transforms (docs/train.md, Transforms)."""
     with using_plugins(plugins):
         return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
-                    callbacks=callbacks, **settings)
+                    callbacks=callbacks, params=params, **settings)
 
 
-def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings):
+def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=None, **settings):
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
-    report = checked(path_or_text, model)
+    report = checked(path_or_text, model, params)
     if len(report.inputs) > 1:
         raise TrainError(f"`{report.name}` has {len(report.inputs)} inputs; training takes one "
                          "input so far")
@@ -353,20 +387,20 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, **settings
     own = data is not None and not isinstance(data, (str, dict))
     if data is not None and not own:
         settings["data"] = data
-    config = TrainConfig.from_section(train_settings(path_or_text, report.name)).merge(settings)
+    config = TrainConfig.from_section(train_settings(path_or_text, report.name, params=params)).merge(settings)
     train_data = from_python(data, "data") if own else None
     valid = from_python(val_data, "val_data") if val_data is not None else None
     if isinstance(train_data, Batches) and (settings.get("val_split") or settings.get("test_split")):
         raise TrainError("a DataLoader is used as it is and not split",
                          "give the validation data as val_data=, or pass a Dataset instead")
-    gen, _ = _compiled(path_or_text, report.name)
+    gen, _ = _compiled(path_or_text, report.name, params)
     seed_everything(config.seed)
     module = instantiate(gen, report)
     # As the CLI records it: the run folder then rebuilds its model (evaluate, predict).
     spec = str(Path(path_or_text).resolve()) if is_path(path_or_text) else "<string>"
     meta = run_meta(gen, report, spec)
     with _reported(TrainError):
-        return train(module, tuple(report.input_shape), config, name=report.name,
+        return train(module, report.input_shape, config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,
                      progress=progress, meta=meta,
                      given=[k for k, v in settings.items() if v is not None],

@@ -6,12 +6,15 @@ run reports every independent mistake. Never raises.
 """
 from __future__ import annotations
 
+from math import prod
+
 from .diagnostics import (Diagnostic, Diagnostics, Label, dedupe_key, internal_error, memory_reserve,
                           working_on)
 from .hints import channels_first_help, dense_input_help, window_help
 from .ir.graph import Model, Node
 from .ir.groups import Group
 from .ir.program import load_program
+from .ir.space import SetError
 from .layers.base import Layer, ShapeProblem
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
@@ -29,6 +32,7 @@ class LayerInfo:
     out: Shape | None
     params: int = 0                  # of one copy: a node in a folded repeat stands for `times`
     state: int = 0
+    tied_to: str | None = None       # the value whose weight it shares (`tie=`): not counted here
 
     @property
     def ok(self) -> bool:
@@ -234,6 +238,11 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
             info.out = problem.output
         if info.out is not None:
             info.params, info.state = layer.params(), layer.state()
+            if node.tie is not None:
+                problem = _tie(info, infos[node.tie[0]], node)
+                if problem is not None:
+                    diags.add(problem)
+                    errors += 1
             if strict and ins:           # a Parameter has no input
                 _strict_warnings(layer, ins[0], node, diags)
         for fold in model.graph.folds.get(node.id, ()):
@@ -243,6 +252,37 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
                 errors += 1
                 info.out = None       # the copies after the first would see other shapes
     return ModelReport(model, infos, errors)
+
+
+def _tie(info: LayerInfo, owner: LayerInfo, node: Node) -> Diagnostic | None:
+    """`tie=name`: the layer shares the weight of the layer that made `name`, which must have
+    its shape; the shared weight is counted once, at its owner (the tied row counts the rest,
+    e.g. its bias). None when the tie holds (or the owner already failed)."""
+    _, name, span = node.tie
+    if owner.layer is None or owner.out is None:
+        return None
+    mine, theirs = info.layer.weight_shape(), owner.layer.weight_shape()
+    if mine is None or theirs is None:
+        which = info.layer if mine is None else owner.layer
+        return Diagnostic("E0314", f"{which.kind} has no weight to share", span,
+                          label=f"`{name}` is {owner.layer}" if theirs is None else "no weight",
+                          labels=(Label(owner.node.span, f"`{name}` is made here"),),
+                          help="`tie=` shares the weight of a Dense, an Embedding or a "
+                               "PositionEmbedding with a layer of the same weight shape")
+    if mine != theirs:
+        fix = None
+        if info.layer.kind == "Dense" and len(theirs) == 2:
+            fix = (f"a Dense that reads out {owner.layer} is Dense({theirs[1]} => {theirs[0]}; "
+                   f"bias=false, tie={name}): nn.Linear keeps its weight as out × in, "
+                   f"{owner.layer.kind} its table as rows × d")
+        return Diagnostic("E0314", f"{info.layer} cannot share the weight of `{name}`: its weight "
+                          f"is {'×'.join(map(str, mine))}, `{name}`'s {'×'.join(map(str, theirs))}",
+                          span, label=f"weight {'×'.join(map(str, mine))}",
+                          labels=(Label(owner.node.span, f"weight {'×'.join(map(str, theirs))}"),),
+                          help=fix or "tied layers have weights of one shape")
+    info.params -= prod(mine)
+    info.tied_to = name
+    return None
 
 
 def _fold_diagnostic(fold, before: Shape, after: Shape, node: Node) -> Diagnostic:
@@ -295,13 +335,16 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def check_source(source, strict: bool = False, keep_syntax: bool = True) -> CheckResult:
+def check_source(source, strict: bool = False, keep_syntax: bool = True,
+                 assign: list[str] | None = None) -> CheckResult:
     """Check a source. Never raises: a failure inside archlang is an internal-error diagnostic
     (archlang.diagnostics.internal_error) at the part of the spec being worked on.
 
     `keep_syntax=False` lets the file's AST go once its models are lowered (the checks need
     only the graphs and spans): a command that prints and exits peaks lower (65 MB less for
     90,000 layers). The program keeps its blocks and train sections either way.
+    `assign`: `NAME=VALUE` texts choosing the point of the file's search space to check
+    (ir/space.py); a malformed one or an unknown name raises SetError, a usage error.
     """
     diags = Diagnostics()
     result = CheckResult(source.path)
@@ -309,7 +352,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
     checking, out_of_memory = None, False
     try:
         with memory_reserve():
-            result.program = load_program(source, diags)
+            result.program = load_program(source, diags, assign)
             if not keep_syntax:
                 result.program.module = None
             for checking in result.program.models:
@@ -318,6 +361,8 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True) -> Chec
                 result.models.append(check_model(checking, diags, strict))
     except MemoryError:
         out_of_memory = True           # diagnosed below, once the traceback has let go
+    except SetError:
+        raise                          # the command line's mistake, not the spec's
     except Exception as exc:           # noqa: BLE001 — the one place failures become diagnostics
         diags.add(internal_error(exc))
     if out_of_memory:

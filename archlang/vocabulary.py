@@ -1,5 +1,5 @@
-"""The names every spec has without defining them: layer kinds, activations, constructs and
-constants. One owner for "is this name built in", asked by the parser's error messages
+"""The names every spec has without defining them: layer kinds, activations, constructs,
+constants and integer functions (archlang/functions.py). One owner for "is this name built in", asked by the parser's error messages
 (`Chain(...)` is a body without its header, not a misspelt keyword), by lowering, and by graph
 bodies (a value may not take a built-in's name).
 
@@ -7,6 +7,7 @@ Sits just above the layer registry (archlang/layers), below syntax and ir.
 """
 from __future__ import annotations
 
+from .functions import FUNCTIONS
 from .layers import REGISTRY
 from .layers.args import activation_name
 
@@ -26,6 +27,8 @@ def builtin(name: str) -> str | None:
         return f"the layer `{REGISTRY[name].kind}`"
     if name in STRUCTURAL or name in CONSTANTS or name in JOINS:
         return f"the built-in `{name}`"
+    if name in FUNCTIONS:
+        return f"the function `{name}`"
     return None
 
 
@@ -39,4 +42,6 @@ def shadowed(name: str) -> str | None:
         return f"the layer `{REGISTRY.builtin[name].kind}`"
     if name in STRUCTURAL or name in CONSTANTS or name in JOINS:
         return f"the built-in `{name}`"
+    if name in FUNCTIONS:
+        return f"the function `{name}`"
     return None

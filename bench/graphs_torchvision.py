@@ -7,8 +7,8 @@ order; a per-model reordering where a learned tensor is registered elsewhere), a
 every output in eval mode (torchvision's aux heads run in training mode only, so the
 comparison of aux outputs runs both in train mode with dropout off).
 
-Layout differences: a sequence is N×C×L in archlang, N×L×C in torchvision, so ViT's class
-token and position embedding are copied transposed.
+Layouts agree: archlang's per-token layers hold sequences N×L×C, as torchvision's ViT, so
+its class token and position embedding copy as they are.
 
 torchvision is needed here only (e.g. /work/venv-tv/bin/python bench/graphs_torchvision.py).
 """
@@ -54,8 +54,6 @@ def copy_by_position(src: list, dst: list) -> None:
     assert len(src) == len(dst), (len(src), len(dst))
     with torch.no_grad():
         for (sn, s), (dn, d) in zip(src, dst):
-            if s.shape != d.shape and s.dim() == 3 and s.transpose(1, 2).shape == d.shape:
-                s = s.transpose(1, 2)            # N×L×C → N×C×L
             assert s.numel() == d.numel(), (sn, tuple(s.shape), dn, tuple(d.shape))
             d.copy_(s.reshape(d.shape))
 

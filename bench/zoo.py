@@ -134,6 +134,9 @@ def entries() -> list[Entry]:
         Entry("mobilenet_v3_small", tv("mobilenet_v3_small"), "MobileNet_V3_Small_Weights"),
         Entry("mobilenet_v3_large", tv("mobilenet_v3_large"), "MobileNet_V3_Large_Weights"),
         Entry("efficientnet_b0", tv("efficientnet_b0"), "EfficientNet_B0_Weights"),
+        Entry("efficientnet_b1", tv("efficientnet_b1"), "EfficientNet_B1_Weights"),
+        Entry("efficientnet_b2", tv("efficientnet_b2"), "EfficientNet_B2_Weights"),
+        Entry("efficientnet_b3", tv("efficientnet_b3"), "EfficientNet_B3_Weights"),
         Entry("regnet_y_400mf", tv("regnet_y_400mf"), "RegNet_Y_400MF_Weights"),
         Entry("shufflenet_v2_x1_0", tv("shufflenet_v2_x1_0"), "ShuffleNet_V2_X1_0_Weights"),
         Entry("convnext_tiny", tv("convnext_tiny"), "ConvNeXt_Tiny_Weights"),
@@ -385,8 +388,8 @@ Notes:
 | `std/mnasnet.arch` | `MnasBottleneck(cin, cout, k, t, s)`, `MnasResidual(c, k, t)`, `MnasStack(cin, cout, k, s, t, n)` | MNASNet |
 | `std/inception_v3.arch` | `BasicConv(cout, k, s=1, p=0)`, `InceptionA(pf)`, `InceptionB()`, `InceptionC(c7)`, `InceptionD()`, `InceptionE()` | Inception v3 |
 | `std/squeeze_excitation.arch` | `SqueezeExcitation(c, sq, act=relu, gate=sigmoid)`: `SkipConnection(gate, *)` | the next three |
-| `std/mobilenetv3.arch` | `Bneck`, `BneckSE`, `BneckNoExpand`, `BneckSENoExpand` and their `…Res` forms | MobileNetV3 small, large |
-| `std/efficientnet.arch` | `MBConv(cin, cout, k, t, s)`, `MBConvNoExpand`, `MBConvResidual`, `MBStage` | EfficientNet-B0 |
+| `std/mobilenetv3.arch` | `Bneck`, `BneckSE`, `BneckNoExpand`, `BneckSENoExpand` and their `…Res` forms (squeeze width `make_divisible(exp // 4, 8)`) | MobileNetV3 small, large |
+| `std/efficientnet.arch` | `MBConv(cin, cout, k, t, s)`, `MBConvNoExpand`, their `…Residual` forms, `MBStage(cin, cout, k, s, t, n, w=1.0, d=1.0)` (widths `make_divisible(c * w, 8)`, `ceil(n * d)` blocks), `MBStageNoExpand`, `EfficientNet(w, d, p)` | EfficientNet-B0 … B3 |
 | `std/regnet.arch` | `RegNetYTransform`, `RegNetYBlock(c, gw)`, `RegNetYBlockDown(cin, c, s, gw)`, `RegNetYStage` | RegNetY-400MF |
 | `std/shufflenet.arch` | `ShuffleBranch`, `ShuffleUnit(c)` (`Chunk` split), `ShuffleDown(cin, cout)`, `ShuffleStage` | ShuffleNetV2 |
 | `std/convnext.arch` | `CNBlock(c)` (exact `GELU()`, `Scale` layer scale), `CNDownsample(cin, cout)` | ConvNeXt-T |
@@ -396,10 +399,11 @@ What the language still lacks for these networks, and how the specs get by:
 - `repeat(0, B)` is an error, so a stage of one block is written as the block alone
   (MNASNet's last stack, EfficientNet's first and last stages, RegNetY's first stage).
 - A block cannot branch on its arguments (no conditionals), so MobileNetV3's bneck, whose
-  expansion and squeeze-excitation depend on its configuration, is four blocks, and
-  `_make_divisible`'s squeeze widths are given explicitly: integer expressions have no
-  `max` or rounding to a multiple (EfficientNet's `max(1, cin // 4)` is written `cin ÷ 4`,
-  exact for every block it is used in).
+  expansion and squeeze-excitation depend on its configuration, is four blocks. Widths are
+  computed as torchvision computes them, with the integer functions of
+  [the language](language.md#integer-functions): MobileNetV3's squeeze
+  `make_divisible(exp // 4, 8)`, EfficientNet's `max(1, cin // 4)`, and B1–B3's scaled
+  widths `make_divisible(c * w, 8)` and depths `ceil(n * d)`.
 - Auxiliary heads need a second output (Inception v3's `AuxLogits`, FCN's `aux_classifier`):
   left out; the counts above are torchvision's with `aux_logits=False` / `aux_loss=False`.
 

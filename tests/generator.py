@@ -264,6 +264,31 @@ def _adaptive(g: Gen, t: T, cls):
     return f"{g.name(cls, t.rank)}({size})", T(out, t.c)
 
 
+def w_embedding(g: Gen, t: T, cls):
+    """Token ids → vectors and their positions: written by `chain_model` at the start of a
+    model whose input is `L of int` (token_input; a T has no dtype); here, none."""
+    return None
+
+
+def token_input(g: Gen, t: T) -> tuple[str, str, T] | None:
+    """Sometimes, for a vector input: a token-id input of t.c ids and the Embedding that starts
+    its model: (input text, layer text, tensor after). Drawn from a stream of its own (seeded
+    from the spec's, which it does not advance), so that every spec without token ids stayed
+    the spec it was before they existed: tests pin constructs to seeds."""
+    rng = random.Random(hash(g.rng.getstate()))
+    if t.rank or rng.random() >= 0.3:
+        return None
+    vocab, d = rng.choice([5, 10, 100]), rng.choice([2, 4, 8])
+    form = rng.choice([f"{vocab} => {d}", f"{vocab}, {d}", f"{vocab} => {d}; pad=0"])
+    g.used["Embedding"] += 1
+    layer = f"Embedding({form})"
+    if rng.random() < 0.5:                           # learned positions added to it
+        name = rng.choice(["PositionEmbedding", "Positions"])
+        g.used[name] += 1
+        layer = f"Chain({layer}, SkipConnection({name}({t.c + rng.choice([0, 3])} => {d}), +))"
+    return f"{t.c} of int", layer, T((t.c,), d)
+
+
 def w_parameter(g: Gen, t: T, cls):
     """A learned tensor joined to the input (`x + Parameter(...)`): graph bodies only, written
     by `graph_model`; here, the broadcast shape it may take."""
@@ -381,6 +406,7 @@ WRITERS = {
     "MultiHeadAttention": w_attention, "Flatten": w_flatten, "Reshape": w_reshape,
     "ChannelShuffle": w_channel_shuffle, "Chunk": w_chunk, "Slice": w_slice, "Scale": w_scale,
     "Upsample": w_upsample, "PixelShuffle": w_pixel_shuffle,
+    "Embedding": w_embedding, "PositionEmbedding": w_embedding,
 }
 """Layer kind (its class's name) → writer: every kind in archlang.layers.REGISTRY must have
 one (tests/test_generator.py)."""
@@ -542,15 +568,21 @@ def chain_model(g: Gen, name: str) -> str:
     rank = g.rng.choice([0, 1, 1, 2, 2, 2, 3])
     hi = {0: 16, 1: 12, 2: 10, 3: 6}[rank]
     t = T(tuple(g.rng.randint(2, hi) for _ in range(rank)), g.rng.choice([1, 2, 3, 4, 8]))
+    x, tokens, first = t, None, []
+    got = token_input(g, t)                          # token ids, looked up by an Embedding
+    if got is not None:
+        tokens, embed, t = got
+        first = [embed]
     items, out = chain_items(g, t, g.rng.randint(1, 6))
+    items = first + items
     if g.rng.random() < 0.3:
         tail, out = layer(g, out)
         items.append(tail)
     if g.rng.random() < 0.12:
         body = "\n".join(f"  {i + 1}: {x}" for i, x in enumerate(items))
-        return f"model {name}(x: {t.text(g.rng)}) = Chain(\n{body}\n)"
+        return f"model {name}(x: {tokens or x.text(g.rng)}) = Chain(\n{body}\n)"
     joined = ", ".join(items)
-    return f"model {name}(x: {t.text(g.rng)}) = " + (joined if len(items) == 1 and g.rng.random() < 0.3
+    return f"model {name}(x: {tokens or x.text(g.rng)}) = " + (joined if len(items) == 1 and g.rng.random() < 0.3
                                                       else f"Chain({joined})")
 
 

@@ -7,6 +7,7 @@ here: the property tests and fuzzers would otherwise never try it.
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import archlang
@@ -42,8 +43,11 @@ def test_the_constructs_are_written():
                       ", +)", ", cat)", "repeat(", "block B0(c) =", "block B0(c, k = ",
                       'import "std/resnet.arch"', "BasicBlock(", " = {\n", "return ", "; dims=",
                       "cat(", "Parameter(", "  1: ", "train m0 {", "÷", "//", "^", "×", "x: (",
-                      "GlobalMeanPool(), Conv((1, 1), _ => 1)"]:
+                      " of int) = ", "Embedding("]:
         assert construct in texts, construct
+    # A broadcast branch (squeeze-excitation), under any of the two layers' names: which name
+    # a seed draws changes whenever a layer kind is added.
+    assert re.search(r"\w+Pool\(\), \w+\(\(1, 1\), _ => 1\)", texts)
 
 
 def test_mistakes_make_specs_fail_and_none_mostly_check():

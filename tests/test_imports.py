@@ -20,7 +20,8 @@ THIRD_PARTY = {"lark", "regex", "interegular", "atomicwrites"}
 ARCHLANG_PACKAGES = ("archlang.analysis", "archlang.ir", "archlang.layers", "archlang.syntax")
 ARCHLANG_MODULES = {
     "archlang", "archlang.api", "archlang.check", "archlang.diagnostics", "archlang.hints",
-    "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest", "archlang.vocabulary",
+    "archlang.functions", "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest",
+    "archlang.vocabulary",
     # presentation: the terminal's text and table (not the notebook's HTML)
     "archlang.present", "archlang.present.render", "archlang.present.table",
     # the CLI registers every subcommand; their modules import their work lazily
@@ -36,7 +37,7 @@ FORBIDDEN = {"torch", "numpy", "networkx", "graphviz", "matplotlib", "sklearn", 
              "archlang.lsp", "archlang.serve", "archlang.interpret", "archlang.present.html",
              # a spec without a train section loads none of the train section's schema
              "archlang.ir.settings", "archlang.ir.trainconfig", "archlang.ir.loss",
-             "archlang.ir.augment"}
+             "archlang.ir.augment", "optuna"}
 
 # Parts of the standard library that checking has no use for. `dataclasses` (with `inspect`,
 # `ast` and `dis`) is replaced on the check path by archlang/records.py, which declares the
@@ -90,6 +91,14 @@ def test_check_imports_the_layers_and_not_lark():
     assert not any(m == "lark" or m.startswith("lark.") for m in modules)
 
 
+def test_diff_imports_no_drawing_or_heavy_library():
+    # `archlang diff` is torch-free like check; it draws (graphviz) only when asked to.
+    modules = imported_by(["diff", str(SPECS / "famous/resnet18.arch"),
+                           str(SPECS / "famous/resnet34.arch")])
+    assert "archlang.analysis.diff" in modules and "archlang.present.diffview" in modules
+    assert forbidden_in(modules) == set()
+
+
 def test_a_syntax_error_imports_lark_to_describe_it(tmp_path):
     bad = tmp_path / "bad.arch"
     bad.write_text("model m(x: 3) = Chain(relu relu)\n")
@@ -116,3 +125,10 @@ def test_archlang_draw_stays_callable_after_the_subpackage_loads():
             "assert archlang.draw.svg is svg")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_sweep_check_imports_neither_torch_nor_optuna():
+    from conftest import FIXTURES
+    modules = imported_by(["sweep", str(FIXTURES / "sweep" / "pools.arch"), "--check"])
+    assert [m for m in modules if m.split(".")[0] in ("torch", "optuna") or
+            m == "archlang.train" or m.startswith("archlang.train.")] == []

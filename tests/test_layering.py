@@ -29,8 +29,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
       "archlang.diagnostics")),
     ("the layer registry: one declaration per kind (args, shape rule, counts, PyTorch mapping)",
      ("archlang.layers",)),
-    ("facts over the registry: the built-in names, what-if fixes for shape errors",
-     ("archlang.vocabulary", "archlang.hints")),
+    ("facts over the registry: the built-in names, the integer functions of expressions, "
+     "what-if fixes for shape errors",
+     ("archlang.vocabulary", "archlang.functions", "archlang.hints")),
     ("syntax: text → AST (the fast reader, Lark for the rest, syntax errors, fmt)",
      ("archlang.syntax",)),
     ("ir: AST → layer terms → graph; imports between specs; train sections",

@@ -34,6 +34,11 @@ TORCHVISION = {
     "mobilenet_v3_small": (2_542_856, (224, 224, 3), (1000,), 0.057),
     "mobilenet_v3_large": (5_483_032, (224, 224, 3), (1000,), 0.217),
     "efficientnet_b0": (5_288_548, (224, 224, 3), (1000,), 0.386),
+    # B0's table scaled with make_divisible and ceil (std/efficientnet.arch), at the sizes
+    # torchvision's weights are evaluated at
+    "efficientnet_b1": (7_794_184, (240, 240, 3), (1000,), 0.687),
+    "efficientnet_b2": (9_109_994, (288, 288, 3), (1000,), 1.088),
+    "efficientnet_b3": (12_233_232, (300, 300, 3), (1000,), 1.827),
     "regnet_y_400mf": (4_344_144, (224, 224, 3), (1000,), 0.402),
     "shufflenet_v2_x1_0": (2_278_604, (224, 224, 3), (1000,), 0.145),
     # aux_loss=False; the published numbers include the auxiliary head: see below
@@ -59,6 +64,8 @@ COUNTED = {
     "inception_v3": 5_713_216_096, "r3d_18": 40_696_553_472, "lenet5": 416_520,
     "mobilenet_v3_small": 56_510_400, "mobilenet_v3_large": 216_589_760,
     "efficientnet_b0": 385_814_752, "regnet_y_400mf": 401_842_848,
+    "efficientnet_b1": 686_802_832, "efficientnet_b2": 1_087_529_456,
+    "efficientnet_b3": 1_827_141_392,
     "shufflenet_v2_x1_0": 144_907_992, "convnext_tiny": 4_455_531_264,
     "fcn_resnet50": 142_725_772_800, "unet": 48_096_083_968,
 }
@@ -159,3 +166,18 @@ def test_unet_output_equals_a_pytorch_unet():
     text = (ZOO / "unet.arch").read_text()
     assert "model unet(x: 256×256×1)" in text
     _agree(text.replace("model unet(x: 256×256×1)", "model unet(x: 32×32×1)"), "UNet", (1, 1, 32, 32))
+
+
+def test_efficientnet_b2_has_torchvisions_scaled_widths_and_depths():
+    # torchvision's efficientnet_b2 (width 1.1, depth 1.2): stage outputs and block counts
+    # read from its `features`; widths make_divisible(c · 1.1, 8), depths ceil(n · 1.2).
+    m = report("efficientnet_b2")
+    outs = {}
+    for info in m.layers:
+        for scope in info.node.scope:
+            outs[scope.uid] = (scope.label, info.out)
+    stages = [out for label, out in outs.values() if label.startswith("MBStage")]
+    assert [tuple(out)[-1] for out in stages] == [16, 24, 48, 88, 120, 208, 352]
+    depthwise = [i for i in m.layers if i.layer.kind == "Conv" and i.layer.groups > 1]
+    assert len(depthwise) == 2 + 3 + 3 + 4 + 4 + 5 + 2
+    assert m.layers[-1].layer.c_in == 4 * 352                     # the head: 1408 channels

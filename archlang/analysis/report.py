@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..check import ModelReport
 from ..diagnostics import Diagnostic
+from ..layers.shape import BOOL, FLOAT, INT
 from ..layers.structural import Input
 from ..records import dataclass, field, fields
 from .memory import TRAINING_PARAM_COPIES, dtype_bytes, peak_forward
@@ -154,6 +155,14 @@ class Analysis:
         return self.report.title()
 
 
+# Token ids are PyTorch's int64 and masks its bool, whatever the float dtype analysed.
+INDEX_BYTES = {INT: 8, BOOL: 1}
+
+
+def _element_bytes(out, size: int) -> int:
+    return INDEX_BYTES.get(getattr(out, "dtype", FLOAT), size)
+
+
 def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> Analysis:
     """Analyse a model that checked without errors."""
     if batch < 1:
@@ -175,7 +184,7 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
             params=info.params, trainable=info.params, state=info.state,
             macs=macs, element_ops=ops, param_bytes=info.params * size,
             activation_bytes=((out.numel + layer.saved(info.inputs, out)) if ok else
-                              out.numel if out is not None else 0) * batch * size,
+                              out.numel if out is not None else 0) * batch * _element_bytes(out, size),
             rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
             kernel=_kernel_text(layer) if ok else "", times=info.times))
     sizes = [r.activation_bytes for r in records]

@@ -22,7 +22,8 @@ from .. import __version__
 EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 # Subcommand modules of this package, in the order `archlang --help` lists them.
-COMMANDS = ("check", "draw", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve")
+COMMANDS = ("check", "draw", "diff", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve",
+            "sweep")
 
 
 class UsageError(Exception):
@@ -57,6 +58,7 @@ def print_diagnostics(diagnostics, args, stream=None) -> None:
 def load_checked(args):
     """Check the file named by args.file; usage errors raise UsageError."""
     from ..api import check
+    from ..ir.space import SetError
     if not os.path.exists(args.file):
         raise UsageError(f"no such file: {args.file}")
     if os.path.isdir(args.file):
@@ -68,7 +70,10 @@ def load_checked(args):
     # the check made (75 ms for 10,000 layers).
     gc.disable()
     try:
-        result = check(Path(args.file), strict=getattr(args, "strict", False), keep_syntax=False)
+        result = check(Path(args.file), strict=getattr(args, "strict", False), keep_syntax=False,
+                       params=set_params(args))
+    except SetError as err:
+        raise UsageError(str(err)) from None
     finally:
         gc.freeze()
         gc.enable()
@@ -80,6 +85,19 @@ def load_checked(args):
             raise UsageError(f"no model named `{name}` in {args.file}; it defines "
                              + (", ".join(names) or "no models"))
     return result
+
+
+def set_params(args) -> dict[str, str]:
+    """`--set NAME=VALUE`s as api.check's `params` (each value an expression's text)."""
+    out: dict[str, str] = {}
+    for item in getattr(args, "set", None) or ():
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip() or not value.strip():
+            raise UsageError(f"--set takes NAME=VALUE, e.g. `--set depth=3`, not `{item}`")
+        if name.strip() in out:
+            raise UsageError(f"--set gives `{name.strip()}` twice")
+        out[name.strip()] = value.strip()
+    return out
 
 
 @contextmanager
@@ -100,9 +118,17 @@ def common_arguments(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("file", help="a .arch spec")
     if model:
         p.add_argument("--model", "-m", metavar="NAME", help="only this model (default: all)")
+    color_argument(p)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="a value for one of the spec's `param`s (repeatable); the others keep "
+                        "their first value")
+    plugin_argument(p)
+
+
+def color_argument(p: argparse.ArgumentParser) -> None:
+    """--color: colour in diagnostics."""
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                    help="colour in diagnostics (default: auto)")
-    plugin_argument(p)
 
 
 def plugin_argument(p: argparse.ArgumentParser) -> None:

@@ -32,16 +32,27 @@ def register(sub) -> None:
                         "params%%, kernel, macs, flops, ops, memory, weights, rf, dense, "
                         "trainable, state, name (the compiled module's attribute, which "
                         "`train --freeze` takes) (default: output,params,macs,rf)")
+    analysis_arguments(p)
+    p.set_defaults(func=run)
+
+
+def analysis_arguments(p) -> None:
+    """--batch and --dtype, the settings of the analysis (also `archlang diff`'s)."""
     p.add_argument("--batch", type=int, metavar="N", default=1,
                    help="batch size for activation memory (default: 1)")
     p.add_argument("--dtype", default="fp32", metavar="T",
                    help="element type for memory figures: fp32 (float32), fp16, bf16, fp64, "
                         "int8 (default: fp32)")
-    p.set_defaults(func=run)
 
 
 def _json_shape(shape):
     return list(shape) if shape is not None else None
+
+
+def _json_dtype(shape) -> dict:
+    """`"dtype": "int"` for token ids and masks; float, the default, is not written."""
+    dtype = getattr(shape, "dtype", "float")
+    return {"dtype": dtype} if dtype != "float" else {}
 
 
 def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
@@ -54,7 +65,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "name": m.name,
             "input_shape": _json_shape(m.input_shape),
             "output_shape": _json_shape(m.output_shape),
-            "inputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.inputs],
+            "inputs": [{"name": n, "shape": _json_shape(s), **_json_dtype(s)} for n, s in m.inputs],
             "outputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.outputs],
             "params": m.params,
             "trainable_params": m.trainable_params,
@@ -71,6 +82,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
                 "params": i.params,
                 "state": i.state,
                 "scope": [s.label for s in i.node.scope],
+                **({"tied_to": i.tied_to} if i.tied_to else {}),
                 "line": i.node.span.line,
                 **(a.records[i.node.id].json() if a is not None else {}),
             } for i in m.layers],
@@ -81,7 +93,27 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "diagnostics": [render_json(d) for d in ds]}
 
 
-def _analyses(selected, args) -> dict:
+def space_json(space) -> dict:
+    """The search space as data: each searched parameter's domain, and the point count."""
+    dims = {}
+    for d in space.dimensions:
+        dims[d.name] = ({"choices": list(d.labels)} if d.kind == "choice" else
+                        {"min": d.low, "max": d.high, "step": d.step, "type": d.kind})
+    return {"parameters": dims, "points": space.size}
+
+
+def point_header(space, point: dict, given: bool) -> str:
+    """The line above the tables of a spec with a search space: which point they show."""
+    from ..ir.space import value_text
+    values = ", ".join(f"{n} = {value_text(v)}" for n, v in point.items())
+    size = f"{space.size:,} points" if space.size is not None else "a continuous range"
+    if given:
+        return f"at {values} (--set; the search space has {size})"
+    return (f"at the default point {values}: each parameter's first value (the search space "
+            f"has {size}; --set NAME=VALUE checks another, `archlang sweep FILE --check` all)")
+
+
+def analyses(selected, args) -> dict:
     """The analysis of every model that checked; usage errors for bad --batch/--dtype."""
     from ..analysis import analyze_report, dtype_bytes
     if args.batch < 1:
@@ -104,18 +136,24 @@ def run(args) -> int:
             raise UsageError(str(err)) from None
     result = load_checked(args)
     selected = [m for m in result.models if not args.model or m.name == args.model]
-    analyses = _analyses(selected, args)
+    analysed = analyses(selected, args)
+    space = result.program.space if result.program is not None else None
     # Receptive-field alignment warnings (W0401), after the check's own diagnostics.
-    diagnostics = list(result.diagnostics) + [w for a in analyses.values() for w in a.warnings]
+    diagnostics = list(result.diagnostics) + [w for a in analysed.values() for w in a.warnings]
     if args.json:
-        print(encodable(json.dumps(check_json(result, selected, analyses, diagnostics), indent=2,
-                                   ensure_ascii=False)))
+        doc = check_json(result, selected, analysed, diagnostics)
+        if space is not None and space.declarations:
+            doc["space"] = space_json(space)
+            doc["point"] = result.program.point
+        print(encodable(json.dumps(doc, indent=2, ensure_ascii=False)))
         return EXIT_OK if result.ok else EXIT_SPEC
+    if space is not None and space.dimensions and result.program.point:
+        print(point_header(space, result.program.point, bool(args.set)) + "\n")
     for i, m in enumerate(selected):
         if i:
             print()
         if m.ok:
-            print(render(m, columns, depth=args.depth, analysis=analyses[m.name],
+            print(render(m, columns, depth=args.depth, analysis=analysed[m.name],
                          max_rows=None if args.all else MAX_TABLE_ROWS))
     if not result.models and result.ok and result.program is not None:
         blocks = sorted(result.program.blocks)

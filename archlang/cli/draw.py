@@ -42,6 +42,33 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def check_output(path: str | None) -> None:
+    """UsageError unless `-o PATH` names a format a drawing can be written in."""
+    if path:
+        from ..draw import FORMATS
+        suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+        if suffix not in (*FORMATS, "gv"):
+            raise UsageError(f"cannot tell the format of `{path}`; "
+                             "name a .svg, .png, .pdf or .dot file")
+
+
+def written(dot, path: str, command: str) -> int | None:
+    """Write a drawing to `path`: None when written, else the exit status (2) after saying
+    why (`archlang COMMAND: error: ...`)."""
+    from ..draw import DotMissing, write
+    try:
+        write(dot, path)
+    except DotMissing as err:
+        print(f"archlang {command}: error: writing .{err} needs Graphviz's `dot` program, which is "
+              f"not on PATH\n  = help: install the Debian package `graphviz` "
+              f"(sudo apt-get install graphviz), or write DOT with `-o NAME.dot`",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    return None
+
+
 def failed_nodes(report, diagnostics) -> set[int]:
     """Nodes at whose call (or argument) an error points: the ones to draw in red."""
     where = {(d.span.source.path, d.span.start, d.span.end) for d in diagnostics
@@ -57,12 +84,8 @@ def failed_nodes(report, diagnostics) -> set[int]:
 
 
 def run(args) -> int:
-    from ..draw import DotMissing, FORMATS, digraph, write
-    if args.output:
-        suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
-        if suffix not in (*FORMATS, "gv"):
-            raise UsageError(f"cannot tell the format of `{args.output}`; "
-                             "name a .svg, .png, .pdf or .dot file")
+    from ..draw import digraph
+    check_output(args.output)
     if args.depth is not None and args.depth < 1:
         raise UsageError("--depth must be 1 or more")
     result = load_checked(args)
@@ -85,16 +108,9 @@ def run(args) -> int:
     if not args.output:
         print(dot.source)
         return status
-    try:
-        write(dot, args.output)
-    except DotMissing as err:
-        print(f"archlang draw: error: writing .{err} needs Graphviz's `dot` program, which is "
-              f"not on PATH\n  = help: install the Debian package `graphviz` "
-              f"(sudo apt-get install graphviz), or write DOT with `-o NAME.dot`",
-              file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as err:
-        raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
+    failed = written(dot, args.output, "draw")
+    if failed is not None:
+        return failed
     if not result.ok:
         print(f"archlang draw: wrote {args.output}; the layers that fail are drawn in red",
               file=sys.stderr)

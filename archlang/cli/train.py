@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, load_checked, plugin_argument, print_diagnostics
+from . import (EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, load_checked, plugin_argument,
+               print_diagnostics, set_params)
 
 EXIT_INTERRUPTED = 130
 
@@ -27,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--model", "-m", metavar="NAME", action="append",
                    help="the model to train (repeat for several; default: every model)")
     p.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="a value for one of the spec's `param`s (repeatable): the point of its "
+                        "search space to train")
     g = p.add_argument_group("data")
     g.add_argument("--data", help='FOLDER (one subfolder of images per class; train/ val/ test/ '
                                   'used when present) | FILE.csv | FILE.npz | digits | "digits(28)" | '
@@ -165,7 +169,8 @@ def run(args) -> int:
     for name in names:
         report = result.model(name)
         try:
-            config = TrainConfig.from_section(train_settings(Path(args.file), name)).merge(flags)
+            config = TrainConfig.from_section(train_settings(Path(args.file), name,
+                                                             params=set_params(args))).merge(flags)
             if len(report.inputs) > 1:
                 # A data set gives one input tensor; several inputs need a data format first.
                 raise TrainError(f"`{name}` has {len(report.inputs)} inputs ("
@@ -175,7 +180,7 @@ def run(args) -> int:
             seed_everything(config.seed)        # before the module exists: its initial weights
             module = instantiate(gen, report)
             meta = run_meta(gen, report, str(Path(args.file).resolve()))
-            outcome = train(module, tuple(report.input_shape), config, name=name,
+            outcome = train(module, report.input_shape, config, name=name,
                             progress=not args.no_progress, layers=layer_rows(report), meta=meta,
                             log=print, given=given,
                             shard_units=shard_units(report, gen) if config.fsdp else None)

@@ -40,7 +40,24 @@ def digraph(report, *, rankdir: str = "TB", collapse: bool = False, depth: int |
                       merge_activations=merge_activations, failed=frozenset(failed))
     dot = graphviz.Digraph(report.name, graph_attr={**style.GRAPH, "rankdir": rankdir},
                            node_attr=style.NODE, edge_attr=style.EDGE)
-    _emit(dot, view.root, 0)
+    emit_view(dot, view, edge_shapes=edge_shapes)
+    title = f"<b>{style.escape(style.clip(view.title))}</b>   " \
+        + style.small(f"{view.params:,} params", size=11)
+    shown = {"error" if b.failed else b.family for b in view.boxes()}
+    families = [f for f in style.FAMILIES if f in shown and f != "output"]
+    # Set last, so that clusters do not inherit the graph's label.
+    dot.attr(label=style.legend_table(title, families if legend else []), labelloc="t",
+             labeljust="c")
+    return dot
+
+
+def emit_view(dot, view: View, *, edge_shapes: bool = True, marks=None) -> None:
+    """Add a View's boxes, clusters and edges to `dot` (a Digraph or a subgraph of one).
+
+    marks: graph node → a key of style.DIFF ("added", "removed", "changed", "same"); a box
+    holding a marked node is coloured by its mark instead of its family (archlang diff's
+    drawing, draw/compare.py)."""
+    _emit(dot, view.root, 0, marks)
     fan_out = Counter(a.name for a, _, _ in view.edges)
     fan_in = Counter(b.name for _, b, _ in view.edges)
     labelled = set()
@@ -54,20 +71,15 @@ def digraph(report, *, rankdir: str = "TB", collapse: bool = False, depth: int |
         # Heavier chain edges keep straight runs of layers straight; branches bend around.
         dot.edge(a.name, b.name, label=f" {a.shape} " if label else None,
                  weight="4" if chain else None)
-    title = f"<b>{style.escape(style.clip(view.title))}</b>   " \
-        + style.small(f"{view.params:,} params", size=11)
-    shown = {"error" if b.failed else b.family for b in view.boxes()}
-    families = [f for f in style.FAMILIES if f in shown and f != "output"]
-    # Set last, so that clusters do not inherit the graph's label.
-    dot.attr(label=style.legend_table(title, families if legend else []), labelloc="t",
-             labeljust="c")
-    return dot
+    for a, b in view.ties:
+        # One weight in two layers (`tie=`): a dashed line that does not rank the layout.
+        dot.edge(a.name, b.name, label=" tied ", **style.TIE)
 
 
-def _emit(dot, cluster: Cluster, level: int) -> None:
+def _emit(dot, cluster: Cluster, level: int, marks=None) -> None:
     for item in cluster.items:
         if isinstance(item, Box):
-            dot.node(item.name, **_box_attrs(item))
+            dot.node(item.name, **_box_attrs(item, marks))
             continue
         with dot.subgraph(name=item.name) as sub:
             sub.attr(label=style.html(f"<b>{style.escape(style.clip(item.label))}</b>   "
@@ -75,11 +87,20 @@ def _emit(dot, cluster: Cluster, level: int) -> None:
                      style="rounded,filled", fillcolor=style.CLUSTER_FILLS[level % 2],
                      color=style.CLUSTER_BORDER, labeljust="l", labelloc="t", fontsize="11",
                      margin="10")
-            _emit(sub, item, level + 1)
+            _emit(sub, item, level + 1, marks)
 
 
-def _box_attrs(box: Box) -> dict:
-    fill, border = style.colours("error" if box.failed else box.family)
+def mark_of(box: Box, marks) -> str | None:
+    """The mark a box is drawn with: the most telling of its nodes' marks (a box merges an
+    activation into the layer before it, which may be another stage)."""
+    found = {marks[i] for i in box.nodes if i in marks} if marks else set()
+    return next((m for m in style.DIFF if m in found), None)
+
+
+def _box_attrs(box: Box, marks=None) -> dict:
+    mark = mark_of(box, marks)
+    fill, border = style.DIFF[mark][:2] if mark else \
+        style.colours("error" if box.failed else box.family)
     attrs = dict(fillcolor=fill, color=border)
     shape = str(box.shape) if box.shape is not None else "?"
     title = style.escape(style.clip(box.title))

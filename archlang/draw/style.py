@@ -9,6 +9,10 @@ from html import escape
 
 FONT = "Helvetica,Arial,sans-serif"
 
+# A tied weight (`tie=`): the owner's box to the tied layer's, dashed, not an edge of the flow.
+TIE = {"style": "dashed", "arrowhead": "none", "constraint": "false", "color": "#a61e4d",
+       "fontcolor": "#a61e4d", "fontsize": "9"}
+
 # family → (fill, border, legend text), in the order the legend lists them.
 FAMILIES = {
     "input":      ("#ffffff", "#495057", "input / output"),
@@ -30,6 +34,16 @@ FAMILIES = {
     "error":      ("#ffc9c9", "#d6336c", "failed check"),
 }
 FAMILIES["output"] = FAMILIES["input"]
+
+# `archlang diff`'s drawing: a stage's mark → (fill, border, legend text), in the order a box
+# holding several marks takes the first (a removed or added stage, then a changed one). The
+# stages that are the same are grey, so that the differences are what the eye finds.
+DIFF = {
+    "removed": ("#ffc9c9", "#e03131", "removed (A only)"),
+    "added":   ("#b2f2bb", "#2f9e44", "added (B only)"),
+    "changed": ("#ffe8a3", "#f08c00", "changed"),
+    "same":    ("#f1f3f5", "#adb5bd", "the same"),
+}
 
 GRAPH = dict(fontname=FONT, fontsize="11", nodesep="0.22", ranksep="0.32", pad="0.3",
              newrank="true", bgcolor="white", compound="true")
@@ -88,11 +102,12 @@ def html(*lines: str) -> str:
     return "<" + "<br/>".join(lines) + ">"
 
 
-def legend_table(title: str, families: list[str]) -> str:
-    """The graph's label: the model's signature and totals, then one swatch per family."""
+def legend_table(title: str, families: list[str], table: dict = FAMILIES) -> str:
+    """The graph's label: the model's signature and totals, then one swatch per family (a
+    key of `table`: FAMILIES, or DIFF for a comparison)."""
     cells = []
     for f in families:
-        fill, border, text = FAMILIES[f]
+        fill, border, text = table[f]
         cells.append(f'<td bgcolor="{fill}" color="{border}" border="1" style="rounded" '
                      f'cellpadding="3">{small(text, "#343a40")}</td>')
     rows = [f'<tr><td colspan="{max(len(cells), 1)}"><font point-size="13">{title}</font></td></tr>']

@@ -46,6 +46,7 @@ class View:
     params: int
     root: Cluster
     edges: list[tuple[Box, Box, bool]]   # (from, to, main: the first input of `to`)
+    ties: list[tuple[Box, Box]] = field(default_factory=list)   # (owner, tied): one weight (`tie=`)
 
     def boxes(self, cluster: Cluster | None = None):
         for item in (cluster or self.root).items:
@@ -180,7 +181,10 @@ def build_view(report: ModelReport, *, depth: int | None = None, fold_repeats: b
         if last is not None:
             edges.append((last, output, True))
 
-    return View(report.title(), report.params, root, edges)
+    ties = [(owner.get(node.tie[0]), owner.get(node.id)) for node in model.graph.nodes
+            if node.tie is not None]
+    return View(report.title(), report.params, root, edges,
+                [(a, b) for a, b in ties if a is not None and b is not None and a is not b])
 
 
 def _merge_activations(report: ModelReport, owner: dict, parent: dict) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..backends.torch import ModuleMap
 from ..check import LayerInfo, ModelReport
+from ..layers.layout import CHANNELS_FIRST, CHANNELS_LAST, conversion
 from .errors import WrongChoice
 
 CONV_KINDS = ("Conv", "ConvTranspose", "DepthwiseConv")
@@ -61,9 +62,14 @@ class _Known(Exception):
 
 def row_values(rows: RowMap, module, x, wanted: list[int]) -> dict[int, object]:
     """The outputs of rows `wanted` (row numbers) for the batch `x` (PyTorch layout), from
-    one forward pass of `module` in eval mode (as far as it must go), keyed by row."""
+    one forward pass of `module` in eval mode (as far as it must go), keyed by row, each
+    channels first (N×C×H×W, N×C×L)."""
     import torch
 
+    inside = [r for r in wanted if rows.info(r).node.id not in rows.map.places]
+    if inside:
+        raise WrongChoice(f"row {inside[0]}'s value is computed inside an nn.Sequential (a named "
+                          "Chain) and not held by the forward; choose the Chain's last row")
     places = {r: rows.map.places[rows.info(r).node.id] for r in wanted}
     at: dict[tuple[str, int], list[tuple[str, int]]] = {}     # (owner, line) → (variable, row)
     for r, p in places.items():
@@ -103,4 +109,13 @@ def row_values(rows: RowMap, module, x, wanted: list[int]) -> dict[int, object]:
     finally:
         sys.settrace(tracing)
         module.train(was_training)
-    return {r: seen[r] for r in wanted}
+    # Values a forward holds channels last (after a LayerNorm, in a transformer) are shown
+    # channels first, as every other value (backends/torch/layout.py chose their layout).
+    return {r: _channels_first(rows, r, seen[r]) for r in wanted}
+
+
+def _channels_first(rows: RowMap, r: int, value):
+    node = rows.info(r).node.id
+    if rows.map.layouts.get(node) != CHANNELS_LAST or value.dim() < 3:
+        return value
+    return value.permute(*conversion(value.dim() - 1, CHANNELS_FIRST))

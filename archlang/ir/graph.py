@@ -43,6 +43,9 @@ class Node:
     skip: bool = False                   # a SkipConnection's join: inputs (layer output, skip input)
     times: int = 1                       # copies it stands for: the product of the counts of the
                                          # folded repeats around it (1: an ordinary node)
+    attr: str = ""                       # the compiled module's attribute, if `name=` gave one
+    tie: tuple[int, str, Span] | None = None   # `tie=v`: the node whose weight it shares,
+                                               # the value's name, where the tie is written
 
     @property
     def family(self) -> str:
@@ -193,6 +196,7 @@ class Builder:
 
     def build_leaf(self, term: Leaf, x: int, parent: Group) -> int:
         out = self.add(term.layer, (x,), term.span, term.spans)
+        self.graph[out].attr = term.attr
         parent.children.append(out)
         return out
 
@@ -202,13 +206,22 @@ class Builder:
         return out
 
     def build_seq(self, term: Seq, x: int, parent: Group) -> int:
-        # A chain adds nothing to show: its items join the parent group directly.
+        # A chain adds nothing to show: its items join the parent group directly, unless it
+        # is named (one nn.Sequential of its layers, as torchvision's `downsample`).
+        if term.attr:
+            group = Group(GroupKind.CHAIN, f'Chain(…; name="{term.attr}")', term.span,
+                          attr=term.attr)
+            parent.children.append(group)
+            parent = group
         for item in term.items:
             x = self.build(item, x, parent)
+        if term.attr:
+            group.output = x
         return x
 
     def build_blockcall(self, term: BlockCall, x: int, parent: Group) -> int:
-        group = Group(GroupKind.BLOCK, term.text, term.span, name=term.name, args=term.args)
+        group = Group(GroupKind.BLOCK, term.text, term.span, name=term.name, args=term.args,
+                      attr=term.attr)
         outer, self.scope = self.scope, self._scoped(GroupKind.BLOCK, term.text, term.span)
         try:
             group.output = self.build(term.body, x, group)
@@ -228,7 +241,7 @@ class Builder:
             what = f"repeat({term.body.n}, …)"
         else:
             what = "…"
-        group = Group(GroupKind.REPEAT, f"repeat({term.n}, {what})", term.span)
+        group = Group(GroupKind.REPEAT, f"repeat({term.n}, {what})", term.span, attr=term.attr)
         first_node = len(self.graph)
         x0 = x
         for i in range(term.n):
@@ -311,12 +324,17 @@ class GraphBuilder(Builder):
         xs = [self.value(a, env, parent) for a in v.args]
         several = isinstance(v.layer, Leaf) and v.layer.layer.arity != 1
         if len(xs) == 1 and not several:
-            return self.build(v.layer, xs[0], parent)
+            out = self.build(v.layer, xs[0], parent)
+            if v.tie is not None:
+                self.graph[out].tie = (env[v.tie.name], v.tie.name, v.tie.span)
+            return out
         # A join, a layer of several inputs (attention's q, kv), a Parameter (none), or a
         # Broken layer: one node over every input.
         layer = v.layer.layer if isinstance(v.layer, Leaf) else None
         spans = v.layer.spans if isinstance(v.layer, Leaf) else {}
         out = self.add(layer, xs, v.layer.span, spans)
+        if isinstance(v.layer, Leaf):
+            self.graph[out].attr = v.layer.attr
         parent.children.append(out)
         return out
 

@@ -23,6 +23,8 @@ class GroupKind(Enum):
     PARALLEL = "parallel"    # `Parallel(op, ...)`: its branches, then the join node
     BRANCH = "branch"        # one branch of a Parallel
     VALUE = "value"          # a graph body's statement (`h = ...`) or returned expression
+    CHAIN = "chain"          # a Chain given a name (`Chain(...; name="downsample")`): one
+                             # nn.Sequential in the compiled module
 
 
 @dataclass(eq=False)
@@ -39,6 +41,7 @@ class Group:
     name: str = ""          # a block's name ("BasicBlock"), a statement's; a folded body "Repeated"
     args: tuple = ()        # a block's ((parameter, value), ...)
     times: int = 1          # a folded repeat: its count (one copy built)
+    attr: str = ""          # the compiled module's attribute the spec named it (`name=`)
 
     def node_ids(self):
         """The leaves under this group (layer node ids), in creation order. One loop with a

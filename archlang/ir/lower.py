@@ -5,9 +5,12 @@ diagnostic is recorded, so every independent mistake in a spec is reported at on
 """
 from __future__ import annotations
 
+import keyword as keyword_module
 import math
+import re
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, release_reserve, working_on
+from ..functions import FUNCTIONS, Function, apply as apply_function
 from ..hints import known_layers
 from ..limits import MAX_BLOCK_DEPTH, MAX_NODES, MAX_PROGRAM_NODES
 from ..layers import REGISTRY
@@ -16,8 +19,8 @@ from ..layers.activation import Activation as ActivationLayer
 from ..layers.base import ArgProblem
 from ..layers.bind import bind
 from ..layers.structural import JOIN_TEXT
-from ..layers.shape import Shape
-from ..records import dataclass, field
+from ..layers.shape import DTYPE_ALIASES, DTYPES, FLOAT, Shape
+from ..records import dataclass, field, replace
 from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast
@@ -26,6 +29,9 @@ from .graph import TooManyNodes
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
 MAX_INT = 2 ** 63 - 1
+ATTR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What `name="…"` may say: an identifier, as the compiled module's attribute."""
+
 # AST class → its Lowerer method (`Call` → `v_call`), found once per class.
 _VISITORS: dict[type, object] = {}
 
@@ -46,9 +52,13 @@ class Frame:
 
 
 class Lowerer:
-    def __init__(self, blocks: dict[str, ast.BlockDef], diags: Diagnostics):
+    def __init__(self, blocks: dict[str, ast.BlockDef], diags: Diagnostics,
+                 constants: dict[str, A.Arg] | None = None):
         self.blocks = blocks
         self.diags = diags
+        # The file's `param` values at the point being lowered (ir/space.py): names every
+        # model, block and train section sees, below a block's own parameters.
+        self.constants = constants or {}
         self.stack: list[Frame] = []
         self.terms = 0           # terms evaluated for the current model (bounded by MAX_NODES)
         self.earlier_terms = 0   # ... for the file's earlier models (with them: MAX_PROGRAM_NODES)
@@ -203,12 +213,16 @@ class Lowerer:
         if isinstance(v, complex):
             raise self.problem("E0203", f"{_num(a)} ^ {_num(b)} is not a real number", node.span,
                                label="a negative number to a fractional power")
+        return self._in_range(v, node.span)
+
+    def _in_range(self, v: int | float, span: Span) -> A.Arg:
+        """A computed number, if finite and within 2⁶³ (else E0203)."""
         if isinstance(v, float) and not math.isfinite(v):
-            raise self.problem("E0203", "number too large", node.span,
+            raise self.problem("E0203", "number too large", span,
                                label="beyond the largest floating-point number")
         if isinstance(v, int) and abs(v) > MAX_INT:
-            raise self.problem("E0203", "number too large", node.span, label="more than 2⁶³")
-        return A.Arg(v, node.span)
+            raise self.problem("E0203", "number too large", span, label="more than 2⁶³")
+        return A.Arg(v, span)
 
     def _apply(self, op: str, a, b, node: ast.BinOp):
         if op == "+":
@@ -247,6 +261,8 @@ class Lowerer:
         name = node.id
         if name in env.values:
             return A.Arg(env.values[name].value, node.span)
+        if name in self.constants:
+            return A.Arg(self.constants[name].value, node.span)
         if name in CONSTANTS:
             return A.Arg(CONSTANTS[name], node.span)
         if name == "same":
@@ -261,12 +277,18 @@ class Lowerer:
             return A.Arg(self.call_term(ast.Call(node.span, name, node.span, ()), env), node.span)
         if name in A.MODES:
             return A.Arg(A.Symbol(name), node.span)
-        known = [*env.values, *REGISTRY, *self.blocks, *STRUCTURAL, *JOINS, *CONSTANTS,
-                 *A.MODES]
+        if name in FUNCTIONS:
+            raise self.problem("E0102", f"the function `{name}` without its arguments", node.span,
+                               label="not called", help=f"call it: {FUNCTIONS[name].signature}")
+        known = [*env.values, *self.constants, *REGISTRY, *self.blocks, *STRUCTURAL, *JOINS, *CONSTANTS,
+                 *A.MODES, *FUNCTIONS]
         raise self.problem("E0100", f"unknown name `{name}`", node.span, label="not defined",
                            help=did_you_mean(name, known))
 
     def v_call(self, node: ast.Call, env) -> A.Arg:
+        fn = FUNCTIONS.get(node.func)
+        if fn is not None:
+            return self.function_call(fn, node, env)
         if node.func == "SamePad":
             if node.args:
                 raise self.problem("E0102", "SamePad takes no arguments", node.span)
@@ -285,6 +307,15 @@ class Lowerer:
                     raise self.from_arg_problem(err, node.span)
             return A.Arg(A.Activation(act), node.span)
         return A.Arg(self.call_term(node, env), node.span)
+
+    def function_call(self, fn: Function, node: ast.Call, env: Env) -> A.Arg:
+        """`max(a, b)`, `make_divisible(c * w, 8)`: a number, computed now (archlang/functions.py)."""
+        positional = [self.value(a, env) for a in node.positional]
+        keywords = [(k.name, k.name_span, self.value(k.value, env)) for k in node.keywords]
+        try:
+            return self._in_range(apply_function(fn, node.span, positional, keywords), node.span)
+        except ArgProblem as err:
+            raise self.from_arg_problem(err, node.span)
 
     # ---- layer terms -------------------------------------------------------------------
     def term(self, node: ast.Node, env: Env) -> Term:
@@ -317,6 +348,12 @@ class Lowerer:
                            label="not a layer", help=help_)
 
     def call_term(self, node: ast.Call, env: Env) -> Term:
+        named = self._attr_keyword(node)
+        if named is not None:
+            keyword, attr = named
+            term = self.call_term(replace(node, args=tuple(a for a in node.args if a is not keyword)), env)
+            term.attr = attr
+            return term
         name = node.func
         if name == "Chain":
             return self.chain(node, env)
@@ -330,12 +367,20 @@ class Lowerer:
             return self.block_call(node, env)
         cls = REGISTRY.get(name)
         if cls is None:
-            known = [*REGISTRY, *self.blocks, *STRUCTURAL]
+            known = [*REGISTRY, *self.blocks, *STRUCTURAL, *FUNCTIONS]
             hint = did_you_mean(name, known)
             raise self.problem("E0100", f"unknown layer `{name}`", node.func_span,
                                label="not a layer or block", help=hint or known_layers())
         positional, keywords = [], []
         for a in node.args:
+            if isinstance(a, ast.Keyword) and a.name == "tie":
+                # A graph body takes `tie=` off the layer it applies (ir/values.py): here it
+                # names no value.
+                raise self.problem("E0109", "`tie=` is written on a layer applied in a graph body",
+                                   a.span, label="no value to tie to here",
+                                   help="name the layers' values in a graph body: `wte = "
+                                        "Embedding(50257 => 768)(tokens)` … `logits = Dense(768 => "
+                                        "50257; bias=false, tie=wte)(h)`")
             if isinstance(a, ast.Keyword):
                 keywords.append((a.name, a.name_span, self.value(a.value, env)))
             else:
@@ -350,6 +395,31 @@ class Lowerer:
                                help="define it in a graph body and join it: `t = Parameter(1×768)`, "
                                     "then `cat(t, h; dims=1)` or `h + t`")
         return Leaf(node.span, layer, spans)
+
+    NAMEABLE = ("Chain", "repeat")
+
+    def _attr_keyword(self, node: ast.Call) -> tuple[ast.Keyword, str] | None:
+        """`name="fc"` on a layer, a block call, a Chain or a repeat: the compiled module's
+        attribute for it (docs/language.md, "Names in the compiled module"). A block with a
+        parameter called `name` keeps it as its parameter."""
+        keyword = next((k for k in node.keywords if k.name == "name"), None)
+        if keyword is None or (node.func in self.blocks and
+                               any(p.name == "name" for p in self.blocks[node.func].params)):
+            return None
+        if node.func in ("SkipConnection", "Parallel"):
+            raise self.problem("E0101", f"{node.func} takes no name", keyword.name_span,
+                               label="not compiled as one module",
+                               help="name the Chain inside it, or its layers")
+        if node.func not in self.NAMEABLE and node.func not in self.blocks \
+                and REGISTRY.get(node.func) is None:
+            return None                     # an unknown layer: reported as such
+        value = self.value(keyword.value, Env()).value
+        if not isinstance(value, str) or not ATTR_NAME.fullmatch(value) or keyword_module.iskeyword(value):
+            raise self.problem("E0103", "a name is a Python identifier in quotes, such as "
+                               '`name="fc"`', keyword.value.span, label="not a name",
+                               help="letters, digits and `_`, not starting with a digit; dots "
+                                    "are not allowed (name the enclosing Chain or block instead)")
+        return keyword, value
 
     def _no_keywords(self, node: ast.Call) -> None:
         if node.keywords:
@@ -470,7 +540,15 @@ class Lowerer:
         return BlockCall(node.span, block.name, text, body, block.name_span, args)
 
     # ---- model inputs ------------------------------------------------------------------
-    def input_shape(self, node: ast.Node) -> Shape:
+    def input_shape(self, node: ast.Node, dtype: str | None = None, dtype_span: Span | None = None) -> Shape:
+        """A model input's type: its shape expression and the dtype word after `of` (None:
+        float). An unknown word is E0100 with the spelling meant (`long` → `int`)."""
+        if dtype is not None and dtype not in DTYPES:
+            meant = DTYPE_ALIASES.get(dtype.lower())
+            hint = f"did you mean `{meant}`?" if meant else did_you_mean(dtype, DTYPES)
+            raise self.problem("E0100", f"unknown dtype `{dtype}`", dtype_span, label="not a dtype",
+                               help=(hint + " " if hint else "") + "an input's dtype is "
+                               + ", ".join(f"`{d}`" for d in DTYPES) + " (float when not written)")
         arg = self.value(node, Env())
         v = arg.value
         try:
@@ -485,7 +563,7 @@ class Lowerer:
         if len(dims) > 4:
             raise self.problem("E0103", f"an input has at most 3 spatial dimensions and channels, "
                                f"found {len(dims)} dimensions", node.span)
-        return Shape(dims)
+        return Shape(dims, dtype or FLOAT)
 
 
 def _num(v) -> str:

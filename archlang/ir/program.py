@@ -17,6 +17,7 @@ from ..source import Source
 from ..syntax import ast, parse
 from .graph import Model, TooManyNodes, build_graph_model, build_model
 from .lower import Lowerer
+from .space import Space, space_of
 from .values import ValueLowerer
 
 
@@ -53,6 +54,10 @@ class Program:
     blocks: dict[str, ast.BlockDef] = field(default_factory=dict)
     models: list[Model] = field(default_factory=list)
     trains: list[ast.TrainDef] = field(default_factory=list)
+    space: Space = field(default_factory=Space)
+    point: dict = field(default_factory=dict)        # the point of `space` the models are at
+    constants: dict = field(default_factory=dict)    # every `param`'s value there (A.Arg)
+    failed: list[str] = field(default_factory=list)  # imports that could not be read
 
 
 class _Loader:
@@ -137,6 +142,12 @@ class _Loader:
                 self.loaded[path] = None
                 continue
             self.loaded[path] = sub
+            for p in sub.params:
+                self.diags.error("E0112", f"parameter `{p.name}` is declared in an imported file",
+                                 p.span, label="in an import",
+                                 notes=(f"imported from {imp.path_span.location()}",),
+                                 help="declare parameters in the spec you check or sweep; "
+                                      "blocks take values as their own parameters")
             self.imports(sub, chain + [path])
             self.add_blocks(sub)
 
@@ -172,8 +183,30 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def load_program(source: Source, diags: Diagnostics) -> Program:
-    """Parse `source` and its imports, lower every model. Diagnostics go to `diags`."""
+def load_program(source: Source, diags: Diagnostics, assign: list[str] | None = None) -> Program:
+    """Parse `source` and its imports, lower every model. Diagnostics go to `diags`.
+    `assign`: `NAME=VALUE` texts (`--set`); the models are lowered at that point of the
+    file's search space, each other parameter at its default (none is lowered when a value
+    is outside its domain: E0113). A malformed or unknown assignment raises SetError."""
+    program = parse_program(source, diags)
+    if program.module is None:
+        return program
+    assigned = program.space.assignments(assign) if assign else {}
+    point = program.space.given(assigned, Lowerer(program.blocks, diags), diags)
+    if point is not None:
+        overrides = {n: v for n, v in assigned.items() if program.space.dimension(n) is None}
+        program.point = point
+        program.models, program.constants = lower_models(program, point, diags, overrides)
+    if program.failed:
+        # `unknown layer B` when B's file did not parse: say where B may have been.
+        note = f"{', '.join(program.failed)} could not be imported, so no block of it is known"
+        diags.items = [d.with_note(note) if d.code == "E0100" else d for d in diags.items]
+    return program
+
+
+def parse_program(source: Source, diags: Diagnostics) -> Program:
+    """`source` and its imports parsed, their blocks gathered, the search space read; no
+    model lowered yet (lower_models, once per point of the space)."""
     module = parse(source)
     if isinstance(module, Diagnostic):
         diags.add(module)
@@ -188,15 +221,28 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         loader.loaded[here] = module
     loader.imports(module, [here] if here else [])
     loader.add_blocks(module)
-    program = Program(source, module, loader.blocks, trains=module.trains)
-    lowerer = Lowerer(loader.blocks, diags)
+    space = space_of(module.params, Lowerer(loader.blocks, diags), diags) if module.params else Space()
+    return Program(source, module, loader.blocks, trains=module.trains, space=space,
+                   failed=[p.name for p, m in loader.loaded.items() if m is None])
+
+
+def lower_models(program: Program, point: dict, diags: Diagnostics,
+                 overrides: dict | None = None) -> tuple[list[Model], dict]:
+    """Every model of a parsed program lowered at `point` of its space (constants given
+    other expressions by `overrides`), and the train sections checked there: (models, the
+    value of every parameter). The program itself is not changed: a sweep lowers it again
+    for each point."""
+    module = program.module
+    constants = program.space.constants(point, Lowerer(program.blocks, diags), diags, overrides)
+    lowerer = Lowerer(program.blocks, diags, constants)
+    models: list[Model] = []
     seen: dict[str, ast.ModelDef] = {}
     built = 0           # nodes of the models built so far: MAX_PROGRAM_NODES bounds them together
     counted = 0
     for m in module.models:
-        for model in program.models[counted:]:
+        for model in models[counted:]:
             built += len(model.graph)
-        counted = len(program.models)
+        counted = len(models)
         if m.name in seen:
             diags.error("E0104", f"model `{m.name}` is defined twice", m.name_span,
                         labels=(Label(seen[m.name].name_span, "first defined here"),),
@@ -206,31 +252,27 @@ def load_program(source: Source, diags: Diagnostics) -> Program:
         if isinstance(m.body, ast.GraphBody) or len(m.inputs) > 1:
             model = _graph_model(m, lowerer, diags, built)
             if model is not None:
-                program.models.append(model)
+                models.append(model)
             continue
         try:
-            shape = lowerer.input_shape(m.input_shape)
+            first = m.inputs[0]
+            shape = lowerer.input_shape(first.shape, first.dtype, first.dtype_span)
         except Problem as p:
             diags.add(p.diagnostic)
             shape = None
         try:
             body = lowerer.model_body(m.body)
             working_on(m.name_span)      # memory runs out building a model: blame that model
-            program.models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
-                                              m.input_shape.span, body, built))
+            models.append(build_model(m.name, m.span, m.name_span, m.input_name, shape,
+                                      m.input_shape.span, body, built))
         except TooManyNodes as err:      # over a bound: diagnosed, the model is not checked
             if err.diagnostic is not None:
                 diags.add(err.diagnostic)
     if module.trains:          # the train section's schema is read only for specs that have one
         from .settings import check_train_sections
         check_train_sections(module.trains, [m.name for m in module.models], lowerer, diags,
-                             outputs={m.name: [n for n, _ in m.outputs] for m in program.models})
-    failed = [p.name for p, m in loader.loaded.items() if m is None]
-    if failed:
-        # `unknown layer B` when B's file did not parse: say where B may have been.
-        note = f"{', '.join(failed)} could not be imported, so no block of it is known"
-        diags.items = [d.with_note(note) if d.code == "E0100" else d for d in diags.items]
-    return program
+                             outputs={m.name: [n for n, _ in m.outputs] for m in models})
+    return models, constants
 
 
 def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics, built: int) -> Model | None:
@@ -239,7 +281,7 @@ def _graph_model(m: ast.ModelDef, lowerer: Lowerer, diags: Diagnostics, built: i
     inputs = []
     for i in m.inputs:
         try:
-            shape = lowerer.input_shape(i.shape)
+            shape = lowerer.input_shape(i.shape, i.dtype, i.dtype_span)
         except Problem as p:
             diags.add(p.diagnostic)
             shape = None

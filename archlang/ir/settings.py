@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem
+from ..layers import args as A
 from ..suggest import did_you_mean
 from ..syntax import ast
 from .augment import read_node
@@ -27,6 +28,8 @@ _ALIASES = ("batch_size", "batchsize", "lr_schedule", "scheduler")
 
 
 def _plain(node: ast.Node, lowerer: Lowerer):
+    if isinstance(node, ast.Name) and node.id in lowerer.constants:    # a `param` (ir/space.py)
+        return _plain_arg(lowerer.constants[node.id].value)
     if isinstance(node, ast.Name):
         return {"true": True, "false": False}.get(node.id, node.id)
     if isinstance(node, ast.String):
@@ -42,6 +45,14 @@ def _plain(node: ast.Node, lowerer: Lowerer):
     raise Problem(Diagnostic("E0103", "expected a number, a name, a string or a call", node.span,
                              label="not a setting value",
                              help="e.g. `epochs = 20`, `loss = crossentropy`, `data = mnist(\"data/mnist\")`"))
+
+
+def _plain_arg(value):
+    """A `param`'s value as a setting's: a number, a string, `true`; a name (`{adam, sgd}`)
+    as its text."""
+    if isinstance(value, (A.Activation, A.Symbol)):
+        return value.name
+    return value
 
 
 def setting_value(setting: ast.Setting, lowerer: Lowerer):

@@ -2,6 +2,9 @@
 
 A term is a description, so one term can be built many times: `repeat(3, Res(4))` builds
 its body three times into three sets of nodes, with separate weights.
+
+`attr` is the name a spec gives a layer, block call, repeat or Chain with `name="fc"`: the
+compiled module's attribute for it (backends/torch/occurrences.py), "" when none was given.
 """
 from __future__ import annotations
 
@@ -20,11 +23,13 @@ class Term(LayerTerm):
 class Leaf(Term):
     layer: Layer
     spans: dict[str, Span] = field(default_factory=dict)   # argument name → where it was written
+    attr: str = ""
 
 
 @dataclass(eq=False, slots=True)
 class Seq(Term):
     items: list[Term]
+    attr: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -48,12 +53,14 @@ class BlockCall(Term):
     body: Term
     defined_at: Span
     args: tuple = ()            # ((parameter, value), ...) with values as plain Python
+    attr: str = ""
 
 
 @dataclass(eq=False, slots=True)
 class Repeat(Term):
     n: int
     body: Term
+    attr: str = ""
 
 
 @dataclass(eq=False, slots=True)
@@ -76,6 +83,7 @@ class Apply(Term):
 
     layer: Term
     args: list[Term]
+    tie: ValueRef | None = None      # `tie=wte`: the value whose layer's weight it shares
 
 
 @dataclass(eq=False, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import vocabulary
 from ..diagnostics import Label, Problem
+from ..functions import FUNCTIONS
 from ..layers import REGISTRY
 from ..layers import args as A
 from ..layers.base import ArgProblem
@@ -48,7 +49,7 @@ class ValueLowerer:
         if builtin:
             self.lw.diags.error("E0108", f"the {what} `{name}` has the name of {builtin}", span,
                                 label="a built-in name",
-                                help=f"rename it, e.g. `{name}_out`; `{name}(...)` must stay a layer")
+                                help=f"rename it, e.g. `{name}_out`; `{name}(...)` keeps its built-in meaning")
             # Still defined: later uses are not reported as unknown.
         self.defined[name] = span
 
@@ -167,14 +168,47 @@ class ValueLowerer:
         return Apply(node.span, Leaf(node.op_span, JOINS[node.op]()), [self.value(v) for v in leaves])
 
     def v_apply(self, node: ast.Apply) -> Term:
-        layer = self.lw.term(node.layer, self.lw_env())
-        return Apply(node.span, layer, self.arguments(node, node.args, layer))
+        call, tie = self.tie(node.layer)
+        layer = self.lw.term(call, self.lw_env())
+        if tie is not None and not isinstance(layer, (Leaf, Broken)):
+            raise self.lw.problem("E0109", "`tie=` is written on one layer", tie.span,
+                                  label="on a composite layer",
+                                  help="apply the tied layer on its own: `logits = Dense(768 => "
+                                       "50257; bias=false, tie=wte)(h)`")
+        return Apply(node.span, layer, self.arguments(node, node.args, layer), tie)
+
+    def tie(self, call: ast.Node) -> tuple[ast.Node, ValueRef | None]:
+        """`Dense(768 => 50257; bias=false, tie=wte)`: the call without `tie=`, and the value
+        named (an earlier statement, whose layer's weight this layer shares: check.py checks
+        the shapes, the back end makes them one Parameter)."""
+        if not isinstance(call, ast.Call):
+            return call, None
+        ties = [k for k in call.keywords if k.name == "tie"]
+        if not ties:
+            return call, None
+        k = ties[0]
+        if not isinstance(k.value, ast.Name) or k.value.id not in self.defined:
+            what = k.value.id if isinstance(k.value, ast.Name) else k.value.span.text
+            raise self.lw.problem("E0100", f"`tie=` names no value: `{what}`", k.value.span,
+                                  label="not a value of this graph body",
+                                  help=(did_you_mean(what, list(self.defined)) or "") +
+                                  " `tie=` names an earlier statement made by one layer, whose "
+                                  "weight this layer shares: `wte = Embedding(50257 => 768)(tokens)` "
+                                  "… `Dense(768 => 50257; bias=false, tie=wte)(h)`")
+        self.used.add(k.value.id)
+        rest = tuple(a for a in call.args if a is not k)
+        return ast.Call(call.span, call.func, call.func_span, rest), ValueRef(k.span, k.value.id)
 
     def v_call(self, node: ast.Call) -> Term:
         if node.func == "cat":
             return self.cat(node)
         if node.func == "Parameter":
             return self.parameter(node)
+        if node.func in FUNCTIONS:
+            # `max(a, b)` of two values would be an element-wise maximum: not a layer we have.
+            raise self.lw.problem("E0109", f"`{node.func}` computes a number, not a value",
+                                  node.func_span, label="an integer function",
+                                  help=f"use it in a layer's arguments: `Dense(_ => {node.func}(...))(h)`")
         if node.func in self.defined:
             raise self.lw.problem("E0109", f"`{node.func}` is a value, not a layer", node.func_span,
                                   label="a value", help="apply a layer to it: `Dense(_ => 10)"

@@ -6,6 +6,7 @@ converters of `archlang.layers.args` (`args.size`, ...).
 """
 from . import activation, conv, linear, norm, pool, sequence, structural  # noqa: F401  (registration)
 from . import channel, scale, upsample  # noqa: F401  (registration)
+from . import embedding  # noqa: F401  (registration)
 from .base import REGISTRY, ArgProblem, Layer, Param, Resampling, ShapeProblem, Window, kinds
 from .plugins import Plugin, PluginError, declare
 from .shape import Shape

@@ -176,7 +176,8 @@ def whole(arg: Arg, what: str = "a size", minimum: int = 1) -> int:
             shown = arg.text if arg.text == f"{v:g}" else f"{arg.text} = {v:g}"
             raise ArgProblem(f"{shown} is not a whole number", arg.span, code="E0201",
                              label="not a whole number",
-                             help="sizes are whole numbers; use `÷` for exact or `//` for floor division")
+                             help="sizes are whole numbers; round with `round(x)`, `ceil(x)` or "
+                                  "`make_divisible(x, 8)`, or divide with `÷` (exact) or `//` (floor)")
         v = int(v)
     if v > MAX_SIZE:
         raise ArgProblem(f"{what} of {v:,} is too large", arg.span, code="E0203",

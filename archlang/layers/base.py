@@ -174,6 +174,11 @@ class Layer:
         """Elements a layer keeps besides its output (attention's heads×L×L matrix)."""
         return 0
 
+    def weight_shape(self) -> tuple[int, ...] | None:
+        """The shape of its PyTorch module's `.weight`, for layers whose weight another layer
+        may share (`tie=`, docs/language.md "Weight tying"); None: it has none to share."""
+        return None
+
     def window(self) -> Window | None:
         """The sliding window, for layers that have one (conv, pool)."""
         return None

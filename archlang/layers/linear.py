@@ -89,6 +89,9 @@ class Dense(Layer):
     def params(self) -> int:
         return self.c_in * self.c_out + (self.c_out if self.bias else 0)
 
+    def weight_shape(self):
+        return (self.c_out, self.c_in)             # nn.Linear's weight: out × in
+
     def macs(self, inputs, out) -> int:
         tokens = inputs[0][0] if inputs and inputs[0].rank == 1 else 1
         return tokens * self.c_in * self.c_out

@@ -22,6 +22,15 @@ FLOAT, INT, BOOL = "float", "int", "bool"
 DTYPES = (FLOAT, INT, BOOL)
 """The element types a spec can name (`tokens: 1024 of int`)."""
 
+# Words people write for a dtype (PyTorch's and NumPy's names), each read as the spec's own
+# word only to say which one was meant: `of long` is an error whose help says `of int`, so
+# that a spec has one spelling of each type.
+DTYPE_ALIASES = {
+    "long": INT, "int64": INT, "int32": INT, "integer": INT, "index": INT, "token": INT, "tokens": INT,
+    "boolean": BOOL, "mask": BOOL,
+    "float32": FLOAT, "float64": FLOAT, "double": FLOAT, "real": FLOAT, "half": FLOAT,
+}
+
 DTYPE_WORDS = {FLOAT: "float values", INT: "integer indices", BOOL: "a boolean mask"}
 
 

@@ -21,6 +21,7 @@ KEYWORDS = {
     "block": "block NAME(c, k=2) = Chain(...)",
     "import": 'import "std/resnet.arch"',
     "train": "train NAME { data = digits(28) ... }",
+    "param": "param NAME in 2..6",
 }
 
 
@@ -168,7 +169,8 @@ class Document:
 
     # -- outline -------------------------------------------------------------------------
     def symbols(self) -> list[tuple[str, str, str, Span, Span]]:
-        """(kind, name, detail, span, name span) of every model, block and train section."""
+        """(kind, name, detail, span, name span) of every model, block, train section and
+        parameter."""
         out = []
         for d in self.module.definitions if self.module is not None else ():
             if isinstance(d, ast.ModelDef):
@@ -181,6 +183,9 @@ class Document:
                 out.append(("block", d.name, f"({params})", d.span, d.name_span))
             elif isinstance(d, ast.TrainDef):
                 out.append(("train", d.model, "training settings", d.span, d.model_span))
+            elif isinstance(d, ast.ParamDef):
+                detail = f"in {d.domain.span.text}" if d.domain is not None else f"= {d.value.span.text}"
+                out.append(("param", d.name, detail, d.span, d.name_span))
         return out
 
     # -- completion ----------------------------------------------------------------------
@@ -197,6 +202,7 @@ class Document:
 
 
 def builtin_completions() -> list[tuple[str, str, str, str]]:
+    from ..functions import FUNCTIONS
     from ..ir.lower import STRUCTURAL
     from ..layers import REGISTRY
     from ..layers.args import ACTIVATIONS
@@ -209,6 +215,8 @@ def builtin_completions() -> list[tuple[str, str, str, str]]:
         doc = (cls.__doc__ or "").strip().split("\n")[0]
         items.append((name, "layer", signature(cls, name), doc))
     items += [(s, "construct", s, "") for s in STRUCTURAL]
+    items += [(f.name, "function", f.signature, f"{f.doc}; in Python: {f.python}")
+              for f in FUNCTIONS.values()]
     seen, out = set(), []
     for item in items:
         if item[0] not in seen:

@@ -27,7 +27,7 @@ from ..source import Span
 from .features import Document
 
 SYMBOL_KINDS = {"model": lsp.SymbolKind.Class, "block": lsp.SymbolKind.Function,
-                "train": lsp.SymbolKind.Object}
+                "train": lsp.SymbolKind.Object, "param": lsp.SymbolKind.Variable}
 # A message carries at most one spec (MAX_FILE_BYTES), which JSON may escape to six times its
 # size (\u0001); anything larger is not a message this server can use.
 MAX_MESSAGE_BYTES = 8 * MAX_FILE_BYTES
@@ -37,6 +37,7 @@ COMPLETION_KINDS = {"keyword": lsp.CompletionItemKind.Keyword,
                     "layer": lsp.CompletionItemKind.Class,
                     "activation": lsp.CompletionItemKind.Function,
                     "construct": lsp.CompletionItemKind.Struct,
+                    "function": lsp.CompletionItemKind.Function,
                     "block": lsp.CompletionItemKind.Module}
 
 

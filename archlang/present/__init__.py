@@ -9,12 +9,14 @@ imports it, so every user of archlang sees them):
     SpecError in IPython (_render_traceback_) the same text, in colour
     analysis.table(columns, depth), str()     table.analysis_table (check's per-layer table)
     _repr_html_ / _repr_svg_ in notebooks     html.py, imported on the first display
+    str(diff) (archlang.diff's Diff)          diffview.render_diff, imported on first use
 
 Modules: render.py (Diagnostic → terminal text and JSON), table.py (check's per-layer table:
-rows, columns, aligned text), html.py (notebook HTML).
+rows, columns, aligned text), html.py (notebook HTML), diffview.py (`archlang diff`'s table).
 """
 from __future__ import annotations
 
+from ..analysis.diff import Diff
 from ..analysis.report import Analysis
 from ..check import CheckResult, ModelReport
 from ..diagnostics import Diagnostic, SpecError
@@ -26,6 +28,12 @@ def _html():
     # Imported on the first notebook display: a command never pays for HTML (or drawing).
     from . import html
     return html
+
+
+def _diff_text(diff: Diff) -> str:
+    # Imported on first use: checking a spec never shows a comparison.
+    from .diffview import render_diff
+    return render_diff(diff)
 
 
 def _render_traceback_(error: SpecError) -> list[str]:
@@ -57,3 +65,4 @@ Analysis._repr_html_ = _analysis_html
 Analysis._repr_svg_ = _analysis_svg
 ModelReport._repr_html_ = _report_html
 CheckResult._repr_html_ = _result_html
+Diff.__str__ = _diff_text

@@ -124,7 +124,15 @@ def fitting(report: ModelReport, depth: int | None, max_rows: int,
 
 
 def _layer_text(info: LayerInfo) -> str:
-    return str(info.layer) if info.layer is not None else "<error>"
+    if info.layer is None:
+        return "<error>"
+    # A tied weight is counted at its owner: the row says where it went.
+    return f"{info.layer}  tied to {info.tied_to}" if info.tied_to else str(info.layer)
+
+
+def _params(row: Row, a=None) -> str:
+    tied = row.info is not None and row.info.tied_to and not row.is_group
+    return fmt_int(row.params) + (" (tied)" if tied else "")
 
 
 def fmt_int(n: int) -> str:
@@ -207,7 +215,7 @@ COLUMNS: dict[str, Column] = {
     "layer": Column("layer", "layer", "<", lambda r, a: "  " * r.depth + r.label),
     "input": Column("input", "input", ">", _inputs),
     "output": Column("output", "output", ">", _shape),
-    "params": Column("params", "params", ">", lambda r, a: fmt_int(r.params)),
+    "params": Column("params", "params", ">", _params),
     "params%": Column("params%", "params %", ">", _params_share, True),
     "kernel": Column("kernel", "kernel /stride", "<", _kernel, True),
     "macs": Column("macs", "MACs", ">", _sum("macs"), True),

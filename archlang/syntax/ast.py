@@ -121,10 +121,13 @@ class Apply(Node):
 # ---- definitions ---------------------------------------------------------------------
 @dataclass(eq=False, slots=True)
 class ModelInput(Node):
-    """`x: 28×28×1` in a model's header."""
+    """`x: 28×28×1` or `tokens: 1024 of int` in a model's header; `dtype` is the word after
+    `of` as written (None: float), checked when the model is lowered."""
     name: str
     name_span: Span
     shape: Node
+    dtype: str | None = None
+    dtype_span: Span | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -186,6 +189,30 @@ class TrainDef(Node):
 
 
 @dataclass(eq=False, slots=True)
+class ValueRange(Node):
+    """`2..6`, `2..10 by 2`, `0.1..0.5`: the bounds inclusive."""
+    low: Node
+    high: Node
+    step: Node | None
+
+
+@dataclass(eq=False, slots=True)
+class Choices(Node):
+    """`{32, 64, 128}`: the values a parameter may take, in the order written."""
+    items: tuple[Node, ...]
+
+
+@dataclass(eq=False, slots=True)
+class ParamDef(Node):
+    """`param depth = 3` (a constant) or `param depth in 2..6` (a dimension of the search
+    space): exactly one of `value` and `domain` is set."""
+    name: str
+    name_span: Span
+    value: Node | None
+    domain: ValueRange | Choices | None
+
+
+@dataclass(eq=False, slots=True)
 class ImportStmt(Node):
     path: str
     path_span: Span
@@ -207,6 +234,10 @@ class Module:
     @property
     def imports(self) -> list[ImportStmt]:
         return [d for d in self.definitions if isinstance(d, ImportStmt)]
+
+    @property
+    def params(self) -> list[ParamDef]:
+        return [d for d in self.definitions if isinstance(d, ParamDef)]
 
     @property
     def trains(self) -> list[TrainDef]:

@@ -156,6 +156,8 @@ class _Reader:
                 out.append(self.import_stmt())
             elif word == "train":
                 out.append(self.train_def())
+            elif word == "param":
+                out.append(self.param_def())
             else:
                 raise Decline
         return tuple(out)
@@ -214,6 +216,11 @@ class _Reader:
         n = self.name()
         self.expect(":")
         shape = self.expr()
+        if self.k[self.i] == NAME and self.t[self.i] == "of":
+            self.i += 1
+            d = self.name()
+            return ast.ModelInput(Span(self.source, self.s[n], self.e[d]), self.t[n], self.span(n), shape,
+                                  self.t[d], self.span(d))
         return ast.ModelInput(Span(self.source, self.s[n], shape.span.end), self.t[n], self.span(n), shape)
 
     def graph_body(self) -> ast.GraphBody:
@@ -249,6 +256,40 @@ class _Reader:
         close = self.close("}")
         return ast.TrainDef(Span(self.source, self.s[start], self.e[close]), self.t[n], self.span(n),
                             tuple(settings))
+
+    def param_def(self) -> ast.ParamDef:
+        start = self.keyword("param")
+        n = self.name()
+        if self.k[self.i] == "=":
+            self.i += 1
+            value = self.expr()
+            return ast.ParamDef(Span(self.source, self.s[start], value.span.end), self.t[n],
+                                self.span(n), value, None)
+        self.keyword("in")
+        domain = self.choices() if self.k[self.i] == "{" else self.value_range()
+        return ast.ParamDef(Span(self.source, self.s[start], domain.span.end), self.t[n],
+                            self.span(n), None, domain)
+
+    def value_range(self) -> ast.ValueRange:
+        low = self.operand()
+        self.expect("..")
+        high = self.operand()
+        step = None
+        if self.k[self.i] == NAME and self.t[self.i] == "by":
+            self.i += 1
+            step = self.operand()
+        return ast.ValueRange(low.span.to((step or high).span), low, high, step)
+
+    def choices(self) -> ast.Choices:
+        start = self.open("{")
+        items = [self.expr()]
+        while self.k[self.i] == ",":
+            self.i += 1
+            if self.k[self.i] == "}":
+                break
+            items.append(self.expr())
+        close = self.close("}")
+        return ast.Choices(Span(self.source, self.s[start], self.e[close]), tuple(items))
 
     # expressions ---------------------------------------------------------------------
     def expr(self):

@@ -35,9 +35,13 @@ TIGHT_BEFORE = {",", ";", ")", "]", "}", ":"}       # `f(a, b)`, `x: 28×28×1`,
 # Rules whose `=` binds a keyword argument or a parameter default: `stride=2`, `k=2`.
 TIGHT_EQUALS = {"keyword", "param"}
 # Groups that may end in a comma: one is added when they break and dropped when they fit.
-TRAILING_COMMA = {"call", "tuple", "block_def", "apply"}
+TRAILING_COMMA = {"call", "tuple", "block_def", "apply", "choices"}
 # Rules whose own optional trailing separator is dropped (they stand one per line).
 DROP_OWN_SEPARATOR = {"setting", "statement", "return_stmt"}
+# Definitions that stand in a run of lines with no blank line between: imports, parameters.
+RUNS = {"import_stmt", "param_def"}
+# Tokens written without spaces around them: the `..` of a range (`2..6`).
+TIGHT_TOKENS = {".."}
 # Operators written without spaces: `2^5`, and `×` in a plain shape (`28×28×1`, `2^5×2^5×3`).
 TIGHT_OPS = {"^"}
 SHAPE_OPS = {"×", "^"}
@@ -228,7 +232,7 @@ class _Builder:
         for d in (c for c in tree.children if c is not None):
             if prev is not None:
                 parts.append(HARD)
-                if not (prev.data == "import_stmt" and d.data == "import_stmt"):
+                if not (prev.data == d.data and d.data in RUNS):
                     parts.append(BLANK)
             parts.append(self.node(d))
             prev = d
@@ -300,7 +304,8 @@ class _Builder:
                 inner.append(Trail(moved))
         # Comments before the closing bracket stay inside, on lines of their own.
         close_leads = [p for p in self.token(close, trail=False) if not isinstance(p, str)]
-        hard = juxtaposed or open_ == "{" or any(isinstance(p, Lead) for p in close_leads)
+        # A graph body's or train section's braces always break; a set of choices need not.
+        hard = juxtaposed or (open_ == "{" and rule != "choices") or any(isinstance(p, Lead) for p in close_leads)
         body = Group([self.token(open_, lead=False), Nest([SOFT] + inner + close_leads) if items
                       or close_leads else Nest([]), SOFT if items or close_leads else "",
                       str(close)], hard=hard)
@@ -354,6 +359,8 @@ def _space(rule: str, left, right, shape_only: bool) -> str:
     rt = right if isinstance(right, Token) else _first(right)
     l, r = str(lt) if lt is not None else "", str(rt) if rt is not None else ""
     if isinstance(right, Token) and r in TIGHT_BEFORE:
+        return ""
+    if isinstance(left, Token) and l in TIGHT_TOKENS or isinstance(right, Token) and r in TIGHT_TOKENS:
         return ""
     if isinstance(left, Token) and l in ("(", "["):
         return ""

@@ -11,10 +11,10 @@ TOKEN = (
     '((?>(?:#[^\n]*|\\s+)*))'
     r"(?:"
     r"(\d+(?:_\d+)*(?:x\d+(?:_\d+)*)+(?![\w.]))"  # ASCII_SHAPE
-    r"|((?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"  # NUMBER
+    r"|((?:\d+(?:_\d+)*(?:\.(?!\.)\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"  # NUMBER
     '|("(?:[^"\\\\\n]|\\\\.)*")'  # STRING
     r"|([^\W\d]\w*)"  # NAME
-    r"|(//|=>|\^|:|,|÷|=|\{|\(|\-|\+|\}|\)|;|/|\*|×)"  # punctuation: // => ^ : , ÷ = { ( - + } ) ; / * ×
+    r"|(//|\.\.|=>|\^|:|,|÷|=|\{|\(|\-|\+|\}|\)|;|/|\*|×)"  # punctuation: // .. => ^ : , ÷ = { ( - + } ) ; / * ×
     r"|((?s:.))"
     r"|\Z)"
 )
@@ -27,14 +27,14 @@ KINDS = (None, '$END', 'ASCII_SHAPE', 'NUMBER', 'STRING', 'NAME', None, '$OTHER'
 
 # Words that a pattern terminal (NAME) also matches: keywords, told apart after the
 # match (Lark's contextual lexer decides them state by state).
-KEYWORDS = frozenset(['block', 'import', 'model', 'return', 'train'])
+KEYWORDS = frozenset(['block', 'by', 'import', 'in', 'model', 'of', 'param', 'return', 'train'])
 # Every string terminal by its name in Lark (as Lark's errors name what they expected).
 STRINGS = {
-    'BLOCK': 'block', 'CARET': '^', 'COLON': ':', 'COMMA': ',', 'DIVIDE': '÷', 'EQUAL': '=',
-    'FLOORDIV': '//', 'IMPORT': 'import', 'LBRACE': '{', 'LPAR': '(', 'MINUS': '-',
-    'MODEL': 'model', 'PLUS': '+', 'RBRACE': '}', 'RETURN': 'return', 'RPAR': ')',
-    'SEMICOLON': ';', 'SLASH': '/', 'STAR': '*', 'TIMES': '×', 'TRAIN': 'train',
-    '__ANON_0': '=>',
+    'BLOCK': 'block', 'BY': 'by', 'CARET': '^', 'COLON': ':', 'COMMA': ',', 'DIVIDE': '÷',
+    'EQUAL': '=', 'FLOORDIV': '//', 'IMPORT': 'import', 'IN': 'in', 'LBRACE': '{', 'LPAR': '(',
+    'MINUS': '-', 'MODEL': 'model', 'OF': 'of', 'PARAM': 'param', 'PLUS': '+', 'RBRACE': '}',
+    'RETURN': 'return', 'RPAR': ')', 'SEMICOLON': ';', 'SLASH': '/', 'STAR': '*', 'TIMES': '×',
+    'TRAIN': 'train', '__ANON_0': '..', '__ANON_1': '=>',
 }
 # The keywords a definition starts with, in the grammar's order.
-DEFINITION_KEYWORDS = ('import', 'block', 'model', 'train')
+DEFINITION_KEYWORDS = ('import', 'block', 'model', 'train', 'param')

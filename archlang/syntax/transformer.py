@@ -131,7 +131,11 @@ class ToAst(Transformer_NonRecursive):
     def model_input(self, children):
         name = children[0]
         (shape,) = self._nodes(children)
-        return ast.ModelInput(self._span(children), str(name), self._tok(name), shape)
+        dtype = children[-1]               # the NAME after `of`, or the placeholder None
+        if dtype is None or dtype is name:
+            return ast.ModelInput(self._span(children), str(name), self._tok(name), shape)
+        return ast.ModelInput(self._span(children), str(name), self._tok(name), shape,
+                              str(dtype), self._tok(dtype))
 
     def apply(self, children):
         layer, *rest = children
@@ -159,6 +163,21 @@ class ToAst(Transformer_NonRecursive):
         model = children[1]
         settings = tuple(c for c in children if isinstance(c, ast.Setting))
         return ast.TrainDef(self._span(children), str(model), self._tok(model), settings)
+
+    def param_def(self, children):
+        name = children[1]
+        node = self._nodes(children)[0]
+        domain = node if isinstance(node, (ast.ValueRange, ast.Choices)) else None
+        return ast.ParamDef(self._span(children), str(name), self._tok(name),
+                            None if domain else node, domain)
+
+    def value_range(self, children):
+        nodes = self._nodes(children)
+        return ast.ValueRange(self._span(children), nodes[0], nodes[1],
+                              nodes[2] if len(nodes) > 2 else None)
+
+    def choices(self, children):
+        return ast.Choices(self._span(children), tuple(self._nodes(children)))
 
     def import_stmt(self, children):
         tok = children[1]

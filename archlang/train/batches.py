@@ -189,7 +189,11 @@ class LoaderFeeder:
 
 def _moved(batches, device: torch.device, channels_last: bool):
     for xb, yb in batches:
-        xb = torch.as_tensor(xb, dtype=torch.float32).to(device, non_blocking=True)
+        xb = torch.as_tensor(xb)
+        # Token ids and masks (`of int`, `of bool` inputs) go in as they are; the rest as float32.
+        if xb.dtype not in (torch.int64, torch.bool):
+            xb = xb.to(torch.float32)
+        xb = xb.to(device, non_blocking=True)
         if channels_last and xb.dim() == 4:
             xb = xb.contiguous(memory_format=torch.channels_last)
         yield xb, torch.as_tensor(yb).to(device, non_blocking=True)

@@ -2,7 +2,9 @@
 
 Every source returns a `Dataset` in PyTorch layout: x float32 N×C×H×W (N×C×L, N×F), y int64
 class labels N or float targets N×K; text sources (text.py) x int64 token ids N×L and y
-next tokens N×L or labels N. `load_data(call, spec_shape)` runs the source named in
+next tokens N×L or labels N; fitted to a spec whose input is `of int` (token ids), x is int64
+N×L (an .npz's integer arrays are kept as integers until the spec's dtype is known).
+`load_data(call, spec_shape)` runs the source named in
 the config and makes its samples match the spec's input, or raises TrainError naming both.
 """
 
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..layers.shape import FLOAT, INT
 from ..limits import MAX_LOAD_ELEMENTS
 from ..suggest import did_you_mean
 from .csvdata import read_csv
@@ -155,8 +158,11 @@ def _tensors(x: np.ndarray, y: np.ndarray, path: str) -> Dataset:
         raise TrainError(f"{path}: y holds {y.dtype} values (e.g. {str(y.flat[0])[:40]!r}), not numbers",
                          "save class labels as integers 0 … K−1 (e.g. with "
                          "np.unique(y, return_inverse=True)) or targets as floats")
-    xt = torch.from_numpy(x.astype(np.float32) / 255.0 if x.dtype == np.uint8
-                          else x.astype(np.float32))
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        # Token ids or pixels: which, only the spec's input says (fit_to_spec's `as_dtype`).
+        return Dataset(torch.from_numpy(x if x.dtype in (np.uint8, np.bool_) else x.astype(np.int64)),
+                       yt, path, "auto")
+    xt = torch.from_numpy(x.astype(np.float32))
     if not bool(torch.isfinite(xt).all()):
         raise TrainError(f"{path}: x holds nan or infinite values")
     return Dataset(xt, yt, path, "auto")
@@ -397,7 +403,34 @@ def fit_to_spec(data, spec_shape):
             f"{data.name} gives {_describe(have, layout)} but the spec's input is "
             f"{format_shape(spec_shape)}",
             _mismatch_hint(data.name, have, want))
-    return Dataset(x, data.y, data.name, classes=data.classes, vocab=data.vocab)
+    return Dataset(as_dtype(x, spec_shape, data.name), data.y, data.name, classes=data.classes,
+                   vocab=data.vocab)
+
+
+def as_dtype(x: torch.Tensor, spec_shape, name: str) -> torch.Tensor:
+    """Samples in the element type of the spec's input: float32 for a float input (uint8
+    pixels scaled to [0, 1], as every source does), int64 token ids for `of int`, bool for
+    `of bool`. Floats given for ids are a TrainError: a cast would hide a data mix-up."""
+    dtype = getattr(spec_shape, "dtype", FLOAT)
+    if dtype == FLOAT:
+        if x.dtype == torch.float32:
+            return x
+        return x.to(torch.float32).div_(255.0) if x.dtype == torch.uint8 else x.to(torch.float32)
+    if x.is_floating_point():
+        what = "token ids (integers)" if dtype == INT else "a mask (booleans)"
+        raise TrainError(f"{name} gives {x.dtype} values but the spec's input "
+                         f"{format_shape(spec_shape)} of {dtype} takes {what}",
+                         "save the ids as integers (np.int64 or uint8 bytes), not floats"
+                         if dtype == INT else "save the mask as booleans (np.bool_)")
+    if dtype == INT:
+        if x.dtype == torch.bool:
+            raise TrainError(f"{name} gives booleans but the spec's input "
+                             f"{format_shape(spec_shape)} of int takes token ids")
+        if len(x) and int(x.min()) < 0:
+            raise TrainError(f"{name} holds the token id {int(x.min())}; token ids count from 0",
+                             "save ids 0 … vocab − 1")
+        return x.to(torch.int64)
+    return x.to(torch.bool)
 
 
 def _channels(c: int, images: str = "images ") -> str:

@@ -22,6 +22,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..ir.trainconfig import TrainConfig, resumed
+from ..layers.shape import Shape
 from . import checkpoint, preflight, transfer, transforms
 from .batches import epoch_order, feeder
 from .callbacks import Hooks, TensorBoard
@@ -161,7 +162,8 @@ class _Run:
         # The module's source (meta["source"]) goes beside the checkpoints as model.py, so a
         # run folder alone rebuilds its model (evaluate, predict).
         self.source = self.meta.pop("source", None)
-        self.input_shape = tuple(input_shape) if not isinstance(input_shape, int) else (input_shape,)
+        # A Shape keeps its dtype: token ids (`of int`) are fed as int64, not cast to float.
+        self.input_shape = Shape((input_shape,) if isinstance(input_shape, int) else input_shape)
         self.out = run_folder(config.out, name, bool(config.resume), config.overwrite)
         resume = self._resume_path()
         ck = None
@@ -194,6 +196,8 @@ class _Run:
         parts = [d.labels for d in (train_set, val_set, test_set) if d is not None]
         every_y = torch.cat(parts) if all(p is not None for p in parts) else head_y
         preflight.check_targets(self.loss_fn, out, every_y, train_set.name)
+        for part in (train_set, val_set, test_set):
+            preflight.check_token_ids(self.model, part, dev)
 
         if where.world > 1 and not all(hasattr(d, "subset") for d in (train_set, val_set) if d):
             raise TrainError("under torchrun, give a Dataset, not a DataLoader",
@@ -522,6 +526,7 @@ class _Run:
     def _save(self, epoch: int) -> None:
         state = {
             "format": checkpoint.FORMAT, "name": self.name, "input_shape": list(self.input_shape),
+            "input_dtype": self.input_shape.dtype,
             "epoch": epoch,
             "model": self.sharded.full if self.sharded else self.model.state_dict(),
             "optimizer": None if self.sharded else self.optimizer.state_dict(),

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..layers.shape import FLOAT
 from .data import Dataset, fit_to_spec, read_arrays
 from .errors import TrainError
 from .folders import IMAGE_SUFFIXES, decode
@@ -43,6 +44,8 @@ def read_inputs(paths, input_shape) -> list[tuple[str, torch.Tensor]]:
             x = _image(path, input_shape)[None]
         elif suffix in (".npy", ".npz"):
             x = _array(path)
+            if getattr(input_shape, "dtype", FLOAT) == FLOAT:     # token ids stay integers
+                x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
         else:
             raise TrainError(f"{path}: unknown input kind `{suffix}`",
                              "give images (" + ", ".join(IMAGE_SUFFIXES) + "), .npy or .npz files")
@@ -50,8 +53,11 @@ def read_inputs(paths, input_shape) -> list[tuple[str, torch.Tensor]]:
         if x.ndim == len(want) or (x.ndim == len(want) - 1 and want[0] == 1 and x.ndim >= 2
                                    and suffix != ".npz" and not _batched(x, want)):
             x = x[None]                   # one sample without its batch axis
-        data = fit_to_spec(Dataset(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)),
-                                   torch.zeros(len(x)), path.name, "auto"), input_shape)
+        # Token ids (an `of int` input) stay integers; fit_to_spec checks them.
+        ids = getattr(input_shape, "dtype", FLOAT) != FLOAT
+        x = np.ascontiguousarray(x) if ids else np.ascontiguousarray(x, dtype=np.float32)
+        data = fit_to_spec(Dataset(torch.from_numpy(x), torch.zeros(len(x)), path.name, "auto"),
+                           input_shape)
         out.append((str(path), data.x))
     return out
 
@@ -79,7 +85,7 @@ def _array(path: Path) -> np.ndarray:
             raise TrainError(f"{path} is an .npz archive; name it .npz")
     if not np.issubdtype(a.dtype, np.number) or a.size == 0:
         raise TrainError(f"{path} holds no numeric samples ({a.dtype}, shape {a.shape})")
-    return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+    return a
 
 
 def predict(run: Run, paths, top: int = 3) -> list[Prediction]:

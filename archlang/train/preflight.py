@@ -37,7 +37,9 @@ def probe(model: nn.Module, x: torch.Tensor):
         raise TrainError(f"the model fails on the data's samples of shape "
                          f"{format_shape(spec_shape_of(x.shape[1:]))}: "
                          f"{str(err).splitlines()[0]}",
-                         "check that the spec's input shape matches the data") from None
+                         "check that the spec's input shape matches the data" if x.is_floating_point()
+                         else f"the samples hold token ids {int(x.min())} … {int(x.max())}: each "
+                              "must be below the vocabulary of the Embedding that reads it") from None
     finally:
         model.train(was_training)
     if isinstance(out, (tuple, list)) and all(isinstance(o, torch.Tensor) for o in out):
@@ -46,6 +48,17 @@ def probe(model: nn.Module, x: torch.Tensor):
         raise TrainError(f"the model returns {type(out).__name__}, not a tensor or a tuple "
                          "of tensors")
     return out
+
+
+def check_token_ids(model: nn.Module, data, device) -> None:
+    """For token ids held in memory: one more probe, on the sample that holds the largest id,
+    so that an id past an Embedding's vocabulary is a TrainError now (naming the ids), not an
+    IndexError in the middle of an epoch. The model itself says what it takes."""
+    x = getattr(data, "x", None)
+    if x is None or x.is_floating_point() or x.dtype == torch.bool or not len(x):
+        return
+    row = int(x.reshape(len(x), -1).max(dim=1).values.argmax())
+    probe(model, x[row:row + 1].to(device))
 
 
 def check_targets(objective, out, y: torch.Tensor, data_name: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..ir.trainconfig import TrainConfig
+from ..layers.shape import Shape
 from .errors import TrainError
 
 
@@ -115,7 +116,9 @@ def load_run(path, which: str = "best") -> Run:
     load_weights(model, checkpoint.model_state(state), ck_path, checkpoint.trained_for(state))
     config = TrainConfig().merge({k: v for k, v in state.get("config", {}).items()
                                   if k in TrainConfig.__dataclass_fields__})
-    return Run(folder, ck_path, model.eval(), config, tuple(state["input_shape"]),
+    # Runs before dtypes were saved took floats.
+    shape = Shape(state["input_shape"], state.get("input_dtype"))
+    return Run(folder, ck_path, model.eval(), config, shape,
                str(state.get("name", folder.name)), state)
 
 

@@ -12,8 +12,8 @@ def test_model2_source():
     src = archlang.compile(SPECS / "book/model2.arch")
     for line in ["class Model2(nn.Module):",
                  "        self.conv1 = nn.Conv2d(1, 8, kernel_size=5)",
-                 "        self.pool2 = nn.MaxPool2d(2)",
-                 "        self.fc6 = nn.Linear(400, 10)",
+                 "        self.pool1 = nn.MaxPool2d(2)",
+                 "        self.fc1 = nn.Linear(400, 10)",
                  "        x = F.relu(self.conv1(x))  # N×8×24×24",
                  "        x = x.flatten(1)           # N×400",
                  "        return x"]:
@@ -25,8 +25,8 @@ def test_blocks_are_classes_with_their_parameters():
     src = archlang.compile(SPECS / "famous/resnet18.arch")
     assert "class BasicBlock(nn.Module):" in src and "    def __init__(self, c):" in src
     assert "nn.Conv2d(c, c, kernel_size=3, padding=1, bias=False)" in src
-    assert "self.basic_blocks4 = nn.Sequential(*[BasicBlock(64) for _ in range(2)])" in src
-    assert "self.basic_block_down5 = BasicBlockDown(64, 128, 2)" in src
+    assert "self.basic_blocks1 = nn.Sequential(*[BasicBlock(64) for _ in range(2)])" in src
+    assert "self.basic_block_down1 = BasicBlockDown(64, 128, 2)" in src
     assert "        x = h + x " in src
 
 
@@ -79,7 +79,7 @@ def test_copies_that_differ_are_listed_one_per_line_when_long():
                              "model m(x: 8×8×3) = repeat(2, B(4))")
     assert "self.bs1 = nn.Sequential(B(4, c_in=3), B(4, c_in=4))" in short
     lines = archlang.compile(SPECS / "zoo/densenet121.arch").splitlines()
-    start = lines.index("        self.dense_layers4 = nn.Sequential(")
+    start = lines.index("        self.dense_layers1 = nn.Sequential(")
     assert lines[start + 1:start + 8] == [f"            DenseLayer(32, 4, c_in={c})," for c in
                                           (64, 96, 128, 160, 192, 224)] + ["        )"]
 

@@ -30,7 +30,7 @@ def test_two_inputs_are_forward_arguments_named_after_them():
     img, side = torch.randn(3, 3, 32, 32), torch.randn(3, 10)
     out, f = m.eval()(img, side)
     f_ref = torch.relu(m.conv1(img)).mean(dim=(2, 3))
-    ref = m.fc7(torch.cat([torch.relu(f_ref) * f_ref, side], dim=1))
+    ref = m.fc1(torch.cat([torch.relu(f_ref) * f_ref, side], dim=1))
     assert torch.allclose(f, f_ref, atol=1e-6) and torch.allclose(out, ref, atol=1e-5)
     assert type(m).output_names == ("out", "f")
 

@@ -182,11 +182,11 @@ class HandLayerScale(torch.nn.Module):
 def test_convnext_layer_scale_copies_by_position():
     m = archlang.load("model m(x: 7×7×8) = Chain(Conv((1, 1), 8 => 8), Scale(8, bias=false, init=1e-6))")
     assert [tuple(p.shape) for p in m.parameters()] == [(8, 8, 1, 1), (8,), (8, 1, 1)]
-    assert torch.allclose(m.scale2.weight, torch.full((8, 1, 1), 1e-6))
+    assert torch.allclose(m.scale1.weight, torch.full((8, 1, 1), 1e-6))
     hand = HandLayerScale(8)
     with torch.no_grad():
         hand.layer_scale.copy_(torch.randn(8, 1, 1))
-        m.scale2.weight.copy_(hand.layer_scale)
+        m.scale1.weight.copy_(hand.layer_scale)
         x = torch.randn(2, 8, 7, 7)
         assert torch.allclose(m(x), hand(m.conv1(x)))
 

@@ -162,7 +162,7 @@ def test_basic_block_equals_hand_written(train):
     m = archlang.load(spec)
     hand = HandBasicBlock(16)
     with torch.no_grad():                       # non-trivial BatchNorm statistics
-        for bn in (m.basic_block1.bn2, m.basic_block1.bn4):
+        for bn in (m.basic_block1.bn1, m.basic_block1.bn2):
             bn.running_mean.uniform_(-1, 1)
             bn.running_var.uniform_(0.5, 2)
             bn.weight.uniform_(0.5, 2)
@@ -200,7 +200,7 @@ def test_squeeze_excitation_equals_hand_written():
     m = archlang.load(spec).eval()
     x = torch.randn(3, 6, 5, 7)
     se = m.se1
-    gate = torch.sigmoid(se.conv3(F.relu(se.conv2(x.mean((2, 3), keepdim=True)))))
+    gate = torch.sigmoid(se.conv2(F.relu(se.conv1(x.mean((2, 3), keepdim=True)))))
     h = gate * x
     conv = [mod for mod in m.children() if isinstance(mod, nn.Conv2d)][0]
     expected = conv(h) + h                       # one channel broadcast over six

@@ -196,24 +196,24 @@ def test_freeze_takes_checks_row_numbers_and_names(tmp_path, capsys):
     spec = FIX / "blocks.arch"
     assert main(["check", str(spec), "--columns", "name"]) == 0
     table = capsys.readouterr().out
-    assert "7  Dense(256 => 10)                     fc5" in table       # row 7 is attribute fc5
-    assert "   Stage(4)                             stage3" in table
+    assert "7  Dense(256 => 10)                     fc1" in table       # row 7 is attribute fc1
+    assert "   Stage(4)                             stage2" in table
     out = tmp_path / "frozen"
-    assert main(["train", str(spec), "--out", str(out), "--epochs", "1", "--freeze", "1-2,stage3",
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "1", "--freeze", "1-2,stage2",
                  "--no-progress"]) == 0
     log = capsys.readouterr().out
     # 40 + 148 + (148 + 8) parameters frozen
     assert ("frozen: 3 layers (344 of 2,922 parameters): row 1 Conv((3, 3), 1 => 4, relu, pad=1) "
-            "= conv1; row 2 Conv((3, 3), 4 => 4, relu, pad=1) = stage2.conv1; Stage(4) = stage3"
+            "= conv1; row 2 Conv((3, 3), 4 => 4, relu, pad=1) = stage1.conv1; Stage(4) = stage2"
             ) in log
     import archlang
     from archlang.train.loop import seed_everything
     seed_everything(0)                                   # the run's default seed
     initial = archlang.load(spec).state_dict()
     trained = _weights(out)
-    for name in ("conv1.weight", "stage2.conv1.bias", "stage3.conv1.weight", "stage3.bn2.weight"):
+    for name in ("conv1.weight", "stage1.conv1.bias", "stage2.conv1.weight", "stage2.bn1.weight"):
         assert torch.equal(trained[name], initial[name]), name
-    for name in ("stage2.bn2.weight", "fc5.weight"):
+    for name in ("stage1.bn1.weight", "fc1.weight"):
         assert not torch.equal(trained[name], initial[name]), name
     # row 7 (the Dense) by number; freezing every layer is an error before training
     assert main(["train", str(spec), "--out", str(tmp_path / "all"), "--freeze", "1:7",

@@ -80,6 +80,6 @@ def test_every_comment_and_definition_of_the_specs(path):
         if "#" in line and '"' not in line:
             assert scoped[-1] == (line[line.index("#"):], "comment.line.number-sign.archlang")
         code = line.split("#")[0]
-        for word in ("model", "block", "import"):
+        for word in ("model", "block", "import", "param"):
             if re.match(rf"\s*{word}\b", code):
                 assert scoped[0][0] == word and "keyword" in scoped[0][1]

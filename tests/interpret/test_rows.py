@@ -14,7 +14,7 @@ from conftest import FIXTURES, SPECS
 def skip():
     net = open_network(FIXTURES / "interpret/skip.arch")
     net.module.eval()
-    for bn in (net.module.bn2, net.module.residual3.bn2):   # non-trivial running statistics
+    for bn in (net.module.bn1, net.module.residual1.bn1):   # non-trivial running statistics
         bn.running_mean.uniform_(-0.5, 0.5)
         bn.running_var.uniform_(0.5, 2.0)
     return net
@@ -26,9 +26,9 @@ def test_every_row_of_a_residual_network(skip):
     values = row_values(skip.rows, m, x, list(range(1, 10)))
     with torch.no_grad():
         r1 = m.conv1(x)
-        r2 = F.relu(m.bn2(r1))
-        r3 = m.residual3.conv1(r2)
-        r4 = m.residual3.bn2(r3)
+        r2 = F.relu(m.bn1(r1))
+        r3 = m.residual1.conv1(r2)
+        r4 = m.residual1.bn1(r3)
         r5 = r4 + r2
         r6 = F.relu(r5)
         r7 = m.pool4(r6)
@@ -60,7 +60,7 @@ def test_row_values_leave_the_module_as_it_was(skip):
 def test_filters_of_conv_rows_and_their_numbering(skip):
     info, w = filters(skip, 3)
     assert str(info.layer) == "Conv((3, 3), 4 => 4, pad=1)"
-    assert torch.equal(torch.from_numpy(w), skip.module.residual3.conv1.weight.detach())
+    assert torch.equal(torch.from_numpy(w), skip.module.residual1.conv1.weight.detach())
     assert filters(skip)[0].index == 1                       # default: the first convolution
 
 
@@ -68,7 +68,7 @@ def test_transposed_convolution_filters_are_out_by_in():
     net = open_network(FIXTURES / "interpret/rgb.arch")
     info, w = filters(net, 3)
     assert info.layer.kind == "ConvTranspose" and w.shape == (4, 6, 2, 2)
-    assert torch.equal(torch.from_numpy(w), net.module.convt3.weight.detach().transpose(0, 1))
+    assert torch.equal(torch.from_numpy(w), net.module.convt1.weight.detach().transpose(0, 1))
 
 
 @pytest.mark.parametrize("row, message", [

@@ -159,10 +159,12 @@ def test_formatting(session):
 def test_document_symbols(session):
     client, _, root = session
     uri = (root / "outline.arch").as_uri()
-    client.open(uri, BLOCKS + "model m(x: 8×8×2) = Twice(2)\ntrain m { epochs = 2 }\n")
+    client.open(uri, BLOCKS + "model m(x: 8×8×2) = Twice(2)\ntrain m { epochs = 2 }\n"
+                "param d in 1..3\nparam c = 2 * d\n")
     symbols = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
     assert [(s["name"], s["kind"], s["detail"]) for s in symbols] == [
-        ("Twice", 12, "(c)"), ("m", 5, "8×8×2 → 8×8×2"), ("m", 19, "training settings")]
+        ("Twice", 12, "(c)"), ("m", 5, "8×8×2 → 8×8×2"), ("m", 19, "training settings"),
+        ("d", 13, "in 1..3"), ("c", 13, "= 2 * d")]
     assert symbols[1]["selectionRange"]["start"] == {"line": 1, "character": 6}
 
 

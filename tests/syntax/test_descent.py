@@ -320,7 +320,7 @@ def test_a_new_form_in_the_grammar_is_a_rule_the_reader_has_no_path_for():
     assert "     | tuple\n" in grammar
     examples = rule_examples(grammar.replace("     | tuple\n", '     | tuple\n     | "[" expr "]" -> list\n'))
     new = [text for rule, text in examples.items() if rule == "atom -> LSQB expr RSQB"]
-    assert new == ["block x ( ) = [ 1 ]"]
+    assert new == ["param x = [ 1 ]"]
     assert descent.definitions(Source("t.arch", new[0])) is None
 
 

@@ -31,9 +31,9 @@ def test_units_are_blocks_and_repeat_copies_innermost_first():
     report = check(SPEC).model("tiny")
     units = shard_units(report)
     # A block call is its submodule; an inline repeat copy is its layers, together; a block
-    # inside a block comes before it; fc2 and fc13 (no block) are left to the root.
-    assert units == [("bodys3.0",), ("bodys3.1",), ("fc4",), ("fc5",), ("two6.body1",),
-                     ("two6",), ("fc7", "fc8"), ("fc9", "fc10"), ("fc11", "fc12")]
+    # inside a block comes before it; fc1 and fc10 (no block) are left to the root.
+    assert units == [("bodys1.0",), ("bodys1.1",), ("fc2",), ("fc3",), ("two1.body1",),
+                     ("two1",), ("fc4", "fc5"), ("fc6", "fc7"), ("fc8", "fc9")]
     module = load(SPEC)
     for unit in units:
         for path in unit:
@@ -44,11 +44,11 @@ def test_folded_repeat_units_stand_for_every_copy():
     spec = SPEC.replace("Two(16),", "repeat(2000, Two(16)),")
     report = check(spec).model("tiny")
     units = shard_units(report)
-    folded = [u[0] for u in units if u[0].startswith("twos6.")]
-    assert len(folded) == 4000 and folded[:4] == ["twos6.0.body1", "twos6.0", "twos6.1.body1",
-                                                  "twos6.1"]
-    assert folded[-1] == "twos6.1999"
-    load(spec).get_submodule("twos6.1999.body1")
+    folded = [u[0] for u in units if u[0].startswith("twos1.")]
+    assert len(folded) == 4000 and folded[:4] == ["twos1.0.body1", "twos1.0", "twos1.1.body1",
+                                                  "twos1.1"]
+    assert folded[-1] == "twos1.1999"
+    load(spec).get_submodule("twos1.1999.body1")
 
 
 def test_restarted_worker_continues_only_its_own_launch(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archlang.ir.loss import Loss, LossTerm, parse_loss
+from archlang.layers.shape import INT, Shape
 from archlang.train import TrainError
 from archlang.train.data import load_data, splits
 from archlang.train.losses import NextToken, Objective, for_targets
@@ -213,7 +214,7 @@ def _lm_run(tmp_path, first=False, **settings):
     cfg = config(tmp_path, **{"data": call("kjv", stride=8), "epochs": 2, "batch": 128,
                               "lr": 0.01, **settings})
     layout = "channels_first" if first else "channels_last"
-    return quiet_train(TinyLM(first=first), (16,), cfg, meta={"output_layouts": [layout]})
+    return quiet_train(TinyLM(first=first), Shape((16,), INT), cfg, meta={"output_layouts": [layout]})
 
 
 def test_a_language_model_trains_on_the_bundled_text_and_reports_perplexity(tmp_path):
@@ -270,7 +271,7 @@ def test_a_text_classifier_classifies_a_prompt(tmp_path):
 
     torch.manual_seed(0)
     cfg = config(tmp_path, data=call("text_classes", str(path)), epochs=15, lr=0.05)
-    result, _ = quiet_train(Classifier(), (4,), cfg)
+    result, _ = quiet_train(Classifier(), Shape((4,), INT), cfg)
     assert result.final_val_acc == 1.0 and result.classes == ["a", "b"]
     run = _run(result, Classifier())
     run.input_shape = (4,)
@@ -288,3 +289,15 @@ def test_a_run_records_the_layout_each_output_is_returned_in():
         report = checked(text, name)
         assert run_meta(generate([report], ""), report, "<string>")["output_layouts"] == [layout]
 
+
+def test_token_ids_and_next_tokens_of_your_own_train_a_language_model(tmp_path):
+    import numpy as np
+    ids = np.arange(200, dtype=np.int64) % 7                # a cycle: easy to learn
+    windows = np.lib.stride_tricks.sliding_window_view(ids, 17)[::4]
+    np.savez(tmp_path / "tokens.npz", x=windows[:, :-1], y=windows[:, 1:])
+    torch.manual_seed(0)
+    cfg = config(tmp_path, data=call("npz", str(tmp_path / "tokens.npz")), epochs=3, lr=0.03)
+    result, log = quiet_train(TinyLM(vocab=7), Shape((16,), INT), cfg,
+                              meta={"output_layouts": ["channels_last"]})
+    assert "the loss is next_token" in log[0]
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]

@@ -8,7 +8,7 @@ export const archlang = {
     if (stream.match(/"(?:[^"\\\n]|\\.)*"?/)) return "string";
     if (stream.match(/\d+(?:_\d+)*(?:x\d+(?:_\d+)*)+(?![\w.])/)) return "number";
     if (stream.match(/(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/)) return "number";
-    if (stream.match(/(?:model|block|import|train|return)(?![\w])/)) return "keyword";
+    if (stream.match(/(?:model|block|import|train|param|return|in|by|of)(?![\w])/)) return "keyword";
     if (stream.match(/(?:true|false)(?![\w])/)) return "atom";
     if (stream.match(/=>|×|\/\/|[+\-*/÷^=]/)) return "operator";
     if (stream.match(/(?:Chain|SkipConnection|Parallel|repeat|cat)(?![\w])/)) return "keyword";

@@ -163,6 +163,7 @@ def render_class(cls: ClassDef, source_path: str) -> str:
             inits.append(f"        {INITS[it.code.init].format(f'self.{it.attr}.weight')}")
             if ("bias", False) not in it.code.module.kwargs:
                 inits.append(f"        nn.init.zeros_(self.{it.attr}.bias)")
+    lines += tie_lines(o)
     if len(lines) == header and not inits:
         lines.append("        pass")
     lines += inits
@@ -171,6 +172,16 @@ def render_class(cls: ClassDef, source_path: str) -> str:
     lines += [f"        {line}" for line in commented(
         [(text, f"# {shape_comment(cls, idx)}" if idx is not None else "") for text, idx in body])]
     return "\n".join(lines) + "\n"
+
+
+def tie_lines(o: Occurrence) -> list[str]:
+    """`tie=wte`: the tied layer's weight is the owner's Parameter itself, assigned once both
+    exist (GPT-2's `lm_head.weight = wte.weight`), so that `module.parameters()` holds it once,
+    as check counts it. Ties are written in graph bodies: a model's own attributes."""
+    attrs = {it.out: it.attr for it in o.items if it.attr}
+    graph = o.report.model.graph
+    return [f"        self.{it.attr}.weight = self.{attrs[graph[it.out].tie[0]]}.weight  # tied: one Parameter"
+            for it in o.items if it.code is not None and graph[it.out].tie is not None]
 
 
 COMMENT_COLUMN_CAP = 60

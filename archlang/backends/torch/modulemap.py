@@ -84,6 +84,18 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
                     m.layers[it.out] = path
                     if it.code.module.fn != "nn.Parameter":   # a tensor, not a submodule
                         m.submodules[path] = (it.out, it.code.raw_out)
+            elif it.chain:
+                m.groups[it.group] = path
+                m.submodules[path] = (it.out, None)
+                k = 0
+                for node, code in it.chain:
+                    if code.module is not None:
+                        m.layers[node] = f"{path}.{k}"
+                        m.submodules[f"{path}.{k}"] = (node, code.raw_out)
+                        k += 1
+                    if code.act != "identity":
+                        m.submodules[f"{path}.{k}"] = (node, None)
+                        k += 1
             elif it.child is not None:
                 m.groups[it.child.group] = path
                 m.submodules[path] = (it.out, None)

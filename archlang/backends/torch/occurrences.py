@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ...check import ModelReport
-from ...ir.groups import Group
-from ...layers.torch_code import Call, TorchCode
-from .tables import SHORT_NAMES
+from ...ir.groups import Group, GroupKind
+from ...layers.torch_code import X, Call, Template, TorchCode
+from .tables import ACT_MODULES, SHORT_NAMES
 from .layout import Layouts, act_dim, shape_of, torch_code
 from .names import safe_identifier, snake
 from .text import filled, fmt
@@ -30,6 +30,7 @@ class Item:
     times: int = 0                          # a folded repeat: its count (`copies` holds one)
     group: Group | None = None              # the block or repeat this attribute compiles
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
+    chain: list = field(default_factory=list)    # a named Chain: its layers' (node, code)
     converts: tuple = ()                    # per input, (the layout it is moved to, its
                                             # spec dims' count), or None: used as it comes
     act_dim: int = 1                        # where softmax finds the output's channels
@@ -62,6 +63,8 @@ class Occurrence:
     def ctor(self, it: Item):
         if it.code is not None:
             return it.code.module
+        if it.chain:
+            return sequential(it.chain)
         if it.child is not None:
             return it.child.instance()
         return Call("nn.Sequential", tuple(c.instance() for c in it.copies))
@@ -71,6 +74,8 @@ class Occurrence:
             return f"<{id(it.child.cls)}>"
         if it.copies:
             return "[" + ", ".join(f"<{id(c.cls)}>" for c in it.copies) + "]"
+        if it.chain:
+            return fmt(sequential(it.chain), lambda v: "#")
         return fmt(filled(it.code.module), lambda v: "#") if it.code.module is not None else ""
 
     def forward_skeleton(self, it: Item) -> str:
@@ -81,6 +86,42 @@ class Occurrence:
 
     def instance(self) -> Call:
         return Call(self.cls.name, tuple(self.args), tuple(self.kwargs))
+
+
+def sequential(chain: list) -> Call:
+    """A named Chain's nn.Sequential: each layer's module, then its activation's module."""
+    mods = []
+    for _, code in chain:
+        if code.module is not None:
+            mods.append(code.module)
+        if code.act != "identity":
+            mods.append(ACT_MODULES[code.act])
+    return Call("nn.Sequential", tuple(mods))
+
+
+def _sequential_chain(group: Group, report: ModelReport, layouts: Layouts, entry) -> list | None:
+    """A named Chain's layers as (node, code), when one nn.Sequential computes it: layers in
+    a line, each a module applied as it is (or an activation with a module), none needing its
+    input moved to another layout. None otherwise: its layers are then written one by one."""
+    graph = report.model.graph
+    chain, prev = [], None
+    for c in group.children:
+        if not isinstance(c, int):
+            return None
+        node = graph[c]
+        if len(node.inputs) != 1 or (prev is not None and node.inputs[0] != prev):
+            return None
+        code = torch_code(report, layouts, c)
+        plain = code.module is not None or code.call is X
+        if not plain or code.pre is not None or code.post or isinstance(code.call, Template) \
+                or code.act not in ACT_MODULES or code.init != "default":
+            return None
+        take, came = layouts.takes.get(c), entry.get(node.inputs[0], layouts.of.get(node.inputs[0]))
+        if prev is not None and take and came and take != came:
+            return None
+        chain.append((c, code))
+        prev = c
+    return chain or None
 
 
 def external_input(group: Group, report: ModelReport) -> int:
@@ -128,6 +169,10 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
             elif c.copied_blocks is not None:
                 copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.copied_blocks]
                 items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
+            elif c.kind is GroupKind.CHAIN and (chain := _sequential_chain(c, report, layouts, entry)):
+                first = graph[chain[0][0]].inputs
+                items.append(Item(c.output, first, chain=chain, group=c,
+                                  converts=moves(first, layouts.takes.get(chain[0][0]))))
             else:
                 walk(c.children)
 
@@ -137,33 +182,59 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
     occ = Occurrence(group, report, layouts, items, inp, group.output)
     if group.is_model:
         occ.inputs, occ.outputs = list(model.inputs), list(model.outputs)
-    # Attribute names by position in this body (as `archlang check` numbers a model's layers).
     local = {i: -1 - k for k, i in enumerate(occ.inputs or [inp])}
     for pos, it in enumerate(items, 1):
         it.inputs_rel = tuple(local.get(i, i) for i in it.inputs)
         local[it.out] = pos - 1
-        if it.code is not None and it.code.module is not None:
-            layer = infos[it.out].layer
-            # A plugin kind may name its own prefix (`short_name = "se"`).
-            prefix = getattr(layer, "short_name", None) or SHORT_NAMES.get(layer.kind, layer.family)
-            it.attr = f"{prefix}{pos}"
-        elif it.child is not None:
-            it.attr = f"{snake(it.child.group.name)}{pos}"
-        elif it.copies:
-            it.attr = f"{snake(it.copies[0].group.name)}s{pos}"
+    _attribute_names(items, infos, graph)
     if group.is_model:
-        _value_names(group, items)
+        _value_names(group, items, graph)
     all_occ.append(occ)
     return occ
 
 
-def _value_names(model: Group, items: list[Item]) -> None:
+def _attribute_names(items: list[Item], infos, graph) -> None:
+    """Each item's attribute, from the spec's structure rather than running positions: the
+    name the spec gave it (`name="fc"`), else its kind's prefix numbered among the items of
+    that prefix in this body (`conv1`, `bn1`, `conv2`, …; a block's snake-case name, a
+    repeat's plural). A layer without a module (relu, flatten, a join) takes no number, and
+    one without parameters (Dropout, a pooling) renumbers only its own kind: inserting one
+    renames no key of the state_dict."""
+    given = {it: (it.group.attr if it.group is not None else graph[it.out].attr) for it in items}
+    taken = {a for a in given.values() if a}
+    counts: dict[str, int] = {}
+    for it in items:
+        if it.code is not None and it.code.module is None:
+            continue
+        if given[it]:
+            it.attr = safe_identifier(given[it], taken - {given[it]})
+            continue
+        if it.code is not None:
+            layer = infos[it.out].layer
+            # A plugin kind may name its own prefix (`short_name = "se"`).
+            prefix = getattr(layer, "short_name", None) or SHORT_NAMES.get(layer.kind, layer.family)
+        elif it.child is not None:
+            prefix = snake(it.child.group.name)
+        elif it.chain:
+            prefix = "seq"
+        else:
+            prefix = f"{snake(it.copies[0].group.name)}s"
+        while True:
+            counts[prefix] = counts.get(prefix, 0) + 1
+            attr = f"{prefix}{counts[prefix]}" if not prefix[-1].isdigit() else f"{prefix}_{counts[prefix]}"
+            if attr not in taken:
+                break
+        it.attr = attr
+        taken.add(attr)
+
+
+def _value_names(model: Group, items: list[Item], graph) -> None:
     """A graph body's one-layer statement names its attribute: `class_token = Parameter(...)`
-    becomes `self.class_token`."""
+    becomes `self.class_token` (unless `name=` said otherwise)."""
     named = model.named_layers()
     taken = {it.attr for it in items if it.attr}
     for it in items:
-        if it.attr and it.out in named:
+        if it.attr and it.out in named and not graph[it.out].attr:
             taken.discard(it.attr)
             it.attr = safe_identifier(snake(named[it.out]), taken)
             taken.add(it.attr)
