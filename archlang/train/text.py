@@ -21,6 +21,7 @@ import torch
 
 from .dataset import Dataset
 from .errors import TrainError
+from .layout import format_shape
 
 BUNDLED = Path(__file__).resolve().parent / "texts" / "genesis.txt"
 LEVELS = ("char", "byte")
@@ -114,7 +115,6 @@ def context_length(spec_shape, source: str) -> int:
     shape = (spec_shape,) if isinstance(spec_shape, int) else tuple(spec_shape)
     dtype = getattr(spec_shape, "dtype", "int")     # a bare tuple carries no dtype
     if len(shape) != 1 or dtype != "int":
-        from .layout import format_shape
         raise TrainError(f"{source} gives sequences of token ids, but the spec's input is "
                          f"{format_shape(shape)}" + ("" if dtype == "int" else f" of {dtype}"),
                          "give the model an input of token ids, e.g. `tokens: 64 of int`, "
