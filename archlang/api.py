@@ -318,6 +318,17 @@ def shard_units(report, gen=None) -> list[tuple[str, ...]]:
     return units_of(gen.maps[report.name], report.model.tree)
 
 
+def run_meta(gen, report, spec: str) -> dict:
+    """What a run records about its module (train's `meta`): the generated class and its
+    source, so that the run folder alone rebuilds the model (evaluate, predict), the spec
+    and model it came from, and the layout each output is returned in (channels_first,
+    channels_last or None, in return order; a language model's loss and sampling read it)."""
+    layouts = gen.maps[report.name].outputs or {}
+    return {"class": gen.classes[report.name], "spec": spec, "model": report.name,
+            "source": gen.source,
+            "output_layouts": [layouts.get(node) for _, node in report.model.outputs]}
+
+
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
                    plugins=None, params: dict | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
@@ -387,8 +398,7 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=Non
     module = instantiate(gen, report)
     # As the CLI records it: the run folder then rebuilds its model (evaluate, predict).
     spec = str(Path(path_or_text).resolve()) if is_path(path_or_text) else "<string>"
-    meta = {"class": gen.classes[report.name], "spec": spec, "model": report.name,
-            "source": gen.source}
+    meta = run_meta(gen, report, spec)
     with _reported(TrainError):
         return train(module, report.input_shape, config, name=report.name,
                      layers=layer_rows(report), data=train_data, val_data=valid,

@@ -46,6 +46,9 @@ def run(args) -> int:
     line = f"{r.name} ({r.checkpoint}): {result.split} loss {result.loss:.4f}"
     if result.confusion is not None:
         line += f", {result.split} accuracy {100 * result.accuracy:.2f}% on {result.n:,} samples"
+    elif r.objective().kind == "next_token":     # a language model: its perplexity
+        from ..train.metrics import perplexity
+        line += f", perplexity {perplexity(result.loss):.2f} on {result.n:,} windows"
     print(line)
     _print_scores(result.scores or {})
     if r.classes:

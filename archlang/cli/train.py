@@ -34,8 +34,10 @@ def register(sub) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--data", help='FOLDER (one subfolder of images per class; train/ val/ test/ '
                                   'used when present) | FILE.csv | FILE.npz | digits | "digits(28)" | '
-                                  '"mnist(FOLDER)" | "fashion_mnist(FOLDER)" | mnist5k | mnist1d  (default: the '
-                                  'embedded digits, sized to the spec)')
+                                  '"mnist(FOLDER)" | "fashion_mnist(FOLDER)" | mnist5k | mnist1d | '
+                                  'FILE.txt | "text(FILE, level=byte)" | kjv (bundled text) | '
+                                  'FILE.tsv (label<TAB>text lines)  (default: the embedded '
+                                  'digits, sized to the spec)')
     g.add_argument("--label-column", metavar="NAME",
                    help="the label column of CSV data (default: label, target or class)")
     g.add_argument("--val-split", type=_val_split, metavar="F|N",
@@ -54,8 +56,9 @@ def register(sub) -> None:
     g.add_argument("--lr", type=float)
     g.add_argument("--weight-decay", type=float)
     g.add_argument("--loss", metavar="LOSS",
-                   help="crossentropy | mse | localization, or an expression over the model's "
-                        "outputs: \"crossentropy(out) + 0.3 * crossentropy(aux1)\"")
+                   help="crossentropy | mse | localization | next_token (a language model), "
+                        "or an expression over the model's outputs: "
+                        "\"crossentropy(out) + 0.3 * crossentropy(aux1)\"")
     g.add_argument("--schedule", metavar="S",
                    help='learning rate per step: constant | cosine | onecycle | '
                         '"step(every=N, gamma=G)" (constant)')
@@ -123,7 +126,7 @@ def _error(message) -> None:
 
 
 def run(args) -> int:
-    from ..api import instantiate, layer_rows, shard_units, train_settings
+    from ..api import instantiate, layer_rows, run_meta, shard_units, train_settings
     from ..backends.torch import generate
     from ..diagnostics import Problem, SpecError
     from ..ir.loss import parse_loss
@@ -176,8 +179,7 @@ def run(args) -> int:
             gen = generate([report], args.file)
             seed_everything(config.seed)        # before the module exists: its initial weights
             module = instantiate(gen, report)
-            meta = {"class": gen.classes[name], "spec": str(Path(args.file).resolve()),
-                    "model": name, "source": gen.source}
+            meta = run_meta(gen, report, str(Path(args.file).resolve()))
             outcome = train(module, report.input_shape, config, name=name,
                             progress=not args.no_progress, layers=layer_rows(report), meta=meta,
                             log=print, given=given,

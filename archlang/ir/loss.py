@@ -21,10 +21,13 @@ from ..source import Span
 from ..suggest import did_you_mean
 from ..syntax import ast, parse_expression
 
-LOSSES = ("crossentropy", "mse", "localization")
+# next_token: cross-entropy at every position of a sequence output (a language model's
+# N×L×V against the N×L next tokens; train/losses.py).
+LOSSES = ("crossentropy", "mse", "localization", "next_token")
 ALIASES = {"crossentropy": "crossentropy", "cross_entropy": "crossentropy",
            "logitcrossentropy": "crossentropy", "ce": "crossentropy",
-           "mse": "mse", "localization": "localization", "localization_loss": "localization"}
+           "mse": "mse", "localization": "localization", "localization_loss": "localization",
+           "next_token": "next_token", "nexttoken": "next_token", "lm": "next_token"}
 
 _FORM = "a loss is a sum of (number *) loss(output) terms, e.g. crossentropy(out) + " \
         "0.3 * crossentropy(aux1), or localization(box, cls)"

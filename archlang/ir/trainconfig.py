@@ -102,7 +102,8 @@ class TrainConfig:
     epochs, batch: epochs to run; samples per step *per process* (PyTorch's DDP convention).
     optimizer: adam | adamw | sgd; lr, weight_decay its main settings; optimizer_kwargs any
         other keyword the torch optimizer takes (momentum, betas, eps, nesterov).
-    loss: a Loss (loss.py): crossentropy | mse | localization (book §5.8.1), or for a
+    loss: a Loss (loss.py): crossentropy | mse | localization (book §5.8.1) |
+        next_token (a language model's cross-entropy at every position), or for a
         model with several outputs a weighted sum over their names; a string is read as
         that expression by the spec grammar.
     schedule: constant | cosine | step | onecycle, the learning rate per step;
@@ -262,12 +263,13 @@ def parse_call(text: str) -> dict:
 
     Arguments are split on commas; integers and floats are converted, `k=v` become kwargs.
     A bare name gives no arguments; a path ending in .npz means npz(path), one ending in
-    .csv csv(path), any other path (with a folder separator) folder(path), a folder of
-    images. (A bare name that is no source but a folder is read as one by the engine.)
+    .csv csv(path), .txt text(path), .tsv text_classes(path), any other path (with a
+    folder separator) folder(path), a folder of images. (A bare name that is no source but a folder is read as one by the engine.)
     """
     text = text.strip()
     if "(" not in text:
-        for suffix, call in ((".npz", "npz"), (".csv", "csv")):
+        for suffix, call in ((".npz", "npz"), (".csv", "csv"), (".txt", "text"),
+                             (".tsv", "text_classes")):
             if text.lower().endswith(suffix):
                 return {"call": call, "args": [text], "kwargs": {}}
         if "/" in text or "\\" in text or text.startswith(("~", ".")):

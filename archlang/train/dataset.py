@@ -12,13 +12,16 @@ import torch
 
 @dataclass
 class Dataset:
-    """x: float32, N × per-sample PyTorch shape; y: int64 labels (N) or float targets (N×K)."""
+    """x: float32, N × per-sample PyTorch shape (int64 token ids N×L for text); y: int64
+    labels (N), per-token targets (N×L) or float targets (N×K). `vocab`: how text sources'
+    ids read as text (text.Vocabulary), None for other data."""
 
     x: torch.Tensor
     y: torch.Tensor
     name: str
     layout: str = "torch"  # how x's sample axes are ordered: torch | spec | auto (npz only)
     classes: list[str] | None = None
+    vocab: object | None = None
 
     def __len__(self) -> int:
         return len(self.x)
@@ -32,7 +35,8 @@ class Dataset:
         return self.y
 
     def subset(self, index: torch.Tensor) -> "Dataset":
-        return Dataset(self.x[index], self.y[index], self.name, classes=self.classes)
+        return Dataset(self.x[index], self.y[index], self.name, classes=self.classes,
+                       vocab=self.vocab)
 
     def head(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.x[:k], self.y[:k]

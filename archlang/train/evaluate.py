@@ -14,7 +14,6 @@ from ..ir.trainconfig import parse_metrics
 from .batches import feeder
 from .data import splits
 from .errors import TrainError
-from .losses import Objective
 from .metrics import Scores
 from .runs import Run
 from .transforms import for_run
@@ -44,8 +43,7 @@ def evaluate(run: Run, batch: int = 512, metrics=None) -> EvalResult:
     if data is None:
         raise TrainError(f"the run in {run.folder} kept no test or validation data",
                          "train with --test-split 0.1 (or --val-split) to hold some out")
-    names = run.state.get("output_names") or None
-    objective = Objective(run.config.loss, names)
+    objective = run.objective()
     names = parse_metrics(run.config.metrics if metrics is None else metrics)
     model = run.model.eval()
     total_loss, scores = 0.0, Scores(names)

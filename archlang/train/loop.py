@@ -7,6 +7,7 @@ layout.torch_input_shape) and never imports the compiler.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import random
 import sys
@@ -29,8 +30,8 @@ from .data import splits
 from .dataset import Streamed
 from .device import Placement, all_reduce_sum, launch_id, lost_peer, place
 from .errors import TrainError, TrainInterrupted
-from .losses import Objective
-from .metrics import Scores, write_metrics
+from .losses import Objective, for_targets
+from .metrics import Scores, perplexity, write_metrics
 from .plots import plot_curves
 from .runs import restarted_run, run_folder
 from .schedule import lr_at
@@ -181,7 +182,14 @@ class _Run:
         head_x, head_y = train_set.head(2)
         out = preflight.probe(self.model, head_x.to(dev))
         self.output_names = preflight.output_names(self.model, out)
-        self.loss_fn = Objective(config.loss, self.output_names)
+        loss = for_targets(config.loss, out, head_y)
+        if loss != config.loss:
+            self.cfg = config = config.merge({"loss": loss})
+            self.log("note: the targets are the next tokens: the loss is next_token "
+                     "(cross-entropy at every position), perplexity = exp(loss)")
+        self.loss_fn = Objective(config.loss, self.output_names, self.meta.get("output_layouts"))
+        # How a text source's token ids read (text.Vocabulary): kept with the run for predict.
+        self.vocab = getattr(train_set, "vocab", None)
         if self.loss_fn.note:
             self.log(f"note: {self.loss_fn.note}")
         # Every target when the data know them up front, else the probed samples'.
@@ -295,6 +303,10 @@ class _Run:
             if self.source is not None:
                 checkpoint.atomic_write(self.out / "model.py",
                                         lambda f: f.write(self.source.encode("utf-8")))
+            if self.vocab is not None:           # readable; the checkpoints hold it too
+                text = json.dumps(self.vocab.to_dict(), ensure_ascii=False, indent=1)
+                checkpoint.atomic_write(self.out / "vocab.json",
+                                        lambda f: f.write(text.encode("utf-8")))
         self.stopped_early = False
         self.bar = None
         self.val_scores: dict[str, float] = {}
@@ -310,6 +322,12 @@ class _Run:
                                val_loss=f"{val_loss:.4f}", val_acc=_pct(val_acc),
                                rate=f"{rate:,.0f}/s")
                 figures.update(_shown(self.val_scores))
+                if self.loss_fn.kind == "next_token":    # perplexity in place of accuracy
+                    self.val_scores.update(train_ppl=perplexity(train_loss),
+                                           val_ppl=perplexity(val_loss))
+                    figures = dict(loss=figures["loss"], ppl=f"{perplexity(train_loss):.2f}",
+                                   val_loss=figures["val_loss"],
+                                   val_ppl=f"{perplexity(val_loss):.2f}", rate=figures["rate"])
                 self.bar.set_postfix(**figures)
                 self.bar.close()
                 self.bar = None
@@ -520,6 +538,7 @@ class _Run:
             "launch": launch_id(),                 # a restarted worker resumes its own run
             "shards": self.shards if self.sharded else None,   # model + optimizer, sharded
             "normalize": self.pipeline.stats if self.pipeline is not None else None,
+            "vocab": self.vocab.to_dict() if self.vocab is not None else None,
         }
         checkpoint.save(self.out / "last.pt", state)
         if _best_index(self.history) == len(self.history) - 1:
@@ -542,7 +561,12 @@ class _Run:
             stopped_early=self.stopped_early, model=self.model, classes=self.classes,
             stop_reason=self.hooks.run.stop_reason or (
                 f"patience {self.cfg.patience} spent" if self.stopped_early else None))
-        if h:
+        if h and "val_ppl" in h[-1]:            # a language model: perplexity, no accuracy
+            self.log(f"{self.name}: best validation perplexity {best['val_ppl']:.2f} (epoch "
+                     f"{result.best_epoch}, {best['val_loss']:.4f} nats per token), final "
+                     f"{h[-1]['val_ppl']:.2f}, {result.samples_per_s:,.0f} samples/s; outputs "
+                     f"in {self.out}")
+        elif h:
             self.log(f"{self.name}: best validation accuracy {_pct(result.best_val_acc)} "
                      f"(epoch {result.best_epoch}), final {_pct(result.final_val_acc)}, "
                      f"{result.samples_per_s:,.0f} samples/s; outputs in {self.out}")

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from ..diagnostics import Problem
-from ..ir.loss import Loss
+from ..ir.loss import Loss, LossTerm
+from ..layers.layout import CHANNELS_FIRST, CHANNELS_LAST
 from ..ir.trainconfig import TrainError, to_loss
 
 
@@ -89,12 +90,61 @@ class Localization:
         return ok.sum()
 
 
-KINDS = {"crossentropy": CrossEntropy, "mse": MeanSquared, "localization": Localization}
+class NextToken:
+    """Cross-entropy at every position of a sequence output: scores over V tokens against
+    targets y of N×L token ids, the mean over all N·L positions, so that exp(loss) is the
+    perplexity. A language model's targets are its inputs shifted by one (text.py).
+
+    The output comes as the module returns it: N×L×V channels last (attention, recurrent
+    and per-token Dense heads) or N×V×L channels first (a convolution's); `layout` says
+    which (the back end's choice, backends/torch/layout.py, recorded by the CLI). Without
+    a layout the shapes tell: the axis of length L holds the positions, the last one when
+    both are L (V = L).
+    """
+
+    class_labels = None    # no accuracy: the perplexity scores a language model
+
+    def __init__(self, layout: str | None = None):
+        self.layout = layout
+
+    def channels_last(self, out: torch.Tensor, y: torch.Tensor) -> bool:
+        if self.layout in (CHANNELS_FIRST, CHANNELS_LAST):
+            return self.layout == CHANNELS_LAST
+        return out.shape[1] == y.shape[1]
+
+    def vocabulary(self, out: torch.Tensor, y: torch.Tensor) -> int:
+        """V: the size of the output's token axis."""
+        return int(out.shape[2] if self.channels_last(out, y) else out.shape[1])
+
+    def __call__(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.channels_last(out, y):      # N×L×V: one row of scores per token
+            return F.cross_entropy(out.reshape(-1, out.shape[2]), y.reshape(-1))
+        return F.cross_entropy(out, y)      # N×V×L, PyTorch's K-dimensional form
+
+    @staticmethod
+    def correct(out: torch.Tensor, y: torch.Tensor) -> None:
+        return None
 
 
-def make_loss(name: str):
-    """A fresh loss object for a config loss name (crossentropy | mse | localization)."""
-    return KINDS[name]()
+KINDS = {"crossentropy": CrossEntropy, "mse": MeanSquared, "localization": Localization,
+         "next_token": NextToken}
+
+
+def make_loss(name: str, layout: str | None = None):
+    """A fresh loss object for a config loss name (crossentropy | mse | localization |
+    next_token); `layout`: the layout of the output it scores (only next_token reads it)."""
+    return NextToken(layout) if name == "next_token" else KINDS[name]()
+
+
+def for_targets(loss: Loss | str, out, y: torch.Tensor) -> Loss:
+    """The loss to train with: next_token in place of the default `crossentropy` when the
+    targets are token ids per position (y N×L int64) and the model returns one sequence of
+    scores (N×L×V or N×V×L), as a language model on text data does; else `loss`."""
+    loss = to_loss(loss)
+    if str(loss) == "crossentropy" and isinstance(out, torch.Tensor) and out.dim() == 3 \
+            and y.dtype == torch.int64 and y.dim() == 2 and y.shape[1] in out.shape[1:]:
+        return Loss((LossTerm(1.0, "next_token"),))
+    return loss
 
 
 class Objective:
@@ -109,16 +159,19 @@ class Objective:
     targets. Accuracy and predictions come from the first term's outputs (`pick`).
     A bare loss name on a multi-output module applies to its first output (`note` says so).
     A loss that does not fit the outputs is a TrainError positioned where it was written.
+    `layouts`: the layout each output is returned in, in return order (None: unknown).
     """
 
-    def __init__(self, loss: Loss | str, output_names=None):
+    def __init__(self, loss: Loss | str, output_names=None, layouts=None):
         self.loss = to_loss(loss)
         self.names = tuple(output_names) if output_names else None
         try:
             picks = self.loss.picks(self.names)
         except Problem as p:
             raise TrainError.at(p.diagnostic) from None
-        self.parts = [(weight, make_loss(kind), where) for weight, kind, where in picks]
+        layouts = list(layouts or ())
+        self.parts = [(weight, make_loss(kind, _layout(layouts, where)), where)
+                      for weight, kind, where in picks]
         self.note = self.loss.note(self.names)
         first = self.parts[0][1]
         self.single = len(self.parts) == 1 and self.parts[0][2] is None
@@ -151,3 +204,9 @@ class Objective:
         """Hits of the first term, from the module's output or from what `pick` gave (the
         loop picks once for predictions; picking a picked tensor again would take a row)."""
         return self.parts[0][1].correct(out if isinstance(out, torch.Tensor) else self.pick(out), y)
+
+
+def _layout(layouts: list, picks) -> str | None:
+    """The layout of the (first) output a term scores; None when not known."""
+    i = picks[0] if picks else 0
+    return layouts[i] if i < len(layouts) else None

@@ -19,6 +19,13 @@ COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_p
            "lr")
 
 
+def perplexity(loss: float) -> float:
+    """exp(mean cross-entropy per token, in nats): the number of tokens a language model is
+    as unsure between as a uniform guess would be (V for a model that learnt nothing); inf
+    where exp overflows."""
+    return math.exp(loss) if loss < 700 else math.inf
+
+
 def write_metrics(history: list[dict], path) -> None:
     """Write `history` (dicts with COLUMNS keys; nan for a missing value) as CSV; keys
     beyond COLUMNS (the chosen metrics) follow them, in the order they first occur."""

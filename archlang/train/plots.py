@@ -15,8 +15,9 @@ from .metrics import read_metrics  # noqa: E402
 
 
 def plot_curves(history: list[dict], path, title: str = "") -> Path:
-    """curves.png: loss (left) and accuracy (middle) per epoch, train vs validation, and
-    the learning rate of each epoch (right) when it changed during the run."""
+    """curves.png: loss (left) and accuracy (middle; a language model's perplexity) per
+    epoch, train vs validation, and the learning rate of each epoch (right) when it changed
+    during the run."""
     epochs = [r["epoch"] for r in history]
     lrs = [r.get("lr") for r in history]
     scheduled = len({lr for lr in lrs if lr is not None}) > 1
@@ -27,11 +28,13 @@ def plot_curves(history: list[dict], path, title: str = "") -> Path:
         axes[2].set_xlabel("epoch")
         axes[2].set_ylabel("learning rate (first step of the epoch)")
         axes[2].grid(alpha=0.3)
-    for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
+    # A language model has no accuracy: its middle plot is the perplexity.
+    second = "ppl" if "val_ppl" in history[-1] else "acc"
+    for ax, key in ((ax_loss, "loss"), (ax_acc, second)):
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
         ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label="validation")
         ax.set_xlabel("epoch")
-        ax.set_ylabel("loss" if key == "loss" else "accuracy")
+        ax.set_ylabel({"loss": "loss", "acc": "accuracy", "ppl": "perplexity"}[key])
         ax.grid(alpha=0.3)
         ax.legend()
     if title:

@@ -15,7 +15,6 @@ from .data import Dataset, fit_to_spec, read_arrays
 from .errors import TrainError
 from .folders import IMAGE_SUFFIXES, decode
 from .layout import torch_input_shape
-from .losses import Objective
 from .runs import Run
 from .transforms import for_run
 
@@ -91,7 +90,7 @@ def _array(path: Path) -> np.ndarray:
 
 def predict(run: Run, paths, top: int = 3) -> list[Prediction]:
     """Predictions of the run's model for every sample of every file in `paths`."""
-    objective = Objective(run.config.loss, run.state.get("output_names") or None)
+    objective = run.objective()
     results = []
     pipeline = for_run(run.config, run.state)       # the run's normalisation, no augmentation
     for name, x in read_inputs(paths, run.input_shape):

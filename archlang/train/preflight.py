@@ -71,6 +71,8 @@ def check_targets(objective, out, y: torch.Tensor, data_name: str) -> None:
         what = _output_text(objective, picks, o)
         if kind == "Localization":
             _localization(y, o, width, what, data_name)
+        elif kind == "NextToken":
+            _next_token(fn, y, o, what, data_name)
         elif y.dtype == torch.int64:
             if width is None:
                 raise TrainError(f"{data_name} has class labels but {what} is "
@@ -118,6 +120,26 @@ def _localization(y, o, width, what, data_name) -> None:
         raise TrainError(f"localization: {data_name} has {y.shape[1]}-column targets but "
                          f"{what} has {width if width is not None else tuple(o.shape[1:])} "
                          "values", hint)
+
+
+def _next_token(fn, y, o, what, data_name) -> None:
+    """Per-position targets (N×L token ids) against a sequence of scores N×L×V (or N×V×L)."""
+    hint = ("a language model ends in scores over the vocabulary at every position, e.g. "
+            "`tokens: L of int` → Embedding(V => d) → … → Dense(d => V), with the data's V")
+    if y.dtype != torch.int64 or y.dim() != 2:
+        raise TrainError(f"next_token needs a token id per position (N×L), but {data_name} has "
+                         + ("one label per sample" if y.dim() == 1 else
+                            f"{_per_sample(tuple(y.shape[1:]), 'target')} per sample"),
+                         "train on text: --data kjv, text(FILE)")
+    length = int(y.shape[1])
+    if o.dim() != 3 or length not in o.shape[1:]:
+        raise TrainError(f"next_token: {data_name} has {length} target tokens per sample but "
+                         f"{what} is {format_shape(spec_shape_of(o.shape[1:]))} per sample",
+                         hint)
+    vocab, low, top = fn.vocabulary(o, y), int(y.min()), int(y.max())
+    if low < 0 or top >= vocab:
+        raise TrainError(f"{data_name} has token ids up to {top} ({top + 1} tokens) but {what} "
+                         f"scores {vocab} per position", hint.replace("V", str(top + 1)))
 
 
 def _output_text(objective, picks, o) -> str:

@@ -80,6 +80,13 @@ class Run:
         CSV's label words), or None when the classes were numbers."""
         return list(self.state.get("classes") or []) or None
 
+    def objective(self):
+        """The run's loss (losses.Objective) over its model's named outputs, each read in
+        the layout the module returns it in (recorded at training)."""
+        from .losses import Objective
+        return Objective(self.config.loss, self.state.get("output_names") or None,
+                         (self.state.get("module") or {}).get("output_layouts"))
+
     def class_name(self, label: int) -> str:
         names = self.classes
         return names[label] if names and 0 <= label < len(names) else str(label)

@@ -68,7 +68,7 @@ def test_each_mistake_is_a_diagnostic_at_its_sub_expression(text, code, message,
 
 def test_did_you_mean_is_the_projects_own():
     assert _problem("crossentrop").help == \
-        "use one of crossentropy, mse, localization (did you mean `crossentropy`?)"
+        "use one of crossentropy, mse, localization, next_token (did you mean `crossentropy`?)"
 
 
 def test_outputs_are_matched_by_name_with_the_engines_rule():
@@ -93,7 +93,7 @@ def test_a_spec_loss_is_diagnosed_where_it_is_written():
     assert (err.code, err.span.line, err.span.column, err.span.text) == ("E0100", 7, 40, "aux2")
     (err,) = archlang.check_text(spec.replace("mse(aux2)", "msee(aux1)")).errors
     assert (err.code, err.span.column, err.span.text, err.help) == (
-        "E0103", 36, "msee", "use one of crossentropy, mse, localization (did you mean `mse`?)")
+        "E0103", 36, "msee", "use one of crossentropy, mse, localization, next_token (did you mean `mse`?)")
     # the engine's rule, said by check: two terms need two outputs
     (err,) = archlang.check_text("model m(x: 8) = Dense(8, 2)\ntrain m { loss = ce(a) + mse(b) }").errors
     assert (err.code, err.span.text) == ("E0103", "ce(a) + mse(b)")

@@ -17,7 +17,7 @@ def test_train_section_mistakes_are_positioned_diagnostics():
         ("E0103", 5, 14, "`epochs` must be an integer ≥ 1, got 'ten'", None),
         ("E0103", 6, 13, "`batch` must be an integer ≥ 1, got 0", None),
         ("E0103", 7, 12, "unknown loss `crossentrop`",
-         "use one of crossentropy, mse, localization (did you mean `crossentropy`?)"),
+         "use one of crossentropy, mse, localization, next_token (did you mean `crossentropy`?)"),
         ("E0100", 11, 7, "`train n` names no model of this file", "models here: m"),
     ]
 
