@@ -181,3 +181,47 @@ def test_efficientnet_b2_has_torchvisions_scaled_widths_and_depths():
     depthwise = [i for i in m.layers if i.layer.kind == "Conv" and i.layer.groups > 1]
     assert len(depthwise) == 2 + 3 + 3 + 4 + 4 + 5 + 2
     assert m.layers[-1].layer.c_in == 4 * 352                     # the head: 1408 channels
+
+
+# Language models against Hugging Face transformers 5.25 (bench/zoo_text.py copies its weights
+# in by name and compares the outputs): parameters as `sum(p.numel() for p in
+# model.parameters())` counts them on GPT2LMHeadModel(GPT2Config()) (the head's weight is
+# wte's: one tensor) and BertModel(BertConfig()) with its pooler.
+# name: (parameters, inputs, outputs, MACs per sample)
+TRANSFORMERS = {
+    # per block 4·L·d² (q, k, v, output) + 2·L²·d (scores, weighted sum) + 8·L·d² (MLP) at
+    # L = 512, d = 768; the pooler's 768²
+    "bert_base": (109_482_240, ["ids: 512 of int", "types: 512 of int"],
+                  ["encoder: 512×768", "pooler: 768"],
+                  12 * (12 * 512 * 768**2 + 2 * 512**2 * 768) + 768**2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMERS))
+def test_language_models_have_transformers_counts(name):
+    params, inputs, outputs, macs = TRANSFORMERS[name]
+    m = report(name)
+    assert m.params == params
+    assert [f"{n}: {s}" for n, s in m.inputs] == inputs
+    assert [f"{n}: {s}" for n, s in m.outputs] == outputs
+    assert archlang.analyze(ZOO / f"{name}.arch").totals.macs == macs
+    header = (ZOO / f"{name}.arch").read_text().split("\n\n")[0]
+    assert f"{params:,}" in header
+
+
+def _small(name, sizes):
+    """A spec of the zoo with its sizes shrunk (the structure, so the compiled names, kept)."""
+    text = (ZOO / f"{name}.arch").read_text()
+    for big, small in sizes:
+        text = text.replace(big, small)
+    return archlang.load(text)
+
+
+def test_bert_compiles_to_names_that_map_to_transformers():
+    ours = _small("bert_base", [("30522", "97"), ("768", "48"), ("3072", "192"), ("512", "16")])
+    keys = set(ours.state_dict())
+    assert {"word_embeddings.weight", "position_embeddings.weight",
+            "token_type_embeddings.weight", "embeddings.weight", "layer.11.attention.in_proj_bias",
+            "layer.11.attention.out_proj.weight", "layer.11.attention_norm.weight",
+            "layer.11.intermediate.weight", "layer.11.output.weight",
+            "layer.11.output_norm.bias", "pooler.weight"} <= keys
