@@ -189,8 +189,11 @@ def test_efficientnet_b2_has_torchvisions_scaled_widths_and_depths():
 # wte's: one tensor) and BertModel(BertConfig()) with its pooler.
 # name: (parameters, inputs, outputs, MACs per sample)
 TRANSFORMERS = {
-    # per block 4·L·d² (q, k, v, output) + 2·L²·d (scores, weighted sum) + 8·L·d² (MLP) at
-    # L = 512, d = 768; the pooler's 768²
+    # per block 4·L·d² (q, k, v, output) + 2·L²·d (scores, weighted sum) + 8·L·d² (MLP),
+    # L = 1024, d = 768; the tied head L·d·50257
+    "gpt2": (124_439_808, ["tokens: 1024 of int"], ["lm_head: 1024×50257"],
+             12 * (12 * 1024 * 768**2 + 2 * 1024**2 * 768) + 1024 * 768 * 50257),
+    # the same blocks at L = 512, and the pooler's 768²
     "bert_base": (109_482_240, ["ids: 512 of int", "types: 512 of int"],
                   ["encoder: 512×768", "pooler: 768"],
                   12 * (12 * 512 * 768**2 + 2 * 512**2 * 768) + 768**2),
@@ -209,12 +212,31 @@ def test_language_models_have_transformers_counts(name):
     assert f"{params:,}" in header
 
 
+def test_gpt2_head_is_tied_to_the_token_embedding():
+    # untied, the head's 768·50257 weights would count again: 163,037,184
+    head = report("gpt2").layers[-1]
+    assert head.layer.kind == "Dense" and head.params == 0
+    assert report("gpt2").params + 768 * 50257 == 163_037_184
+
+
 def _small(name, sizes):
     """A spec of the zoo with its sizes shrunk (the structure, so the compiled names, kept)."""
     text = (ZOO / f"{name}.arch").read_text()
     for big, small in sizes:
         text = text.replace(big, small)
     return archlang.load(text)
+
+
+def test_gpt2_compiles_to_transformers_names_with_one_shared_table():
+    # bench/zoo_text.py copies transformers' tensors by these names
+    ours = _small("gpt2", [("50257", "97"), ("768", "48"), ("1024", "16")])
+    keys = set(ours.state_dict())
+    assert {"wte.weight", "wpe.weight", "h.11.ln_1.weight", "h.11.attn.in_proj_weight",
+            "h.11.attn.out_proj.weight", "h.11.ln_2.bias", "h.11.c_fc.weight",
+            "h.11.c_proj.bias", "ln_f.weight", "lm_head.weight"} <= keys
+    assert ours.lm_head.weight is ours.wte.weight
+    assert sum(p.numel() for p in ours.parameters()) == (
+        97 * 48 + 16 * 48 + 12 * (4 * 48 + 4 * 48**2 + 4 * 48 + 8 * 48**2 + 4 * 48 + 48) + 2 * 48)
 
 
 def test_bert_compiles_to_names_that_map_to_transformers():
