@@ -2,7 +2,8 @@
 
 - specs/zoo/gpt2.arch against `GPT2LMHeadModel(GPT2Config())` (logits),
 - specs/zoo/bert_base.arch against `BertModel(BertConfig())` (last hidden states and the
-  pooler's output),
+  pooler's output), without a mask (bert_base) and with transformers' attention_mask
+  (bert_base_masked: the second of two sequences padded after 300 tokens),
 
 both randomly initialised from their default configurations (nothing downloaded), transformers'
 tensors copied into the compiled spec by name (`gpt2_pair`, `bert_pair`), both run on the same
@@ -11,7 +12,7 @@ table: parameters on both sides, tensors copied, max |Δ| of each comparison (th
 and the outputs' scale.
 
 transformers is needed here only, never by archlang:
-    PYTHONPATH=. /work/refvenv/bin/python bench/zoo_text.py
+    PYTHONPATH=. python bench/zoo_text.py   (an environment with transformers)
 """
 from __future__ import annotations
 
@@ -102,6 +103,19 @@ def bert_tensors(ref: nn.Module) -> dict[str, torch.Tensor]:
     return out
 
 
+def bert_masked_tensors(ref: nn.Module) -> dict[str, torch.Tensor]:
+    """bert_tensors for bert_base_masked, whose layers are graph-body statements: layer i's
+    attention is `attention{i+1}`, the rest of it `bert_output{i+1}`."""
+    out = {}
+    for name, value in bert_tensors(ref).items():
+        if name.startswith("layer."):
+            _, i, rest = name.split(".", 2)
+            owner = "attention" if rest.startswith("attention.") else "bert_output"
+            name = f"{owner}{int(i) + 1}.{rest.removeprefix('attention.')}"
+        out[name] = value
+    return out
+
+
 def dropout_off(*modules: nn.Module) -> None:
     """Every dropout probability to 0: nn.Dropout's `p`, and attention's own float `dropout`
     (nn.MultiheadAttention and the compiled attention hold it so)."""
@@ -126,11 +140,12 @@ def gpt2_pair(length: int | None = None):
     return ours, ref, copied
 
 
-def bert_pair():
+def bert_pair(model: str = "bert_base"):
     from transformers import BertConfig, BertModel
     ref = BertModel(BertConfig())              # add_pooling_layer=True: the pooler included
-    ours = archlang.load(ZOO / "bert_base.arch")
-    copied = _copy(ours, bert_tensors(ref))
+    ours = archlang.load(ZOO / "bert_base.arch", model)
+    tensors = bert_tensors if model == "bert_base" else bert_masked_tensors
+    copied = _copy(ours, tensors(ref))
     return ours, ref, copied
 
 
@@ -153,6 +168,22 @@ def _bert_run(ours, ref, inputs):
     return [(hidden, theirs.last_hidden_state), (pooled, theirs.pooler_output)]
 
 
+def _bert_masked_run(ours, ref, inputs):
+    ids, types, keep = inputs
+    hidden, pooled = ours(ids, types, keep)
+    theirs = ref(input_ids=ids, token_type_ids=types, attention_mask=keep.long())
+    return [(hidden, theirs.last_hidden_state), (pooled, theirs.pooler_output)]
+
+
+def _padded(g: torch.Generator) -> tuple[torch.Tensor, ...]:
+    """Two sequences of 512 ids, the second padded after 300 tokens (ids 0, mask false)."""
+    ids, types = torch.randint(1, 30522, (2, 512), generator=g), torch.randint(0, 2, (2, 512), generator=g)
+    keep = torch.ones(2, 512, dtype=torch.bool)
+    keep[1, 300:] = False
+    ids[1, 300:] = 0
+    return ids, types, keep
+
+
 def main() -> int:
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
@@ -162,10 +193,12 @@ def main() -> int:
          torch.randint(0, 50257, (2, 1024), generator=g)),
         ("bert_base", "BertModel (pooler)", bert_pair, _bert_run,
          (torch.randint(0, 30522, (2, 512), generator=g), torch.randint(0, 2, (2, 512), generator=g))),
+        ("bert_base_masked", "BertModel (pooler), attention_mask", lambda: bert_pair("bert_base_masked"),
+         _bert_masked_run, _padded(g)),
     )
     for name, reference, build, run, inputs in cases:
         ours, ref, copied = build()
-        checked = archlang.check(ZOO / f"{name}.arch").model(name).params
+        checked = archlang.check(ZOO / f"{name.removesuffix('_masked')}.arch").model(name).params
         ours.eval(), ref.eval()
         eval_diff, scale = _compare(ours, ref, run, inputs)
         ours.train(), ref.train()

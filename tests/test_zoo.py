@@ -30,6 +30,8 @@ TORCHVISION = {
     # which only runs in training (its MACs are not in the published GFLOPS)
     "inception_v3": (23_834_568, (299, 299, 3), (1000,), 5.713),
     "convnext_tiny": (28_589_128, (224, 224, 3), (1000,), 4.456),
+    # shifted windows with relative-position bias (bench/swin_reference.py: logits within 1e-7)
+    "swin_t": (28_288_354, (224, 224, 3), (1000,), 4.491),
     "r3d_18": (33_371_472, (112, 112, 16, 3), (400,), 40.697),
     "mobilenet_v3_small": (2_542_856, (224, 224, 3), (1000,), 0.057),
     "mobilenet_v3_large": (5_483_032, (224, 224, 3), (1000,), 0.217),
@@ -247,3 +249,17 @@ def test_bert_compiles_to_names_that_map_to_transformers():
             "layer.11.attention.out_proj.weight", "layer.11.attention_norm.weight",
             "layer.11.intermediate.weight", "layer.11.output.weight",
             "layer.11.output_norm.bias", "pooler.weight"} <= keys
+
+
+def test_bert_with_a_padding_mask_has_the_same_weights_under_statement_names():
+    result = archlang.check(ZOO / "bert_base.arch")
+    masked, plain = result.model("bert_base_masked"), result.model("bert_base")
+    assert masked.params == plain.params == 109_482_240
+    assert [f"{n}: {s}" for n, s in masked.inputs] == [
+        "ids: 512 of int", "types: 512 of int", "keep: 512 of bool"]
+    ours = archlang.load((ZOO / "bert_base.arch").read_text().replace("30522", "97")
+                         .replace("768", "48").replace("3072", "192").replace("512", "16"),
+                         "bert_base_masked")
+    assert {"attention12.in_proj_weight", "attention12.out_proj.bias",
+            "bert_output12.attention_norm.weight", "bert_output12.intermediate.weight",
+            "bert_output12.output_norm.bias", "pooler.weight"} <= set(ours.state_dict())
