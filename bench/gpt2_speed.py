@@ -9,7 +9,7 @@ script prints each side's median and the median of the per-pair ratios (ours ÷ 
 1.05 is within 5%).
 
 transformers is needed here only, never by archlang:
-    PYTHONPATH=. /work/refvenv/bin/python bench/gpt2_speed.py --batch 2 --length 128 --reps 15
+    PYTHONPATH=. python bench/gpt2_speed.py --batch 2 --length 128 --reps 15
 """
 from __future__ import annotations
 

@@ -30,8 +30,10 @@ TORCHVISION = {
     # which only runs in training (its MACs are not in the published GFLOPS)
     "inception_v3": (23_834_568, (299, 299, 3), (1000,), 5.713),
     "convnext_tiny": (28_589_128, (224, 224, 3), (1000,), 4.456),
-    # shifted windows with relative-position bias (bench/swin_reference.py: logits within 1e-7)
+    # window attention with relative-position bias, shifted (Swin) or over a grid (MaxViT);
+    # bench/windows_reference.py: logits within 1e-7 of torchvision's
     "swin_t": (28_288_354, (224, 224, 3), (1000,), 4.491),
+    "maxvit_t": (30_919_624, (224, 224, 3), (1000,), 5.558),
     "r3d_18": (33_371_472, (112, 112, 16, 3), (400,), 40.697),
     "mobilenet_v3_small": (2_542_856, (224, 224, 3), (1000,), 0.057),
     "mobilenet_v3_large": (5_483_032, (224, 224, 3), (1000,), 0.217),
