@@ -6,6 +6,8 @@ built with weights=None, and `weights.meta["_ops"]` (GFLOPS, one multiply-accumu
 as one operation). bench/zoo.py compares the compiled specs with torchvision itself (logits
 with copied weights) and writes docs/zoo.md; the compiled parameter counts and output shapes
 are also checked against `archlang check` for every spec by tests/backends/test_agreement.py.
+Swin-T and MaxViT-T are compared with torchvision by bench/windows_reference.py, GPT-2 and BERT
+with Hugging Face transformers by bench/zoo_text.py (TRANSFORMERS below).
 """
 from __future__ import annotations
 
