@@ -6,6 +6,8 @@ built with weights=None, and `weights.meta["_ops"]` (GFLOPS, one multiply-accumu
 as one operation). bench/zoo.py compares the compiled specs with torchvision itself (logits
 with copied weights) and writes docs/zoo.md; the compiled parameter counts and output shapes
 are also checked against `archlang check` for every spec by tests/backends/test_agreement.py.
+Swin-T and MaxViT-T are compared with torchvision by bench/windows_reference.py, GPT-2 and BERT
+with Hugging Face transformers by bench/zoo_text.py (TRANSFORMERS below).
 """
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ TORCHVISION = {
     # which only runs in training (its MACs are not in the published GFLOPS)
     "inception_v3": (23_834_568, (299, 299, 3), (1000,), 5.713),
     "convnext_tiny": (28_589_128, (224, 224, 3), (1000,), 4.456),
+    # window attention with relative-position bias, shifted (Swin) or over a grid (MaxViT);
+    # bench/windows_reference.py: logits within 1e-7 of torchvision's
+    "swin_t": (28_288_354, (224, 224, 3), (1000,), 4.491),
+    "maxvit_t": (30_919_624, (224, 224, 3), (1000,), 5.558),
     "r3d_18": (33_371_472, (112, 112, 16, 3), (400,), 40.697),
     "mobilenet_v3_small": (2_542_856, (224, 224, 3), (1000,), 0.057),
     "mobilenet_v3_large": (5_483_032, (224, 224, 3), (1000,), 0.217),
@@ -247,3 +253,83 @@ def test_lstm_classifier_macs_by_hand():
     # directions of layer 1): 200 steps × 2 directions; the head 512·2; the lookup none.
     lstm = 200 * 2 * (1024 * (100 + 256) + 1024 * (512 + 256))
     assert archlang.analyze(ZOO / "lstm_classifier.arch").totals.macs == lstm + 1024 == 460_391_424
+
+
+# Language models against Hugging Face transformers 5.25 (bench/zoo_text.py copies its weights
+# in by name and compares the outputs): parameters as `sum(p.numel() for p in
+# model.parameters())` counts them on GPT2LMHeadModel(GPT2Config()) (the head's weight is
+# wte's: one tensor) and BertModel(BertConfig()) with its pooler.
+# name: (parameters, inputs, outputs, MACs per sample)
+TRANSFORMERS = {
+    # per block 4·L·d² (q, k, v, output) + 2·L²·d (scores, weighted sum) + 8·L·d² (MLP),
+    # L = 1024, d = 768; the tied head L·d·50257
+    "gpt2": (124_439_808, ["tokens: 1024 of int"], ["lm_head: 1024×50257"],
+             12 * (12 * 1024 * 768**2 + 2 * 1024**2 * 768) + 1024 * 768 * 50257),
+    # the same blocks at L = 512, and the pooler's 768²
+    "bert_base": (109_482_240, ["ids: 512 of int", "types: 512 of int"],
+                  ["encoder: 512×768", "pooler: 768"],
+                  12 * (12 * 512 * 768**2 + 2 * 512**2 * 768) + 768**2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMERS))
+def test_language_models_have_transformers_counts(name):
+    params, inputs, outputs, macs = TRANSFORMERS[name]
+    m = report(name)
+    assert m.params == params
+    assert [f"{n}: {s}" for n, s in m.inputs] == inputs
+    assert [f"{n}: {s}" for n, s in m.outputs] == outputs
+    assert archlang.analyze(ZOO / f"{name}.arch").totals.macs == macs
+    header = (ZOO / f"{name}.arch").read_text().split("\n\n")[0]
+    assert f"{params:,}" in header
+
+
+def test_gpt2_head_is_tied_to_the_token_embedding():
+    # untied, the head's 768·50257 weights would count again: 163,037,184
+    head = report("gpt2").layers[-1]
+    assert head.layer.kind == "Dense" and head.params == 0
+    assert report("gpt2").params + 768 * 50257 == 163_037_184
+
+
+def _small(name, sizes):
+    """A spec of the zoo with its sizes shrunk (the structure, so the compiled names, kept)."""
+    text = (ZOO / f"{name}.arch").read_text()
+    for big, small in sizes:
+        text = text.replace(big, small)
+    return archlang.load(text)
+
+
+def test_gpt2_compiles_to_transformers_names_with_one_shared_table():
+    # bench/zoo_text.py copies transformers' tensors by these names
+    ours = _small("gpt2", [("50257", "97"), ("768", "48"), ("1024", "16")])
+    keys = set(ours.state_dict())
+    assert {"wte.weight", "wpe.weight", "h.11.ln_1.weight", "h.11.attn.in_proj_weight",
+            "h.11.attn.out_proj.weight", "h.11.ln_2.bias", "h.11.c_fc.weight",
+            "h.11.c_proj.bias", "ln_f.weight", "lm_head.weight"} <= keys
+    assert ours.lm_head.weight is ours.wte.weight
+    assert sum(p.numel() for p in ours.parameters()) == (
+        97 * 48 + 16 * 48 + 12 * (4 * 48 + 4 * 48**2 + 4 * 48 + 8 * 48**2 + 4 * 48 + 48) + 2 * 48)
+
+
+def test_bert_compiles_to_names_that_map_to_transformers():
+    ours = _small("bert_base", [("30522", "97"), ("768", "48"), ("3072", "192"), ("512", "16")])
+    keys = set(ours.state_dict())
+    assert {"word_embeddings.weight", "position_embeddings.weight",
+            "token_type_embeddings.weight", "embeddings.weight", "layer.11.attention.in_proj_bias",
+            "layer.11.attention.out_proj.weight", "layer.11.attention_norm.weight",
+            "layer.11.intermediate.weight", "layer.11.output.weight",
+            "layer.11.output_norm.bias", "pooler.weight"} <= keys
+
+
+def test_bert_with_a_padding_mask_has_the_same_weights_under_statement_names():
+    result = archlang.check(ZOO / "bert_base.arch")
+    masked, plain = result.model("bert_base_masked"), result.model("bert_base")
+    assert masked.params == plain.params == 109_482_240
+    assert [f"{n}: {s}" for n, s in masked.inputs] == [
+        "ids: 512 of int", "types: 512 of int", "keep: 512 of bool"]
+    ours = archlang.load((ZOO / "bert_base.arch").read_text().replace("30522", "97")
+                         .replace("768", "48").replace("3072", "192").replace("512", "16"),
+                         "bert_base_masked")
+    assert {"attention12.in_proj_weight", "attention12.out_proj.bias",
+            "bert_output12.attention_norm.weight", "bert_output12.intermediate.weight",
+            "bert_output12.output_norm.bias", "pooler.weight"} <= set(ours.state_dict())
