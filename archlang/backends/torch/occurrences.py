@@ -169,6 +169,13 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
             elif c.copied_blocks is not None:
                 copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.copied_blocks]
                 items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
+            elif c.kind is GroupKind.CHAIN and c.attr and c.children \
+                    and all(not isinstance(b, int) and b.is_block for b in c.children):
+                # A named Chain of block calls is an nn.Sequential of their instances, as a
+                # repeat's copies are: its keys are `name.0.…`, `name.1.…` (torchvision's
+                # `layer2` of a BasicBlock with a downsample and one without).
+                copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.children]
+                items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
             elif c.kind is GroupKind.CHAIN and (chain := _sequential_chain(c, report, layouts, entry)):
                 first = graph[chain[0][0]].inputs
                 items.append(Item(c.output, first, chain=chain, group=c,
