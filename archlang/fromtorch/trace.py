@@ -1,0 +1,145 @@
+"""Build the module to convert, run it once on an example input, and trace the forward of
+every module that becomes a model or block body (torch.fx, each submodule a leaf)."""
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from .recognise import Unsupported, is_torch_module
+
+
+@dataclass
+class Traced:
+    """One module's forward as a graph whose every submodule call is a leaf; `path` is its
+    qualified name in the root ('' for the root), each node's meta holds its tensor's shape."""
+    path: str
+    module: nn.Module
+    graph: fx.Graph
+
+
+def parse_shape(shape) -> tuple[int, ...]:
+    """`224x224x3`, `224×224×3`, `784` or a tuple → the spec's dims (W, H, C order)."""
+    if isinstance(shape, str):
+        parts = re.split(r"\s*[x×,]\s*", shape.strip())
+        if not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise ValueError(f"--input {shape!r}: write the spec's shape, e.g. 224x224x3 (W×H×C) or 784")
+        return tuple(int(p) for p in parts)
+    return tuple(int(d) for d in shape)
+
+
+def example(dims: tuple[int, ...], batch: int = 2) -> torch.Tensor:
+    """A random input of the spec's dims in PyTorch's layout: W×H×C → N×C×H×W."""
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn((batch, *reversed(dims)), generator=gen)
+
+
+def literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_arguments(args: str | None, kwargs: list[str]) -> tuple[tuple, dict]:
+    """`--args "10, True"` (Python literals) and `--kwargs num_classes=10 ...`."""
+    pos = ()
+    if args:
+        try:
+            pos = ast.literal_eval(f"({args},)")
+        except (ValueError, SyntaxError):
+            raise ValueError(f"--args {args!r}: write Python literals separated by commas") from None
+    kw = {}
+    for item in kwargs:
+        key, eq, value = item.partition("=")
+        if not eq or not key.isidentifier():
+            raise ValueError(f"--kwargs {item!r}: write NAME=VALUE")
+        kw[key] = literal(value)
+    return pos, kw
+
+
+def resolve(target: str):
+    """`pkg.mod:Name` or `file.py:Name` (a dotted Name reaches inside) → the object."""
+    where, colon, attr = target.rpartition(":")
+    if not colon or not where or not attr:
+        raise ValueError(f"{target!r}: name a callable as MODULE:NAME or FILE.py:NAME")
+    if where.endswith(".py"):
+        path = Path(where)
+        if not path.is_file():
+            raise ValueError(f"{target!r}: no such file {where}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules.setdefault(path.stem, mod)
+        spec.loader.exec_module(mod)
+    else:
+        try:
+            mod = importlib.import_module(where)
+        except ImportError as err:
+            raise ValueError(f"{target!r}: cannot import {where}: {err}") from None
+    obj = mod
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"{target!r}: {where} has no {attr}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def build(module_or_target, args: tuple, kwargs: dict) -> tuple[nn.Module, str]:
+    """The module to convert (in eval mode) and a model name for it."""
+    if isinstance(module_or_target, nn.Module):
+        module = module_or_target
+    else:
+        made = resolve(module_or_target)
+        module = made(*args, **kwargs) if callable(made) else made
+        if not isinstance(module, nn.Module):
+            raise ValueError(f"{module_or_target!r} gives a {type(module).__name__}, not an nn.Module")
+    name = re.sub(r"\W", "_", str(module_or_target).rpartition(":")[2].rpartition(".")[2]) \
+        if isinstance(module_or_target, str) else type(module).__name__
+    return module.eval(), name
+
+
+class _Leaves(fx.Tracer):
+    """Every submodule call stays one node: a body is traced one level at a time."""
+
+    def is_leaf_module(self, m: nn.Module, qualified_name: str) -> bool:
+        return True
+
+
+def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
+    """The traced forward of the root and of every module it calls that is no layer and no
+    nn.Sequential, keyed by qualified name; each node carries its shape ('tensor_meta')."""
+    inputs: dict[str, tuple] = {}
+    hooks = []
+    for path, m in root.named_modules():
+        if path == "" or not is_torch_module(m):
+            hooks.append(m.register_forward_pre_hook(
+                lambda mod, a, path=path: inputs.setdefault(path, a)))
+    try:
+        with torch.no_grad():
+            root(example(dims))
+    except Exception as err:
+        raise Unsupported(type(root).__name__, "forward", f"it fails on an input of {'×'.join(map(str, dims))}: {err}") from None
+    finally:
+        for h in hooks:
+            h.remove()
+    traced = {}
+    for path, args in inputs.items():
+        m = root.get_submodule(path)
+        try:
+            graph = _Leaves().trace(m)
+        except Exception as err:      # torch.fx cannot follow data-dependent control flow
+            raise Unsupported(path or type(m).__name__, "forward",
+                              f"torch.fx cannot trace it: {str(err).splitlines()[0]}") from None
+        gm = fx.GraphModule(m, graph)
+        with torch.no_grad():
+            ShapeProp(gm).propagate(*args)
+        traced[path] = Traced(path, m, gm.graph)
+    return traced
