@@ -34,11 +34,11 @@ class Par:
 
 
 def _tensor(n) -> bool:
-    return isinstance(n, fx.Node) and "tensor_meta" in n.meta
+    return isinstance(n, fx.Node) and "shape" in n.meta
 
 
 def _shape(n) -> tuple:
-    return tuple(n.meta["tensor_meta"].shape)
+    return n.meta["shape"]
 
 
 def tensor_inputs(node: fx.Node) -> list[fx.Node]:
