@@ -41,7 +41,9 @@ class Writer:
     # ---- fragments ---------------------------------------------------------------------
     def fragments(self, path: str) -> list:
         if path not in self.frags:
-            self.frags[path] = self.render(body(self.traced[path]), outer=path == "")
+            expression = body(self.traced[path])
+            unname(expression)
+            self.frags[path] = self.render(expression, outer=path == "")
         return self.frags[path]
 
     def render(self, e, outer: bool = False) -> list:
@@ -202,6 +204,30 @@ class Writer:
         return "Chain(" + ", ".join(texts) + f'; name="{attr}")'
 
 
+def unname(expression) -> None:
+    """Drop each `name=` that the compiled module would give anyway: unnamed layers are
+    numbered per kind in their class (`conv1`, `bn1`, `conv2`; backends/torch/occurrences.py),
+    so torchvision's BasicBlock needs no name at all."""
+    from ..backends.torch.tables import SHORT_NAMES
+    counts: dict[str, int] = {}
+
+    def walk(e):
+        if isinstance(e, Seq):
+            for it in e.items:
+                walk(it)
+        elif isinstance(e, Par):
+            for b in e.branches:
+                walk(b)
+        elif isinstance(e, Layer) and e.head in SHORT_NAMES:
+            prefix = SHORT_NAMES[e.head]
+            auto = f"{prefix}{counts.get(prefix, 0) + 1}"
+            if e.name is None or e.name == auto:
+                e.name = None
+                counts[prefix] = counts.get(prefix, 0) + 1
+
+    walk(expression)
+
+
 def fuse(items: list) -> list:
     """An activation right after a layer that takes one becomes its argument
     (`BatchNorm(64, relu)`); `identity` disappears."""
@@ -222,9 +248,23 @@ RESERVED = {"Chain", "Parallel", "SkipConnection", "repeat", "Conv", "Dense", "B
             "MaxPool", "MeanPool", "Dropout", "Embedding", "Linear", "Identity", "Flatten"}
 
 
-def _name_blocks(groups) -> None:
+def _library_blocks(w: Writer, groups: list) -> dict[int, str]:
+    """The groups that are a standard library block (renamed to it, their parameters in its
+    order), as id → the file to import."""
+    from .library import match
+    found = {}
+    for g in groups:
+        if not g.params:
+            continue
+        hit = match(w.text(w.frags[g.paths[0]], g.slots), g.params)
+        if hit is not None:
+            found[id(g)], g.name, g.params = hit[0], hit[1], hit[2]
+    return found
+
+
+def _name_blocks(groups, taken: set) -> None:
     from ..vocabulary import builtin
-    taken = set()
+    taken = set(taken)
     for g in groups:
         base = g.cls if g.cls.isidentifier() else "Block"
         if builtin(base) or base in RESERVED:
@@ -242,11 +282,15 @@ def write(traced: dict[str, Traced], dims: tuple[int, ...], model: str) -> str:
     w = Writer(traced)
     root = w.fragments("")
     groups = list(w.groups.values())
-    _name_blocks(groups)
-    lines = [f"# Converted from PyTorch by archlang from-torch: {model}", ""]
     for g in groups:
         w.parametrised(g)
+    imported = _library_blocks(w, groups)
+    _name_blocks([g for g in groups if id(g) not in imported], {g.name for g in groups if id(g) in imported})
+    lines = [f"# Converted from PyTorch by archlang from-torch: {model}", ""]
+    lines += [f'import "{f}"' for f in dict.fromkeys(imported.values())] + ([""] if imported else [])
     for g in _inner_first(w, groups):
+        if id(g) in imported:
+            continue
         params = ", ".join(g.params)
         lines.append(f"block {g.name}({params}) = {w.text(w.frags[g.paths[0]], g.slots if g.params else None)}")
         lines.append("")

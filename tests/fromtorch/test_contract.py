@@ -61,11 +61,13 @@ def test_the_spec_is_format_stable():
 
 def test_a_small_resnet_reads_as_blocks():
     spec = converted(nets.SmallResNet, (32, 32, 3))[1]
-    assert "block BasicBlock(c) = Chain(" in spec
+    # torchvision's BasicBlock without downsample is the standard library's, names and all.
+    assert 'import "std/resnet.arch"' in spec and "block BasicBlock(" not in spec
     assert 'repeat(2, BasicBlock(16); name="layer1")' in spec
     assert 'Chain(BasicBlock2(), BasicBlock(32); name="layer2")' in spec
     assert 'Chain(Conv((1, 1), 16 => 32; stride=2, bias=false), BatchNorm(32); name="downsample")' in spec
-    assert "BatchNorm(c, relu" in spec       # the ReLU module after bn1 is its activation
+    assert "BatchNorm(32, relu)," in spec     # the ReLU module after bn1 is its activation
+    assert 'Dense(32 => 10; name="fc")' in spec and "name=\"conv1\"" not in spec   # fc, not fc1
 
 
 def test_an_operation_without_a_layer_is_a_diagnostic_naming_module_and_operation():
@@ -86,4 +88,13 @@ def test_a_submodule_without_a_layer_is_named_by_its_path():
 
 def test_the_api_takes_a_target_and_its_arguments():
     spec = archlang.from_torch(f"{nets.__file__}:LeNet", "28x28x1", kwargs={"classes": 3})
-    assert "model LeNet(x: 28×28×1)" in spec and 'Dense(84 => 3; name="fc3")' in spec
+    assert "model LeNet(x: 28×28×1)" in spec and "Dense(84 => 3)," in spec   # fc3: the name it would get
+
+
+def test_a_block_of_the_standard_library_is_imported_with_its_parameters_in_its_order():
+    from archlang.fromtorch.library import match
+    body = ("Chain(SkipConnection(Chain(Conv((1, 1), a => b; bias=false), BatchNorm(b, relu), "
+            "Conv((3, 3), b => b; pad=1, bias=false), BatchNorm(b, relu), "
+            "Conv((1, 1), b => a; bias=false), BatchNorm(a)), +), relu)")
+    assert match(body, ["b", "a"]) == ("std/resnet.arch", "Bottleneck", ["a", "b"])
+    assert match(body.replace("pad=1", "pad=2"), ["b", "a"]) is None
