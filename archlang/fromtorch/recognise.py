@@ -219,10 +219,17 @@ def is_layer_module(m) -> bool:
     return type(m).__module__.startswith("torch.nn") and type(m).__name__ in MODULES
 
 
+def is_sequential(m) -> bool:
+    """An nn.Sequential, or a subclass that keeps its forward (torchvision's
+    Conv2dNormActivation): its children applied in order."""
+    import torch.nn as nn
+    return isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward
+
+
 def is_torch_module(m) -> bool:
     """A module of torch.nn itself: a layer of the table, or one no archlang layer computes
     (never traced into: it is reported by its class)."""
-    return type(m).__module__.startswith("torch.nn")
+    return type(m).__module__.startswith("torch.nn") and not is_sequential(m)
 
 
 def layer_of_module(m, where: str) -> Layer:

@@ -102,6 +102,8 @@ def recognise_call(node: fx.Node, where: str):
         raise Unsupported(where, name, f"a mean over dims {dims}")
     if t is F.dropout or name == "contiguous":
         return None
+    if name == "stochastic_depth" and _arg(node, 3, "training") is False:
+        return None       # torchvision.ops.stochastic_depth: the identity in eval mode
     raise Unsupported(where, name, "no archlang layer computes this operation")
 
 
@@ -126,7 +128,7 @@ class Builder:
         if node.op == "call_module":
             sub = self.t.module.get_submodule(node.target)
             path = f"{self.t.path}.{node.target}" if self.t.path else node.target
-            if is_torch_module(sub) and type(sub) is not torch.nn.Sequential:
+            if is_torch_module(sub):
                 layer = layer_of_module(sub, path)
                 if layer.weighted:
                     if not node.target.isidentifier():

@@ -14,7 +14,7 @@ import torch
 from torch import fx, nn
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-from .recognise import Unsupported, is_torch_module
+from .recognise import Unsupported, is_sequential, is_torch_module
 
 
 @dataclass
@@ -122,15 +122,18 @@ def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
     torch.nn, keyed by qualified name; each tensor node carries its shape (meta["shape"]). One pass
     over fake tensors (shapes without arithmetic: ResNet-50 in a fraction of a second), each
     module's graph interpreted where its parent calls it."""
+    if is_sequential(root):
+        raise Unsupported(type(root).__name__, "Sequential", "a model that is an nn.Sequential has keys "
+                          "such as `0.weight`, which no attribute is named: wrap it in a module")
     fake = FakeTensorMode(allow_non_fake_inputs=True)
     traced: dict[str, Traced] = {}
 
     def run(m: nn.Module, path: str, args: tuple):
-        if is_torch_module(m) and type(m) is not nn.Sequential:
+        if is_torch_module(m):
             # Shapes only: a layer that keeps its input's shape need not run (a fake
             # BatchNorm costs 30 ms, most of ResNet-50's conversion).
             return args[0] if isinstance(m, SAME_SHAPE) and len(args) == 1 else m(*args)
-        if type(m) is nn.Sequential:
+        if is_sequential(m):
             (x,) = args
             for key, child in m.named_children():
                 x = run(child, f"{path}.{key}" if path else key, (x,))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from .recognise import ACTIVATION, Layer, Num, Unsupported, is_torch_module, layer_of_module
+from .recognise import ACTIVATION, Layer, Num, Unsupported, is_sequential, is_torch_module, layer_of_module
 from .structure import Par, Seq, Sub, body
 from .trace import Traced
 
@@ -18,6 +18,19 @@ class CallFrag:
     """A call of the block made of the module at `path`."""
     path: str
     name: str | None
+
+
+@dataclass(frozen=True)
+class SeqFrag:
+    """An nn.Sequential: its attribute (None inside another) and its elements, each a
+    CallFrag, a SeqFrag or a layer's fragments (a tuple)."""
+    attr: str | None
+    children: tuple
+
+
+def parts(element) -> list:
+    """An element of a SeqFrag as a list of fragments."""
+    return [element] if isinstance(element, (CallFrag, SeqFrag)) else list(element)
 
 
 @dataclass
@@ -74,19 +87,25 @@ class Writer:
 
     def sub(self, e: Sub) -> list:
         m = self._module(e.path)
-        if type(m) is nn.Sequential:
-            children = tuple(self.element(f"{e.path}.{k}", c) for k, c in m.named_children())
-            if len({isinstance(c, CallFrag) for c in children}) > 1:
-                # Compiled, a named Chain is one nn.Sequential only of layers or of blocks.
-                raise Unsupported(e.path, "Sequential", "layers and modules of its own mixed in one nn.Sequential")
-            return [("seq", e.attr, children)]
+        if is_sequential(m):
+            return [self.sequential(e.path, m, e.attr)]
         self.block(e.path)
         return [CallFrag(e.path, e.attr)]
 
+    def sequential(self, path: str, m: nn.Module, attr: str | None) -> SeqFrag:
+        keys = [k for k, _ in m.named_children()]
+        if keys != [str(i) for i in range(len(keys))]:
+            # A compiled Chain numbers its elements; keys such as `block1` cannot be kept.
+            raise Unsupported(path, type(m).__name__, f"an nn.Sequential whose children are named "
+                              f"({', '.join(keys[:3])}), not numbered")
+        return SeqFrag(attr, tuple(self.element(f"{path}.{k}", c) for k, c in m.named_children()))
+
     def element(self, path: str, m: nn.Module):
-        """One element of an nn.Sequential: a layer, or a block call."""
-        if isinstance(m, nn.Sequential):
-            raise Unsupported(path, "Sequential", "an nn.Sequential inside an nn.Sequential")
+        """One element of an nn.Sequential: a layer, an inner Sequential, or a block call."""
+        if is_sequential(m):
+            if not len(m):
+                raise Unsupported(path, type(m).__name__, "an empty nn.Sequential inside another")
+            return self.sequential(path, m, None)
         if is_torch_module(m):
             return tuple(self.render(Seq([layer_of_module(m, path)])))
         self.block(path)
@@ -114,9 +133,8 @@ class Writer:
                 out.append("#")
             elif isinstance(f, CallFrag):
                 out.append(("call", id(self.group_of[f.path]), f.name))
-            elif isinstance(f, tuple) and f and f[0] == "seq":
-                out.append(("seq", f[1], tuple(self.skeleton([c]) if isinstance(c, CallFrag) else self.skeleton(c)
-                                              for c in f[2])))
+            elif isinstance(f, SeqFrag):
+                out.append(("seq", f.attr, tuple(self.skeleton(parts(c)) for c in f.children)))
             else:
                 out.append(f)
         return tuple(out)
@@ -131,9 +149,9 @@ class Writer:
             elif isinstance(f, CallFrag):
                 g = self.parametrised(self.group_of[f.path])
                 out += list(zip(self.arguments(f.path), g.params))
-            elif isinstance(f, tuple) and f and f[0] == "seq":
-                for c in f[2]:
-                    out += self.numbers([c] if isinstance(c, CallFrag) else c)
+            elif isinstance(f, SeqFrag):
+                for c in f.children:
+                    out += self.numbers(parts(c))
         return out
 
     def arguments(self, path: str) -> list[int]:
@@ -177,7 +195,7 @@ class Writer:
                 out.append(slot or str(f.value))
             elif isinstance(f, CallFrag):
                 out.append(self._call(f, it, params))
-            elif isinstance(f, tuple) and f and f[0] == "seq":
+            elif isinstance(f, SeqFrag):
                 out.append(self._sequential(f, it, params))
             else:
                 out.append(f)
@@ -190,18 +208,18 @@ class Writer:
             slot = next(it) if params else None
             args.append(slot or str(value))
         name = [f'name="{f.name}"'] if with_name and f.name else []
-        inner = ", ".join(args) + ("; " + ", ".join(name) if name else "")
+        inner = ", ".join(args) + (("; " if args else "") + ", ".join(name) if name else "")
         return f"{g.name}({inner})"
 
-    def _sequential(self, f, it, params: bool) -> str:
-        _, attr, children = f
-        texts = [self._call(c, it, params, False) if isinstance(c, CallFrag) else self._text(c, it, params)
-                 for c in children]
+    def _sequential(self, f: SeqFrag, it, params: bool) -> str:
+        texts = [self._call(c, it, params, False) if isinstance(c, CallFrag) else self._text(parts(c), it, params)
+                 for c in f.children]
+        name = f'; name="{f.attr}"' if f.attr else ""
         if not texts:
             return "identity"
-        if len(texts) > 1 and len(set(texts)) == 1 and all(isinstance(c, CallFrag) for c in children):
-            return f'repeat({len(texts)}, {texts[0]}; name="{attr}")'
-        return "Chain(" + ", ".join(texts) + f'; name="{attr}")'
+        if f.attr and len(texts) > 1 and len(set(texts)) == 1 and all(isinstance(c, CallFrag) for c in f.children):
+            return f"repeat({len(texts)}, {texts[0]}{name})"
+        return "Chain(" + ", ".join(texts) + f"{name})"
 
 
 def unname(expression) -> None:
@@ -266,7 +284,8 @@ def _name_blocks(groups, taken: set) -> None:
     from ..vocabulary import builtin
     taken = set(taken)
     for g in groups:
-        base = g.cls if g.cls.isidentifier() else "Block"
+        # The compiled class drops leading underscores (torchvision's `_InvertedResidual`).
+        base = g.cls.lstrip("_") if g.cls.lstrip("_").isidentifier() else "Block"
         if builtin(base) or base in RESERVED:
             base = f"{base}Block"
         name, i = base, 2
@@ -322,6 +341,6 @@ def _calls(frags):
     for f in frags:
         if isinstance(f, CallFrag):
             yield f
-        elif isinstance(f, tuple) and f and f[0] == "seq":
-            for c in f[2]:
-                yield from (_calls([c]) if isinstance(c, CallFrag) else _calls(c))
+        elif isinstance(f, SeqFrag):
+            for c in f.children:
+                yield from _calls(parts(c))

@@ -98,3 +98,35 @@ class Unsupported(nn.Module):
 
     def forward(self, x):
         return torch.cumsum(self.conv(x), dim=1)
+
+
+class ConvNormActivation(nn.Sequential):
+    """torchvision's Conv2dNormActivation: a Sequential subclass that keeps its forward."""
+
+    def __init__(self, cin, cout, stride=1, groups=1):
+        super().__init__(nn.Conv2d(cin, cout, 3, stride, 1, groups=groups, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU6(inplace=True))
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, c, t):
+        super().__init__()
+        self.conv = nn.Sequential(ConvNormActivation(c, c * t, groups=1), nn.Conv2d(c * t, c, 1, bias=False),
+                                  nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return x + self.conv(x)
+
+
+class MobileLike(nn.Module):
+    """Nested and mixed nn.Sequentials, as torchvision's MobileNetV2 `features`."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(ConvNormActivation(3, 8, stride=2), InvertedResidual(8, 2),
+                                      InvertedResidual(8, 3), nn.Dropout(0.1))
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(8, 4))
+
+    def forward(self, x):
+        x = F.adaptive_avg_pool2d(self.features(x), (1, 1))
+        return self.classifier(torch.flatten(x, 1))

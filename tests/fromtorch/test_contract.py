@@ -13,6 +13,7 @@ CASES = [  # module, input shape (spec order), a second size, parameters
     (nets.MLP, (784,), None, 178_110),
     (nets.Concat, (8, 8, 3), (13, 11, 3), 259),
     (nets.SmallResNet, (32, 32, 3), (40, 24, 3), 43_226),
+    (nets.MobileLike, (16, 16, 3), (20, 12, 3), 3_580),
 ]
 
 
@@ -98,3 +99,18 @@ def test_a_block_of_the_standard_library_is_imported_with_its_parameters_in_its_
             "Conv((1, 1), b => a; bias=false), BatchNorm(a)), +), relu)")
     assert match(body, ["b", "a"]) == ("std/resnet.arch", "Bottleneck", ["a", "b"])
     assert match(body.replace("pad=1", "pad=2"), ["b", "a"]) is None
+
+
+def test_nested_sequentials_keep_their_positions():
+    spec = converted(nets.MobileLike, (16, 16, 3))[1]
+    assert "Chain(Conv((3, 3), 3 => 8; stride=2, pad=1, bias=false), BatchNorm(8), relu6)," in spec
+    assert 'name="features"' in spec and 'name="classifier"' in spec
+
+
+def test_a_sequential_with_named_children_is_a_diagnostic():
+    from collections import OrderedDict
+    module = nets.MLP()
+    module.layers = torch.nn.Sequential(OrderedDict(first=torch.nn.Linear(784, 10)))
+    with pytest.raises(Unsupported) as err:
+        from_torch(module, (784,))
+    assert err.value.where == "layers" and "named (first), not numbered" in str(err.value)
