@@ -100,6 +100,14 @@ def recognise_call(node: fx.Node, where: str):
             keep = _arg(node, 2, "keepdim", False)
             return [Layer("GlobalMeanPool", [])] + ([] if keep else [Layer("flatten")])
         raise Unsupported(where, name, f"a mean over dims {dims}")
+    if t in (F.avg_pool2d, F.max_pool2d, F.avg_pool1d, F.max_pool1d):
+        # The functional form of a pooling module (Inception v3's branches): the same layer.
+        module = (torch.nn.AvgPool2d if t is F.avg_pool2d else torch.nn.MaxPool2d if t is F.max_pool2d
+                  else torch.nn.AvgPool1d if t is F.avg_pool1d else torch.nn.MaxPool1d)
+        names = (("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+                 if "avg" in name else ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"))
+        kw = {k: _arg(node, i + 1, k) for i, k in enumerate(names)}
+        return layer_of_module(module(**{k: v for k, v in kw.items() if v is not None}), where)
     if t is F.dropout or name == "contiguous":
         return None
     if name == "stochastic_depth" and _arg(node, 3, "training") is False:
