@@ -262,10 +262,6 @@ def fuse(items: list) -> list:
     return out
 
 
-RESERVED = {"Chain", "Parallel", "SkipConnection", "repeat", "Conv", "Dense", "BatchNorm", "LayerNorm",
-            "MaxPool", "MeanPool", "Dropout", "Embedding", "Linear", "Identity", "Flatten"}
-
-
 def _library_blocks(w: Writer, groups: list) -> dict[int, str]:
     """The groups that are a standard library block (renamed to it, their parameters in its
     order), as id → the file to import."""
@@ -286,7 +282,7 @@ def _name_blocks(groups, taken: set) -> None:
     for g in groups:
         # The compiled class drops leading underscores (torchvision's `_InvertedResidual`).
         base = g.cls.lstrip("_") if g.cls.lstrip("_").isidentifier() else "Block"
-        if builtin(base) or base in RESERVED:
+        if builtin(base):
             base = f"{base}Block"
         name, i = base, 2
         while name in taken:

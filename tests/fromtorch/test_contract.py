@@ -114,3 +114,27 @@ def test_a_sequential_with_named_children_is_a_diagnostic():
     with pytest.raises(Unsupported) as err:
         from_torch(module, (784,))
     assert err.value.where == "layers" and "named (first), not numbered" in str(err.value)
+
+
+def test_a_module_class_named_like_a_layer_gets_a_block_name_of_its_own():
+    class Conv(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c = torch.nn.Conv2d(2, 2, 1)
+
+        def forward(self, x):
+            return torch.relu(self.c(x))
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = Conv(), Conv()
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    spec = from_torch(Net(), (4, 4, 2))
+    assert "block ConvBlock() = Conv((1, 1), 2 => 2, relu; name=\"c\")" in spec
+    assert 'ConvBlock(name="a")' in spec
+    compiled = archlang.load(spec)
+    compiled.load_state_dict(Net().state_dict(), strict=True)
