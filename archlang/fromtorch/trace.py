@@ -128,7 +128,10 @@ def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
     fake = FakeTensorMode(allow_non_fake_inputs=True)
     traced: dict[str, Traced] = {}
 
+    ran: set[str] = set()
+
     def run(m: nn.Module, path: str, args: tuple):
+        ran.add(path)
         if is_torch_module(m):
             # Shapes only: a layer that keeps its input's shape need not run (a fake
             # BatchNorm costs 30 ms, most of ResNet-50's conversion).
@@ -156,6 +159,15 @@ def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
 
     with torch.no_grad(), fake:
         run(root, "", (fake.from_tensor(example(dims, 1)),))
+    # Weights of a module the forward never calls (GoogLeNet's auxiliary heads in eval mode)
+    # would be missing from the spec: refused rather than dropped.
+    for key in [*root.state_dict()]:
+        owner = key.rpartition(".")[0]
+        if owner not in ran:
+            where = owner or type(root).__name__
+            raise Unsupported(where, type(root.get_submodule(owner)).__name__,
+                              f"its weights ({key}) are never used by the forward in eval mode, so no "
+                              "spec of that forward holds them")
     return traced
 
 

@@ -138,3 +138,11 @@ def test_a_module_class_named_like_a_layer_gets_a_block_name_of_its_own():
     assert 'ConvBlock(name="a")' in spec
     compiled = archlang.load(spec)
     compiled.load_state_dict(Net().state_dict(), strict=True)
+
+
+def test_weights_the_forward_never_uses_are_refused_not_dropped():
+    module = nets.LeNet()
+    module.aux = torch.nn.Linear(3, 3)      # as GoogLeNet's auxiliary heads in eval mode
+    with pytest.raises(Unsupported) as err:
+        from_torch(module, (28, 28, 1))
+    assert err.value.where == "aux" and "aux.weight" in str(err.value)
