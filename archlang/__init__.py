@@ -28,6 +28,14 @@ class _Package(types.ModuleType):
 sys.modules[__name__].__class__ = _Package
 
 
+def from_torch(module_or_target, input_shape, **options) -> str:
+    """A PyTorch nn.Module (or `pkg.mod:Builder`, `file.py:Class`) as a spec's text, whose
+    compiled module takes the module's state_dict strictly and computes the same outputs:
+    archlang/fromtorch (imports torch), docs/from_torch.md."""
+    from .fromtorch import from_torch as convert
+    return convert(module_or_target, input_shape, **options)
+
+
 def __getattr__(name: str):
     """`archlang.callbacks` and `archlang.StopTraining`, imported on first use (torch-free,
     but not needed by `import archlang`)."""
@@ -44,4 +52,4 @@ def load_ipython_extension(ipython) -> None:
     load(ipython)
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "check", "check_text", "compile", "diff", "draw", "export", "fit", "load", "toeplitz", "Diagnostic", "PluginError", "SpecError", "__version__"]
+__all__ = ["analyze", "check", "check_text", "compile", "diff", "draw", "export", "fit", "from_torch", "load", "toeplitz", "Diagnostic", "PluginError", "SpecError", "__version__"]

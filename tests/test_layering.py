@@ -44,6 +44,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
      "the core's objects from here)", ("archlang.present",)),
     ("the Python API", ("archlang.api",)),
     ("what a trained model learnt (`archlang show`), through the API", ("archlang.interpret",)),
+    ("from PyTorch to a spec (`archlang from-torch`): torch.fx traces, the spec's text, checked "
+     "and formatted through the API", ("archlang.fromtorch",)),
     ("entry points: the package's re-exports and %load_ext, the CLI, the language server, the "
      "playground, the notebook magic",
      ("archlang", "archlang.__main__", "archlang.cli", "archlang.lsp", "archlang.serve",

@@ -23,7 +23,7 @@ EXIT_OK, EXIT_SPEC, EXIT_USAGE = 0, 1, 2
 
 # Subcommand modules of this package, in the order `archlang --help` lists them.
 COMMANDS = ("check", "draw", "diff", "compile", "train", "evaluate", "predict", "show", "fmt", "lsp", "serve",
-            "sweep")
+            "sweep", "from_torch")
 
 
 class UsageError(Exception):
@@ -148,7 +148,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"archlang {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for name in (command,) if command in COMMANDS else COMMANDS:
+    module = (command or "").replace("-", "_")     # `from-torch` lives in from_torch.py
+    for name in (module,) if module in COMMANDS else COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 

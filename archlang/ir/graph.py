@@ -213,6 +213,12 @@ class Builder:
                           attr=term.attr)
             parent.children.append(group)
             parent = group
+        elif parent.kind is GroupKind.CHAIN:
+            # A Chain inside a named one is an nn.Sequential inside its nn.Sequential
+            # (torchvision's `features.0.0.weight`): it keeps its place, unnamed.
+            group = Group(GroupKind.CHAIN, "Chain(…)", term.span)
+            parent.children.append(group)
+            parent = group
         for item in term.items:
             x = self.build(item, x, parent)
         if term.attr:

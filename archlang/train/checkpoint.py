@@ -120,8 +120,12 @@ def load(path) -> dict:
 
 def model_state(checkpoint: dict) -> dict:
     """The model weights in a checkpoint, or the checkpoint itself if it is a bare
-    state_dict (torch.save(model.state_dict())); DDP/compile prefixes removed."""
-    state = checkpoint.get("model", checkpoint) if isinstance(checkpoint, dict) else None
+    state_dict (torch.save(model.state_dict()), a torchvision .pth); another program's
+    checkpoint dict holding it under "state_dict" or "model"; DDP/compile prefixes removed."""
+    state = None
+    if isinstance(checkpoint, dict):
+        held = checkpoint.get("model", checkpoint.get("state_dict"))
+        state = held if isinstance(held, dict) else checkpoint
     if not isinstance(state, dict):
         raise TrainError("the checkpoint holds no model weights")
     return {strip_prefixes(k): v for k, v in state.items() if isinstance(v, torch.Tensor)}

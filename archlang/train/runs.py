@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..ir.trainconfig import TrainConfig
 from ..layers.shape import Shape
+from ..suggest import did_you_mean
 from .errors import TrainError
 
 
@@ -157,9 +158,13 @@ def _first_mismatch(own: dict, state: dict) -> str | None:
     def dims(t) -> str:
         return "×".join(map(str, t.shape)) or "a scalar"
     problems = []
+    extra = [key for key in state if key not in own]
     for key, value in own.items():
         if key not in state:
-            problems.append(f"the model's `{key}` ({dims(value)}) is not in the checkpoint")
+            # A key renamed between the spec and the file: name the checkpoint's nearest one.
+            hint = did_you_mean(key, extra)
+            problems.append(f"the model's `{key}` ({dims(value)}) is not in the checkpoint"
+                            + (f"; the checkpoint has {hint[len('did you mean '):-1]}" if hint else ""))
         elif tuple(state[key].shape) != tuple(value.shape):
             problems.append(f"`{key}` is {dims(state[key])} in the checkpoint but "
                             f"{dims(value)} in the model")

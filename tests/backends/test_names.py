@@ -82,3 +82,19 @@ def test_bad_names_are_diagnosed_at_the_name(spec, code, text):
 def test_a_block_parameter_called_name_stays_a_parameter():
     spec = 'block B(name) = Dense(4 => name)\nmodel m(x: 4) = B(name=3)'
     assert archlang.check(spec).model().output_shape == (3,)
+
+
+def test_a_named_chain_of_layers_blocks_and_inner_chains_is_nested_sequentials():
+    spec = ('block B(c) = Chain(Conv((3, 3), c => c, pad=1), BatchNorm(c, relu))\n'
+            'model m(x: 8×8×4) = Chain(Chain(Chain(Conv((3, 3), 4 => 8, pad=1, bias=false), '
+            'BatchNorm(8, relu6)), B(8), MaxPool((2, 2)), B(8); name="features"), flatten, '
+            'Dense(_ => 3; name="fc"))')
+    ks = keys(spec)
+    assert ks[:2] == ["features.0.0.weight", "features.0.1.weight"]
+    assert "features.1.conv1.weight" in ks and "features.3.bn1.running_var" in ks   # 2: MaxPool
+    m = archlang.load(spec).eval()
+    assert isinstance(m.features[0][2], torch.nn.ReLU6)
+    assert sum(p.numel() for p in m.parameters()) == archlang.check(spec).model().params == 1891
+    x = torch.randn(2, 4, 8, 8)
+    f = m.features
+    assert torch.allclose(m(x), m.fc(f[3](f[2](f[1](f[0](x)))).flatten(1)))

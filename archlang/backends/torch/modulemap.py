@@ -96,6 +96,10 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
                     if code.act != "identity":
                         m.submodules[f"{path}.{k}"] = (node, None)
                         k += 1
+            elif it.members:
+                m.groups[it.group] = path
+                m.submodules[path] = (it.out, None)
+                members(it.members, path)
             elif it.child is not None:
                 m.groups[it.child.group] = path
                 m.submodules[path] = (it.out, None)
@@ -109,6 +113,30 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
                     m.submodules[f"{path}.{k}"] = (copy.output, None)
                     walk(copy, f"{path}.{k}")
             m.places[it.out] = Place(owner, line, variable)   # after the inner ones: outermost
+
+    def members(items: list, path: str) -> None:
+        """A named Chain's nested nn.Sequential: its submodules numbered as it holds them."""
+        k = 0
+        for member in items:
+            here = f"{path}.{k}"
+            if isinstance(member, list):
+                members(member, here)
+            elif isinstance(member, tuple):
+                node, code = member
+                if code.module is not None:
+                    m.layers[node] = here
+                    m.submodules[here] = (node, code.raw_out)
+                    k += 1
+                    here = f"{path}.{k}"
+                if code.act != "identity":
+                    m.submodules[here] = (node, None)
+                else:
+                    continue
+            else:
+                m.groups[member.group] = here
+                m.submodules[here] = (member.output, None)
+                walk(member, here)
+            k += 1
 
     walk(root, "")
     return m

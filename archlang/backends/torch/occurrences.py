@@ -31,6 +31,8 @@ class Item:
     group: Group | None = None              # the block or repeat this attribute compiles
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
     chain: list = field(default_factory=list)    # a named Chain: its layers' (node, code)
+    members: list = field(default_factory=list)  # a named Chain of blocks, layers and inner
+                                                 # Chains: Occurrence | (node, code) | list
     converts: tuple = ()                    # per input, (the layout it is moved to, its
                                             # spec dims' count), or None: used as it comes
     act_dim: int = 1                        # where softmax finds the output's channels
@@ -65,6 +67,8 @@ class Occurrence:
             return it.code.module
         if it.chain:
             return sequential(it.chain)
+        if it.members:
+            return nested(it.members)
         if it.child is not None:
             return it.child.instance()
         return Call("nn.Sequential", tuple(c.instance() for c in it.copies))
@@ -76,6 +80,8 @@ class Occurrence:
             return "[" + ", ".join(f"<{id(c.cls)}>" for c in it.copies) + "]"
         if it.chain:
             return fmt(sequential(it.chain), lambda v: "#")
+        if it.members:
+            return fmt(nested(it.members, skeleton=True), lambda v: "#")
         return fmt(filled(it.code.module), lambda v: "#") if it.code.module is not None else ""
 
     def forward_skeleton(self, it: Item) -> str:
@@ -99,25 +105,67 @@ def sequential(chain: list) -> Call:
     return Call("nn.Sequential", tuple(mods))
 
 
+def nested(members: list, skeleton: bool = False) -> Call:
+    """A named Chain's nn.Sequential of block instances, layers (then their activation's
+    module) and inner Chains (an nn.Sequential each), in order: keys `name.0.…`, `name.1.0.…`."""
+    mods = []
+    for m in members:
+        if isinstance(m, list):
+            mods.append(nested(m, skeleton))
+        elif isinstance(m, tuple):
+            mods += sequential([m]).args
+        else:
+            mods.append(Call(f"<{id(m.cls)}>") if skeleton else m.instance())
+    return Call("nn.Sequential", tuple(mods))
+
+
+def _plain(c: int, report: ModelReport, layouts: Layouts, entry, prev) -> TorchCode | None:
+    """The code of a layer an nn.Sequential can hold: a module applied as it is (or an
+    activation with a module), its input in the layout it takes; None otherwise."""
+    graph = report.model.graph
+    node = graph[c]
+    if len(node.inputs) != 1 or (prev is not None and node.inputs[0] != prev):
+        return None
+    code = torch_code(report, layouts, c)
+    plain = code.module is not None or code.call is X
+    if not plain or code.pre is not None or code.post or isinstance(code.call, Template) \
+            or code.act not in ACT_MODULES or code.init != "default":
+        return None
+    take, came = layouts.takes.get(c), entry.get(node.inputs[0], layouts.of.get(node.inputs[0]))
+    if prev is not None and take and came and take != came:
+        return None
+    return code
+
+
+def _members(group: Group, report: ModelReport, layouts: Layouts, all_occ: list, entry) -> list | None:
+    """A named Chain's members when one nn.Sequential (nested for inner Chains) computes it:
+    block calls, plain layers and unnamed inner Chains of the same, in a line. None otherwise."""
+    out = []
+    for c in group.children:
+        if isinstance(c, int):
+            code = _plain(c, report, layouts, entry, None)
+            if code is None:
+                return None
+            out.append((c, code))
+        elif c.is_block:
+            out.append(occurrence(c, report, layouts, all_occ, entry))
+        elif c.kind is GroupKind.CHAIN and not c.attr and c.children:
+            inner = _members(c, report, layouts, all_occ, entry)
+            if inner is None:
+                return None
+            out.append(inner)
+        else:
+            return None
+    return out or None
+
+
 def _sequential_chain(group: Group, report: ModelReport, layouts: Layouts, entry) -> list | None:
     """A named Chain's layers as (node, code), when one nn.Sequential computes it: layers in
     a line, each a module applied as it is (or an activation with a module), none needing its
     input moved to another layout. None otherwise: its layers are then written one by one."""
-    graph = report.model.graph
     chain, prev = [], None
     for c in group.children:
-        if not isinstance(c, int):
-            return None
-        node = graph[c]
-        if len(node.inputs) != 1 or (prev is not None and node.inputs[0] != prev):
-            return None
-        code = torch_code(report, layouts, c)
-        plain = code.module is not None or code.call is X
-        if not plain or code.pre is not None or code.post or isinstance(code.call, Template) \
-                or code.act not in ACT_MODULES or code.init != "default":
-            return None
-        take, came = layouts.takes.get(c), entry.get(node.inputs[0], layouts.of.get(node.inputs[0]))
-        if prev is not None and take and came and take != came:
+        if not isinstance(c, int) or (code := _plain(c, report, layouts, entry, prev)) is None:
             return None
         chain.append((c, code))
         prev = c
@@ -169,10 +217,22 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
             elif c.copied_blocks is not None:
                 copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.copied_blocks]
                 items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
+            elif c.kind is GroupKind.CHAIN and c.attr and c.children \
+                    and all(not isinstance(b, int) and b.is_block for b in c.children):
+                # A named Chain of block calls is an nn.Sequential of their instances, as a
+                # repeat's copies are: its keys are `name.0.…`, `name.1.…` (torchvision's
+                # `layer2` of a BasicBlock with a downsample and one without).
+                copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.children]
+                items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
             elif c.kind is GroupKind.CHAIN and (chain := _sequential_chain(c, report, layouts, entry)):
                 first = graph[chain[0][0]].inputs
                 items.append(Item(c.output, first, chain=chain, group=c,
                                   converts=moves(first, layouts.takes.get(chain[0][0]))))
+            elif c.kind is GroupKind.CHAIN and c.attr and not c.is_model \
+                    and (members := _members(c, report, layouts, all_occ, entry)):
+                # Layers, blocks and inner Chains mixed (torchvision's `features`): nested
+                # nn.Sequentials, keys `features.0.0.weight`, `features.1.conv.0.weight`.
+                items.append(Item(c.output, (external_input(c, report),), members=members, group=c))
             else:
                 walk(c.children)
 
@@ -215,7 +275,7 @@ def _attribute_names(items: list[Item], infos, graph) -> None:
             prefix = getattr(layer, "short_name", None) or SHORT_NAMES.get(layer.kind, layer.family)
         elif it.child is not None:
             prefix = snake(it.child.group.name)
-        elif it.chain:
+        elif it.chain or it.members:
             prefix = "seq"
         else:
             prefix = f"{snake(it.copies[0].group.name)}s"

@@ -1,0 +1,196 @@
+"""Build the module to convert, run it once on an example input, and trace the forward of
+every module that becomes a model or block body (torch.fx, each submodule a leaf)."""
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import fx, nn
+from torch._subclasses.fake_tensor import FakeTensorMode
+
+from .recognise import Unsupported, is_sequential, is_torch_module
+
+
+@dataclass
+class Traced:
+    """One module's forward as a graph whose every submodule call is a leaf; `path` is its
+    qualified name in the root ('' for the root), each tensor node's meta["shape"] its shape."""
+    path: str
+    module: nn.Module
+    graph: fx.Graph
+
+
+def parse_shape(shape) -> tuple[int, ...]:
+    """`224x224x3`, `224×224×3`, `784` or a tuple → the spec's dims (W, H, C order)."""
+    if isinstance(shape, str):
+        parts = re.split(r"\s*[x×,]\s*", shape.strip())
+        if not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise ValueError(f"--input {shape!r}: write the spec's shape, e.g. 224x224x3 (W×H×C) or 784")
+        return tuple(int(p) for p in parts)
+    return tuple(int(d) for d in shape)
+
+
+def example(dims: tuple[int, ...], batch: int = 2) -> torch.Tensor:
+    """A random input of the spec's dims in PyTorch's layout: W×H×C → N×C×H×W."""
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn((batch, *reversed(dims)), generator=gen)
+
+
+def literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_arguments(args: str | None, kwargs: list[str]) -> tuple[tuple, dict]:
+    """`--args "10, True"` (Python literals) and `--kwargs num_classes=10 ...`."""
+    pos = ()
+    if args:
+        try:
+            pos = ast.literal_eval(f"({args},)")
+        except (ValueError, SyntaxError):
+            raise ValueError(f"--args {args!r}: write Python literals separated by commas") from None
+    kw = {}
+    for item in kwargs:
+        key, eq, value = item.partition("=")
+        if not eq or not key.isidentifier():
+            raise ValueError(f"--kwargs {item!r}: write NAME=VALUE")
+        kw[key] = literal(value)
+    return pos, kw
+
+
+def resolve(target: str):
+    """`pkg.mod:Name` or `file.py:Name` (a dotted Name reaches inside) → the object."""
+    where, colon, attr = target.rpartition(":")
+    if not colon or not where or not attr:
+        raise ValueError(f"{target!r}: name a callable as MODULE:NAME or FILE.py:NAME")
+    if where.endswith(".py"):
+        path = Path(where)
+        if not path.is_file():
+            raise ValueError(f"{target!r}: no such file {where}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules.setdefault(path.stem, mod)
+        spec.loader.exec_module(mod)
+    else:
+        try:
+            mod = importlib.import_module(where)
+        except ImportError as err:
+            raise ValueError(f"{target!r}: cannot import {where}: {err}") from None
+    obj = mod
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise ValueError(f"{target!r}: {where} has no {attr}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def build(module_or_target, args: tuple, kwargs: dict) -> tuple[nn.Module, str]:
+    """The module to convert (in eval mode) and a model name for it."""
+    if isinstance(module_or_target, nn.Module):
+        module = module_or_target
+    else:
+        made = resolve(module_or_target)
+        module = made(*args, **kwargs) if callable(made) else made
+        if not isinstance(module, nn.Module):
+            raise ValueError(f"{module_or_target!r} gives a {type(module).__name__}, not an nn.Module")
+    name = re.sub(r"\W", "_", str(module_or_target).rpartition(":")[2].rpartition(".")[2]) \
+        if isinstance(module_or_target, str) else type(module).__name__
+    return module.eval(), name
+
+
+SAME_SHAPE = (nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.ReLU6, nn.Dropout, nn.Identity, nn.Sigmoid,
+              nn.SiLU, nn.Hardswish, nn.Hardsigmoid, nn.GELU, nn.Tanh)
+
+
+class _Leaves(fx.Tracer):
+    """Every submodule call stays one node: a body is traced one level at a time."""
+
+    def is_leaf_module(self, m: nn.Module, qualified_name: str) -> bool:
+        return True
+
+
+def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
+    """The traced forward of the root and of every module it calls that is no module of
+    torch.nn, keyed by qualified name; each tensor node carries its shape (meta["shape"]). One pass
+    over fake tensors (shapes without arithmetic: ResNet-50 in a fraction of a second), each
+    module's graph interpreted where its parent calls it."""
+    if is_sequential(root):
+        raise Unsupported(type(root).__name__, "Sequential", "a model that is an nn.Sequential has keys "
+                          "such as `0.weight`, which no attribute is named: wrap it in a module")
+    fake = FakeTensorMode(allow_non_fake_inputs=True)
+    traced: dict[str, Traced] = {}
+
+    ran: set[str] = set()
+
+    def run(m: nn.Module, path: str, args: tuple):
+        ran.add(path)
+        if is_torch_module(m):
+            # Shapes only: a layer that keeps its input's shape need not run (a fake
+            # BatchNorm costs 30 ms, most of ResNet-50's conversion).
+            return args[0] if isinstance(m, SAME_SHAPE) and len(args) == 1 else m(*args)
+        if is_sequential(m):
+            (x,) = args
+            for key, child in m.named_children():
+                x = run(child, f"{path}.{key}" if path else key, (x,))
+            return x
+        if path not in traced:
+            try:
+                graph = _Leaves().trace(m)
+            except Exception as err:      # torch.fx cannot follow data-dependent control flow
+                raise Unsupported(path or type(m).__name__, "forward",
+                                  f"torch.fx cannot trace it: {str(err).splitlines()[0]}") from None
+            traced[path] = Traced(path, m, graph)
+        gm = fx.GraphModule(m, traced[path].graph)
+        try:
+            return _Shapes(gm, run, path).propagate(*args)
+        except Unsupported:
+            raise
+        except Exception as err:   # inputs that are no tensors, or a shape that does not fit
+            raise Unsupported(path or type(m).__name__, "forward",
+                              f"its shapes cannot be followed: {str(err).splitlines()[0][:120]}") from None
+
+    with torch.no_grad(), fake:
+        run(root, "", (fake.from_tensor(example(dims, 1)),))
+    # Weights of a module the forward never calls (GoogLeNet's auxiliary heads in eval mode)
+    # would be missing from the spec: refused rather than dropped.
+    for key in [*root.state_dict()]:
+        owner = key.rpartition(".")[0]
+        if owner not in ran:
+            where = owner or type(root).__name__
+            raise Unsupported(where, type(root.get_submodule(owner)).__name__,
+                              f"its weights ({key}) are never used by the forward in eval mode, so no "
+                              "spec of that forward holds them")
+    return traced
+
+
+class _Shapes(fx.Interpreter):
+    """Runs a graph, keeping each tensor's shape in its node's meta ("shape"); submodule calls
+    go through `run` (traced and interpreted in turn). (fx's ShapeProp copies the whole
+    module to fake tensors first: a second per ResNet-50.)"""
+
+    def __init__(self, gm, run, path):
+        super().__init__(gm)
+        self._run, self._path = run, path
+
+    def propagate(self, *args):
+        return self.run(*args)
+
+    def run_node(self, n):
+        result = super().run_node(n)
+        if isinstance(result, torch.Tensor):
+            n.meta["shape"] = tuple(result.shape)
+        return result
+
+    def call_module(self, target, args, kwargs):
+        if kwargs:
+            return super().call_module(target, args, kwargs)
+        sub = self.module.get_submodule(target)
+        return self._run(sub, f"{self._path}.{target}" if self._path else target, tuple(args))

@@ -1,0 +1,342 @@
+"""Expressions → the spec's text: each module class becomes a block (one per structure),
+whose whole numbers that differ between its calls become parameters; every layer with
+weights keeps its attribute's name (`name="conv1"`) so the compiled module has the
+original state_dict keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from .recognise import ACTIVATION, Layer, Num, Unsupported, is_sequential, is_torch_module, layer_of_module
+from .structure import Par, Seq, Sub, body
+from .trace import Traced
+
+
+@dataclass(frozen=True)
+class CallFrag:
+    """A call of the block made of the module at `path`."""
+    path: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class SeqFrag:
+    """An nn.Sequential: its attribute (None inside another) and its elements, each a
+    CallFrag, a SeqFrag or a layer's fragments (a tuple)."""
+    attr: str | None
+    children: tuple
+
+
+def parts(element) -> list:
+    """An element of a SeqFrag as a list of fragments."""
+    return [element] if isinstance(element, (CallFrag, SeqFrag)) else list(element)
+
+
+@dataclass
+class Group:
+    """A block: the instances (paths) of one class with one structure."""
+    cls: str
+    skeleton: tuple
+    paths: list = field(default_factory=list)
+    name: str = ""
+    params: list = field(default_factory=list)      # names
+    slots: list = field(default_factory=list)       # per slot: param name or None (a literal)
+
+
+class Writer:
+    def __init__(self, traced: dict[str, Traced]):
+        self.traced = traced
+        self.frags: dict[str, list] = {}
+        self.groups: dict[tuple, Group] = {}
+        self.group_of: dict[str, Group] = {}
+
+    # ---- fragments ---------------------------------------------------------------------
+    def fragments(self, path: str) -> list:
+        if path not in self.frags:
+            expression = body(self.traced[path])
+            unname(expression)
+            self.frags[path] = self.render(expression, outer=path == "")
+        return self.frags[path]
+
+    def render(self, e, outer: bool = False) -> list:
+        if isinstance(e, Seq):
+            items = fuse(e.items)
+            if not items:
+                return ["identity"]
+            # A model's body is a Chain even of one element: a named one keeps its name.
+            if len(items) == 1 and not outer:
+                return self.render(items[0])
+            out = ["Chain("]
+            for i, it in enumerate(items):
+                out += ([", "] if i else []) + self.render(it)
+            return out + [")"]
+        if isinstance(e, Layer):
+            return e.fragments() if e.head != ACTIVATION else [e.act]
+        if isinstance(e, Par):
+            rest = [b for b in e.branches if b.items]
+            if len(e.branches) == 2 and len(rest) == 1 and (e.branches[1] is not rest[0] or e.op != "cat"):
+                return ["SkipConnection("] + self.render(rest[0]) + [f", {e.op})"]
+            out = [f"Parallel({e.op}"]
+            for b in e.branches:
+                out += [", "] + self.render(b)
+            return out + [")"]
+        if isinstance(e, Sub):
+            return self.sub(e)
+        raise AssertionError(e)
+
+    def sub(self, e: Sub) -> list:
+        m = self._module(e.path)
+        if is_sequential(m):
+            return [self.sequential(e.path, m, e.attr)]
+        self.block(e.path)
+        return [CallFrag(e.path, e.attr)]
+
+    def sequential(self, path: str, m: nn.Module, attr: str | None) -> SeqFrag:
+        keys = [k for k, _ in m.named_children()]
+        if keys != [str(i) for i in range(len(keys))]:
+            # A compiled Chain numbers its elements; keys such as `block1` cannot be kept.
+            raise Unsupported(path, type(m).__name__, f"an nn.Sequential whose children are named "
+                              f"({', '.join(keys[:3])}), not numbered")
+        return SeqFrag(attr, tuple(self.element(f"{path}.{k}", c) for k, c in m.named_children()))
+
+    def element(self, path: str, m: nn.Module):
+        """One element of an nn.Sequential: a layer, an inner Sequential, or a block call."""
+        if is_sequential(m):
+            if not len(m):
+                raise Unsupported(path, type(m).__name__, "an empty nn.Sequential inside another")
+            return self.sequential(path, m, None)
+        if is_torch_module(m):
+            return tuple(self.render(Seq([layer_of_module(m, path)])))
+        self.block(path)
+        return CallFrag(path, None)
+
+    def _module(self, path: str) -> nn.Module:
+        return self.traced[""].module.get_submodule(path)
+
+    def block(self, path: str) -> Group:
+        if path in self.group_of:
+            return self.group_of[path]
+        if path not in self.traced:
+            raise Unsupported(path, type(self._module(path)).__name__, "the forward never calls it")
+        frags = self.fragments(path)
+        key = (type(self._module(path)).__name__, self.skeleton(frags))
+        g = self.groups.setdefault(key, Group(*key))
+        g.paths.append(path)
+        self.group_of[path] = g
+        return g
+
+    def skeleton(self, frags) -> tuple:
+        out = []
+        for f in frags:
+            if isinstance(f, Num):
+                out.append("#")
+            elif isinstance(f, CallFrag):
+                out.append(("call", id(self.group_of[f.path]), f.name))
+            elif isinstance(f, SeqFrag):
+                out.append(("seq", f.attr, tuple(self.skeleton(parts(c)) for c in f.children)))
+            else:
+                out.append(f)
+        return tuple(out)
+
+    # ---- parameters ----------------------------------------------------------------------
+    def numbers(self, frags) -> list[tuple[int, str]]:
+        """(value, role) of every number of a body, a called block's arguments included."""
+        out = []
+        for f in frags:
+            if isinstance(f, Num):
+                out.append((f.value, f.role))
+            elif isinstance(f, CallFrag):
+                g = self.parametrised(self.group_of[f.path])
+                out += list(zip(self.arguments(f.path), g.params))
+            elif isinstance(f, SeqFrag):
+                for c in f.children:
+                    out += self.numbers(parts(c))
+        return out
+
+    def arguments(self, path: str) -> list[int]:
+        g = self.parametrised(self.group_of[path])
+        values = [v for v, _ in self.numbers(self.frags[path])]
+        return [values[g.slots.index(p)] for p in g.params]
+
+    def parametrised(self, g: Group) -> Group:
+        if g.slots or g.params:
+            return g
+        vectors = [self.numbers(self.frags[p]) for p in g.paths]
+        columns = list(zip(*[[v for v, _ in vec] for vec in vectors]))
+        roles = [r for _, r in vectors[0]] if vectors else []
+        names: dict[tuple, str] = {}
+        slots = []
+        for col, role in zip(columns, roles):
+            if len(set(col)) == 1:
+                slots.append(None)
+                continue
+            if col not in names:
+                base = role.rstrip("0123456789") or "n"
+                taken = set(names.values())
+                name = base if base not in taken else next(f"{base}{i}" for i in range(2, 999) if f"{base}{i}" not in taken)
+                names[col] = name
+            slots.append(names[col])
+        g.slots = slots or [None]
+        g.params = list(dict.fromkeys(n for n in slots if n))
+        return g
+
+    # ---- text ------------------------------------------------------------------------------
+    def text(self, frags, slots=None) -> str:
+        """The fragments as text, numbers as parameters where `slots` names them."""
+        it = iter(slots or [])
+        return self._text(frags, it, slots is not None)
+
+    def _text(self, frags, it, params: bool) -> str:
+        out = []
+        for f in frags:
+            if isinstance(f, Num):
+                slot = next(it) if params else None
+                out.append(slot or str(f.value))
+            elif isinstance(f, CallFrag):
+                out.append(self._call(f, it, params))
+            elif isinstance(f, SeqFrag):
+                out.append(self._sequential(f, it, params))
+            else:
+                out.append(f)
+        return "".join(out)
+
+    def _call(self, f: CallFrag, it, params: bool, with_name: bool = True) -> str:
+        g = self.parametrised(self.group_of[f.path])
+        args = []
+        for value in self.arguments(f.path):
+            slot = next(it) if params else None
+            args.append(slot or str(value))
+        name = [f'name="{f.name}"'] if with_name and f.name else []
+        inner = ", ".join(args) + (("; " if args else "") + ", ".join(name) if name else "")
+        return f"{g.name}({inner})"
+
+    def _sequential(self, f: SeqFrag, it, params: bool) -> str:
+        texts = [self._call(c, it, params, False) if isinstance(c, CallFrag) else self._text(parts(c), it, params)
+                 for c in f.children]
+        name = f'; name="{f.attr}"' if f.attr else ""
+        if not texts:
+            return "identity"
+        if f.attr and len(texts) > 1 and len(set(texts)) == 1 and all(isinstance(c, CallFrag) for c in f.children):
+            return f"repeat({len(texts)}, {texts[0]}{name})"
+        return "Chain(" + ", ".join(texts) + f"{name})"
+
+
+def unname(expression) -> None:
+    """Drop each `name=` that the compiled module would give anyway: unnamed layers are
+    numbered per kind in their class (`conv1`, `bn1`, `conv2`; backends/torch/occurrences.py),
+    so torchvision's BasicBlock needs no name at all."""
+    from ..backends.torch.tables import SHORT_NAMES
+    counts: dict[str, int] = {}
+
+    def walk(e):
+        if isinstance(e, Seq):
+            for it in e.items:
+                walk(it)
+        elif isinstance(e, Par):
+            for b in e.branches:
+                walk(b)
+        elif isinstance(e, Layer) and e.head in SHORT_NAMES:
+            prefix = SHORT_NAMES[e.head]
+            auto = f"{prefix}{counts.get(prefix, 0) + 1}"
+            if e.name is None or e.name == auto:
+                e.name = None
+                counts[prefix] = counts.get(prefix, 0) + 1
+
+    walk(expression)
+
+
+def fuse(items: list) -> list:
+    """An activation right after a layer that takes one becomes its argument
+    (`BatchNorm(64, relu)`); `identity` disappears."""
+    out = []
+    for it in items:
+        if isinstance(it, Layer) and it.head == ACTIVATION:
+            prev = out[-1] if out else None
+            if it.act == "identity":
+                continue
+            if isinstance(prev, Layer) and prev.takes_act and prev.act is None:
+                prev.act = it.act
+                continue
+        out.append(it)
+    return out
+
+
+def _library_blocks(w: Writer, groups: list) -> dict[int, str]:
+    """The groups that are a standard library block (renamed to it, their parameters in its
+    order), as id → the file to import."""
+    from .library import match
+    found = {}
+    for g in groups:
+        if not g.params:
+            continue
+        hit = match(w.text(w.frags[g.paths[0]], g.slots), g.params)
+        if hit is not None:
+            found[id(g)], g.name, g.params = hit[0], hit[1], hit[2]
+    return found
+
+
+def _name_blocks(groups, taken: set) -> None:
+    from ..vocabulary import builtin
+    taken = set(taken)
+    for g in groups:
+        # The compiled class drops leading underscores (torchvision's `_InvertedResidual`).
+        base = g.cls.lstrip("_") if g.cls.lstrip("_").isidentifier() else "Block"
+        if builtin(base):
+            base = f"{base}Block"
+        name, i = base, 2
+        while name in taken:
+            name, i = f"{base}{i}", i + 1
+        g.name = name
+        taken.add(name)
+
+
+def write(traced: dict[str, Traced], dims: tuple[int, ...], model: str) -> str:
+    """The spec: blocks in the order of their first use, inner ones first, then the model."""
+    from ..syntax.format import format_text
+    w = Writer(traced)
+    root = w.fragments("")
+    groups = list(w.groups.values())
+    for g in groups:
+        w.parametrised(g)
+    imported = _library_blocks(w, groups)
+    _name_blocks([g for g in groups if id(g) not in imported], {g.name for g in groups if id(g) in imported})
+    lines = [f"# Converted from PyTorch by archlang from-torch: {model}", ""]
+    lines += [f'import "{f}"' for f in dict.fromkeys(imported.values())] + ([""] if imported else [])
+    for g in _inner_first(w, groups):
+        if id(g) in imported:
+            continue
+        params = ", ".join(g.params)
+        lines.append(f"block {g.name}({params}) = {w.text(w.frags[g.paths[0]], g.slots if g.params else None)}")
+        lines.append("")
+    shape = "×".join(map(str, dims))
+    ident = model if model.isidentifier() else "converted"
+    lines.append(f"model {ident}(x: {shape}) = {w.text(root)}")
+    text = "\n".join(lines) + "\n"
+    formatted = format_text(text)
+    return formatted if isinstance(formatted, str) else text
+
+
+def _inner_first(w: Writer, groups: list) -> list:
+    done, out = set(), []
+
+    def visit(g):
+        if id(g) in done:
+            return
+        done.add(id(g))
+        for f in _calls(w.frags[g.paths[0]]):
+            visit(w.group_of[f.path])
+        out.append(g)
+
+    for g in groups:
+        visit(g)
+    return out
+
+
+def _calls(frags):
+    for f in frags:
+        if isinstance(f, CallFrag):
+            yield f
+        elif isinstance(f, SeqFrag):
+            for c in f.children:
+                yield from _calls(parts(c))

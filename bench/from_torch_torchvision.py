@@ -1,0 +1,144 @@
+"""`archlang from-torch` on every torchvision classification builder: the contract, counted.
+
+For each builder of `torchvision.models.list_models(module=torchvision.models)`, with
+weights=None and the BatchNorm statistics randomised (so that a wrong buffer shows):
+
+- traced: torch.fx's symbolic_trace of the whole model succeeds;
+- converted: archlang.from_torch writes a spec (else the diagnostic, which names the module
+  and the operation, is the reason);
+- strict: the spec's compiled module (archlang.load) takes the model's state_dict with
+  strict=True;
+- max |Δ|: of the outputs in eval mode at two input sizes (224 and 256; Inception v3 299
+  and 320);
+- fixed: converting the compiled module gives the same spec back.
+
+Run with the reference environment, archlang from this checkout:
+
+    PYTHONPATH=. /work/refvenv/bin/python bench/from_torch_torchvision.py [--only NAME ...]
+        [--max-params 200e6] [--out bench/from_torch_torchvision.md]
+
+torchvision is no dependency of archlang or of its tests (tests/fromtorch uses hand-written
+modules). Models above --max-params are listed as skipped (memory of this machine).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+
+import torch
+import torchvision
+
+import archlang
+from archlang.fromtorch import Unsupported, from_torch
+
+
+def randomise(model) -> None:
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and m.track_running_stats:
+            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) - 0.5)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+
+
+def one(name: str, max_params: float) -> dict:
+    row = {"model": name, "traced": False, "converted": False, "strict": False, "delta": [],
+           "fixed": False, "reason": "", "seconds": 0.0}
+    torch.manual_seed(0)
+    kwargs = {"aux_logits": False, "init_weights": False} if name in ("googlenet", "inception_v3") else {}
+    model = torchvision.models.get_model(name, weights=None, **kwargs).eval()
+    params = sum(p.numel() for p in model.parameters())
+    row["params"] = params
+    if params > max_params:
+        row["reason"] = f"skipped: {params / 1e6:.0f}M parameters (memory of this machine)"
+        return row
+    with torch.no_grad():
+        randomise(model)
+    try:
+        torch.fx.symbolic_trace(model)
+        row["traced"] = True
+    except Exception as err:  # noqa: BLE001
+        row["reason"] = f"torch.fx: {str(err).splitlines()[0][:120]}"
+        return row
+    size = 299 if name == "inception_v3" else 224
+    sizes = [(size, size, 3), (size + 32, size + 32, 3)]
+    start = time.perf_counter()
+    try:
+        spec = from_torch(model, sizes[0], name=name)
+    except Unsupported as err:
+        row["reason"] = str(err)[:160]
+        return row
+    row["seconds"] = time.perf_counter() - start
+    row["converted"] = True
+    try:
+        compiled = archlang.load(spec).eval()
+    except Exception as err:  # noqa: BLE001
+        row["reason"] = f"the spec does not compile: {str(err).splitlines()[0][:120]}"
+        return row
+    try:
+        compiled.load_state_dict(model.state_dict(), strict=True)
+        row["strict"] = True
+    except RuntimeError as err:
+        row["reason"] = "strict load: " + " ".join(str(err).split())[:160]
+        return row
+    with torch.no_grad():
+        for dims in sizes:
+            x = torch.randn(2, 3, dims[1], dims[0], generator=torch.Generator().manual_seed(1))
+            try:
+                row["delta"].append(float((compiled(x) - model(x)).abs().max()))
+            except Exception as err:  # noqa: BLE001
+                row["reason"] = f"at {dims[0]}×{dims[1]}: {str(err).splitlines()[0][:100]}"
+    try:
+        row["fixed"] = from_torch(compiled, sizes[0], name=name) == spec
+    except Exception as err:  # noqa: BLE001
+        row["reason"] = f"converting the compiled module: {str(err)[:120]}"
+    if not row["fixed"] and not row["reason"]:
+        row["reason"] = "the compiled module converts to another spec"
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    yes = lambda b: "yes" if b else "no"   # noqa: E731
+    lines = ["| model | traced | converted | strict load | max \\|Δ\\| (two sizes) | fixed point | reason |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        delta = ", ".join(f"{d:.1e}" for d in r["delta"]) or "–"
+        reason = r["reason"].replace("|", "\\|")
+        lines.append(f"| {r['model']} | {yes(r['traced'])} | {yes(r['converted'])} | {yes(r['strict'])} "
+                     f"| {delta} | {yes(r['fixed'])} | {reason} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", nargs="*")
+    parser.add_argument("--max-params", type=float, default=200e6)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    names = args.only or torchvision.models.list_models(module=torchvision.models)
+    rows = []
+    for name in names:
+        try:
+            row = one(name, args.max_params)
+        except Exception as err:  # noqa: BLE001 — a bench row, never a crash of the whole run
+            row = {"model": name, "traced": False, "converted": False, "strict": False, "delta": [],
+                   "fixed": False, "reason": f"error: {type(err).__name__}: {str(err)[:100]}"}
+            traceback.print_exc()
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    full = [r for r in rows if r["strict"] and r["fixed"] and len(r["delta"]) == 2 and max(r["delta"]) <= 1e-4]
+    summary = (f"{len(rows)} builders (torchvision {torchvision.__version__}, torch {torch.__version__}): "
+               f"{sum(r['traced'] for r in rows)} traced, {sum(r['converted'] for r in rows)} converted, "
+               f"{sum(r['strict'] for r in rows)} load strictly, {len(full)} meet the whole contract "
+               "(strict load, max |Δ| ≤ 1e-4 at both sizes, fixed point)")
+    print(summary)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(summary + "\n\n" + table(rows) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
