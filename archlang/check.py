@@ -21,6 +21,8 @@ from .layers.structural import Flatten, Input
 from .layers.window import dropped_pixels
 from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
 from .records import dataclass, field
+from .sizes import input_sizes
+from .symbolic import SymInt
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class ModelReport:
     model: Model
     infos: list[LayerInfo]
     errors: int = 0
+    input_sizes: object = None      # sizes.InputSizes of a model with named input sizes
 
     @property
     def name(self) -> str:
@@ -254,6 +257,22 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
     return ModelReport(model, infos, errors)
 
 
+def _checked(model: Model, diags: Diagnostics, strict: bool) -> ModelReport:
+    """check_model; for a model with named input sizes (`x: H×W×3`), first the exact set
+    of valid sizes (sizes.py), then the table's check at a valid sample of them."""
+    if not any(isinstance(d, SymInt) for i in model.inputs
+               for d in (getattr(model.graph[i].layer, "shape", None) or ())):
+        return check_model(model, diags, strict)
+    found = input_sizes(model, check_model)
+    for i in model.inputs:          # the table's sample: what the analyses after it see too
+        for d in model.graph[i].layer.shape:
+            if isinstance(d, SymInt) and d.is_variable:
+                d.default = found.reference[str(d)]
+    report = check_model(model, diags, strict)
+    report.input_sizes = found
+    return report
+
+
 def _tie(info: LayerInfo, owner: LayerInfo, node: Node) -> Diagnostic | None:
     """`tie=name`: the layer shares the weight of the layer that made `name`, which must have
     its shape; the shared weight is counted once, at its owner (the tied row counts the rest,
@@ -358,7 +377,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
             for checking in result.program.models:
                 if any(checking.graph[i].layer is None for i in checking.inputs):
                     continue
-                result.models.append(check_model(checking, diags, strict))
+                result.models.append(_checked(checking, diags, strict))
     except MemoryError:
         out_of_memory = True           # diagnosed below, once the traceback has let go
     except SetError:

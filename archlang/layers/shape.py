@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from math import prod
 
+from ..symbolic import SymInt
+
 _RANK_WORDS = {0: "vector", 1: "sequence", 2: "image", 3: "volume"}
 
 FLOAT, INT, BOOL = "float", "int", "bool"
@@ -35,11 +37,14 @@ DTYPE_WORDS = {FLOAT: "float values", INT: "integer indices", BOOL: "a boolean m
 
 
 class Shape(tuple):
-    """A tuple of positive ints (the dims) with a dtype; the last dim is channels unless the
+    """A tuple of positive ints or SymInts (the dims) with a dtype; the last dim is channels unless the
     value is a vector."""
 
     def __new__(cls, dims, dtype: str | None = None):
-        self = super().__new__(cls, tuple(int(d) for d in dims))
+        # ints stay ints (the concrete path is unchanged); a symbolic size (archlang/symbolic.py)
+        # stays a formula of the input's named sizes
+        self = super().__new__(cls, tuple(d if type(d) is int or isinstance(d, SymInt) else int(d)
+                                          for d in dims))
         # Shape(other) keeps other's dtype; new dims are float unless told.
         self.dtype = dtype or getattr(dims, "dtype", FLOAT)
         return self
