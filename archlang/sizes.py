@@ -314,6 +314,21 @@ class InputSizes:
     variables: dict = field(default_factory=dict)     # name → VariableSizes
     joint: list = field(default_factory=list)          # texts of guards over several variables
 
+    def lines(self) -> list[str]:
+        """The sets in words, for check's text output."""
+        several = len(self.variables) > 1
+        at = ", ".join(f"{n} = {v}" for n, v in self.reference.items())
+        out = [f"input sizes{f' (each with the others at {at})' if several else ''}; "
+               f"table at {at}:"]
+        for name, v in self.variables.items():
+            runs, exact = describe(name, v.runs.pieces()), describe(name, v.exact.pieces())
+            more = "" if v.complete else f" (explored below {v.explored_below}; larger sizes unknown)"
+            out.append(f"  runs:  {runs}{more}")
+            out.append(f"  exact: {exact}   (no strided window drops a row or column)")
+        for j in self.joint:
+            out.append(f"  joint: {j}")
+        return out
+
     def json(self) -> dict:
         return {"reference": dict(self.reference),
                 **{n: v.json() for n, v in self.variables.items()},
