@@ -20,9 +20,9 @@ from .layers.shape import Shape
 from .layers.structural import Flatten, Input
 from .layers.window import dropped_pixels
 from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
-from .records import dataclass, field
-from .sizes import input_sizes
-from .symbolic import SymInt
+from .records import dataclass, field, replace
+from .sizes import describe, input_sizes
+from .symbolic import SymInt, evaluate
 
 
 @dataclass(slots=True)
@@ -257,13 +257,17 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
     return ModelReport(model, infos, errors)
 
 
-def _checked(model: Model, diags: Diagnostics, strict: bool) -> ModelReport:
+def _checked(model: Model, diags: Diagnostics, strict: bool, given: dict | None = None) -> ModelReport:
     """check_model; for a model with named input sizes (`x: H×W×3`), first the exact set
-    of valid sizes (sizes.py), then the table's check at a valid sample of them."""
+    of valid sizes (sizes.py), then the table's check at a valid sample of them. `given`
+    sizes make the model concrete (compile, train): its inputs get those sizes (the others
+    the sample), and a size outside its valid set is E0315, naming the set."""
     if not any(isinstance(d, SymInt) for i in model.inputs
                for d in (getattr(model.graph[i].layer, "shape", None) or ())):
         return check_model(model, diags, strict)
     found = input_sizes(model, check_model)
+    if given:
+        return _at_sizes(model, diags, strict, found, given)
     for i in model.inputs:          # the table's sample: what the analyses after it see too
         for d in model.graph[i].layer.shape:
             if isinstance(d, SymInt) and d.is_variable:
@@ -271,6 +275,39 @@ def _checked(model: Model, diags: Diagnostics, strict: bool) -> ModelReport:
     report = check_model(model, diags, strict)
     report.input_sizes = found
     return report
+
+
+def _at_sizes(model: Model, diags: Diagnostics, strict: bool, found, given: dict) -> ModelReport:
+    values = {**found.reference, **{k: v for k, v in given.items() if k in found.reference}}
+    for name, v in values.items():
+        valid = found.variables[name]
+        if name in given and v not in valid.runs:
+            span = model.graph[model.inputs[0]].span
+            diags.error("E0315", f"the size {name} = {v} is outside the sizes the model accepts",
+                        span, label=f"{name} = {v}",
+                        notes=(f"valid: {describe(name, valid.runs.pieces())}"
+                               + ("" if len(values) == 1 else " (the other sizes at "
+                                  + ", ".join(f"{k} = {n}" for k, n in found.reference.items()
+                                              if k != name) + ")"),),
+                        help=f"choose one of them, e.g. --size {name}={_nearest(valid.runs, v)}")
+    for i in model.inputs:          # the model made concrete: the ordinary path from here
+        node = model.graph[i]
+        node.layer = replace(node.layer, shape=Shape(
+            tuple(evaluate(d.expr, values) if isinstance(d, SymInt) else d for d in node.layer.shape),
+            node.layer.shape.dtype))
+    report = check_model(model, diags, strict)
+    found.table_at = values
+    report.input_sizes = found
+    return report
+
+
+def _nearest(valid, n: int) -> int:
+    """The valid size nearest n (the smaller one on a tie) for the help's example."""
+    for d in range(0, 1 << 12):
+        for m in (n - d, n + d):
+            if m >= 1 and m in valid:
+                return m
+    return valid.smallest() or 1
 
 
 def _tie(info: LayerInfo, owner: LayerInfo, node: Node) -> Diagnostic | None:
@@ -355,7 +392,7 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def check_source(source, strict: bool = False, keep_syntax: bool = True,
-                 assign: list[str] | None = None) -> CheckResult:
+                 assign: list[str] | None = None, sizes: dict | None = None) -> CheckResult:
     """Check a source. Never raises: a failure inside archlang is an internal-error diagnostic
     (archlang.diagnostics.internal_error) at the part of the spec being worked on.
 
@@ -364,6 +401,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
     90,000 layers). The program keeps its blocks and train sections either way.
     `assign`: `NAME=VALUE` texts choosing the point of the file's search space to check
     (ir/space.py); a malformed one or an unknown name raises SetError, a usage error.
+    `sizes`: values of named input sizes (`x: H×W×3`; see `_checked`).
     """
     diags = Diagnostics()
     result = CheckResult(source.path)
@@ -377,7 +415,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
             for checking in result.program.models:
                 if any(checking.graph[i].layer is None for i in checking.inputs):
                     continue
-                result.models.append(_checked(checking, diags, strict))
+                result.models.append(_checked(checking, diags, strict, sizes))
     except MemoryError:
         out_of_memory = True           # diagnosed below, once the traceback has let go
     except SetError:

@@ -313,13 +313,15 @@ class InputSizes:
     reference: dict
     variables: dict = field(default_factory=dict)     # name → VariableSizes
     joint: list = field(default_factory=list)          # texts of guards over several variables
+    table_at: dict | None = None                       # --size: the sizes the table shows
 
     def lines(self) -> list[str]:
         """The sets in words, for check's text output."""
         several = len(self.variables) > 1
         at = ", ".join(f"{n} = {v}" for n, v in self.reference.items())
+        shown = ", ".join(f"{n} = {v}" for n, v in (self.table_at or self.reference).items())
         out = [f"input sizes{f' (each with the others at {at})' if several else ''}; "
-               f"table at {at}:"]
+               f"table at {shown}:"]
         for name, v in self.variables.items():
             runs, exact = describe(name, v.runs.pieces()), describe(name, v.exact.pieces())
             more = "" if v.complete else f" (explored below {v.explored_below}; larger sizes unknown)"
