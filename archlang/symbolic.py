@@ -182,7 +182,13 @@ def _lcm(a: int, b: int) -> int:
 
 # ---- text ----------------------------------------------------------------------------
 def text(e: Lin) -> str:
-    """`⌊(H − 1)/32⌋ + 1`, `3·H·W`, `H`."""
+    """`⌊(H − 1)/32⌋ + 1`, `3·H·W`, `H`. A lone floor is shown as a window formula, with
+    + 1 outside (⌊(H + 31)/32⌋ is ⌊(H − 1)/32⌋ + 1), as people write ⌊(n + 2p − k)/s⌋ + 1."""
+    if len(e.terms) == 1 and e.terms[0][1] == 1 and e.terms[0][0][0] == "floor":
+        (_, inner, d), c = e.terms[0][0], e.const
+        if inner.const > 0 or c < 0:
+            shifted = Lin(inner.terms, inner.const + (c - 1) * d)
+            return f"⌊{_grouped(shifted)}/{d}⌋ + 1"
     parts = []
     for atom, c in e.terms:
         body = _atom_text(atom)
@@ -205,12 +211,33 @@ def _atom_text(atom) -> str:
         return atom[1]
     if atom[0] == "floor":
         return f"⌊{_grouped(atom[1])}/{atom[2]}⌋"
-    return "·".join(_grouped(f) for f in atom[1])
+    parts: list[list] = []               # equal factors as a power: H·H is H²
+    for f in atom[1]:
+        if parts and parts[-1][0] == f:
+            parts[-1][1] += 1
+        else:
+            parts.append([f, 1])
+    return "·".join(_grouped(f) + (str(k).translate(_SUPERSCRIPTS) if k > 1 else "") for f, k in parts)
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def dim_text(d) -> str:
+    """A dim in a shape's text: a compound formula in parentheses, `(⌊H/2⌋ + 1)×3`."""
+    t = str(d)
+    return f"({t})" if isinstance(d, SymInt) and " " in t else t
 
 
 def _grouped(e: Lin) -> str:
+    """The text of a factor or a numerator: in parentheses when it is a sum."""
     s = text(e)
-    return s if (len(e.terms) == 1 and not e.const and e.terms[0][1] == 1) or e.is_const else f"({s})"
+    depth = 0
+    for ch in s:
+        depth += ch in "(⌊⌈" and 1 or (ch in ")⌋⌉" and -1 or 0)
+        if ch == " " and depth == 0:
+            return f"({s})"
+    return s
 
 
 # ---- guards --------------------------------------------------------------------------

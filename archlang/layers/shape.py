@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from math import prod
 
-from ..symbolic import SymInt
+from ..symbolic import SymInt, dim_text
 
 _RANK_WORDS = {0: "vector", 1: "sequence", 2: "image", 3: "volume"}
 
@@ -109,7 +109,7 @@ class Shape(tuple):
         return f"a {self} {self.kind()}"
 
     def __str__(self) -> str:
-        dims = "×".join(str(d) for d in self)
+        dims = fmt_dims(self)
         return dims if self.dtype == FLOAT else f"{dims} of {self.dtype}"
 
     def __repr__(self) -> str:
@@ -121,4 +121,4 @@ def rank_word(rank: int) -> str:
 
 
 def fmt_dims(dims) -> str:
-    return "×".join(str(d) for d in dims)
+    return "×".join(dim_text(d) for d in dims)
