@@ -1,7 +1,7 @@
 """archlang/sizes.py: the exact sets of valid input sizes, against brute force.
 
 The symbolic copies of zoo specs (tests/fixtures/sizes/) are the concrete specs with
-`x: 224×224×3` written `x: H×W×3`. Their sets must equal what the concrete check says for
+`x: 224×224×3` written `x: W×H×3` (the spec's order). Their sets must equal what the concrete check says for
 every size 1..512 (W at 224 while H varies), and match torchvision's behaviour: ResNet-18
 runs for every size ≥ 1, ConvNeXt-T from 32, ViT-B/16 exactly at 224 (torchvision asserts
 it), a same-padded U-Net of depth 4 at the multiples of 16.
@@ -41,7 +41,7 @@ def test_sets_in_words(name):
     h = sizes.variables["H"]
     assert h.complete and describe("H", h.runs.pieces()) == runs
     assert describe("H", h.exact.pieces()) == exact
-    assert sizes.reference == {"H": 224, "W": 224}
+    assert sizes.reference == {"W": 224, "H": 224}
 
 
 def brute_force(model, sizes_to_try, width=224):
@@ -51,7 +51,7 @@ def brute_force(model, sizes_to_try, width=224):
     runs, exact = set(), set()
     try:
         for n in sizes_to_try:
-            node.layer = replace(symbolic, shape=Shape((n, width, symbolic.shape[-1])))
+            node.layer = replace(symbolic, shape=Shape((width, n, symbolic.shape[-1])))   # W×H×C
             diags = Diagnostics()
             report = check_model(model, diags, strict=True)
             if report.ok:
