@@ -295,6 +295,8 @@ def _at_sizes(model: Model, diags: Diagnostics, strict: bool, found, given: dict
         node.layer = replace(node.layer, shape=Shape(
             tuple(evaluate(d.expr, values) if isinstance(d, SymInt) else d for d in node.layer.shape),
             node.layer.shape.dtype))
+        if i == model.inputs[0]:
+            model.input_shape = node.layer.shape
     report = check_model(model, diags, strict)
     found.table_at = values
     report.input_sizes = found

@@ -6,11 +6,16 @@ every size 1..512 (W at 224 while H varies), and match torchvision's behaviour: 
 runs for every size ≥ 1, ConvNeXt-T from 32, ViT-B/16 exactly at 224 (torchvision asserts
 it), a same-padded U-Net of depth 4 at the multiples of 16.
 """
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+import archlang
 from archlang.check import check_model, check_source
 from archlang.diagnostics import Diagnostics
 from archlang.layers.shape import Shape
@@ -85,3 +90,33 @@ def test_pieces_of_a_periodic_set():
     window = SizeSet(1, {0: [(221, 224)]})
     assert describe("H", window.pieces()) == "H ∈ {221, …, 224}"
     assert describe("H", SizeSet().pieces()) == "no H"
+
+
+def test_given_sizes_make_the_model_concrete():
+    result = archlang.check(FIXTURES / "unet.arch", sizes={"H": 96, "W": 64})
+    assert result.ok
+    report = result.models[0]
+    assert report.input_shape == (64, 96, 1) and report.output_shape == (64, 96, 2)
+    assert all(type(d) is int for i in report.infos if i.out is not None for d in i.out)
+
+
+def test_a_size_outside_the_set_names_the_set():
+    result = archlang.check(FIXTURES / "unet.arch", sizes={"H": 100})
+    (e0315,) = [d for d in result.diagnostics if d.code == "E0315"]
+    assert e0315.message == "the size H = 100 is outside the sizes the model accepts"
+    assert e0315.notes == ("valid: H ∈ {16, 32, 48, …} (the other sizes at W = 224)",)
+    assert e0315.help == "choose one of them, e.g. --size H=96"
+
+
+def test_check_json_gives_the_pieces(tmp_path):
+    spec = tmp_path / "s.arch"
+    spec.write_text("model s(x: W×W×3) = Chain(Conv((3, 3), 3 => 4, stride=2), flatten)\n")
+    out = subprocess.run([sys.executable, "-m", "archlang", "check", str(spec), "--json"],
+                         capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    model = json.loads(out.stdout)["models"][0]
+    # ⌊(W − 3)/2⌋ + 1 ≥ 1 from W = 3; no column dropped when W − 3 is even
+    assert model["input_sizes"]["W"] == {
+        "runs": [{"min": 3, "max": None, "modulus": 1, "residues": [0]}],
+        "exact": [{"min": 3, "max": None, "modulus": 2, "residues": [1]}]}
+    assert model["layers"][0]["output_shape"] == ["⌊(W − 3)/2⌋ + 1", "⌊(W − 3)/2⌋ + 1", 4]
