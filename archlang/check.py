@@ -18,7 +18,7 @@ from .ir.space import SetError
 from .layers.base import Layer, ShapeProblem
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
-from .layers.window import dropped_pixels
+from .layers.window import drop_margins as drop_margins_of, dropped_pixels
 from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
 from .records import dataclass, field, replace
 from .sizes import describe, input_sizes
@@ -196,11 +196,10 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model,
 
 def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
     """`--strict`: a stride that does not divide the padded input evenly drops pixels."""
-    w = layer.window()
-    if w is None or x.is_vector or len(w.kernel) != x.rank or getattr(layer, "ceil", False):
-        return            # ceil mode keeps the last, partial window: nothing is dropped
-    pad_hi = getattr(layer, "pad_hi", w.pad_lo)
-    dropped = dropped_pixels(x, w.kernel, w.stride, w.dilation, w.pad_lo, pad_hi)
+    w = _strided(layer, x)
+    if w is None:
+        return
+    dropped = dropped_pixels(x, w.kernel, w.stride, w.dilation, w.pad_lo, getattr(layer, "pad_hi", w.pad_lo))
     if any(dropped):
         axes = ("width", "height", "depth") if x.rank > 1 else ("length",)
         lost = ", ".join(f"{d} {'pixel' if d == 1 else 'pixels'} of the {a}"
@@ -212,7 +211,34 @@ def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
                       help="pad the input so that (n + padding − window) is a multiple of the stride")
 
 
-def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> ModelReport:
+def _strided(layer, x: Shape):
+    """The layer's window where --strict looks for dropped pixels, else None."""
+    w = layer.window()
+    if w is None or x.is_vector or len(w.kernel) != x.rank or getattr(layer, "ceil", False):
+        return None       # ceil mode keeps the last, partial window: nothing is dropped
+    return w
+
+
+def drop_margins(report: ModelReport) -> list:
+    """For `exact` input sizes (sizes.py): every window's margins (window.drop_margins),
+    which must all be ≤ 0 for no strided window to drop a pixel; what --strict warns about."""
+    out = []
+    for info in report.infos:
+        if info.index == 0 or info.layer is None or info.out is None or not info.inputs \
+                or info.inputs[0] is None:
+            continue
+        w = _strided(info.layer, info.inputs[0])
+        if w is not None:
+            out += drop_margins_of(info.inputs[0], w.kernel, w.stride, w.dilation, w.pad_lo,
+                                   getattr(info.layer, "pad_hi", w.pad_lo))
+    return out
+
+
+def check_model(model: Model, diags: Diagnostics, strict: bool = False,
+                explain: bool = True) -> ModelReport:
+    """Every node's output shape and counts, diagnostics into `diags`. `explain=False`
+    counts shape errors without making their diagnostics (no what-if search for a fix): the
+    exploration of valid input sizes (sizes.py) needs only the verdict."""
     infos: list[LayerInfo] = []
     errors = 0
     index = 0
@@ -232,7 +258,9 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
         try:
             info.out = layer.typed(ins)
         except ShapeProblem as problem:
-            if errors < MAX_DIAGNOSTICS:
+            if not explain:
+                pass
+            elif errors < MAX_DIAGNOSTICS:
                 diags.add(problem_diagnostic(problem, node, infos, model, errors < SEARCHED_ERRORS))
             else:       # not shown (capped): counted, in a twentieth of the memory and time
                 at = node.spans.get(problem.arg) if problem.arg else None
@@ -265,7 +293,7 @@ def _checked(model: Model, diags: Diagnostics, strict: bool, given: dict | None 
     if not any(isinstance(d, SymInt) for i in model.inputs
                for d in (getattr(model.graph[i].layer, "shape", None) or ())):
         return check_model(model, diags, strict)
-    found = input_sizes(model, check_model)
+    found = input_sizes(model, check_model, drop_margins)
     if given:
         return _at_sizes(model, diags, strict, found, given)
     for i in model.inputs:          # the table's sample: what the analyses after it see too

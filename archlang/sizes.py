@@ -350,40 +350,60 @@ def size_variables(model) -> list[str]:
     return names
 
 
-def _run(check, model, values: dict):
-    """(runs, exact, guards) of one check at these sizes; `check`: check.check_model."""
+def _run(checks, model, values: dict):
+    """(ok, guards, exact) of one check at these sizes. `checks`: (check.check_model,
+    check.drop_margins). `exact`: the conditions for no dropped pixel, as guards that must
+    hold (margin ≤ 0) — read from the formulas, not decided at the hints, so that one run
+    settles the exact flavour of its whole region — or None when a margin is a positive
+    constant (every size of the region drops pixels)."""
+    check, margins = checks
     diags = Diagnostics()
     with sizes(values), recording() as guards:
-        report = check(model, diags, strict=True)
-        runs = report.ok
-        exact = runs and not any(d.code == "W0001" for d in diags.items)
-    return runs, exact, guards
+        report = check(model, diags, strict=False, explain=False)
+        ok = report.ok
+    exact: list | None = []
+    if ok:
+        with sizes(values), recording() as pinned:
+            found = margins(report)
+        exact = list(pinned)
+        for m in found:
+            if isinstance(m, SymInt):
+                exact.append(Guard((-m).expr if isinstance(-m, SymInt) else Lin((), -m), ">=", True))
+            elif m > 0:
+                exact = None
+                break
+    return ok, guards, exact
 
 
 def _region(guards: list[Guard], var: tuple, values: dict) -> SizeSet:
-    """The sizes n of the variables `var` (all equal to n; the others at `values`) whose
-    path is this run's."""
+    """The sizes n of the variables `var` (all equal to n; the others at `values`) where
+    every guard has its outcome: for the guards of a run, the sizes whose path is the run's.
+    A guard that cannot be bounded on a class (a period over MAX_PERIOD, a floor that is not
+    exact there) keeps the hint alone, if the guard holds at it (narrower, never wrong)."""
     fixed = {k: v for k, v in values.items() if k not in var}
+    n = values[var[0]]
     exprs = []
     P = 1
     for g in set(guards):
         e = substitute(g.expr, fixed)
         if e.is_const:
+            if not g.holds(values):     # a condition false at every n (with the others fixed)
+                return SizeSet()
             continue
-        exprs.append((e, g.op, g.outcome))
+        exprs.append((e, g))
         P = _lcm(P, period(e))
-    if P > MAX_PERIOD:          # too many classes: this run speaks for its own size only
-        return SizeSet(1, {0: [(values[var[0]], values[var[0]])]})
+    if P > MAX_PERIOD:
+        held = all(g.holds(values) for _, g in exprs)
+        return SizeSet(1, {0: [(n, n)]}) if held else SizeSet()
     classes = {}
     for r in range(P):
         ivs = [(SizeSet.start(r), None)]
-        for e, op, outcome in exprs:
+        for e, g in exprs:
             p = _poly(e, var, P, r)
-            truth = _truth(p, op, SizeSet.start(r)) if p is not None else None
-            if truth is None:           # not exact on this class: keep the hint only
-                n = values[var[0]]
-                truth = [((n - r) // P, (n - r) // P)] if n % P == r else []
-            elif not outcome:
+            truth = _truth(p, g.op, SizeSet.start(r)) if p is not None else None
+            if truth is None:
+                truth = [((n - r) // P, (n - r) // P)] if n % P == r and g.holds(values) else []
+            elif not g.outcome:
                 truth = _complement(truth, SizeSet.start(r))
             ivs = _intersect(ivs, truth)
             if not ivs:
@@ -403,7 +423,7 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
         if checks >= MAX_RUNS or time.monotonic() > deadline:
             return VariableSizes(" = ".join(var), runs, exact, False, n, checks)
         values = {**reference, **{v: n for v in var}}
-        ok, ok_exact, guards = _run(check, model, values)
+        ok, guards, exact_guards = _run(check, model, values)
         checks += 1
         region = _region(guards, var, values)
         if n not in region:            # a guard not captured (should not happen): the point only
@@ -411,15 +431,17 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
         covered = covered.union(region)
         if ok:
             runs = runs.union(region)
-        if ok_exact:
-            exact = exact.union(region)
+            if exact_guards is not None:
+                exact = exact.union(_region(guards + exact_guards, var, values))
         n = covered.first_missing()
     return VariableSizes(" = ".join(var), runs, exact, True, None, checks)
 
 
-def input_sizes(model, check) -> InputSizes | None:
+def input_sizes(model, check, margins) -> InputSizes | None:
     """The valid sizes of every named size of the model's inputs (None: it has none);
-    `check`: check.check_model (passed in: this module sits beside the check, not above)."""
+    `check`, `margins`: check.check_model and check.drop_margins (passed in: this module sits
+    beside the check, not above it)."""
+    check = (check, margins)
     names = size_variables(model)
     if not names:
         return None
@@ -434,7 +456,7 @@ def input_sizes(model, check) -> InputSizes | None:
         if len(names) == 1:
             out.reference = {name: _pick(found)}
         out.variables[name] = found
-    _, _, guards = _run(check, model, out.reference)
+    _, guards, _ = _run(check, model, out.reference)
     joint = []
     for g in guards:
         if len(variables(g.expr)) > 1 and str(g) not in joint:
