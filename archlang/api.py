@@ -38,7 +38,7 @@ def as_source(path_or_text: str | os.PathLike) -> Source | Diagnostic:
 
 
 def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax: bool = True,
-          plugins=None, params: dict | None = None) -> CheckResult:
+          plugins=None, params: dict | None = None, sizes: dict | None = None) -> CheckResult:
     """Check a spec (a file or text, see `is_path`): every model's shapes and counts, and all
     diagnostics.
 
@@ -52,6 +52,9 @@ def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax:
     `params`: values of the spec's `param`s, `{"depth": 3, "act": "gelu"}` (as `--set`
     gives them): the point of its search space to check (default: each one's first value);
     an unknown name raises archlang.ir.space.SetError, a value outside its domain is E0113.
+    `sizes`: values of the named input sizes (`{"H": 224}` for `x: H×W×3`): the models are
+    checked at them, concretely (others at the sample the analysis picks); outside the valid
+    set is E0315, naming the set.
     """
     assign = [f"{k}={v if isinstance(v, str) else value_text(v)}" for k, v in (params or {}).items()]
     with using_plugins(plugins):
@@ -59,7 +62,8 @@ def check(path_or_text: str | os.PathLike, strict: bool = False, *, keep_syntax:
         if isinstance(source, Diagnostic):
             return CheckResult(str(path_or_text), diagnostics=[source])
         with _collector_paused():
-            return check_source(source, strict=strict, keep_syntax=keep_syntax, assign=assign)
+            return check_source(source, strict=strict, keep_syntax=keep_syntax, assign=assign,
+                                sizes=sizes)
 
 
 @contextmanager

@@ -18,9 +18,11 @@ from .ir.space import SetError
 from .layers.base import Layer, ShapeProblem
 from .layers.shape import Shape
 from .layers.structural import Flatten, Input
-from .layers.window import dropped_pixels
+from .layers.window import drop_margins as drop_margins_of, dropped_pixels
 from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
-from .records import dataclass, field
+from .records import dataclass, field, replace
+from .sizes import describe, input_sizes
+from .symbolic import SymInt, evaluate
 
 
 @dataclass(slots=True)
@@ -52,6 +54,7 @@ class ModelReport:
     model: Model
     infos: list[LayerInfo]
     errors: int = 0
+    input_sizes: object = None      # sizes.InputSizes of a model with named input sizes
 
     @property
     def name(self) -> str:
@@ -193,11 +196,10 @@ def problem_diagnostic(problem: ShapeProblem, node: Node, infos, model: Model,
 
 def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
     """`--strict`: a stride that does not divide the padded input evenly drops pixels."""
-    w = layer.window()
-    if w is None or x.is_vector or len(w.kernel) != x.rank or getattr(layer, "ceil", False):
-        return            # ceil mode keeps the last, partial window: nothing is dropped
-    pad_hi = getattr(layer, "pad_hi", w.pad_lo)
-    dropped = dropped_pixels(x, w.kernel, w.stride, w.dilation, w.pad_lo, pad_hi)
+    w = _strided(layer, x)
+    if w is None:
+        return
+    dropped = dropped_pixels(x, w.kernel, w.stride, w.dilation, w.pad_lo, getattr(layer, "pad_hi", w.pad_lo))
     if any(dropped):
         axes = ("width", "height", "depth") if x.rank > 1 else ("length",)
         lost = ", ".join(f"{d} {'pixel' if d == 1 else 'pixels'} of the {a}"
@@ -209,7 +211,34 @@ def _strict_warnings(layer, x: Shape, node: Node, diags: Diagnostics) -> None:
                       help="pad the input so that (n + padding − window) is a multiple of the stride")
 
 
-def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> ModelReport:
+def _strided(layer, x: Shape):
+    """The layer's window where --strict looks for dropped pixels, else None."""
+    w = layer.window()
+    if w is None or x.is_vector or len(w.kernel) != x.rank or getattr(layer, "ceil", False):
+        return None       # ceil mode keeps the last, partial window: nothing is dropped
+    return w
+
+
+def drop_margins(report: ModelReport) -> list:
+    """For `exact` input sizes (sizes.py): every window's margins (window.drop_margins),
+    which must all be ≤ 0 for no strided window to drop a pixel; what --strict warns about."""
+    out = []
+    for info in report.infos:
+        if info.index == 0 or info.layer is None or info.out is None or not info.inputs \
+                or info.inputs[0] is None:
+            continue
+        w = _strided(info.layer, info.inputs[0])
+        if w is not None:
+            out += drop_margins_of(info.inputs[0], w.kernel, w.stride, w.dilation, w.pad_lo,
+                                   getattr(info.layer, "pad_hi", w.pad_lo))
+    return out
+
+
+def check_model(model: Model, diags: Diagnostics, strict: bool = False,
+                explain: bool = True) -> ModelReport:
+    """Every node's output shape and counts, diagnostics into `diags`. `explain=False`
+    counts shape errors without making their diagnostics (no what-if search for a fix): the
+    exploration of valid input sizes (sizes.py) needs only the verdict."""
     infos: list[LayerInfo] = []
     errors = 0
     index = 0
@@ -229,7 +258,9 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
         try:
             info.out = layer.typed(ins)
         except ShapeProblem as problem:
-            if errors < MAX_DIAGNOSTICS:
+            if not explain:
+                pass
+            elif errors < MAX_DIAGNOSTICS:
                 diags.add(problem_diagnostic(problem, node, infos, model, errors < SEARCHED_ERRORS))
             else:       # not shown (capped): counted, in a twentieth of the memory and time
                 at = node.spans.get(problem.arg) if problem.arg else None
@@ -252,6 +283,61 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False) -> Model
                 errors += 1
                 info.out = None       # the copies after the first would see other shapes
     return ModelReport(model, infos, errors)
+
+
+def _checked(model: Model, diags: Diagnostics, strict: bool, given: dict | None = None) -> ModelReport:
+    """check_model; for a model with named input sizes (`x: H×W×3`), first the exact set
+    of valid sizes (sizes.py), then the table's check at a valid sample of them. `given`
+    sizes make the model concrete (compile, train): its inputs get those sizes (the others
+    the sample), and a size outside its valid set is E0315, naming the set."""
+    if not any(isinstance(d, SymInt) for i in model.inputs
+               for d in (getattr(model.graph[i].layer, "shape", None) or ())):
+        return check_model(model, diags, strict)
+    found = input_sizes(model, check_model, drop_margins)
+    if given:
+        return _at_sizes(model, diags, strict, found, given)
+    for i in model.inputs:          # the table's sample: what the analyses after it see too
+        for d in model.graph[i].layer.shape:
+            if isinstance(d, SymInt) and d.is_variable:
+                d.default = found.reference[str(d)]
+    report = check_model(model, diags, strict)
+    report.input_sizes = found
+    return report
+
+
+def _at_sizes(model: Model, diags: Diagnostics, strict: bool, found, given: dict) -> ModelReport:
+    values = {**found.reference, **{k: v for k, v in given.items() if k in found.reference}}
+    for name, v in values.items():
+        valid = found.variables[name]
+        if name in given and v not in valid.runs:
+            span = model.graph[model.inputs[0]].span
+            diags.error("E0315", f"the size {name} = {v} is outside the sizes the model accepts",
+                        span, label=f"{name} = {v}",
+                        notes=(f"valid: {describe(name, valid.runs.pieces())}"
+                               + ("" if len(values) == 1 else " (the other sizes at "
+                                  + ", ".join(f"{k} = {n}" for k, n in found.reference.items()
+                                              if k != name) + ")"),),
+                        help=f"choose one of them, e.g. --size {name}={_nearest(valid.runs, v)}")
+    for i in model.inputs:          # the model made concrete: the ordinary path from here
+        node = model.graph[i]
+        node.layer = replace(node.layer, shape=Shape(
+            tuple(evaluate(d.expr, values) if isinstance(d, SymInt) else d for d in node.layer.shape),
+            node.layer.shape.dtype))
+        if i == model.inputs[0]:
+            model.input_shape = node.layer.shape
+    report = check_model(model, diags, strict)
+    found.table_at = values
+    report.input_sizes = found
+    return report
+
+
+def _nearest(valid, n: int) -> int:
+    """The valid size nearest n (the smaller one on a tie) for the help's example."""
+    for d in range(0, 1 << 12):
+        for m in (n - d, n + d):
+            if m >= 1 and m in valid:
+                return m
+    return valid.smallest() or 1
 
 
 def _tie(info: LayerInfo, owner: LayerInfo, node: Node) -> Diagnostic | None:
@@ -336,7 +422,7 @@ def dedupe(ds: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def check_source(source, strict: bool = False, keep_syntax: bool = True,
-                 assign: list[str] | None = None) -> CheckResult:
+                 assign: list[str] | None = None, sizes: dict | None = None) -> CheckResult:
     """Check a source. Never raises: a failure inside archlang is an internal-error diagnostic
     (archlang.diagnostics.internal_error) at the part of the spec being worked on.
 
@@ -345,6 +431,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
     90,000 layers). The program keeps its blocks and train sections either way.
     `assign`: `NAME=VALUE` texts choosing the point of the file's search space to check
     (ir/space.py); a malformed one or an unknown name raises SetError, a usage error.
+    `sizes`: values of named input sizes (`x: H×W×3`; see `_checked`).
     """
     diags = Diagnostics()
     result = CheckResult(source.path)
@@ -358,7 +445,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
             for checking in result.program.models:
                 if any(checking.graph[i].layer is None for i in checking.inputs):
                     continue
-                result.models.append(check_model(checking, diags, strict))
+                result.models.append(_checked(checking, diags, strict, sizes))
     except MemoryError:
         out_of_memory = True           # diagnosed below, once the traceback has let go
     except SetError:

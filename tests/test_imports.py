@@ -22,6 +22,8 @@ ARCHLANG_MODULES = {
     "archlang", "archlang.api", "archlang.check", "archlang.diagnostics", "archlang.hints",
     "archlang.functions", "archlang.limits", "archlang.records", "archlang.source", "archlang.suggest",
     "archlang.vocabulary",
+    # named input sizes (`x: H×W×3`): the formulas and the exact sets of valid sizes
+    "archlang.symbolic", "archlang.sizes",
     # presentation: the terminal's text and table (not the notebook's HTML)
     "archlang.present", "archlang.present.render", "archlang.present.table",
     # the CLI registers every subcommand; their modules import their work lazily

@@ -24,9 +24,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "archlang"
 
 # Lowest first. A module belongs to the row naming it or its nearest enclosing package.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation: record classes, text positions, bounds, did-you-mean, diagnostics as data",
+    ("foundation: record classes, text positions, bounds, did-you-mean, diagnostics as data, "
+     "symbolic sizes",
      ("archlang.records", "archlang.source", "archlang.limits", "archlang.suggest",
-      "archlang.diagnostics")),
+      "archlang.diagnostics", "archlang.symbolic")),
     ("the layer registry: one declaration per kind (args, shape rule, counts, PyTorch mapping)",
      ("archlang.layers",)),
     ("facts over the registry: the built-in names, the integer functions of expressions, "
@@ -36,7 +37,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
      ("archlang.syntax",)),
     ("ir: AST → layer terms → graph; imports between specs; train sections",
      ("archlang.ir",)),
-    ("the static shape check", ("archlang.check",)),
+    ("the static shape check; the exact sets of valid input sizes it implies",
+     ("archlang.check", "archlang.sizes")),
     ("analysis: MACs, memory, receptive fields, Toeplitz", ("archlang.analysis",)),
     ("the outputs of a checked model: PyTorch code, drawings, training",
      ("archlang.backends", "archlang.draw", "archlang.train")),

@@ -71,7 +71,7 @@ def load_checked(args):
     gc.disable()
     try:
         result = check(Path(args.file), strict=getattr(args, "strict", False), keep_syntax=False,
-                       params=set_params(args))
+                       params=set_params(args), sizes=size_values(args))
     except SetError as err:
         raise UsageError(str(err)) from None
     finally:
@@ -85,6 +85,19 @@ def load_checked(args):
             raise UsageError(f"no model named `{name}` in {args.file}; it defines "
                              + (", ".join(names) or "no models"))
     return result
+
+
+def size_values(args) -> dict[str, int] | None:
+    """`--size H=224,W=224` (repeatable) as api.check's `sizes`."""
+    out: dict[str, int] = {}
+    for text in getattr(args, "size", None) or ():
+        for item in text.split(","):
+            name, eq, value = item.partition("=")
+            if not eq or not name.strip().isidentifier() or not value.strip().isdigit() \
+                    or int(value) < 1:
+                raise UsageError(f"--size takes NAME=N[,NAME=N], e.g. `--size H=224,W=224`, not `{item}`")
+            out[name.strip()] = int(value)
+    return out or None
 
 
 def set_params(args) -> dict[str, str]:
@@ -122,6 +135,9 @@ def common_arguments(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a value for one of the spec's `param`s (repeatable); the others keep "
                         "their first value")
+    p.add_argument("--size", action="append", metavar="NAME=N,...",
+                   help="values of the named input sizes (`x: H×W×3`): check, compile or draw "
+                        "the models at those sizes")
     plugin_argument(p)
 
 

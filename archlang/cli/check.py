@@ -98,6 +98,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
                 **(a.records[i.node.id].json() if a is not None else {}),
             } for i in m.layers],
             **({"totals": a.json()} if a is not None else {}),
+            **({"input_sizes": m.input_sizes.json()} if m.input_sizes is not None else {}),
         })
     ds = result.diagnostics if diagnostics is None else diagnostics
     return {"file": result.path, "ok": result.ok, "models": models,
@@ -156,7 +157,8 @@ def run(args) -> int:
         if space is not None and space.declarations:
             doc["space"] = space_json(space)
             doc["point"] = result.program.point
-        print(encodable(json.dumps(doc, indent=2, ensure_ascii=False)))
+        # a size formula (x: H×W×3) is written as its text: "⌊(H + 1)/2⌋"
+        print(encodable(json.dumps(doc, indent=2, ensure_ascii=False, default=str)))
         return EXIT_OK if result.ok else EXIT_SPEC
     if space is not None and space.dimensions and result.program.point:
         print(point_header(space, result.program.point, bool(args.set)) + "\n")
@@ -166,6 +168,8 @@ def run(args) -> int:
         if m.ok:
             print(render(m, columns, depth=args.depth, analysis=analysed[m.name],
                          max_rows=None if args.all else MAX_TABLE_ROWS))
+        if m.input_sizes is not None:
+            print("\n".join(m.input_sizes.lines()))
     if not result.models and result.ok and result.program is not None:
         blocks = sorted(result.program.blocks)
         print(f"{args.file}: no models" + (f"; {len(blocks)} blocks: {', '.join(blocks)}" if blocks else ""))

@@ -31,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
                    help="a value for one of the spec's `param`s (repeatable): the point of its "
                         "search space to train")
+    p.add_argument("--size", action="append", metavar="NAME=N,...",
+                   help="values of the named input sizes (`x: W×H×3`): the sizes to train at")
     g = p.add_argument_group("data")
     g.add_argument("--data", help='FOLDER (one subfolder of images per class; train/ val/ test/ '
                                   'used when present) | FILE.csv | FILE.npz | digits | "digits(28)" | '
@@ -141,6 +143,11 @@ def run(args) -> int:
     names = args.model or [m.name for m in result.models]
     if not names:
         raise UsageError(f"{args.file} defines no model to train")
+    named = [m for m in result.models if m.name in names and m.input_sizes is not None]
+    if named and not args.size:     # the data is sized to the spec: the sizes must be known
+        sizes = ",".join(f"{n}={v}" for n, v in named[0].input_sizes.reference.items())
+        raise UsageError(f"model `{named[0].name}` has named input sizes; give the sizes to "
+                         f"train at, e.g. --size {sizes}")
     if len(names) > 1 and args.out:
         raise UsageError("--out names one run; with several models, runs go to runs/MODEL")
     if args.overwrite and not args.out:

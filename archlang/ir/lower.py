@@ -23,6 +23,7 @@ from ..layers.shape import DTYPE_ALIASES, DTYPES, FLOAT, Shape
 from ..records import dataclass, field, replace
 from ..source import Span
 from ..suggest import did_you_mean
+from ..symbolic import SymInt
 from ..syntax import ast
 from ..vocabulary import CONSTANTS, JOINS, STRUCTURAL
 from .graph import TooManyNodes
@@ -549,6 +550,9 @@ class Lowerer:
             raise self.problem("E0100", f"unknown dtype `{dtype}`", dtype_span, label="not a dtype",
                                help=(hint + " " if hint else "") + "an input's dtype is "
                                + ", ".join(f"`{d}`" for d in DTYPES) + " (float when not written)")
+        named = self.size_names(node)
+        if named is not None:
+            return named if dtype is None else named.with_dtype(dtype)
         arg = self.value(node, Env())
         v = arg.value
         try:
@@ -564,6 +568,35 @@ class Lowerer:
             raise self.problem("E0103", f"an input has at most 3 spatial dimensions and channels, "
                                f"found {len(dims)} dimensions", node.span)
         return Shape(dims, dtype or FLOAT)
+
+    def size_names(self, node: ast.Node) -> Shape | None:
+        """A shape with named sizes (`H×W×3`, `T`, `H×H×3`: one name twice is one size) as
+        SymInts (archlang/symbolic.py), or None when every dim is a number or a known name
+        (a constant or a `param`, which keep their values). Only a bare name that nothing
+        else defines is a size variable."""
+        dims = node.dims if isinstance(node, ast.Shape) else (node,)
+        if not any(isinstance(d, ast.Name) and self.is_free(d.id) for d in dims):
+            return None
+        out = []
+        for d in dims:
+            if isinstance(d, ast.Name) and self.is_free(d.id):
+                out.append(SymInt.var(d.id))
+            else:
+                try:
+                    out.append(A.size(self.value(d, Env())))
+                except ArgProblem as err:
+                    raise self.from_arg_problem(err, node.span)
+        if len(out) > 4:
+            raise self.problem("E0103", f"an input has at most 3 spatial dimensions and channels, "
+                               f"found {len(out)} dimensions", node.span)
+        return Shape(out)
+
+    def is_free(self, name: str) -> bool:
+        """Whether `name` means nothing yet (a size variable where an input's size is read)."""
+        return not (name in self.constants or name in CONSTANTS or name in ("same", "cat")
+                    or A.activation_name(name) is not None or name in REGISTRY
+                    or name in self.blocks or name in A.MODES or name in FUNCTIONS
+                    or name in STRUCTURAL or name in JOINS)
 
 
 def _num(v) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from math import prod
 
+from ..symbolic import SymInt, dim_text
+
 _RANK_WORDS = {0: "vector", 1: "sequence", 2: "image", 3: "volume"}
 
 FLOAT, INT, BOOL = "float", "int", "bool"
@@ -40,11 +42,14 @@ DTYPE_WORDS = {FLOAT: "float values", INT: "integer indices", BOOL: "a boolean m
 
 
 class Shape(tuple):
-    """A tuple of positive ints (the dims) with a dtype; the last dim is channels unless the
+    """A tuple of positive ints or SymInts (the dims) with a dtype; the last dim is channels unless the
     value is a vector."""
 
     def __new__(cls, dims, dtype: str | None = None):
-        self = super().__new__(cls, tuple(int(d) for d in dims))
+        # ints stay ints (the concrete path is unchanged); a symbolic size (archlang/symbolic.py)
+        # stays a formula of the input's named sizes
+        self = super().__new__(cls, tuple(d if type(d) is int or isinstance(d, SymInt) else int(d)
+                                          for d in dims))
         # Shape(other) keeps other's dtype; new dims are float unless told.
         self.dtype = dtype or getattr(dims, "dtype", FLOAT)
         return self
@@ -109,7 +114,7 @@ class Shape(tuple):
         return f"a {self} {self.kind()}"
 
     def __str__(self) -> str:
-        dims = "×".join(str(d) for d in self)
+        dims = fmt_dims(self)
         return dims if self.dtype == FLOAT else f"{dims} of {self.dtype}"
 
     def __repr__(self) -> str:
@@ -130,4 +135,4 @@ def rank_word(rank: int) -> str:
 
 
 def fmt_dims(dims) -> str:
-    return "×".join(str(d) for d in dims)
+    return "×".join(dim_text(d) for d in dims)

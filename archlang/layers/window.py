@@ -123,6 +123,13 @@ def dropped_pixels(x: Shape, kernel, stride, dilation, lo, hi) -> tuple[int, ...
     leaves one padded column uncovered, and no pixel of the image. A window narrower than its
     stride (ResNet's strided 1×1 projection) skips pixels between windows by design: nothing
     is counted for it."""
+    return tuple(max(0, m) for m in drop_margins(x, kernel, stride, dilation, lo, hi))
+
+
+def drop_margins(x: Shape, kernel, stride, dilation, lo, hi) -> tuple:
+    """Per dimension, (n + padding − window) mod stride minus the high padding: pixels are
+    dropped where it is positive (0 where nothing can be: a window narrower than its stride).
+    A formula of the input's named sizes stays one (archlang/sizes.py reads where it is ≤ 0)."""
     eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    return tuple(max(0, (n + a + b - e) % s - b) if e >= s else 0
+    return tuple((n + a + b - e) % s - b if e >= s else 0
                  for n, a, b, e, s in zip(x.spatial, lo, hi, eff, stride))
