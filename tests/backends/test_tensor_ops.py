@@ -184,7 +184,7 @@ def test_value_first_calls_compile_as_the_layers():
     forward_agrees(report, gen, module)
     x = torch.randn(2, 196, 512)                              # spec order L×C
     blocks = dict(module.named_modules())
-    ln, fc1, fc2 = (blocks[n] for n in ("ln1", "fc3", "fc4"))
+    ln, fc1, fc2 = (blocks[n] for n in ("ln1", "fc1", "fc2"))
     with torch.no_grad():
         y = spec_order(module.eval()(x.transpose(1, 2)), "first")   # an image leaves N×C×H×W
         t = ln(x).transpose(1, 2)

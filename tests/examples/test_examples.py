@@ -97,12 +97,12 @@ def test_s5_4_4_transfer_learning_commands(tmp_path, capsys):
          "--out", str(tmp_path)])
     assert set(result) == {"transfer", "scratch"}
     out = capsys.readouterr().out
-    assert "loaded 4 tensors (conv1.weight, conv1.bias, conv3.weight, conv3.bias); skipped 2" in out
+    assert "loaded 4 tensors (conv1.weight, conv1.bias, conv2.weight, conv2.bias); skipped 2" in out
     base = checkpoint.load(tmp_path / "base" / "last.pt")["model"]
     tuned = checkpoint.load(tmp_path / "transfer" / "last.pt")["model"]
-    for name in ("conv1.weight", "conv1.bias", "conv3.weight", "conv3.bias"):
+    for name in ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias"):
         assert torch.equal(base[name], tuned[name])                     # frozen: unchanged
-    assert tuned["fc6.weight"].shape == (5, 400)
+    assert tuned["fc1.weight"].shape == (5, 400)
 
 
 @pytest.mark.slow

@@ -173,7 +173,8 @@ def test_the_examples_of_language_md_check():
     import archlang
     from conftest import ROOT
     doc = (ROOT / "docs/language.md").read_text("utf-8")
-    section = doc[doc.index("### Token inputs and dtypes"):doc.index("## Custom layers")]
+    section = doc[doc.index("### Token inputs and dtypes"):]
+    section = section[:section.index("\n### ", section.index("### Weight tying") + 5)]
     blocks = [text for lang, text in re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S) if not lang]
     assert len(blocks) == 4
     for text in blocks:

@@ -102,10 +102,10 @@ def test_compiled_module_imports_the_plugin_and_counts_agree():
     torch = pytest.importorskip("torch")
     source = archlang.compile(SPEC, plugins=[PLUGIN])
     assert "import squeeze_excite_torch" in source
-    assert "self.se2 = squeeze_excite_torch.SqueezeExcite(8, 2)" in source
+    assert "self.se1 = squeeze_excite_torch.SqueezeExcite(8, 2)" in source
     module = archlang.load(SPEC, plugins=[PLUGIN])
     assert sum(p.numel() for p in module.parameters()) == 1736
-    assert sum(p.numel() for p in module.se5.parameters()) == 148
+    assert sum(p.numel() for p in module.se2.parameters()) == 148
     assert module(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
