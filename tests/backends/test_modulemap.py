@@ -105,7 +105,8 @@ def test_every_rows_value_is_where_the_map_says(built, path, name):
     report, m, module = built(path, name)
     if len(report.inputs) > 1:
         pytest.skip("row values take one input")
-    x = torch.zeros(1, *torch_shape(report.input_shape), device="cpu" if name in ON_CPU else "meta")
+    x = torch.zeros(1, *torch_shape(report.input_shape), device="cpu" if name in ON_CPU else "meta",
+                    dtype=torch.float32 if report.input_shape.is_float else torch.long)  # token ids
     wanted = [i.index for i in report.layers]
     values = row_values(RowMap(report, m), module, x, wanted)
     for info in report.layers:
