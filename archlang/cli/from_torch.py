@@ -40,7 +40,9 @@ def run(args) -> int:
     try:
         dims = parse_shape(args.input)
         pos, kw = parse_arguments(args.args, args.kwargs)
-        module, label = build(args.target, pos, kw)
+        # --verify compares outputs, so it needs the module's weights; a conversion alone needs
+        # only its structure and shapes (built on the meta device: no initialisation).
+        module, label = build(args.target, pos, kw, meta=not args.verify)
     except ValueError as err:
         raise UsageError(str(err)) from None
     except Exception as err:   # noqa: BLE001 — the user's constructor failed

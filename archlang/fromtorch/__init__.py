@@ -23,7 +23,8 @@ def from_torch(module_or_target, input_shape, *, args: tuple = (), kwargs: dict 
     module and the operation) for what no spec can express, ValueError for a bad target."""
     from .trace import build, parse_shape, trace_all
     from .write import write
-    module, label = build(module_or_target, args, kwargs or {})
+    # A target built here is never returned: built without weights (its values are not read).
+    module, label = build(module_or_target, args, kwargs or {}, meta=True)
     dims = parse_shape(input_shape)
     traced = trace_all(module, dims)
     return write(traced, dims, name or label)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import torch
 from torch import fx, nn
-from torch._subclasses.fake_tensor import FakeTensorMode
 
 from .recognise import Unsupported, is_sequential, is_torch_module
 
@@ -92,13 +91,25 @@ def resolve(target: str):
     return obj
 
 
-def build(module_or_target, args: tuple, kwargs: dict) -> tuple[nn.Module, str]:
-    """The module to convert (in eval mode) and a model name for it."""
+def build(module_or_target, args: tuple, kwargs: dict, *, meta: bool = False) -> tuple[nn.Module, str]:
+    """The module to convert (in eval mode) and a model name for it. With `meta`, a target is
+    built on the meta device: a spec needs the module's structure and shapes, not its values,
+    and skipping the weights' initialisation saves most of the build (ResNet-50: 0.72 s →
+    0.06 s). A constructor that needs real values (it reads a weight, loads a file) is built
+    again on the CPU."""
     if isinstance(module_or_target, nn.Module):
         module = module_or_target
     else:
         made = resolve(module_or_target)
-        module = made(*args, **kwargs) if callable(made) else made
+        module = None
+        if meta and callable(made):
+            try:
+                with torch.device("meta"):
+                    module = made(*args, **kwargs)
+            except Exception:     # noqa: BLE001 — built again below, where its error is reported
+                module = None
+        if module is None:
+            module = made(*args, **kwargs) if callable(made) else made
         if not isinstance(module, nn.Module):
             raise ValueError(f"{module_or_target!r} gives a {type(module).__name__}, not an nn.Module")
     name = re.sub(r"\W", "_", str(module_or_target).rpartition(":")[2].rpartition(".")[2]) \
@@ -120,12 +131,11 @@ class _Leaves(fx.Tracer):
 def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
     """The traced forward of the root and of every module it calls that is no module of
     torch.nn, keyed by qualified name; each tensor node carries its shape (meta["shape"]). One pass
-    over fake tensors (shapes without arithmetic: ResNet-50 in a fraction of a second), each
+    over meta or fake tensors (shapes without arithmetic: ResNet-50 in a fraction of a second), each
     module's graph interpreted where its parent calls it."""
     if is_sequential(root):
         raise Unsupported(type(root).__name__, "Sequential", "a model that is an nn.Sequential has keys "
                           "such as `0.weight`, which no attribute is named: wrap it in a module")
-    fake = FakeTensorMode(allow_non_fake_inputs=True)
     traced: dict[str, Traced] = {}
 
     ran: set[str] = set()
@@ -157,8 +167,18 @@ def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
             raise Unsupported(path or type(m).__name__, "forward",
                               f"its shapes cannot be followed: {str(err).splitlines()[0][:120]}") from None
 
-    with torch.no_grad(), fake:
-        run(root, "", (fake.from_tensor(example(dims, 1)),))
+    weight = next(root.parameters(), None)
+    with torch.no_grad():
+        if weight is not None and weight.is_meta:
+            # Built without weights (`build(meta=True)`): meta tensors carry shapes alone, and
+            # need none of FakeTensorMode's machinery (whose first use imports torch._dynamo:
+            # 1.2 s of a 2.5 s conversion of ResNet-50).
+            run(root, "", (torch.empty((1, *reversed(dims)), device="meta"),))
+        else:
+            from torch._subclasses.fake_tensor import FakeTensorMode
+            fake = FakeTensorMode(allow_non_fake_inputs=True)
+            with fake:
+                run(root, "", (fake.from_tensor(example(dims, 1)),))
     # Weights of a module the forward never calls (GoogLeNet's auxiliary heads in eval mode)
     # would be missing from the spec: refused rather than dropped.
     for key in [*root.state_dict()]:

@@ -130,3 +130,17 @@ class MobileLike(nn.Module):
     def forward(self, x):
         x = F.adaptive_avg_pool2d(self.features(x), (1, 1))
         return self.classifier(torch.flatten(x, 1))
+
+
+class ReadsItsWeights(nn.Module):
+    """A constructor that reads a weight's value: it cannot be built on the meta device, so
+    from-torch builds it again on the CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+        nn.init.constant_(self.fc.bias, 1.0)
+        self.width = int(self.fc.bias.sum().item())
+
+    def forward(self, x):
+        return self.fc(x)
