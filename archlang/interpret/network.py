@@ -20,7 +20,7 @@ class Network:
 
     module: object
     rows: RowMap
-    input_shape: tuple
+    input_shape: tuple                  # a Shape: its dims and dtype
     config: dict | None
     source: str
 
@@ -81,7 +81,7 @@ def open_network(run, spec=None, model: str | None = None, seed: int = 0) -> Net
     module.eval()
     config = ck.get("config") if ck else None
     return Network(module, RowMap(report, generated.maps[report.name]),
-                   tuple(report.input_shape), config if isinstance(config, dict) else None, str(run))
+                   report.input_shape, config if isinstance(config, dict) else None, str(run))
 
 
 def _recorded_spec(run: Path, ck: dict) -> Path:
@@ -119,7 +119,7 @@ def load_input(net: Network, path=None, index: int | None = None):
     .npz with an `x` array (likewise). Without a path: sample `index` (default 0) of the
     run's data source, or of the embedded digits for a spec without a run.
     """
-    from ..train.data import load_data
+    from ..train.data import as_dtype, load_data
 
     if path is None:
         try:
@@ -139,6 +139,7 @@ def load_input(net: Network, path=None, index: int | None = None):
         return _image(path, net.input_shape)
     import torch
     x = torch.from_numpy(_array(path))
+    as_dtype(x, net.input_shape, str(path))     # floats for token ids: refused with a hint
     one = fit_try(x.unsqueeze(0), net.input_shape)            # the file holds one sample
     if one is not None:
         return one
@@ -157,7 +158,9 @@ def fit_try(x, shape):
 
     from ..train.data import Dataset, fit_to_spec
     try:
-        return fit_to_spec(Dataset(x.float(), torch.zeros(len(x)), "input", "auto"), shape).x
+        # fit_to_spec gives the spec's element type: floats for an image (uint8 pixels scaled
+        # to [0, 1]), int64 token ids for `of int` (floats refused, never cast).
+        return fit_to_spec(Dataset(x, torch.zeros(len(x)), "input", "auto"), shape).x
     except TrainError:
         return None
 
@@ -184,11 +187,12 @@ def _array(path: Path):
     except (OSError, ValueError) as err:
         raise InterpretError(f"cannot read {path}: {err}",
                              "give an image, a .npy array or a .npz with an array x") from None
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) / 255.0
-    if not np.issubdtype(x.dtype, np.number):
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == np.bool_):
         raise InterpretError(f"{path} holds {x.dtype} values, not numbers")
-    return x.astype(np.float32)
+    # Kept in its element type: the spec's input says what it takes (fit_try).
+    if x.dtype in (np.uint16, np.uint32, np.uint64):
+        return x.astype(np.int64)
+    return x if x.dtype == np.bool_ or np.issubdtype(x.dtype, np.integer) else x.astype(np.float32)
 
 
 def _image(path: Path, shape: tuple):

@@ -24,6 +24,13 @@ class Activation(Layer):
     def infer(self, inputs):
         return inputs[0]
 
+    def typed(self, inputs):
+        # `identity` computes nothing, so it passes any value: token ids and masks too (a
+        # placeholder in a Chain, a branch of a Parallel). The others compute on floats.
+        if self.fn == "identity":
+            return inputs[0]
+        return super().typed(inputs)
+
     def elementwise(self, inputs, out) -> int:
         return out.numel
 

@@ -102,3 +102,14 @@ def test_a_spec_without_data_asks_for_an_input():
     with pytest.raises(WrongChoice) as err:
         load_input(net)
     assert "--input FILE" in err.value.hint and "40×1" in err.value.hint
+
+
+def test_token_ids_stay_integers_and_floats_are_refused(tmp_path):
+    net = open_network(FIXTURES / "interpret/tokens.arch")      # ids: 12 of int
+    ids = np.arange(12, dtype=np.uint8) * 4                      # byte-level ids: not pixels
+    np.save(tmp_path / "ids.npy", ids)
+    x = load_input(net, tmp_path / "ids.npy")
+    assert x.dtype == torch.int64 and x.tolist() == [list(range(0, 48, 4))]
+    np.save(tmp_path / "floats.npy", ids.astype(np.float32))
+    with pytest.raises(TrainError, match="gives torch.float32 values but the spec's input 12 of int"):
+        load_input(net, tmp_path / "floats.npy")

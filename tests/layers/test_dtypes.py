@@ -45,3 +45,12 @@ def test_shape_preserving_layers_pass_the_dtype_on():
 def test_every_existing_value_is_float():
     result = archlang.check("model m(x: 8×8×1) = Chain(Conv((3, 3), 1 => 2), flatten, Dense(_ => 3))")
     assert all(i.out.dtype == FLOAT for i in result.model().infos)
+
+
+def test_identity_passes_token_ids_and_masks_but_relu_does_not():
+    ids = archlang.check_text("model m(tokens: 16 of int) = Chain(identity, Embedding(100 => 8), "
+                              "flatten, Dense(_ => 2))")
+    assert ids.ok and ids.models[0].layers[0].out.dtype == INT
+    assert ids.models[0].output_shape == (2,)
+    relu = archlang.check_text("model m(tokens: 16 of int) = Chain(relu, Embedding(100 => 8))")
+    assert not relu.ok and [d.code for d in relu.diagnostics] == ["E0312"]
