@@ -60,6 +60,9 @@ def register(sub) -> None:
     g.add_argument("--train-size", type=int, metavar="N", help="cap on training samples")
     g.add_argument("--val-split", type=float, metavar="F|N", help="validation share or count")
     g.add_argument("--device", metavar="D", help="auto | cpu | cuda | cuda:N")
+    g.add_argument("--objective", choices=("auto", "accuracy", "perplexity", "loss"), default="auto",
+                   help="what the study optimises (auto: validation perplexity for a language "
+                        "model, validation loss for a regression, else validation accuracy)")
     g.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 
@@ -220,13 +223,25 @@ def _json(found, budgets, args) -> dict:
 
 
 # ---- --trials ------------------------------------------------------------------------------
+def _objective(args, spec: Path, params: dict, settings: dict):
+    """--objective, or for `auto` the one the spec's training calls for: its loss and data
+    (the train section at the space's default point, with the command line's settings)."""
+    from ..api import train_settings
+    from ..train import TrainConfig
+    from ..train.sweep import OBJECTIVES, default_objective
+    if args.objective != "auto":
+        return OBJECTIVES[args.objective]
+    config = TrainConfig.from_section(train_settings(spec, args.model, params=params)).merge(settings)
+    return default_objective(str(config.loss), config.data)
+
+
 def _trials(args, program, budgets) -> int:
     from ..api import fit
     from ..diagnostics import SpecError
     from ..ir.space import value_text
     from ..train import TrainError
     from ..ir.space import point_text
-    from ..train.sweep import run_study
+    from ..train.sweep import OBJECTIVES, run_study
     if args.trials < 1:
         raise UsageError(f"--trials must be at least 1, not {args.trials}")
     try:
@@ -240,18 +255,27 @@ def _trials(args, program, budgets) -> int:
     if "val_split" in settings and settings["val_split"] >= 1:
         settings["val_split"] = int(settings["val_split"])
 
+    def as_params(point: dict) -> dict:
+        return {k: v if isinstance(v, str) else value_text(v) for k, v in point.items()}
+
+    try:
+        objective = _objective(args, spec, as_params(program.space.default()), settings)
+    except (SpecError, TrainError):
+        objective = None        # reported where the first point is checked or trained
+    objective = objective or OBJECTIVES["accuracy"]
+
     def train_point(point: dict, folder: Path) -> float:
-        params = {k: v if isinstance(v, str) else value_text(v) for k, v in point.items()}
-        result = fit(spec, args.model, params=params, out=str(folder), overwrite=True,
+        result = fit(spec, args.model, params=as_params(point), out=str(folder), overwrite=True,
                      progress=not args.no_progress, **settings)
         (folder / "spec.arch").write_text(program.space.concrete_text(program.source.text, point),
                                           encoding="utf-8")
-        return result.best_val_acc
+        return objective.of(result)
 
-    print(f"{spec}: {_space_line(program.space)}; study {out / 'study.db'}")
+    print(f"{spec}: {_space_line(program.space)}; study {out / 'study.db'}, "
+          f"{objective.direction[:-1]}ing validation {objective.name}")
     try:
         outcome = run_study(program, train_point, trials=args.trials, out=out, model=args.model,
-                            seed=args.seed, name=spec.stem, **budgets)
+                            seed=args.seed, name=spec.stem, objective=objective, **budgets)
     except KeyboardInterrupt:
         print(f"\narchlang sweep: interrupted; the study in {out}/study.db keeps every finished "
               f"trial. Continue with the same command (--out {out}).", file=sys.stderr)
@@ -272,12 +296,12 @@ def _trials(args, program, budgets) -> int:
         print("no point trained", file=sys.stderr)
         return EXIT_SPEC
     best = outcome.best
-    header = (f"# The best point of `archlang sweep {spec.name}` (trial {best.number}, validation "
-              f"accuracy {100 * best.value:.1f}%): {point_text(best.point)}\n")
+    header = (f"# The best point of `archlang sweep {spec.name}` (trial {best.number}, "
+              f"{objective.text(best.value)}): {point_text(best.point)}\n")
     (out / "best.arch").write_text(header + program.space.concrete_text(program.source.text, best.point),
                                    encoding="utf-8")
     print(f"{len(outcome.trained)} trained points ({outcome.new} now, {outcome.rejected} point{'s' if outcome.rejected != 1 else ''} not "
-          f"trained); best: trial {best.number}, {point_text(best.point)}, validation accuracy "
-          f"{100 * best.value:.1f}%, {best.params:,} params, {best.macs:,} MACs")
+          f"trained); best: trial {best.number}, {point_text(best.point)}, "
+          f"{objective.text(best.value)}, {best.params:,} params, {best.macs:,} MACs")
     print(f"wrote {out / 'best.arch'}; open the study with: optuna-dashboard {outcome.storage}")
     return EXIT_OK

@@ -16,8 +16,9 @@ away from the region while the trained points alone count towards N. A point alr
 trained is told the value it had (the sampler's picture stays true) and not trained again.
 
 Training is the caller's (`train_point`: the CLI trains through the Python API's `fit`, which
-this layer may not import); it returns the point's validation accuracy, which the study
-maximises.
+this layer may not import); it returns the point's value of the study's Objective: validation
+accuracy (maximised) for a classifier, validation perplexity (minimised) for a language model,
+validation loss (minimised) for a regression (`default_objective`, or `--objective`).
 """
 from __future__ import annotations
 
@@ -34,6 +35,51 @@ from ..ir.trainconfig import TrainError
 # Points asked for per trained point before the sweep gives up (a space almost all invalid;
 # a finite space stops as soon as each of its points has been asked for).
 ASKS_PER_TRIAL = 50
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What a sweep optimises: a score of a trained point's best epoch, and which way."""
+    name: str                 # accuracy | perplexity | loss
+    direction: str            # maximize | minimize (Optuna's words)
+
+    def of(self, result) -> float:
+        """The score of a TrainResult (train/loop.py): its best epoch's row."""
+        if self.name == "accuracy":
+            return result.best_val_acc
+        row = next((r for r in result.history if r["epoch"] == result.best_epoch), None)
+        key = "val_ppl" if self.name == "perplexity" else "val_loss"
+        return math.nan if row is None else float(row.get(key, math.nan))
+
+    def text(self, value: float) -> str:
+        """`validation accuracy 97.1%`, `validation perplexity 4.01`, `validation loss 0.0123`."""
+        shown = f"{100 * value:.1f}%" if self.name == "accuracy" else f"{value:.4g}"
+        return f"validation {self.name} {shown}"
+
+    def best(self, trained: list) -> "Trained | None":
+        if not trained:
+            return None
+        pick = max if self.direction == "maximize" else min
+        return pick(trained, key=lambda t: t.value)
+
+
+OBJECTIVES = {"accuracy": Objective("accuracy", "maximize"),
+              "perplexity": Objective("perplexity", "minimize"),
+              "loss": Objective("loss", "minimize")}
+ACCURACY = OBJECTIVES["accuracy"]
+
+
+def default_objective(loss: str, data) -> Objective:
+    """A language model's perplexity (the loss next_token, or a text source's next tokens), a
+    regression's validation loss (mse), else a classifier's accuracy. `data` is a train
+    section's data setting: a name, `name(args)`, or a call as data ({"call": name, …})."""
+    from .text import OWN_VALIDATION
+    source = data.get("call", "") if isinstance(data, dict) else str(data or "").split("(")[0].strip()
+    if "next_token" in loss or source in OWN_VALIDATION:
+        return OBJECTIVES["perplexity"]
+    if "crossentropy" not in loss and "localization" not in loss:
+        return OBJECTIVES["loss"]
+    return ACCURACY
 
 
 @dataclass
@@ -53,6 +99,7 @@ class StudyOutcome:
     rejected: int                   # points this run asked for and did not train
     best: Trained | None
     exhausted: bool = False         # stopped before N: no new valid point came
+    objective: Objective = ACCURACY
 
 
 def storage_url(out: Path) -> str:
@@ -76,10 +123,11 @@ def suggest(trial, space: Space) -> dict:
 def run_study(program: Program, train_point: Callable[[dict, Path], float], *, trials: int,
               out: Path, model: str | None = None, max_params: float | None = None,
               max_macs: float | None = None, seed: int = 0, name: str = "sweep",
-              log: Callable[[str], None] = print) -> StudyOutcome:
+              objective: Objective = ACCURACY, log: Callable[[str], None] = print) -> StudyOutcome:
     """Run (or continue) the study in `out` until it holds `trials` trained points.
-    `train_point(point, folder)` trains one point into `folder` and returns its validation
-    accuracy. KeyboardInterrupt while training: that trial is told FAILED (it does not count)
+    `train_point(point, folder)` trains one point into `folder` and returns its score of
+    `objective`; a study is resumed only for the objective it was made for (TrainError).
+    KeyboardInterrupt while training: that trial is told FAILED (it does not count)
     and the interrupt goes on; the study resumes from the same `out`."""
     import optuna
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -88,7 +136,14 @@ def run_study(program: Program, train_point: Callable[[dict, Path], float], *, t
     # The sampler's seed moves on with the study: a resumed sweep does not propose the
     # points of its first run again.
     study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True,
-                                direction="maximize")
+                                direction=objective.direction)
+    made_for = study.user_attrs.get("objective")
+    if made_for is None:
+        study.set_user_attr("objective", objective.name)
+    elif made_for != objective.name:
+        raise TrainError(f"the study in {out / 'study.db'} optimises validation {made_for}, not "
+                         f"{objective.name}", f"resume it with --objective {made_for}, or start "
+                                               "another with --out")
     study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.get_trials(deepcopy=False)))
     trained = [_trained(t) for t in study.get_trials(deepcopy=False)
                if t.state == optuna.trial.TrialState.COMPLETE and t.user_attrs.get("trained")]
@@ -100,12 +155,12 @@ def run_study(program: Program, train_point: Callable[[dict, Path], float], *, t
         optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)}
     while len(trained) < trials:
         if asks >= ASKS_PER_TRIAL * trials or (space.size is not None and len(seen) >= space.size):
-            return _outcome(storage, trained, new, rejected, exhausted=True)
+            return _outcome(storage, trained, new, rejected, objective, exhausted=True)
         asks += 1
         trial = study.ask()
         try:
             done = _trial(study, trial, program, train_point, trained, seen, out=out, model=model,
-                          max_params=max_params, max_macs=max_macs, log=log)
+                          max_params=max_params, max_macs=max_macs, objective=objective, log=log)
         except BaseException:
             # Ctrl-C or an error, wherever it came: the trial is FAILED, never left RUNNING,
             # and does not count; the study resumes without it.
@@ -118,15 +173,14 @@ def run_study(program: Program, train_point: Callable[[dict, Path], float], *, t
             continue
         trained.append(done)
         new += 1
-        best = max(trained, key=lambda t: t.value)
         log(f"trial {done.number}: {point_text(done.point)}: {done.params:,} params, "
-            f"{done.macs:,} MACs → validation accuracy {100 * done.value:.1f}%"
-            + (" (best so far)" if best is done else ""))
-    return _outcome(storage, trained, new, rejected)
+            f"{done.macs:,} MACs → {objective.text(done.value)}"
+            + (" (best so far)" if objective.best(trained) is done else ""))
+    return _outcome(storage, trained, new, rejected, objective)
 
 
 def _trial(study, trial, program: Program, train_point, trained: list[Trained], seen: set, *,
-           out: Path, model, max_params, max_macs, log) -> Trained | None:
+           out: Path, model, max_params, max_macs, objective: Objective, log) -> Trained | None:
     """One asked-for trial, told to the study: the Trained point, or None where it was not
     trained (invalid, over budget, or a repeat of a trained point)."""
     import optuna
@@ -144,14 +198,16 @@ def _trial(study, trial, program: Program, train_point, trained: list[Trained], 
         trial.set_user_attr("repeat_of", same.number)
         study.tell(trial, same.value)
         log(f"trial {trial.number}: {point_text(point)}: trained as trial {same.number}; its "
-            "accuracy told again")
+            f"{objective.name} told again")
         return None
     trial.set_user_attr("params", checked.params)
     trial.set_user_attr("macs", checked.macs)
     value = train_point(point, out / f"trial-{trial.number}")
     if value is None or math.isnan(value):
-        raise TrainError("the trained point has no validation accuracy, which a sweep "
-                         "maximises", "sweep a classifier with a validation split (val_split > 0)")
+        raise TrainError(f"the trained point has no validation {objective.name}, which this sweep "
+                         f"{objective.direction[:-1]}es",
+                         "give the data a validation split (val_split > 0)" if objective.name != "accuracy"
+                         else "a sweep of a model without classes: --objective loss (or perplexity)")
     trial.set_user_attr("trained", True)
     study.tell(trial, value)
     return Trained(trial.number, point, value, checked.params, checked.macs)
@@ -178,6 +234,5 @@ def _reason(checked, max_params, max_macs) -> str | None:
     return None
 
 
-def _outcome(storage, trained, new, rejected, exhausted=False) -> StudyOutcome:
-    best = max(trained, key=lambda t: t.value) if trained else None
-    return StudyOutcome(storage, trained, new, rejected, best, exhausted)
+def _outcome(storage, trained, new, rejected, objective: Objective, exhausted=False) -> StudyOutcome:
+    return StudyOutcome(storage, trained, new, rejected, objective.best(trained), exhausted, objective)

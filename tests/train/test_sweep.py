@@ -139,3 +139,38 @@ def test_train_set_trains_one_point_of_the_space(tmp_path):
     state = torch.load(out / "best.pt", weights_only=True)["model"]
     convs = [k for k, v in state.items() if k.endswith("weight") and v.dim() == 4]
     assert len(convs) == 2                                                    # depth = 2
+
+
+def test_the_objective_follows_the_loss_and_the_data():
+    from archlang.train.sweep import default_objective
+    assert default_objective("crossentropy", "digits").name == "accuracy"
+    assert default_objective("crossentropy", {"call": "kjv", "kwargs": {"stride": 16}}).name == "perplexity"
+    assert default_objective("next_token", "text(book.txt)").name == "perplexity"
+    assert default_objective("crossentropy", {"call": "text_classes"}).name == "accuracy"
+    assert default_objective("mse", "table.csv").name == "loss"
+    assert default_objective("crossentropy(out) + 0.3 * crossentropy(aux)", None).name == "accuracy"
+
+
+def test_a_minimising_study_keeps_the_lowest_value(tmp_path):
+    from archlang.train.sweep import OBJECTIVES
+    outcome = run_study(parsed(POOLS), lambda point, folder: by_params(point), trials=4, out=tmp_path,
+                        objective=OBJECTIVES["loss"], name="pools", log=lambda s: None)
+    assert outcome.best.value == min(t.value for t in outcome.trained)
+    study = optuna.load_study(study_name="pools", storage=storage_url(tmp_path))
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    assert study.user_attrs["objective"] == "loss"
+
+
+def test_a_language_model_sweep_minimises_validation_perplexity(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["sweep", str(FIXTURES / "sweep" / "charlm_space.arch"), "--out", str(out), "--no-progress"]
+    assert main(args + ["--trials", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "minimizing validation perplexity" in printed
+    trained = [t for t in trials_of(out, "charlm_space") if t.state == COMPLETE]
+    assert len(trained) == 2 and all(1 < t.value < 70 for t in trained)   # 70 characters: chance
+    best = min(trained, key=lambda t: t.value)
+    assert f"validation perplexity {best.value:.4g}" in (out / "best.arch").read_text()
+    # The study is resumed only for the objective it was made for.
+    assert main(args + ["--trials", "3", "--objective", "accuracy"]) == 1
+    assert "optimises validation perplexity, not accuracy" in capsys.readouterr().err
