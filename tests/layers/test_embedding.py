@@ -167,14 +167,17 @@ def test_token_ids_take_int64_memory():
 
 
 def test_the_examples_of_language_md_check():
-    # Every spec block of the sections on tokens, embeddings, positions and weight tying.
+    # Every spec block of the sections on values' dtypes, embeddings, positions and weight tying.
     import re
 
     import archlang
     from conftest import ROOT
     doc = (ROOT / "docs/language.md").read_text("utf-8")
-    section = doc[doc.index("### Token inputs and dtypes"):]
-    section = section[:section.index("\n### ", section.index("### Weight tying") + 5)]
+    def between(start, last):
+        part = doc[doc.index(start):]
+        return part[:part.index("\n### ", part.index(last) + 5)]
+    section = between("### Values: dims, dtype and layout", "### Values") + \
+        between("### Embedding", "### Weight tying")
     blocks = [text for lang, text in re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S) if not lang]
     assert len(blocks) == 4
     for text in blocks:
