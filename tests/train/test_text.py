@@ -226,10 +226,13 @@ def test_a_language_model_trains_on_the_bundled_text_and_reports_perplexity(tmp_
     assert math.isnan(h[-1]["val_acc"]) and "validation perplexity" in log[-1]
     assert json.loads((result.out / "vocab.json").read_text())["chars"][:3] == "\n !"
     assert "val_ppl" in (result.out / "metrics.csv").read_text().splitlines()[0]
-    # The same model returning N×V×L (channels first) trains to the same numbers.
+    # The same model returning N×V×L (channels first) trains to the same numbers: equal in
+    # the first epoch; the second differs by the rounding of another summation order (4e-5
+    # relative seen on a loaded machine), where a loss over the wrong axis would differ by 10%.
     other, _ = _lm_run(tmp_path / "first", first=True)
-    assert [r["train_loss"] for r in other.history] == pytest.approx(
-        [r["train_loss"] for r in h], rel=1e-5)
+    first, second = ([r["train_loss"] for r in run.history] for run in (other, result))
+    assert first[0] == pytest.approx(second[0], rel=1e-5)
+    assert first == pytest.approx(second, rel=1e-3)
 
 
 def _run(result, model):
