@@ -21,7 +21,7 @@ from .layers.structural import Flatten, Input
 from .layers.window import drop_margins as drop_margins_of, dropped_pixels
 from .limits import MAX_DIAGNOSTICS, UNROLL_LIMIT
 from .records import dataclass, field, replace
-from .sizes import describe, input_sizes
+from .sizes import MAX_SECONDS, describe, input_sizes
 from .symbolic import SymInt, evaluate
 
 
@@ -285,15 +285,22 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False,
     return ModelReport(model, infos, errors)
 
 
-def _checked(model: Model, diags: Diagnostics, strict: bool, given: dict | None = None) -> ModelReport:
+def has_named_sizes(model: Model) -> bool:
+    """Whether an input of the model has a named size (`x: W×H×3`, `tokens: T of int`)."""
+    return any(isinstance(d, SymInt) for i in model.inputs
+               for d in (getattr(model.graph[i].layer, "shape", None) or ()))
+
+
+def check_sized(model: Model, diags: Diagnostics, strict: bool, given: dict | None = None,
+                seconds: float = MAX_SECONDS) -> ModelReport:
     """check_model; for a model with named input sizes (`x: H×W×3`), first the exact set
-    of valid sizes (sizes.py), then the table's check at a valid sample of them. `given`
-    sizes make the model concrete (compile, train): its inputs get those sizes (the others
-    the sample), and a size outside its valid set is E0315, naming the set."""
-    if not any(isinstance(d, SymInt) for i in model.inputs
-               for d in (getattr(model.graph[i].layer, "shape", None) or ())):
+    of valid sizes (sizes.py, explored for at most `seconds`), then the table's check at a
+    valid sample of them (the `reference`; the report's `input_sizes`). `given` sizes make
+    the model concrete (compile, train): its inputs get those sizes (the others the sample),
+    and a size outside its valid set is E0315, naming the set."""
+    if not has_named_sizes(model):
         return check_model(model, diags, strict)
-    found = input_sizes(model, check_model, drop_margins)
+    found = input_sizes(model, check_model, drop_margins, seconds)
     if given:
         return _at_sizes(model, diags, strict, found, given)
     for i in model.inputs:          # the table's sample: what the analyses after it see too
@@ -318,17 +325,23 @@ def _at_sizes(model: Model, diags: Diagnostics, strict: bool, found, given: dict
                                   + ", ".join(f"{k} = {n}" for k, n in found.reference.items()
                                               if k != name) + ")"),),
                         help=f"choose one of them, e.g. --size {name}={_nearest(valid.runs, v)}")
-    for i in model.inputs:          # the model made concrete: the ordinary path from here
+    make_concrete(model, values)    # the ordinary path from here
+    report = check_model(model, diags, strict)
+    found.table_at = values
+    report.input_sizes = found
+    return report
+
+
+def make_concrete(model: Model, values: dict) -> None:
+    """Give the model's named input sizes these values: its inputs' shapes become numbers
+    (`x: W×H×1` with W = 32, H = 16 is `x: 32×16×1`)."""
+    for i in model.inputs:
         node = model.graph[i]
         node.layer = replace(node.layer, shape=Shape(
             tuple(evaluate(d.expr, values) if isinstance(d, SymInt) else d for d in node.layer.shape),
             node.layer.shape.dtype))
         if i == model.inputs[0]:
             model.input_shape = node.layer.shape
-    report = check_model(model, diags, strict)
-    found.table_at = values
-    report.input_sizes = found
-    return report
 
 
 def _nearest(valid, n: int) -> int:
@@ -431,7 +444,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
     90,000 layers). The program keeps its blocks and train sections either way.
     `assign`: `NAME=VALUE` texts choosing the point of the file's search space to check
     (ir/space.py); a malformed one or an unknown name raises SetError, a usage error.
-    `sizes`: values of named input sizes (`x: H×W×3`; see `_checked`).
+    `sizes`: values of named input sizes (`x: H×W×3`; see `check_sized`).
     """
     diags = Diagnostics()
     result = CheckResult(source.path)
@@ -445,7 +458,7 @@ def check_source(source, strict: bool = False, keep_syntax: bool = True,
             for checking in result.program.models:
                 if any(checking.graph[i].layer is None for i in checking.inputs):
                     continue
-                result.models.append(_checked(checking, diags, strict, sizes))
+                result.models.append(check_sized(checking, diags, strict, sizes))
     except MemoryError:
         out_of_memory = True           # diagnosed below, once the traceback has let go
     except SetError:

@@ -19,6 +19,7 @@ reported as joint constraints (`⌊H/16⌋·⌊W/16⌋ = 196`).
 """
 from __future__ import annotations
 
+import json
 import time
 from math import gcd
 
@@ -437,15 +438,15 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
     return VariableSizes(" = ".join(var), runs, exact, True, None, checks)
 
 
-def input_sizes(model, check, margins) -> InputSizes | None:
-    """The valid sizes of every named size of the model's inputs (None: it has none);
-    `check`, `margins`: check.check_model and check.drop_margins (passed in: this module sits
-    beside the check, not above it)."""
+def input_sizes(model, check, margins, seconds: float = MAX_SECONDS) -> InputSizes | None:
+    """The valid sizes of every named size of the model's inputs (None: it has none),
+    explored for at most `seconds`; `check`, `margins`: check.check_model and
+    check.drop_margins (passed in: this module sits beside the check, not above it)."""
     check = (check, margins)
     names = size_variables(model)
     if not names:
         return None
-    deadline = time.monotonic() + MAX_SECONDS
+    deadline = time.monotonic() + seconds
     reference = {n: PREFERRED for n in names}
     if len(names) > 1:          # a reference point: all sizes equal, valid if possible
         diagonal = explore(check, model, tuple(names), reference, deadline)
@@ -476,3 +477,28 @@ def _pick(found: VariableSizes) -> int:
         if n is not None:
             return n
     return PREFERRED
+
+
+# ---- the sets of one point of a search space (analysis/space.py) ---------------------------
+def sets_key(found: InputSizes) -> str:
+    """What two points' sets must share to be one size group of `sweep --check`: every
+    variable's runs and exact pieces, completeness and the joint constraints (not the
+    reference, which may differ where the sets are the same)."""
+    return json.dumps({"variables": {n: v.json() for n, v in found.variables.items()},
+                       "joint": list(found.joint)}, sort_keys=True)
+
+
+def sets_text(found: InputSizes) -> str:
+    """The sets on one line: `W ∈ {4, 8, 12, …}, H ∈ {4, 8, 12, …}`, the *runs* sets, then
+    `; exact: …` where the exact sets differ, `; joint: …`, and what an exploration left."""
+    runs = [describe(n, v.runs.pieces()) for n, v in found.variables.items()]
+    exact = [describe(n, v.exact.pieces()) for n, v in found.variables.items()]
+    out = ", ".join(runs)
+    if exact != runs:
+        out += "; exact: " + ", ".join(exact)
+    if found.joint:
+        out += "; joint: " + ", ".join(found.joint)
+    cut = [f"{n} explored below {v.explored_below}" for n, v in found.variables.items() if not v.complete]
+    if cut:
+        out += f" ({', '.join(cut)}; larger sizes unknown)"
+    return out

@@ -21,6 +21,7 @@ derived SymInt keeps the hint it was built with (a check run builds its shapes a
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from math import gcd
@@ -180,25 +181,145 @@ def _lcm(a: int, b: int) -> int:
     return a * b // gcd(a, b)
 
 
+# ---- polynomials --------------------------------------------------------------------
+def expand(e: Lin) -> Lin:
+    """The polynomial normal form of `e`: products of sums multiplied out, so that every term
+    is an integer times a product of atoms (variables and floors), like terms collected:
+    `656·(⌊H/2⌋ − 2)·(⌊W/2⌋ − 2)` is `656·⌊H/2⌋·⌊W/2⌋ − 1312·⌊H/2⌋ − 1312·⌊W/2⌋ + 2624`.
+    Counts are shown in it (docs/analysis.md); shapes keep their factored form."""
+    total = Lin((), e.const)
+    for atom, c in e.terms:
+        if atom[0] == "prod":
+            part = Lin((), 1)
+            for f in atom[1]:
+                part = _mul_expanded(part, expand(f))
+        elif atom[0] == "floor":
+            part = _floordiv(expand(atom[1]), atom[2])
+        else:
+            part = _atom(atom)
+        total = _add(total, _scale(part, c))
+    return total
+
+
+def _mul_expanded(a: Lin, b: Lin) -> Lin:
+    """a·b for two expanded expressions, multiplied out term by term."""
+    total = Lin((), a.const * b.const)
+    total = _add(total, _scale(Lin(b.terms, 0), a.const))
+    total = _add(total, _scale(Lin(a.terms, 0), b.const))
+    for x, cx in a.terms:
+        for y, cy in b.terms:
+            total = _add(total, _scale(_mul(_atom(x), _atom(y)), cx * cy))
+    return total
+
+
+_SUPER_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_TOKEN = re.compile(r"\s*(?:(\d[\d,]*)|([A-Za-z_][A-Za-z_0-9]*)|([⁰¹²³⁴⁵⁶⁷⁸⁹]+)|(.))")
+
+
+class ParseError(ValueError):
+    """A text that is not a size formula as text() writes it."""
+
+
+def parse(source: str) -> Lin:
+    """The expression a text() wrote (`148160·H·W + 696320·⌊H/2⌋·⌊W/2⌋`, `⌊(H − 1)/4⌋ + 1`,
+    `9408·⌈H/2⌉·⌈W/2⌉`, `T²`; thousands separators allowed): how a reader of `--json` turns a count back into a
+    formula (`evaluate(parse(text), {"H": 224, "W": 224})`). ParseError otherwise."""
+    tokens = []
+    for m in _TOKEN.finditer(source):
+        number, name, power, other = m.groups()
+        if number is not None:
+            tokens.append(("num", int(number.replace(",", ""))))
+        elif name is not None:
+            tokens.append(("var", name))
+        elif power is not None:
+            tokens.append(("pow", int(power.translate(str.maketrans(_SUPER_DIGITS, "0123456789")))))
+        elif other is not None and not other.isspace():
+            tokens.append(("op", {"-": "−", "*": "·"}.get(other, other)))
+    at = [0]
+
+    def peek():
+        return tokens[at[0]] if at[0] < len(tokens) else ("end", None)
+
+    def take(kind=None, value=None):
+        tok = peek()
+        if (kind and tok[0] != kind) or (value and tok[1] != value):
+            raise ParseError(f"expected {value or kind} in `{source}`, found {tok[1] or 'the end'}")
+        at[0] += 1
+        return tok
+
+    def expr() -> Lin:
+        sign = -1 if peek() == ("op", "−") else 1
+        if sign < 0:
+            take()
+        total = _scale(term(), sign)
+        while peek() in (("op", "+"), ("op", "−")):
+            sign = 1 if take()[1] == "+" else -1
+            total = _add(total, _scale(term(), sign))
+        return total
+
+    def term() -> Lin:
+        out = factor()
+        while peek() == ("op", "·"):
+            take()
+            out = _mul(out, factor())
+        return out
+
+    def factor() -> Lin:
+        kind, value = peek()
+        if kind == "num":
+            take()
+            base = Lin((), value)
+        elif kind == "var":
+            take()
+            base = _atom(("var", value))
+        elif (kind, value) == ("op", "("):
+            take()
+            base = expr()
+            take("op", ")")
+        elif (kind, value) in (("op", "⌊"), ("op", "⌈")):
+            take()
+            inner = expr()
+            take("op", "/")
+            d = take("num")[1]
+            take("op", "⌋" if value == "⌊" else "⌉")
+            if d < 1:
+                raise ParseError(f"a floor divides by a positive number in `{source}`")
+            base = _floordiv(_add(inner, Lin((), d - 1)) if value == "⌈" else inner, d)
+        else:
+            raise ParseError(f"expected a number, a name, ( or ⌊ in `{source}`, found {value or 'the end'}")
+        if peek()[0] == "pow":
+            k = take()[1]
+            out = Lin((), 1)
+            for _ in range(k):
+                out = _mul(out, base)
+            return out
+        return base
+
+    out = expr()
+    if peek()[0] != "end":
+        raise ParseError(f"unexpected {peek()[1]} in `{source}`")
+    return out
+
+
 # ---- text ----------------------------------------------------------------------------
-def text(e: Lin) -> str:
+def text(e: Lin, group: bool = False) -> str:
     """`⌊(H − 1)/32⌋ + 1`, `3·H·W`, `H`. A lone floor is shown as a window formula, with
-    + 1 outside (⌊(H + 31)/32⌋ is ⌊(H − 1)/32⌋ + 1), as people write ⌊(n + 2p − k)/s⌋ + 1."""
+    + 1 outside (⌊(H + 31)/32⌋ is ⌊(H − 1)/32⌋ + 1), as people write ⌊(n + 2p − k)/s⌋ + 1.
+    Terms are ordered by degree (highest first), then by divisor (H·W, ⌊H/2⌋·⌊W/2⌋,
+    ⌊H/4⌋·⌊W/4⌋, …), the constant last. Inside a sum or a product, ⌊(H + 1)/2⌋ is ⌈H/2⌉. `group`: numbers with thousands separators
+    (`148,160·H·W`), as the tables print counts; without, the text parse() reads back."""
     if len(e.terms) == 1 and e.terms[0][1] == 1 and e.terms[0][0][0] == "floor":
         (_, inner, d), c = e.terms[0][0], e.const
         if inner.const > 0 or c < 0:
             shifted = Lin(inner.terms, inner.const + (c - 1) * d)
-            return f"⌊{_grouped(shifted)}/{d}⌋ + 1"
-    parts = []
-    for atom, c in e.terms:
-        body = _atom_text(atom)
-        parts.append((c, body))
+            return f"⌊{_grouped(shifted, group)}/{_num(d, group)}⌋ + 1"
+    parts = [(c, _atom_text(atom, group)) for atom, c in sorted(e.terms, key=_reading_order)]
     if e.const or not parts:
         parts.append((e.const, None))
     out = ""
     for i, (c, body) in enumerate(parts):
         mag = abs(c)
-        piece = str(mag) if body is None else (body if mag == 1 else f"{mag}·{body}")
+        piece = _num(mag, group) if body is None else (body if mag == 1 else f"{_num(mag, group)}·{body}")
         if i == 0:
             out = ("−" if c < 0 else "") + piece
         else:
@@ -206,18 +327,73 @@ def text(e: Lin) -> str:
     return out
 
 
-def _atom_text(atom) -> str:
+def _num(n: int, group: bool) -> str:
+    return f"{n:,}" if group else str(n)
+
+
+def _reading_order(item) -> tuple:
+    """A term's place in text(): highest degree first, then the smallest divisor (the
+    finest resolution: H·W before ⌊H/2⌋·⌊W/2⌋), then by its variables' names."""
+    atom = item[0]
+    return (-_degree(atom), _divisor(atom), _names(atom), repr(atom))
+
+
+def _degree(atom) -> int:
+    if atom[0] == "var":
+        return 1
+    if atom[0] == "floor":
+        return _lin_degree(atom[1])
+    return sum(_lin_degree(f) for f in atom[1])
+
+
+def _lin_degree(e: Lin) -> int:
+    return max((_degree(a) for a, _ in e.terms), default=0)
+
+
+def _divisor(atom) -> int:
+    if atom[0] == "var":
+        return 1
+    if atom[0] == "floor":
+        return atom[2] * max((_divisor(a) for a, _ in atom[1].terms), default=1)
+    out = 1
+    for f in atom[1]:
+        out *= max((_divisor(a) for a, _ in f.terms), default=1)
+    return out
+
+
+def _factor_order(f: Lin) -> tuple:
+    """A product's factors by their variables, then divisor: H·⌊W/2⌋, ⌊H/4⌋·⌊W/4⌋, T²·d."""
+    return (tuple(sorted(variables(f))), max((_divisor(a) for a, _ in f.terms), default=1), repr(f))
+
+
+def _names(atom) -> tuple:
+    return tuple(sorted(variables(_atom(atom))))
+
+
+def _atom_text(atom, group: bool = False) -> str:
     if atom[0] == "var":
         return atom[1]
     if atom[0] == "floor":
-        return f"⌊{_grouped(atom[1])}/{atom[2]}⌋"
+        inner, d = atom[1], atom[2]
+        if inner.const == d - 1 and inner.terms:     # ⌊(x + d − 1)/d⌋ is ⌈x/d⌉
+            return f"⌈{_grouped(Lin(inner.terms, 0), group)}/{_num(d, group)}⌉"
+        return f"⌊{_grouped(inner, group)}/{_num(d, group)}⌋"
     parts: list[list] = []               # equal factors as a power: H·H is H²
-    for f in atom[1]:
+    for f in sorted(atom[1], key=_factor_order):
         if parts and parts[-1][0] == f:
             parts[-1][1] += 1
         else:
             parts.append([f, 1])
-    return "·".join(_grouped(f) + (str(k).translate(_SUPERSCRIPTS) if k > 1 else "") for f, k in parts)
+    return "·".join(_factor_text(f, group) + (str(k).translate(_SUPERSCRIPTS) if k > 1 else "")
+                    for f, k in parts)
+
+
+def _factor_text(f: Lin, group: bool) -> str:
+    """A factor of a product: an atom as itself (⌊(H + 3)/4⌋, not the window formula text()
+    gives it alone), a sum in parentheses."""
+    if f.const == 0 and len(f.terms) == 1 and f.terms[0][1] == 1:
+        return _atom_text(f.terms[0][0], group)
+    return _grouped(f, group)
 
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -229,9 +405,9 @@ def dim_text(d) -> str:
     return f"({t})" if isinstance(d, SymInt) and " " in t else t
 
 
-def _grouped(e: Lin) -> str:
+def _grouped(e: Lin, group: bool = False) -> str:
     """The text of a factor or a numerator: in parentheses when it is a sum."""
-    s = text(e)
+    s = text(e, group)
     depth = 0
     for ch in s:
         depth += ch in "(⌊⌈" and 1 or (ch in ")⌋⌉" and -1 or 0)
@@ -509,7 +685,8 @@ class SymInt:
         return text(self.expr)
 
     def __format__(self, spec: str) -> str:
-        return str(self)
+        """`f"{n:,}"`, as the tables format counts: the formula with thousands separators."""
+        return text(self.expr, group="," in spec)
 
     def __repr__(self) -> str:
         return f"SymInt({self}, hint={self.hint})"
@@ -517,6 +694,11 @@ class SymInt:
 
 def is_symbolic(v) -> bool:
     return isinstance(v, SymInt)
+
+
+def polynomial(v):
+    """A count, an int or a SymInt, with its formula in polynomial normal form (expand)."""
+    return SymInt._of(expand(v.expr), v.hint) if isinstance(v, SymInt) else v
 
 
 def hint_of(v) -> int:

@@ -11,6 +11,7 @@ from ..diagnostics import Diagnostic
 from ..layers.shape import BOOL, FLOAT, INT
 from ..layers.structural import Input
 from ..records import dataclass, field, fields
+from ..symbolic import hint_of, polynomial
 from .memory import TRAINING_PARAM_COPIES, dtype_bytes, peak_forward
 from .receptive_field import RF, receptive_fields
 
@@ -73,7 +74,9 @@ class Totals:
     state_bytes: int
     input_bytes: int
     activation_bytes: int            # every layer's output (not the input), whole batch
-    peak_forward_bytes: int          # inference, tensors freed after their last consumer
+    peak_forward_bytes: int          # inference, tensors freed after their last consumer; a
+                                     # maximum, so a number (at the sample sizes) even where the
+                                     # other figures are formulas of named sizes
     peak_forward_layer: int          # the layer index at which the peak is reached
     training_bytes: int              # activations kept + weights, gradients, Adam's 2 moments
     dense_equivalent: int            # Σ over conv and dense layers of the dense-equivalent weights
@@ -151,8 +154,10 @@ class Analysis:
 
     def json(self) -> dict:
         notes = self.count_notes
+        at = sample_sizes(self.report)
         return {"batch": self.batch, "dtype": self.dtype, "bytes_per_element": self.bytes_per_element,
-                **self.totals.json(), **({"count_notes": notes} if notes else {})}
+                **self.totals.json(), **({"count_notes": notes} if notes else {}),
+                **({"sample_sizes": at} if at is not None else {})}
 
     def __repr__(self) -> str:
         t = self.totals
@@ -181,19 +186,21 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
     for info, rf in zip(report.infos, rfs):
         layer, out = info.layer, info.out
         ok = layer is not None and out is not None and not isinstance(layer, Input)
-        macs = layer.macs(info.inputs, out) if ok else 0
-        ops = layer.elementwise(info.inputs, out) if ok else 0
+        # With named input sizes (x: W×H×3) a count is a formula, kept as a polynomial.
+        macs = polynomial(layer.macs(info.inputs, out)) if ok else 0
+        ops = polynomial(layer.elementwise(info.inputs, out)) if ok else 0
         records.append(LayerRecord(
             node=info.node.id, index=info.index,
             layer=str(layer) if layer is not None else "<error>",
             kind=layer.kind if layer is not None else "", family=info.node.family,
             input_shapes=[tuple(s) if s is not None else None for s in info.inputs],
             output_shape=tuple(out) if out is not None else None,
-            params=info.params, trainable=info.params, state=info.state,
-            macs=macs, element_ops=ops, param_bytes=info.params * size,
-            activation_bytes=((out.numel + layer.saved(info.inputs, out)) if ok else
-                              out.numel if out is not None else 0) * batch * _element_bytes(out, size),
-            rf=rf, dense_equivalent=dense_equivalent(layer, info.inputs, out) if ok else None,
+            params=polynomial(info.params), trainable=polynomial(info.params), state=info.state,
+            macs=macs, element_ops=ops, param_bytes=polynomial(info.params * size),
+            activation_bytes=polynomial(((out.numel + layer.saved(info.inputs, out)) if ok else
+                                         out.numel if out is not None else 0)
+                                        * batch * _element_bytes(out, size)),
+            rf=rf, dense_equivalent=polynomial(dense_equivalent(layer, info.inputs, out)) if ok else None,
             kernel=_kernel_text(layer) if ok else "", times=info.times))
     sizes = [r.activation_bytes for r in records]
     # A folded repeat's copies all have the shapes of the one that was checked: the peak of
@@ -213,11 +220,20 @@ def analyze_report(report: ModelReport, batch: int = 1, dtype: str = "fp32") -> 
         dense += (r.dense_equivalent or 0) * t
     inputs = sum(sizes[i] for i in report.model.inputs)
     totals = Totals(
-        params=params, trainable_params=report.trainable_params, state=state,
+        params=params, trainable_params=polynomial(report.trainable_params), state=state,
         macs=macs, element_ops=ops,
         param_bytes=params * size, state_bytes=state * size, input_bytes=inputs,
-        activation_bytes=kept - inputs, peak_forward_bytes=peak,
+        activation_bytes=kept - inputs, peak_forward_bytes=hint_of(peak),
         peak_forward_layer=report.infos[at].index,
         training_bytes=kept + TRAINING_PARAM_COPIES * params * size + state * size,
         dense_equivalent=dense)
     return Analysis(report, batch, name, size, records, totals, warnings)
+
+
+def sample_sizes(report: ModelReport) -> dict | None:
+    """The values of the named input sizes at which a model's numbers are given (the table's
+    sample: check's reference, or the sizes given), None for a model without named sizes."""
+    found = report.input_sizes
+    if found is None:
+        return None
+    return dict(found.table_at or found.reference)

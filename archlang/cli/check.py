@@ -66,6 +66,7 @@ def _attributes(report) -> dict[int, str]:
 
 def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
     from ..present.render import render_json
+    from ..symbolic import polynomial       # a count of named sizes: its polynomial
     analyses = analyses or {}
     models = []
     for m in selected:
@@ -77,9 +78,9 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
             "output_shape": _json_shape(m.output_shape),
             "inputs": [{"name": n, "shape": _json_shape(s), **_json_dtype(s)} for n, s in m.inputs],
             "outputs": [{"name": n, "shape": _json_shape(s)} for n, s in m.outputs],
-            "params": m.params,
-            "trainable_params": m.trainable_params,
-            "non_trainable_params": m.params - m.trainable_params,
+            "params": polynomial(m.params),
+            "trainable_params": polynomial(m.trainable_params),
+            "non_trainable_params": polynomial(m.params - m.trainable_params),
             "state": m.state,
             "ok": m.ok,
             "layers": [{
@@ -89,7 +90,7 @@ def check_json(result, selected, analyses=None, diagnostics=None) -> dict:
                 "family": i.node.family,
                 "input_shapes": [_json_shape(s) for s in i.inputs],
                 "output_shape": _json_shape(i.out),
-                "params": i.params,
+                "params": polynomial(i.params),
                 "state": i.state,
                 "scope": [s.label for s in i.node.scope],
                 **({"name": names[i.node.id]} if i.node.id in names else {}),

@@ -2,7 +2,9 @@
 
 --check classifies the points of the spec's search space (its `param ... in` declarations)
 as valid or invalid, the invalid ones grouped by their located diagnostic
-(analysis/space.py), with parameters and MACs per valid point. Never imports torch or Optuna.
+(analysis/space.py), with parameters and MACs per valid point; a model with named input
+sizes (`x: W×H×1`) is checked for every size at each point, and the valid points are grouped
+by the sizes they accept. Never imports torch or Optuna.
 --trials runs an Optuna study in the run folder (train/sweep.py) that trains valid points
 with the spec's `train` section, and writes the best point's spec, concrete, to RUN/best.arch.
 """
@@ -46,6 +48,11 @@ def register(sub) -> None:
                    help="points checked where the space has more than 10,000 or a continuous "
                         "range (default: 1000)")
     p.add_argument("--seed", type=int, default=0, help="seeds the sampling of points (0)")
+    p.add_argument("--size-seconds", type=float, default=60.0, metavar="S",
+                   help="a model with named input sizes (x: W×H×1): explore the sizes of the "
+                        "points for at most S seconds in all, the rest left unexplored (60)")
+    p.add_argument("--size-points", type=int, metavar="N",
+                   help="... and of at most N points (default: all)")
     p.add_argument("--max-params", metavar="N", help="budget: points with more parameters are "
                                                      "not trained (e.g. 5e6)")
     p.add_argument("--max-macs", metavar="N", help="budget: points with more MACs per sample "
@@ -87,6 +94,10 @@ def run(args) -> int:
         raise UsageError("sweep ranges over the whole space; --set fixes a point (use `archlang check --set`)")
     if args.samples < 1:
         raise UsageError(f"--samples must be at least 1, not {args.samples}")
+    if not args.size_seconds > 0:
+        raise UsageError(f"--size-seconds must be positive, not {args.size_seconds:g}")
+    if args.size_points is not None and args.size_points < 1:
+        raise UsageError(f"--size-points must be at least 1, not {args.size_points}")
     budgets = {k: _budget(v) if v is not None else None
                for k, v in (("max_params", args.max_params), ("max_macs", args.max_macs))}
     program, diags = _parsed(args)
@@ -109,7 +120,8 @@ def run(args) -> int:
 def _check(args, program, budgets) -> int:
     from ..analysis.space import classify
     from ..present.render import encodable
-    found = classify(program, model=args.model, samples=args.samples, seed=args.seed)
+    found = classify(program, model=args.model, samples=args.samples, seed=args.seed,
+                     size_seconds=args.size_seconds, size_points=args.size_points)
     over = [r for r in found.valid if _over(r, budgets)]
     if args.json:
         print(encodable(json.dumps(_json(found, budgets, args), indent=2, ensure_ascii=False)))
@@ -119,9 +131,12 @@ def _check(args, program, budgets) -> int:
 
 
 def _over(result, budgets) -> str | None:
-    if budgets["max_params"] is not None and result.params > budgets["max_params"]:
+    """The budget a valid point exceeds; a count that is a formula of named input sizes is
+    compared at the point's reference sizes (its value there)."""
+    from ..symbolic import hint_of
+    if budgets["max_params"] is not None and hint_of(result.params) > budgets["max_params"]:
         return "params"
-    if budgets["max_macs"] is not None and result.macs > budgets["max_macs"]:
+    if budgets["max_macs"] is not None and hint_of(result.macs) > budgets["max_macs"]:
         return "macs"
     return None
 
@@ -142,7 +157,8 @@ def _values(values: list, dim) -> str:
 
 
 def when_text(region, space, sampled: bool) -> str:
-    """`depth = 3 and k = 5, or depth = 4`: the values a region's points take."""
+    """`depth = 3 and k = 5, or depth = 4`: the values a region's (or a size group's) points
+    take."""
     from ..ir.space import value_text
     boxes = []
     for box in region.when(space, sampled):
@@ -161,17 +177,45 @@ def _space_line(space) -> str:
     return ", ".join(f"{d.name} in {d.domain_text}" for d in space.dimensions)
 
 
-def _print_check(found, over, args, model: str) -> None:
-    from ..ir.space import point_text
-    from ..present.render import render_text
-    from . import _colour
+def _how(found, args) -> str:
+    """`all 48 points checked`, `1,000 points sampled (seed 0) of 20,000`; with named input
+    sizes `… for every input size (W, H)`, and `3 of 10 points …` where a budget stopped."""
     space = found.space
-    n = len(found.results)
+    n = len(found.results) + len(found.unexplored)
     how = (f"{n:,} points sampled (seed {args.seed}) of "
            + (f"{space.size:,}" if space.size is not None else "a continuous space")
-           if found.sampled else f"all {n:,} points checked")
-    print(f"{args.file}: {_space_line(space)}: {how}, {found.points_per_second:,.0f} points/s")
-    invalid = n - len(found.valid)
+           if found.sampled else f"all {n:,} points")
+    if found.unexplored:
+        how = f"{len(found.results):,} of {how.removeprefix('all ')}"
+    how += " checked"
+    if found.sized:
+        names = _size_names(found)
+        how += f" for every input size{f' ({names})' if names else ''}"
+    return how
+
+
+def _size_names(found) -> str:
+    for r in found.results:
+        if r.input_sizes is not None:
+            return ", ".join(r.input_sizes.variables)
+    return ""
+
+
+def _print_check(found, over, args, model: str) -> None:
+    from ..ir.space import point_text, value_text
+    from ..present.render import render_text
+    from ..sizes import sets_text
+    from . import _colour
+    space = found.space
+    print(f"{args.file}: {_space_line(space)}: {_how(found, args)}, "
+          f"{found.points_per_second:,.0f} points/s")
+    if found.unexplored:
+        why = (f"the --size-seconds budget of {found.size_seconds:g} s ran out"
+               if found.size_seconds is not None else f"--size-points {args.size_points}")
+        print(f"{len(found.unexplored):,} points not explored ({why}; --size-seconds S or "
+              f"--size-points N explores more): the counts, regions and groups below are of "
+              f"the {len(found.results):,} explored, drawn at random (--seed {args.seed})")
+    invalid = len(found.results) - len(found.valid)
     print(f"{len(found.valid):,} valid, {invalid:,} invalid"
           + (f" in {len(found.regions)} region{'s' if len(found.regions) != 1 else ''}" if invalid else ""))
     colour = _colour(args, sys.stdout)
@@ -180,20 +224,28 @@ def _print_check(found, over, args, model: str) -> None:
         where = f" at {d.span.location()}" if d.span is not None else ""
         print(f"\ninvalid when {when_text(region, space, found.sampled)}: {len(region.points):,} point"
               f"{'s' if len(region.points) != 1 else ''}, error[{d.code}]{where}, shown at "
-              f"{point_text(region.points[0])}:")
+              f"{point_text(region.points[0])}{_sizes_of(found, region.points[0])}:")
         print(render_text(d, colour=colour))
+    if found.groups:
+        print(f"\ninput sizes of the valid points (model {model}; each size with the others at "
+              f"the point's reference):")
+        for group in found.groups:
+            count = len(group.points)
+            print(f"  {when_text(group, space, found.sampled)}: {sets_text(group.sizes)}"
+                  f"   ({count:,} point{'s' if count != 1 else ''})")
     if over:
-        print(f"\n{len(over):,} valid points over the budget (--max-params / --max-macs)")
+        print(f"\n{len(over):,} valid points over the budget (--max-params / --max-macs"
+              + ("; compared at each point's reference sizes" if found.sized else "") + ")")
     if not found.valid:
         return
     rows = found.valid[:SHOWN_VALID]
     names = [d.name for d in space.dimensions]
-    from ..ir.space import value_text
     table = [names + ["params", "MACs"]] + [
         [value_text(r.point[k]) for k in names] + [f"{r.params:,}", f"{r.macs:,}" + (" *" if r in over else "")]
         for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    print(f"\nvalid points (model {model}):")
+    print(f"\nvalid points (model {model}"
+          + ("; counts as formulas of the input sizes" if found.sized else "") + "):")
     for row in table:
         print("  ".join(c.ljust(w) if i < len(names) else c.rjust(w)
                         for i, (c, w) in enumerate(zip(row, widths))).rstrip())
@@ -203,23 +255,44 @@ def _print_check(found, over, args, model: str) -> None:
         print("* over the budget")
 
 
+def _sizes_of(found, point: dict) -> str:
+    """`, W = 224, H = 224`: the sizes an invalid point's diagnostic was found at."""
+    r = next((r for r in found.results if r.point is point), None)
+    if r is None or r.input_sizes is None:
+        return ""
+    return "".join(f", {n} = {v}" for n, v in r.input_sizes.reference.items())
+
+
 def _json(found, budgets, args) -> dict:
     from ..present.render import render_json
+    from ..sizes import sets_text
     from .check import space_json
     space = found.space
-    return {
+
+    def count(v):
+        return v if isinstance(v, int) else str(v)      # a formula: its text (symbolic.parse)
+    doc = {
         "file": args.file,
         "space": space_json(space),
         "checked": len(found.results),
         "sampled": found.sampled,
-        "seed": args.seed if found.sampled else None,
+        "seed": args.seed if found.sampled or found.sized else None,
         "points_per_second": round(found.points_per_second, 1),
-        "valid": [{"point": r.point, "params": r.params, "macs": r.macs,
-                   "over_budget": _over(r, budgets)} for r in found.valid],
+        "valid": [{"point": r.point, "params": count(r.params), "macs": count(r.macs),
+                   "over_budget": _over(r, budgets),
+                   **({"input_sizes": r.input_sizes.json()} if r.input_sizes is not None else {})}
+                  for r in found.valid],
         "invalid": [{"when": region.when(space, found.sampled),
                      "count": len(region.points), "points": region.points,
                      "diagnostic": render_json(region.diagnostic)} for region in found.regions],
     }
+    if found.sized:
+        doc["input_sizes"] = [{"when": g.when(space, found.sampled), "count": len(g.points),
+                               "points": g.points, "text": sets_text(g.sizes),
+                               "sets": {k: v for k, v in g.sizes.json().items() if k != "reference"}}
+                              for g in found.groups]
+        doc["not_explored"] = found.unexplored
+    return doc
 
 
 # ---- --trials ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Callable
 from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register, tup
+from ..symbolic import hint_of
 from .shape import Shape, fmt_dims
 from .torch_code import Call, Raw, TorchCode, dims, kw
 from .window import at_most_3d
@@ -309,7 +310,8 @@ class Upsample(Layer):
         mode = "linear" if mode in _RANK_OF_MODE else mode
         factors = (self.scale * x.rank if len(self.scale) == 1 else self.scale) \
             if self.scale is not None else (None,) * x.rank
-        bands = [torch_band(mode, n, o, self.align_corners, f)
+        # A named size (x: W×H×3) is taken at its sample: receptive fields are shown there.
+        bands = [torch_band(mode, hint_of(n), hint_of(o), self.align_corners, f)
                  for n, o, f in zip(x.spatial, out.spatial, factors)]
         return Resampling(*(tuple(b[i] for b in bands) for i in range(3)),
                           reads=tuple(b[3] for b in bands), periods=tuple(b[4] for b in bands))

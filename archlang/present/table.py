@@ -12,9 +12,11 @@ from itertools import islice
 from typing import Callable, Iterator
 
 from ..analysis import analyze_report
+from ..analysis.report import sample_sizes
 from ..check import LayerInfo, ModelReport
 from ..ir.groups import Group
 from ..records import dataclass
+from ..symbolic import SymInt, hint_of, polynomial
 
 
 @dataclass
@@ -135,8 +137,10 @@ def _params(row: Row, a=None) -> str:
     return fmt_int(row.params) + (" (tied)" if tied else "")
 
 
-def fmt_int(n: int) -> str:
-    return f"{n:,}"
+def fmt_int(n) -> str:
+    """A count with thousands separators; a formula of named sizes (a SymInt) as its
+    polynomial, with separators in its numbers: `148,160·H·W + 696,320·⌊H/2⌋·⌊W/2⌋`."""
+    return f"{polynomial(n):,}"
 
 
 def fmt_bytes(n: float) -> str:
@@ -319,33 +323,49 @@ def fmt_si(n: float, unit: str = "") -> str:
 
 
 def summary_lines(report: ModelReport, a) -> list[str]:
-    """The totals under the table: parameters, then MACs, memory and the dense equivalent."""
+    """The totals under the table: parameters, then MACs, memory and the dense equivalent.
+    With named input sizes (x: W×H×3) a figure that depends on them is its polynomial, and
+    the number beside it is at the table's sample sizes; the peak, a maximum over the layers,
+    is only that number."""
     t = a.totals
     p = t.params
+    at = sample_sizes(report)
+    where = f" at {', '.join(f'{k} = {v}' for k, v in at.items())}" if at else ""
+    symbolic = bool(at) and any(isinstance(v, SymInt) for v in (
+        t.params, t.macs, t.element_ops, t.input_bytes, t.activation_bytes, t.training_bytes))
+
+    def size(n, note: str = "") -> str:
+        """Bytes: a formula with its value at the sample, or the value alone; then the note."""
+        if isinstance(n, SymInt):
+            return f"{fmt_int(n)}   ({fmt_bytes(n.hint)}{where}" + (f"; {note})" if note else ")")
+        return fmt_bytes(n) + (f"   ({note})" if note else "")
     lines = []
     if len(report.outputs) > 1:
         lines.append("outputs:              " + ", ".join(f"{n} {s}" for n, s in report.outputs))
-    lines += [f"total params:         {fmt_int(p)}   ({fmt_bytes(t.param_bytes)} as {a.dtype})",
-             f"trainable params:     {fmt_int(t.trainable_params)}",
-             f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
+    lines += [f"total params:         {fmt_int(p)}   ({fmt_bytes(hint_of(t.param_bytes))} as {a.dtype}"
+              f"{where if isinstance(p, SymInt) else ''})",
+              f"trainable params:     {fmt_int(t.trainable_params)}",
+              f"non-trainable params: {fmt_int(p - t.trainable_params)}"]
     if t.state:
         lines.append(f"non-trainable state:  {fmt_int(t.state)}   "
                      f"(buffers: BatchNorm's running statistics, attention's position index; "
                      f"not parameters)")
+    macs_at = where if isinstance(t.macs, SymInt) else ""
     lines += [
-        f"MACs:                 {fmt_int(t.macs)}   ({fmt_si(t.macs)}; FLOPs = 2 × MACs = "
-        f"{fmt_si(t.flops)}; per sample, bias and element ops excluded)",
+        f"MACs:                 {fmt_int(t.macs)}   ({fmt_si(hint_of(t.macs))}{macs_at}; FLOPs = 2 × "
+        f"MACs = {fmt_si(hint_of(t.flops))}; per sample, bias and element ops excluded)",
         *(f"  {kind}: {note}" for kind, note in a.count_notes.items()),
         f"element ops:          {fmt_int(t.element_ops)}   (bias adds, activations, pooling, "
         f"normalisation, joins)",
-        f"memory ({a.dtype}, batch {a.batch}):",
-        f"  parameters:         {fmt_bytes(t.param_bytes + t.state_bytes)}",
-        f"  input:              {fmt_bytes(t.input_bytes)}",
-        f"  activations (all):  {fmt_bytes(t.activation_bytes)}",
-        f"  peak forward:       {fmt_bytes(t.peak_forward_bytes)}   (inference, at layer "
-        f"{t.peak_forward_layer}; tensors freed after their last use)",
-        f"  training estimate:  {fmt_bytes(t.training_bytes)}   (activations + weights, "
-        f"gradients and Adam's 2 moments)",
+        f"memory ({a.dtype}, batch {a.batch}{'; formulas in bytes' if symbolic else ''}):",
+        f"  parameters:         {size(t.param_bytes + t.state_bytes)}",
+        f"  input:              {size(t.input_bytes)}",
+        f"  activations (all):  {size(t.activation_bytes)}",
+        f"  peak forward:       {fmt_bytes(t.peak_forward_bytes)}{where if symbolic else ''}   "
+        f"(inference, at layer {t.peak_forward_layer}; tensors freed after their last use"
+        + ("; a maximum over the layers: a number at these sizes, not a formula" if symbolic else "")
+        + ")",
+        f"  training estimate:  {size(t.training_bytes, 'activations + weights, gradients and Adam' + chr(39) + 's 2 moments')}",
     ]
     if t.dense_equivalent and any(r.family == "conv" for r in a.records):
         lines.append(f"dense-equivalent:     {fmt_int(t.dense_equivalent)} weights for the conv "
