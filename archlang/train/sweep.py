@@ -31,10 +31,13 @@ from ..ir.program import Program
 from ..ir.space import Space, point_text
 from ..records import dataclass
 from ..ir.trainconfig import TrainError
+from ..symbolic import hint_of
 
 # Points asked for per trained point before the sweep gives up (a space almost all invalid;
 # a finite space stops as soon as each of its points has been asked for).
 ASKS_PER_TRIAL = 50
+# The exploration of a point's valid input sizes (a spec with named sizes), per point.
+SIZE_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,9 @@ def _trial(study, trial, program: Program, train_point, trained: list[Trained], 
     import optuna
     point = suggest(trial, program.space)
     seen.add(_key(point))
-    checked = check_point(program, point, model)
+    # As `sweep --check` and `check --set` check a point: a model with named input sizes for
+    # every size (valid where some size is), its counts at the reference sizes.
+    checked = check_point(program, point, model, size_seconds=SIZE_SECONDS)
     reason = _reason(checked, max_params, max_macs)
     if reason is not None:
         trial.set_user_attr("rejected", reason)
@@ -200,8 +205,11 @@ def _trial(study, trial, program: Program, train_point, trained: list[Trained], 
         log(f"trial {trial.number}: {point_text(point)}: trained as trial {same.number}; its "
             f"{objective.name} told again")
         return None
-    trial.set_user_attr("params", checked.params)
-    trial.set_user_attr("macs", checked.macs)
+    # A spec with named input sizes counts in formulas of them: stored (and compared with a
+    # budget, and shown) at the point's reference sizes, the sizes its training runs at.
+    params, macs = hint_of(checked.params), hint_of(checked.macs)
+    trial.set_user_attr("params", params)
+    trial.set_user_attr("macs", macs)
     value = train_point(point, out / f"trial-{trial.number}")
     if value is None or math.isnan(value):
         raise TrainError(f"the trained point has no validation {objective.name}, which this sweep "
@@ -210,7 +218,7 @@ def _trial(study, trial, program: Program, train_point, trained: list[Trained], 
                          else "a sweep of a model without classes: --objective loss (or perplexity)")
     trial.set_user_attr("trained", True)
     study.tell(trial, value)
-    return Trained(trial.number, point, value, checked.params, checked.macs)
+    return Trained(trial.number, point, value, params, macs)
 
 
 def _key(point: dict) -> tuple:
@@ -227,10 +235,11 @@ def _reason(checked, max_params, max_macs) -> str | None:
         d = checked.errors[0]
         where = f" at {d.span.location()}" if d.span is not None else ""
         return f"invalid: error[{d.code}]{where}: {d.message}"
-    if max_params is not None and checked.params > max_params:
-        return f"over budget: {checked.params:,} params > --max-params {max_params:,.0f}"
-    if max_macs is not None and checked.macs > max_macs:
-        return f"over budget: {checked.macs:,} MACs > --max-macs {max_macs:,.0f}"
+    params, macs = hint_of(checked.params), hint_of(checked.macs)
+    if max_params is not None and params > max_params:
+        return f"over budget: {params:,} params > --max-params {max_params:,.0f}"
+    if max_macs is not None and macs > max_macs:
+        return f"over budget: {macs:,} MACs > --max-macs {max_macs:,.0f}"
     return None
 
 

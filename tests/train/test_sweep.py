@@ -174,3 +174,21 @@ def test_a_language_model_sweep_minimises_validation_perplexity(tmp_path, capsys
     # The study is resumed only for the objective it was made for.
     assert main(args + ["--trials", "3", "--objective", "accuracy"]) == 1
     assert "optimises validation perplexity, not accuracy" in capsys.readouterr().err
+
+
+def test_points_of_a_spec_with_named_sizes_are_counted_at_their_reference_size(tmp_path):
+    # strip(x: W×16×1): counts are formulas of W; the study stores them at W = 224.
+    program = parsed(FIXTURES / "sweep" / "strip_depth.arch")
+    outcome = run_study(program, lambda point, folder: by_params(point), trials=4, out=tmp_path,
+                        name="strip", max_macs=280_000, log=lambda s: None)
+    trained = {t.point["depth"]: t for t in outcome.trained}
+    # depth 1: 576·W + 40 MACs = 129,064; depth 2: + 1,152·⌊W/2⌋ = 258,088; depth 3
+    # (+ 576·⌊W/4⌋ = 290,344) and 4 (+ 288·⌊W/8⌋ = 298,408) are over the budget, depth 5
+    # checks at no width.
+    assert sorted(trained) == [1, 2] and outcome.exhausted
+    assert trained[1].macs == 129_064 and trained[2].macs == 258_088 and trained[2].params == 238
+    rejected = {t.params["depth"]: t.user_attrs["rejected"] for t in trials_of(tmp_path, "strip")
+                if t.state == PRUNED}
+    assert rejected[3] == "over budget: 290,344 MACs > --max-macs 280,000"
+    assert rejected[4] == "over budget: 298,408 MACs > --max-macs 280,000"
+    assert rejected[5].startswith("invalid: error[E0302]")
