@@ -26,6 +26,7 @@ from archlang.sizes import describe  # noqa: E402
 from archlang.source import Source  # noqa: E402
 
 HEADER = re.compile(r"^(model\s+(\w+)\s*\(\s*(\w+)\s*:\s*)(\d+)\s*×\s*(\d+)\s*×\s*(\d+)", re.M)
+# (the first three dims: W×H×C, or W×H×T of a video's W×H×T×C)
 
 
 def symbolic(text: str):
@@ -42,7 +43,9 @@ def brute_force(model, sizes):
     runs, exact = set(), set()
     try:
         for n in sizes:
-            node.layer = replace(sym, shape=Shape((sym.shape[0], n, sym.shape[-1])))
+            dims = list(sym.shape)
+            dims[1] = n                                   # W×H×C, W×H×T×C (video): the height
+            node.layer = replace(sym, shape=Shape(tuple(dims)))
             diags = Diagnostics()
             if check_model(model, diags, strict=True).ok:
                 runs.add(n)
