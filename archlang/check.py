@@ -259,7 +259,9 @@ def check_model(model: Model, diags: Diagnostics, strict: bool = False,
             info.out = layer.typed(ins)
         except ShapeProblem as problem:
             if not explain:
-                pass
+                if not errors:      # the verdict's reason, without the search for a fix
+                    at = node.spans.get(problem.arg) if problem.arg else None
+                    diags.error(problem.code, problem.message, at or node.span)
             elif errors < MAX_DIAGNOSTICS:
                 diags.add(problem_diagnostic(problem, node, infos, model, errors < SEARCHED_ERRORS))
             else:       # not shown (capped): counted, in a twentieth of the memory and time

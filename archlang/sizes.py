@@ -300,12 +300,31 @@ class VariableSizes:
     complete: bool = True
     explored_below: int | None = None      # when not complete: every n below it is classified
     checks: int = 0
+    # Why the other sizes fail: (sizes, the first error there) per error place and kind, the
+    # sizes of every run that stopped at that error, in the order found (smallest first).
+    failures: list = field(default_factory=list)
 
     def json(self) -> dict:
         out = {"runs": self.runs.pieces(), "exact": self.exact.pieces()}
         if not self.complete:
             out["complete"] = False
             out["explored_below"] = self.explored_below
+        if self.failures:
+            out["fails"] = [{"sizes": sizes.pieces(), "code": d.code, "message": d.message,
+                             **({"line": d.span.line, "column": d.span.column} if d.span else {})}
+                            for sizes, d in self.failures]
+        return out
+
+    def failure_lines(self, limit: int = 3) -> list[str]:
+        """`H ∈ {1, …, 31}: error[E0302] at f.arch:7:59: a 2×2 window does not fit …` (the
+        message as at the smallest such size)."""
+        out = []
+        for sizes, d in self.failures[:limit]:
+            where = f" at {d.span.location()}" if d.span is not None else ""
+            out.append(f"{describe(self.name, sizes.pieces())}: error[{d.code}]{where}: {d.message}")
+        if len(self.failures) > limit:
+            out.append(f"… and {len(self.failures) - limit} more reason"
+                       f"{'s' if len(self.failures) - limit > 1 else ''} (check --json lists them)")
         return out
 
 
@@ -328,6 +347,7 @@ class InputSizes:
             more = "" if v.complete else f" (explored below {v.explored_below}; larger sizes unknown)"
             out.append(f"  runs:  {runs}{more}")
             out.append(f"  exact: {exact}   (no strided window drops a row or column)")
+            out += [f"  fails: {line}" for line in v.failure_lines()]
         for j in self.joint:
             out.append(f"  joint: {j}")
         return out
@@ -362,6 +382,7 @@ def _run(checks, model, values: dict):
     with sizes(values), recording() as guards:
         report = check(model, diags, strict=False, explain=False)
         ok = report.ok
+    _run.first_error = next((d for d in diags.items if d.is_error), None)
     exact: list | None = []
     if ok:
         with sizes(values), recording() as pinned:
@@ -418,11 +439,12 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
     """Classify every size n of the variables `var` (all equal to n; the others at
     `reference`) by exploring regions."""
     covered, runs, exact = SizeSet(), SizeSet(), SizeSet()
+    failures: list = []
     checks = 0
     n = 1
     while n is not None:
         if checks >= MAX_RUNS or time.monotonic() > deadline:
-            return VariableSizes(" = ".join(var), runs, exact, False, n, checks)
+            return VariableSizes(" = ".join(var), runs, exact, False, n, checks, failures=failures)
         values = {**reference, **{v: n for v in var}}
         ok, guards, exact_guards = _run(check, model, values)
         checks += 1
@@ -434,8 +456,21 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
             runs = runs.union(region)
             if exact_guards is not None:
                 exact = exact.union(_region(guards + exact_guards, var, values))
+        elif _run.first_error is not None:
+            _failed(failures, region, _run.first_error)
         n = covered.first_missing()
-    return VariableSizes(" = ".join(var), runs, exact, True, None, checks)
+    return VariableSizes(" = ".join(var), runs, exact, True, None, checks, failures=failures)
+
+
+def _failed(failures: list, region: SizeSet, d) -> None:
+    """Add a failing region to the reason it shares with earlier ones (the same code at the
+    same place), else as a new reason."""
+    key = (d.code, d.span.start if d.span is not None else None)
+    for i, (sizes, first) in enumerate(failures):
+        if (first.code, first.span.start if first.span is not None else None) == key:
+            failures[i] = (sizes.union(region), first)
+            return
+    failures.append((region, d))
 
 
 def input_sizes(model, check, margins, seconds: float = MAX_SECONDS) -> InputSizes | None:
@@ -483,9 +518,10 @@ def _pick(found: VariableSizes) -> int:
 def sets_key(found: InputSizes) -> str:
     """What two points' sets must share to be one size group of `sweep --check`: every
     variable's runs and exact pieces, completeness and the joint constraints (not the
-    reference, which may differ where the sets are the same)."""
-    return json.dumps({"variables": {n: v.json() for n, v in found.variables.items()},
-                       "joint": list(found.joint)}, sort_keys=True)
+    reference, which may differ where the sets are the same, nor the reasons of the sizes
+    outside, whose messages hold the point's numbers)."""
+    sets = {n: {k: x for k, x in v.json().items() if k != "fails"} for n, v in found.variables.items()}
+    return json.dumps({"variables": sets, "joint": list(found.joint)}, sort_keys=True)
 
 
 def sets_text(found: InputSizes) -> str:

@@ -118,5 +118,19 @@ def test_check_json_gives_the_pieces(tmp_path):
     # ⌊(W − 3)/2⌋ + 1 ≥ 1 from W = 3; no column dropped when W − 3 is even
     assert model["input_sizes"]["W"] == {
         "runs": [{"min": 3, "max": None, "modulus": 1, "residues": [0]}],
-        "exact": [{"min": 3, "max": None, "modulus": 2, "residues": [1]}]}
+        "exact": [{"min": 3, "max": None, "modulus": 2, "residues": [1]}],
+        # why W = 1 and 2 fail: the first error there, where it is
+        "fails": [{"sizes": [{"min": 1, "max": 2, "modulus": 1, "residues": [0]}], "code": "E0302",
+                   "message": "a 3×3 window does not fit a W×W input without padding",
+                   "line": 1, "column": 27}]}
     assert model["layers"][0]["output_shape"] == ["⌊(W − 3)/2⌋ + 1", "⌊(W − 3)/2⌋ + 1", 4]
+
+
+def test_the_sizes_outside_say_why_they_fail():
+    # ConvNeXt-T: the 4×4 stem needs H ≥ 4; the first 2×2 downsampling (std/convnext.arch)
+    # needs ⌊H/4⌋ ≥ 2, H ≥ 8 … and the last one H ≥ 32: one reason per place.
+    h = checked("convnext_tiny.arch").input_sizes.variables["H"]
+    lines = h.failure_lines()
+    assert lines[0].startswith("H ∈ {1, …, 3}: error[E0302] at ") and "convnext_tiny.arch:13:5: a 4×4 window" in lines[0]
+    assert lines[1].startswith("H ∈ {4, …, 31}: error[E0302] at ") and "convnext.arch:23:31: a 2×2 window" in lines[1]
+    assert len(lines) == 2
