@@ -202,12 +202,39 @@ draw = _Draw()
 draw.__doc__ = _Draw.__call__.__doc__
 
 
+def model_errors(result: CheckResult, name: str) -> list[Diagnostic]:
+    """The errors that stop model `name` of a file checked at named sizes (`sizes=`): every
+    model of the file was checked at them, and another model may not take them. None when
+    the model checked; else the file's errors but those inside the other models."""
+    if result.ok:
+        return []
+    try:
+        report = result.model(name)
+    except KeyError:
+        return result.errors
+    if not report.errors and not any(d.code == "E0315" and _inside(d.span, report.model.span)
+                                     for d in result.errors):
+        return []
+    others = [m.model.span for m in result.models if m.name != name]
+    return [d for d in result.errors if not any(_inside(d.span, o) for o in others)]
+
+
+def _inside(span, outer) -> bool:
+    return span is not None and outer is not None and span.source is outer.source \
+        and outer.start <= span.start and span.end <= outer.end
+
+
 def _compiled(path_or_text, model: str | None, params: dict | None = None,
               sizes: dict | None = None):
     """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong.
-    `sizes`: values of named input sizes, as in `check`."""
+    `sizes`: values of named input sizes, as in `check` (with `model`, errors of the file's
+    other models at those sizes do not stop it)."""
     from .backends.torch import generate
     result = check(path_or_text, params=params, sizes=sizes)
+    if sizes and model and result.models and not model_errors(result, model):
+        with _reported():
+            first = result.model(model)
+            return generate([first], result.path), [first]
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
     with _reported():
@@ -350,9 +377,10 @@ def _sized(path_or_text, report, params, sizes, call, data, log):
         bound = bind_from_data(report, call, data, given=given)
         given = {**bound.sizes, **given}
     result = check(path_or_text, params=params, sizes=given)
-    if not result.ok:
-        raise SpecError([from_data(d, bound) for d in result.errors])
-    report = select(result, report.name)
+    errors = model_errors(result, report.name)
+    if errors:
+        raise SpecError([from_data(d, bound) for d in errors])
+    report = result.model(report.name)
     if bound is not None and log is not None:
         for line in bound.lines(report.input_sizes):
             log(line)

@@ -217,6 +217,7 @@ def _sized(args, report, config):
     """A model with named input sizes (`x: W×H×1`) made concrete: at --size's sizes, the others
     taken from the data (train/natural.py) and said in the output; None (the diagnostics
     printed) when a size is outside the model's valid set."""
+    from ..api import model_errors
     from ..train.natural import bind_from_data, from_data
     given = size_values(args) or {}
     if all(n in given for n in report.input_sizes.variables):
@@ -225,8 +226,9 @@ def _sized(args, report, config):
         _checked_at(args, None).model(report.name)
     bound = bind_from_data(symbolic, config.data, given=given)
     result = _checked_at(args, {**bound.sizes, **given})
-    if not result.ok:
-        print_diagnostics([from_data(d, bound) for d in result.diagnostics], args)
+    errors = model_errors(result, report.name)
+    if errors:
+        print_diagnostics([from_data(d, bound) for d in errors], args)
         return None
     report = result.model(report.name)
     print("\n".join(bound.lines(report.input_sizes)))
