@@ -74,7 +74,8 @@ def from_data(diagnostic, bound: Bound | None):
         return diagnostic
     return diagnostic.with_note(f"{name} = {bound.sizes[name]} comes from the data "
                                 f"({bound.source}); --size {name}=N trains at another size "
-                                "where the data can be resized (image folders, digits)")
+                                "where the data can be resized (image folders, digits "
+                                "without a size)")
 
 
 def pattern_of(shape) -> tuple:

@@ -85,9 +85,8 @@ class SizeDim:
         if self.static:
             return f"{self.name} = {self.first}"
         lo, hi = self.k_range
-        var = self.name if self.step == 1 else self.root
-        bound = f"{var} ≥ {lo}" if hi is None else f"{lo} ≤ {var} ≤ {hi}"
-        return bound if self.step == 1 else f"{self.name} = {self.formula()}, {bound}"
+        bound = f"{self.root} ≥ {lo}" if hi is None else f"{lo} ≤ {self.root} ≤ {hi}"
+        return bound if self.root == self.name else f"{self.name} = {self.formula()}, {bound}"
 
     def piece(self) -> dict:
         """The sizes the file takes as one piece of archlang/sizes.py's sets."""
