@@ -209,35 +209,18 @@ def _csv_width(path: Path) -> int:
 def _folder(root: Path, pattern: tuple) -> Natural:
     """The most common size of up to SAMPLED images of the folder (its train/ part), spread
     over its files; the channels are the spec's (images are converted to them)."""
-    from .folders import image_folder
+    from .folders import image_folder, image_size
     channels = pattern[-1] if len(pattern) == 3 and isinstance(pattern[-1], int) else 3
     files = image_folder(root, (1, 1, channels if channels in (1, 3, 4) else 3), "train").items.paths
     step = max(1, len(files) // SAMPLED)
     picked = files[::step][:SAMPLED]
-    sizes = Counter(_image_size(p) for p in picked)
+    sizes = Counter(image_size(p) for p in picked)
     (w, h), count = sizes.most_common(1)[0]
     part = f"{root.name}/train" if (root / "train").is_dir() else root.name
     what = f"{part}: {w}×{h} images"
     if count < len(picked):
         what += (f" ({count} of the {len(picked)} read; the others are resized to it)")
     return Natural(((w, h, channels),), what)
-
-
-def _image_size(path: Path) -> tuple[int, int]:
-    """(width, height) of an image file, from its header where Pillow is installed."""
-    try:
-        from PIL import Image
-    except ImportError:
-        Image = None
-    try:
-        if Image is not None:
-            with Image.open(path) as im:
-                return im.size
-        import matplotlib.image as mpimg
-        a = mpimg.imread(path)
-        return a.shape[1], a.shape[0]
-    except Exception as err:  # noqa: BLE001  (Pillow raises several kinds for a bad file)
-        raise TrainError(f"cannot read the image {path}: {err}") from None
 
 
 def _longest_text(path: Path, level: str) -> Natural:
