@@ -123,10 +123,10 @@ def _onnx(module, report: ModelReport, path: Path, dims: dict[str, SizeDim]) -> 
             raise
         why = f"torch.export refused the dynamic sizes ({_first_line(err)})"
         dims = static_dims(dims, why)
+        program = _onnx_program(module, report, dims)   # failing too: the exporter's error
         warnings.warn(StaticExportWarning(f"{why}; the file is static at "
-                                    + ", ".join(f"{n} = {d.sample}" for n, d in dims.items())),
+                                          + ", ".join(f"{n} = {d.sample}" for n, d in dims.items())),
                       stacklevel=3)
-        program = _onnx_program(module, report, dims)
     program.model.metadata_props.update(metadata(report, dims))
     program.save(str(path), external_data=False)
 
