@@ -202,10 +202,39 @@ draw = _Draw()
 draw.__doc__ = _Draw.__call__.__doc__
 
 
-def _compiled(path_or_text, model: str | None, params: dict | None = None):
-    """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong."""
+def model_errors(result: CheckResult, name: str) -> list[Diagnostic]:
+    """The errors that stop model `name` of a file checked at named sizes (`sizes=`): every
+    model of the file was checked at them, and another model may not take them. None when
+    the model checked; else the file's errors but those inside the other models."""
+    if result.ok:
+        return []
+    try:
+        report = result.model(name)
+    except KeyError:
+        return result.errors
+    if not report.errors and not any(d.code == "E0315" and _inside(d.span, report.model.span)
+                                     for d in result.errors):
+        return []
+    others = [m.model.span for m in result.models if m.name != name]
+    return [d for d in result.errors if not any(_inside(d.span, o) for o in others)]
+
+
+def _inside(span, outer) -> bool:
+    return span is not None and outer is not None and span.source is outer.source \
+        and outer.start <= span.start and span.end <= outer.end
+
+
+def _compiled(path_or_text, model: str | None, params: dict | None = None,
+              sizes: dict | None = None):
+    """Generate PyTorch source for the spec's models (or the one named); SpecError if wrong.
+    `sizes`: values of named input sizes, as in `check` (with `model`, errors of the file's
+    other models at those sizes do not stop it)."""
     from .backends.torch import generate
-    result = check(path_or_text, params=params)
+    result = check(path_or_text, params=params, sizes=sizes)
+    if sizes and model and result.models and not model_errors(result, model):
+        with _reported():
+            first = result.model(model)
+            return generate([first], result.path), [first]
     first = select(result, model)        # SpecError: errors, no model, no such model
     reports = [first] if model else result.models
     with _reported():
@@ -256,18 +285,22 @@ def _with_weights(module, weights):
 
 
 def export(path_or_text: str | os.PathLike, path: str | os.PathLike, to: str = "onnx",
-           model: str | None = None, *, weights=None, plugins=None):
+           model: str | None = None, *, weights=None, plugins=None, sizes: dict | None = None):
     """Write the compiled module of `model` (default: the first) to the file `path` and return
     it as a pathlib.Path: `to="onnx"` (torch.onnx.export; the first dim of every input and
     output is a dynamic batch size; needs the `onnx` extra) or `to="torchscript"`.
+    A model with named input sizes (`x: W×H×1`) is exported with a dynamic dim per size over
+    its exact set of valid sizes (the U-Net's H = 16·H_k), recorded in the file's metadata;
+    `sizes={"H": 64, "W": 64}` exports it static at those sizes instead. Where the file takes
+    fewer sizes than the set, an archlang.backends.torch.ExportWarning says so.
     `weights` as in `load`. Raises ValueError for another `to`, ImportError without the onnx
-    extra, SpecError for a wrong spec, archlang.train.TrainError for weights that do not fit,
-    archlang.backends.torch.ExportError when the exporter fails (docs/compile.md).
-    `plugins` as in `check`."""
+    extra, SpecError for a wrong spec (E0315: a size outside its set), TrainError for weights
+    that do not fit, archlang.backends.torch.ExportError when the exporter fails
+    (docs/compile.md). `plugins` as in `check`."""
     from .backends.torch.export import check_format
     check_format(to)
     with using_plugins(plugins):
-        gen, reports = _compiled(path_or_text, model)
+        gen, reports = _compiled(path_or_text, model, sizes=sizes)
     return export_compiled(gen, reports[0], path, to, weights=weights)
 
 
@@ -333,6 +366,27 @@ def run_meta(gen, report, spec: str) -> dict:
             "output_layouts": [layouts.get(node) for _, node in report.model.outputs]}
 
 
+def _sized(path_or_text, report, params, sizes, call, data, log):
+    """`fit`'s model with named input sizes made concrete: at `sizes`, the others the data's
+    own (train/natural.py); returns (its report, the sizes). SpecError (E0315, with a note
+    naming the data) for a size outside the valid set."""
+    from .train.natural import bind_from_data, from_data
+    given = dict(sizes or {})
+    bound = None
+    if not all(n in given for n in report.input_sizes.variables):
+        bound = bind_from_data(report, call, data, given=given)
+        given = {**bound.sizes, **given}
+    result = check(path_or_text, params=params, sizes=given)
+    errors = model_errors(result, report.name)
+    if errors:
+        raise SpecError([from_data(d, bound) for d in errors])
+    report = result.model(report.name)
+    if bound is not None and log is not None:
+        for line in bound.lines(report.input_sizes):
+            log(line)
+    return report, given
+
+
 def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
                    plugins=None, params: dict | None = None) -> dict:
     """The spec's `train` section for `model` (default: the first) as plain data; SpecError."""
@@ -351,7 +405,8 @@ def train_settings(path_or_text: str | os.PathLike, model: str | None = None, *,
 
 
 def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None, val_data=None,
-        progress: bool = True, plugins=None, callbacks=None, params: dict | None = None, **settings):
+        progress: bool = True, plugins=None, callbacks=None, params: dict | None = None,
+        sizes: dict | None = None, **settings):
     """Compile and train a spec's model: its `train` section, overridden by `settings`
     (the names of `archlang train`'s flags: epochs=5, lr=3e-3, data="digits(28)", ...).
 
@@ -371,14 +426,18 @@ def fit(path_or_text: str | os.PathLike, model: str | None = None, *, data=None,
     on_train_end methods (archlang.callbacks: EarlyStopping, TensorBoard, StopTraining);
     `metrics=["top5", "f1"]` and `log="tensorboard"` are settings like the others;
     `params`: the point of the spec's search space to train, as in `check`;
+    `sizes`: values of named input sizes (`{"H": 32}` for `x: W×H×1`); the sizes it does not
+    give are the data's own (28×28 for MNIST; archlang/train/natural.py), printed, and a
+    size outside the model's valid set is a SpecError (E0315);
     `augment="random_crop(4), flip"` (or a list of steps) and `normalize="auto"` (or
     `(mean, std)`) are the train section's transforms (docs/train.md, Transforms)."""
     with using_plugins(plugins):
         return _fit(path_or_text, model, data=data, val_data=val_data, progress=progress,
-                    callbacks=callbacks, params=params, **settings)
+                    callbacks=callbacks, params=params, sizes=sizes, **settings)
 
 
-def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=None, **settings):
+def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=None, sizes=None,
+         **settings):
     from .train import TrainConfig, TrainError
     from .train.data import Batches, from_python
     from .train.loop import seed_everything, train
@@ -397,7 +456,10 @@ def _fit(path_or_text, model, *, data, val_data, progress, callbacks, params=Non
     if isinstance(train_data, Batches) and (settings.get("val_split") or settings.get("test_split")):
         raise TrainError("a DataLoader is used as it is and not split",
                          "give the validation data as val_data=, or pass a Dataset instead")
-    gen, _ = _compiled(path_or_text, report.name, params)
+    if report.input_sizes is not None:            # named sizes: --size's, else the data's
+        report, sizes = _sized(path_or_text, report, params, sizes, config.data, train_data,
+                               log=print if progress else None)
+    gen, _ = _compiled(path_or_text, report.name, params, sizes)
     seed_everything(config.seed)
     module = instantiate(gen, report)
     # As the CLI records it: the run folder then rebuilds its model (evaluate, predict).

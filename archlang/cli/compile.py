@@ -2,8 +2,8 @@
 
 Python source goes to stdout or OUT; ONNX and TorchScript are files (-o is required), with
 trained weights from a checkpoint when --weights names one, written by `archlang.export`'s
-code (archlang/backends/torch/export.py; ONNX files take any batch size). torch is imported
-only for the binary formats.
+code (archlang/backends/torch/export.py; ONNX files take any batch size, and the named input
+sizes of a model over their valid sets). torch is imported only for the binary formats.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
     p.add_argument("--to", choices=FORMATS, default="python",
                    help="python source (default), onnx (torch.onnx.export with a dynamic batch "
-                        "dimension; needs the `onnx` extra) or torchscript (torch.jit.script)")
+                        "dimension, and dynamic named sizes over their valid sets; needs the "
+                        "`onnx` extra) or torchscript (torch.jit.script)")
     p.add_argument("--weights", metavar="CKPT",
                    help="export with these trained weights (a best.pt / last.pt of `archlang "
                         "train`, or its run folder); --to onnx or torchscript")
@@ -58,12 +59,16 @@ def run(args) -> int:
 
 def _export(gen, report, args) -> int:
     """The binary formats, through the Python API (archlang/backends/torch/export.py)."""
+    import warnings
     from ..api import export_compiled
-    from ..backends.torch import ExportError
+    from ..backends.torch import ExportError, ExportWarning
+    from ..backends.torch.export import StaticExportWarning
     from ..diagnostics import SpecError
     from ..train import TrainError
     try:
-        export_compiled(gen, report, args.output, args.to, weights=args.weights)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ExportWarning)
+            export_compiled(gen, report, args.output, args.to, weights=args.weights)
     except ImportError as err:       # the onnx extra is missing
         raise UsageError(str(err)) from None
     except SpecError as err:         # too large to build: refused before any allocation
@@ -72,7 +77,30 @@ def _export(gen, report, args) -> int:
     except (TrainError, ExportError) as err:
         print(f"archlang compile: error: {err}", file=sys.stderr)
         return EXIT_SPEC
+    said = [w.message for w in caught if issubclass(w.category, ExportWarning)]
+    for message in said:
+        print(f"archlang compile: warning: {message}", file=sys.stderr)
+    if report.input_sizes is not None:
+        print(_sizes_line(report, args, static=any(isinstance(m, StaticExportWarning) for m in said)))
     return EXIT_OK
+
+
+def _sizes_line(report, args, static: bool) -> str:
+    """What the file takes of a model with named input sizes, in words."""
+    from ..backends.torch.dims import size_dims, summary
+    from ..sizes import describe
+    dims = size_dims(report)
+    found = report.input_sizes
+    if not dims or static:
+        at = ", ".join(f"{n} = {v}" for n, v in (found.table_at or found.reference).items())
+        why = "--size" if not dims else "torch.export refused the dynamic sizes"
+        valid = ", ".join(describe(n, v.exact.pieces() or v.runs.pieces())
+                          for n, v in found.variables.items())
+        return f"{args.output}: static sizes {at} ({why}); the model is valid for {valid}"
+    if args.to == "torchscript":
+        return (f"{args.output}: TorchScript takes the sizes the module takes; valid: "
+                + ", ".join(d.valid for d in dims.values()) + " (recorded in its archlang.json)")
+    return f"{args.output}: sizes {summary(dims)}; batch dynamic"
 
 
 def _write_text(path: str, text: str) -> None:

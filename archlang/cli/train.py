@@ -6,11 +6,12 @@ one after the other and their validation accuracies drawn on one plot, the book'
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from . import (EXIT_OK, EXIT_SPEC, EXIT_USAGE, UsageError, load_checked, plugin_argument,
-               print_diagnostics, set_params)
+               print_diagnostics, set_params, size_values)
 
 EXIT_INTERRUPTED = 130
 
@@ -32,7 +33,8 @@ def register(sub) -> None:
                    help="a value for one of the spec's `param`s (repeatable): the point of its "
                         "search space to train")
     p.add_argument("--size", action="append", metavar="NAME=N,...",
-                   help="values of the named input sizes (`x: W×H×3`): the sizes to train at")
+                   help="values of the named input sizes (`x: W×H×3`): the sizes to train at "
+                        "(default: the data's own, e.g. 28×28 for MNIST)")
     g = p.add_argument_group("data")
     g.add_argument("--data", help='FOLDER (one subfolder of images per class; train/ val/ test/ '
                                   'used when present) | FILE.csv | FILE.npz | digits | "digits(28)" | '
@@ -143,11 +145,6 @@ def run(args) -> int:
     names = args.model or [m.name for m in result.models]
     if not names:
         raise UsageError(f"{args.file} defines no model to train")
-    named = [m for m in result.models if m.name in names and m.input_sizes is not None]
-    if named and not args.size:     # the data is sized to the spec: the sizes must be known
-        sizes = ",".join(f"{n}={v}" for n, v in named[0].input_sizes.reference.items())
-        raise UsageError(f"model `{named[0].name}` has named input sizes; give the sizes to "
-                         f"train at, e.g. --size {sizes}")
     if len(names) > 1 and args.out:
         raise UsageError("--out names one run; with several models, runs go to runs/MODEL")
     if args.overwrite and not args.out:
@@ -183,6 +180,10 @@ def run(args) -> int:
                 raise TrainError(f"`{name}` has {len(report.inputs)} inputs ("
                                  + ", ".join(n for n, _ in report.inputs)
                                  + "); training takes one input so far")
+            if report.input_sizes is not None:
+                report = _sized(args, report, config)
+                if report is None:
+                    return EXIT_SPEC
             gen = generate([report], args.file)
             seed_everything(config.seed)        # before the module exists: its initial weights
             module = instantiate(gen, report)
@@ -210,6 +211,34 @@ def run(args) -> int:
         best = ", ".join(f"{o.name} {100 * o.best_val_acc:.1f}%" for o in outcomes)
         print(f"validation accuracy: {best}; plot: {plot}")
     return EXIT_OK
+
+
+def _sized(args, report, config):
+    """A model with named input sizes (`x: W×H×1`) made concrete: at --size's sizes, the others
+    taken from the data (train/natural.py) and said in the output; None (the diagnostics
+    printed) when a size is outside the model's valid set."""
+    from ..api import model_errors
+    from ..train.natural import bind_from_data, from_data
+    given = size_values(args) or {}
+    if all(n in given for n in report.input_sizes.variables):
+        return report                       # checked at them by load_checked
+    symbolic = report if report.input_sizes.table_at is None else \
+        _checked_at(args, None).model(report.name)
+    bound = bind_from_data(symbolic, config.data, given=given)
+    result = _checked_at(args, {**bound.sizes, **given})
+    errors = model_errors(result, report.name)
+    if errors:
+        print_diagnostics([from_data(d, bound) for d in errors], args)
+        return None
+    report = result.model(report.name)
+    print("\n".join(bound.lines(report.input_sizes)))
+    return report
+
+
+def _checked_at(args, sizes: dict | None):
+    """The spec checked again as `load_checked` checks it, at these named sizes."""
+    given = [",".join(f"{n}={v}" for n, v in sizes.items())] if sizes else None
+    return load_checked(argparse.Namespace(**{**vars(args), "size": given}))
 
 
 def _interrupted(args, name: str, stop: KeyboardInterrupt) -> None:

@@ -216,6 +216,24 @@ def _check_size(path: Path, archive, name: str) -> None:
     """TrainError naming the file when the array `name` of an .npz archive would inflate
     past MAX_DATA_VALUES: its size read from the .npy header (shape and dtype), before
     numpy allocates the whole array (a few MB of compressed zeros can declare gigabytes)."""
+    header = _npy_header(archive, name)
+    if header is None:
+        return                 # np.load says what is wrong with it
+    shape, dtype, compressed = header
+    values = 1
+    for n in shape:
+        values *= int(n)
+    if values > MAX_DATA_VALUES:
+        raise TrainError(
+            f"{path}: `{name}` holds {values:,} values ({'×'.join(map(str, shape))} {dtype}, "
+            f"{values * 4 / 2**30:,.1f} GiB as float32), more than the {MAX_DATA_VALUES:,} "
+            f"archlang loads into memory ({compressed:,} bytes compressed)",
+            "train on a part of the data (save x[:N], y[:N]) or on smaller samples")
+
+
+def _npy_header(archive, name: str):
+    """(shape, dtype, compressed bytes) of the array `name` of an open .npz archive (a
+    zipfile), read from its .npy header only; None when it cannot be read."""
     import zipfile
     try:
         info = archive.getinfo(name + ".npy")
@@ -225,16 +243,26 @@ def _check_size(path: Path, archive, name: str) -> None:
                 np.lib.format.read_array_header_2_0
             shape, _, dtype = read(member)
     except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile):
-        return                 # np.load says what is wrong with it
-    values = 1
-    for n in shape:
-        values *= int(n)
-    if values > MAX_DATA_VALUES:
-        raise TrainError(
-            f"{path}: `{name}` holds {values:,} values ({'×'.join(map(str, shape))} {dtype}, "
-            f"{values * 4 / 2**30:,.1f} GiB as float32), more than the {MAX_DATA_VALUES:,} "
-            f"archlang loads into memory ({info.compress_size:,} bytes compressed)",
-            "train on a part of the data (save x[:N], y[:N]) or on smaller samples")
+        return None
+    return shape, dtype, info.compress_size
+
+
+def npz_shape(path, name: str = "x") -> tuple[int, ...]:
+    """The shape of the array `name` of an .npz file, read from its header without loading
+    it; TrainError for a missing or unreadable file or array."""
+    import zipfile
+    path = Path(path)
+    if not path.is_file():
+        raise TrainError(f"no such data file: {path}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            header = _npy_header(archive, name)
+    except (OSError, zipfile.BadZipFile):
+        header = None
+    if header is None:
+        _npz_arrays(path)      # the TrainError that loading gives, naming what is wrong
+        raise TrainError(f"cannot read the array `{name}` of {path}")
+    return tuple(int(n) for n in header[0])
 
 
 def _count(source: str, key: str, value, least: int) -> int:

@@ -37,10 +37,7 @@ def pixels(path: Path, input_shape) -> np.ndarray:
         raise TrainError(f"{path}: images need a W×H×C input with 1, 3 or 4 channels; the spec's "
                          f"input is {format_shape(shape)}", "give arrays (.npy, .npz, CSV) instead")
     width, height, channels = shape
-    try:
-        from PIL import Image
-    except ImportError:
-        Image = None
+    Image = _pillow()
     try:
         if Image is not None:
             with Image.open(path) as im:
@@ -59,6 +56,29 @@ def pixels(path: Path, input_shape) -> np.ndarray:
     except Exception as err:  # noqa: BLE001  (Pillow raises several kinds for a bad file)
         raise TrainError(f"cannot read the image {path}: {err}") from None
     return a.reshape(height, width, channels)
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) of an image file: its header with Pillow, else matplotlib's pixels."""
+    Image = _pillow()
+    try:
+        if Image is not None:
+            with Image.open(path) as im:
+                return im.size
+        import matplotlib.image as mpimg
+        a = mpimg.imread(path)
+        return a.shape[1], a.shape[0]
+    except Exception as err:  # noqa: BLE001  (Pillow raises several kinds for a bad file)
+        raise TrainError(f"cannot read the image {path}: {err}") from None
+
+
+def _pillow():
+    """Pillow's Image module, or None where Pillow is not installed (matplotlib reads PNG)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    return Image
 
 
 class ImageFiles(torch.utils.data.Dataset):

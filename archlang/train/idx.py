@@ -51,6 +51,28 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
 
 
+def idx_dims(path) -> tuple[int, ...]:
+    """The sizes an IDX file's header declares (60000, 28, 28 for MNIST's training images),
+    read without its data; TrainError as `read_idx` for a file that is not IDX."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            gzipped = f.read(2) == b"\x1f\x8b"
+        with (gzip.open if gzipped else open)(path, "rb") as f:
+            head = f.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in _TYPES:
+                raise TrainError(f"{path} is not an IDX file (it starts with "
+                                 f"{head.hex(' ') or 'nothing'})",
+                                 "IDX files start with 00 00, a type byte and a dimension count")
+            sizes = f.read(4 * head[3])
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise TrainError(f"cannot read {path}: {str(err) or type(err).__name__}",
+                         "the file is corrupt or truncated; download it again") from None
+    if len(sizes) < 4 * head[3]:
+        raise TrainError(f"{path} is truncated inside its header")
+    return struct.unpack(f">{head[3]}I", sizes)
+
+
 def find_idx(folder, stem: str) -> Path:
     """The file `stem` or `stem.gz` in `folder`, also accepting the common spelling with a dot
     (train-images.idx3-ubyte); TrainError listing what is there if absent."""

@@ -90,7 +90,7 @@ def test_an_unknown_format_is_a_value_error(tmp_path):
 def test_an_exporter_failure_is_an_export_error_and_leaves_no_file(tmp_path, monkeypatch):
     from archlang.backends.torch import export
 
-    def refuse(module, report, path):
+    def refuse(module, report, path, dims):
         path.write_bytes(b"half")
         raise RuntimeError("no")
     monkeypatch.setattr(export, "_torchscript", refuse)

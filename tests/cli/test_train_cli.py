@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from archlang.cli import main  # noqa: E402
-from conftest import SPECS  # noqa: E402
+from conftest import FIXTURES, SPECS  # noqa: E402
 from train.helpers import one_thread  # noqa: E402,F401  (autouse: one intra-op thread)
 
 
@@ -465,3 +465,54 @@ def test_a_loss_flag_is_read_by_the_spec_grammar_and_positioned(tmp_path, tmp_sp
     assert main(run + ["--out", str(tmp_path / "c"), "--loss", "crossentropy(out) + 0.3 * crossentropy(aux1)"]) == 0
     saved = torch.load(tmp_path / "c/last.pt", weights_only=True)["config"]
     assert saved["loss"] == "crossentropy(out) + 0.3 * crossentropy(aux1)"
+
+
+# --- named input sizes (`x: W×H×1`) taken from the data (archlang/train/natural.py) --------
+
+NAMED = FIXTURES / "train" / "named_sizes.arch"
+
+
+def _mnist_folder(tmp_path, count=200):
+    """IDX files of 28×28 digits (the bundled digits resampled), as MNIST ships them."""
+    import gzip
+    import struct
+    from archlang.train.data import digits
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    d = digits(28)
+    for stem, array in (("train-images", (d.x[:count, 0] * 255).round().numpy()),
+                        ("train-labels", d.y[:count].numpy())):
+        a = array.astype(">u1")
+        header = struct.pack(">BBBB", 0, 0, 0x08, a.ndim) + struct.pack(f">{a.ndim}I", *a.shape)
+        kind = "idx3" if a.ndim == 3 else "idx1"
+        (folder / f"{stem}-{kind}-ubyte.gz").write_bytes(gzip.compress(header + a.tobytes()))
+    return folder
+
+
+def test_named_sizes_come_from_mnist(tmp_path, capsys):
+    folder = _mnist_folder(tmp_path)
+    out = tmp_path / "run"
+    assert main(["train", str(NAMED), "--model", "cnn", "--data", f"mnist({folder})",
+                 "--epochs", "1", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("sizes from the data (mnist: 28×28×1 images): W = 28, H = 28\n")
+    saved = torch.load(out / "last.pt", weights_only=False)
+    assert tuple(saved["input_shape"]) == (28, 28, 1)      # the run rebuilds its 28×28 model
+    # a size outside the model's set: E0315 naming the set and where the size came from
+    assert main(["train", str(NAMED), "--model", "skip8", "--data", f"mnist({folder})",
+                 "--epochs", "1", "--out", str(tmp_path / "r2"), "--no-progress",
+                 "--color", "never"]) == 1
+    err = capsys.readouterr().err
+    assert "error[E0315]: the size W = 28 is outside the sizes the model accepts" in err
+    assert "= note: valid: W ∈ {8, 16, 24, …} (the other sizes at H = 224)" in err
+    assert "= note: W = 28 comes from the data (mnist: 28×28×1 images)" in err
+    assert "cnn" not in err                  # the file's other models do not stop this one
+
+
+def test_named_sizes_the_data_cannot_give(tmp_path, capsys):
+    assert main(["train", str(NAMED), "--model", "convlm", "--data", "kjv", "--epochs", "1",
+                 "--out", str(tmp_path / "r"), "--no-progress"]) == 1
+    assert capsys.readouterr().err == (
+        "archlang train: error: the data (kjv) have no size of their own for T, and the model "
+        "takes T of any size from 1\n  = help: give it: --size T=N (e.g. the context length "
+        "to train at)\n")

@@ -21,12 +21,12 @@ export.py writes a compiled module as ONNX or TorchScript (`archlang.export`).
 Nothing from a spec is pasted into code: names become checked identifiers (`safe_identifier`),
 numbers are formatted here, and docstrings escape what they quote.
 """
-from .export import ExportError, export_module
+from .export import ExportError, ExportWarning, export_module
 from .modulemap import ModuleMap, Place
 from .module import Generated, generate, load_source
 from .names import doc_text, safe_identifier
 from ...layers.layout import torch_order as torch_shape     # an input's (channels first)
 
-__all__ = ["ExportError", "Generated", "ModuleMap", "Place", "export_module", "generate",
+__all__ = ["ExportError", "ExportWarning", "Generated", "ModuleMap", "Place", "export_module", "generate",
            "load_source", "doc_text",
            "safe_identifier", "torch_shape"]

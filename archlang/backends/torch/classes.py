@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from .tables import ACTIVATIONS, INITS, VARIABLES
 from .docstrings import class_doc
-from .layout import converted, shape_of
+from .layout import converted, dims_text, shape_of
 from .names import doc_text, plain, safe_identifier
 from .text import fmt, ints_of, wrap
 from .occurrences import Item, Occurrence
@@ -95,6 +95,9 @@ def _expression(col, names, values) -> str | None:
 
 def shape_comment(cls: ClassDef, it_index: int) -> str:
     """N×C×H×W of a line; a dim that differs between the calls of a block shows as a letter."""
+    if cls.model:       # one call: its sizes, formulas of the model's named sizes if it has them
+        o = cls.first
+        return "N×" + "×".join(dims_text(o.report, o.layouts, o.items[it_index].out))
     shapes = [o.shapes(o.items[it_index]) for o in cls.occs]
     first = shapes[0]
     if len({len(s) for s in shapes}) > 1:

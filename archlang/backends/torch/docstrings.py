@@ -13,7 +13,8 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-from .layout import shape_of
+from .layout import dims_text
+from ...sizes import describe
 from .names import doc_text
 
 if TYPE_CHECKING:  # classes.py renders a class with the docstring made here
@@ -61,7 +62,7 @@ def model_doc(occ, source_path: str) -> list[str]:
 
     def dims(node):
         info = report.infos[node]
-        text = "N×" + "×".join(map(str, shape_of(report, occ.layouts, node, returned=True)))
+        text = "N×" + "×".join(dims_text(report, occ.layouts, node, returned=True))
         return text if info.out.is_float else f"{text} {info.out.dtype}"
     if report.model.graph_body:
         names = lambda nodes: ", ".join(f"{doc_text(n)} {dims(i)}" for n, i in nodes)  # noqa: E731
@@ -74,7 +75,24 @@ def model_doc(occ, source_path: str) -> list[str]:
         title = f"{doc_text(report.model.name)}({doc_text(report.model.input_name)}: {inp})"
         shapes = (f"In PyTorch's layout: input {dims(report.model.inputs[0])}, output "
                   f"{dims(report.model.output)}")
-    return [f"{title} from {doc_text(source_path)}.", f"{shapes}; {report.params:,} parameters."]
+    return [f"{title} from {doc_text(source_path)}.", f"{shapes}; {report.params:,} parameters.",
+            *named_sizes(report)]
+
+
+def named_sizes(report) -> list[str]:
+    """For a model compiled with named input sizes (`x: W×H×1`, no --size): the sizes the
+    module takes, archlang check's sets (archlang/sizes.py) — it is the same module at every
+    one of them, its code reading sizes from its inputs."""
+    found = report.input_sizes
+    if found is None or found.table_at is not None:
+        return []
+    sets = []
+    for name, v in found.variables.items():
+        runs, exact = describe(name, v.runs.pieces()), describe(name, v.exact.pieces())
+        sets.append(runs if runs == exact else f"{runs} (no row or column dropped at {exact})")
+    joint = "".join(f", where {j}" for j in found.joint)
+    return [doc_text(f"Named input sizes: it runs at {', '.join(sets)}{joint}; the shapes "
+                     "above and in forward are formulas of them.")]
 
 
 def block_doc(cls: ClassDef, source_path: str) -> list[str]:

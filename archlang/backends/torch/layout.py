@@ -31,6 +31,7 @@ from ...layers.layout import (ANY, CHANNELS_FIRST, CHANNELS_LAST, EITHER, channe
 from ...layers.shape import BOOL, INT
 from ...layers.structural import Input
 from ...layers.torch_code import TorchCode
+from ...symbolic import dim_text
 
 FIXED = (CHANNELS_FIRST, CHANNELS_LAST)
 
@@ -115,6 +116,15 @@ def shape_of(report: ModelReport, layouts: Layouts, node: int, returned: bool = 
     """A node's value as PyTorch holds it (as the model returns it, if `returned`), no N."""
     layout = layouts.output(node) if returned else layouts.of.get(node)
     return torch_order(report.infos[node].out, layout or CHANNELS_FIRST)
+
+
+def dims_text(report: ModelReport, layouts: Layouts, node: int, returned: bool = False) -> list[str]:
+    """`shape_of` as text: a size that is a formula of the model's named input sizes reads as
+    the formula (`⌊H/2⌋`, `(⌊(H − 1)/4⌋ + 1)`), a number as the number."""
+    layout = layouts.output(node) if returned else layouts.of.get(node)
+    dims = report.infos[node].out
+    order = torch_order(tuple(range(1, len(dims) + 1)), layout or CHANNELS_FIRST)  # positions
+    return [dim_text(dims[i - 1]) for i in order]
 
 
 def act_dim(report: ModelReport, layouts: Layouts, node: int) -> int:
