@@ -7,7 +7,7 @@ from .tables import ACTIVATIONS, INITS, VARIABLES
 from .docstrings import class_doc
 from .layout import converted, shape_of
 from .names import doc_text, plain, safe_identifier
-from .text import fmt, ints_of, wrap
+from .text import fmt, fmt_lines, ints_of, wrap
 from .occurrences import Item, Occurrence
 from ...ir.groups import Group
 from ...layers.torch_code import Template
@@ -157,7 +157,7 @@ def render_class(cls: ClassDef, source_path: str) -> str:
         if it.copies:
             text = _sequential(it, num)
         else:
-            text = fmt(ctor, num)
+            text = fmt_lines(ctor, num, "        ", LISTED_WIDTH + 8)
         lines.append(f"        self.{it.attr} = {text}")
         if it.code is not None and it.code.init != "default":
             inits.append(f"        {INITS[it.code.init].format(f'self.{it.attr}.weight')}")
@@ -260,15 +260,18 @@ def forward_lines(o: Occurrence, held: list | None = None) -> tuple[list[tuple[s
             held.append((len(out), target))
     if o.group.is_model:
         # Images and volumes leave the model channels first (backends/torch/layout.py).
-        back = o.layouts.returned
-        out.append((f"return {', '.join(_returned(o, n, var[n]) if n in back else var[n] for n in outputs)}", None))
+        out.append((f"return {', '.join(_returned(o, n, var[n]) for n in outputs)}", None))
     else:
         out.append((f"return {', '.join(var[n] for n in outputs)}", None))
     return out, args
 
 
 def _returned(o: Occurrence, node: int, variable: str) -> str:
-    return converted(variable, len(o.report.infos[node].out), o.layouts.returned[node])
+    """A model output in the layout it is returned in, from the one the forward holds it in."""
+    target, held = o.layouts.output(node), o.layout(node)
+    if target is None or held is None or target == held:
+        return variable
+    return converted(variable, len(o.report.infos[node].out), target)
 
 
 def _statement_variables(o: Occurrence, taken: list[str]) -> dict[int, str]:
