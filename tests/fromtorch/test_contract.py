@@ -107,15 +107,6 @@ def test_nested_sequentials_keep_their_positions():
     assert 'name="features"' in spec and 'name="classifier"' in spec
 
 
-def test_a_sequential_with_named_children_is_a_diagnostic():
-    from collections import OrderedDict
-    module = nets.MLP()
-    module.layers = torch.nn.Sequential(OrderedDict(first=torch.nn.Linear(784, 10)))
-    with pytest.raises(Unsupported) as err:
-        from_torch(module, (784,))
-    assert err.value.where == "layers" and "named (first), not numbered" in str(err.value)
-
-
 def test_a_module_class_named_like_a_layer_gets_a_block_name_of_its_own():
     class Conv(torch.nn.Module):
         def __init__(self):

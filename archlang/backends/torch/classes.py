@@ -82,7 +82,7 @@ def _expression(col, names, values) -> str | None:
         for m, w in pairs[i:]:
             if col == [a * b for a, b in zip(v, w)]:
                 return f"{n} * {m}"
-            if col == [a + b for a, b in zip(v, w)]:
+            if m != n and col == [a + b for a, b in zip(v, w)]:      # n + n is 2 * n, below
                 return f"{n} + {m}"
     for n, v in pairs:
         for k in range(2, 9):

@@ -5,7 +5,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ...layers.torch_code import X, XS, Call, Crop, Method, Op, Raw
+from ...layers.torch_code import X, XS, Call, Crop, Index, Method, Op, Raw
 from .tables import DEFAULT_KWARGS, KERNEL, KWARG_ORDER
 
 
@@ -123,6 +123,8 @@ def wrap(expr, v: str, vs: list[str]) -> str:
         return f"{expr.fn}({', '.join(parts)})"
     if isinstance(expr, Method):
         return f"{v}.{expr.name}({', '.join(fmt(a) for a in expr.args)})"
+    if isinstance(expr, Index):
+        return f"{v}[{expr.index}]"
     if isinstance(expr, Op):
         return f" {expr.op} ".join(vs)
     if isinstance(expr, Crop):
