@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from dataclasses import dataclass, field
 
 
@@ -100,7 +101,8 @@ def spatial_kw(values, role: str, default: int) -> list | None:
 
 
 def real(x: float) -> str:
-    return repr(float(x))
+    """A float as a spec writes it: Python's shortest text, exponents without padding (1e-6)."""
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", repr(float(x)))
 
 
 def real32(x: float) -> str:
@@ -110,8 +112,8 @@ def real32(x: float) -> str:
     for digits in range(1, 10):
         text = f"{f32:.{digits}g}"
         if struct.unpack("f", struct.pack("f", float(text)))[0] == f32:
-            return repr(float(text))
-    return repr(f32)
+            return real(float(text))
+    return real(f32)
 
 
 def _conv(m, where):
