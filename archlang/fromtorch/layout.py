@@ -41,7 +41,7 @@ def paired(items: list, where: str, sequential: bool = False) -> list:
             continue
         if open_ is not None:
             if not (isinstance(it, Layer) and it.head in PER_POSITION):
-                what = it.head if isinstance(it, Layer) else type(it).__name__
+                what = it.head if isinstance(it, Layer) else "a module that is no single layer"
                 raise Unsupported(open_.where, "permute", f"{what} on channels-last values (only "
                                   "per-position layers: LayerNorm, Linear, activations, Dropout)")
             between.append(it)
