@@ -15,10 +15,15 @@ weights=None and the BatchNorm statistics randomised (so that a wrong buffer sho
 Run with the reference environment, archlang from this checkout:
 
     PYTHONPATH=. /work/refvenv/bin/python bench/from_torch_torchvision.py [--only NAME ...]
-        [--max-params 200e6] [--out bench/from_torch_torchvision.md]
+        [--max-params 200e6] [--out bench/from_torch_torchvision.md] [--rows rows.jsonl]
 
 torchvision is no dependency of archlang or of its tests (tests/fromtorch uses hand-written
 modules). Models above --max-params are listed as skipped (memory of this machine).
+
+A family at a time: `--only densenet121 densenet161 --rows rows.jsonl` appends its rows to
+rows.jsonl; `--table-from rows.jsonl --out table.md` writes the summary and the table of
+every builder from the rows recorded there (the last row of each model wins), without
+running anything: the big models can be run one at a time with a raised --max-params.
 """
 from __future__ import annotations
 
@@ -111,14 +116,28 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def recorded(path: str) -> list[dict]:
+    """The rows of a --rows file, the last of each model, in list_models' order."""
+    last = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                row = json.loads(line)
+                last[row["model"]] = row
+    order = torchvision.models.list_models(module=torchvision.models)
+    return [last[n] for n in order if n in last] + [r for n, r in last.items() if n not in order]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--max-params", type=float, default=200e6)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--rows", default=None, help="append each row to this JSON-lines file")
+    parser.add_argument("--table-from", default=None, help="summarise a --rows file, run nothing")
     args = parser.parse_args()
-    names = args.only or torchvision.models.list_models(module=torchvision.models)
-    rows = []
+    names = [] if args.table_from else args.only or torchvision.models.list_models(module=torchvision.models)
+    rows = recorded(args.table_from) if args.table_from else []
     for name in names:
         try:
             row = one(name, args.max_params)
@@ -128,6 +147,9 @@ def main() -> int:
             traceback.print_exc()
         rows.append(row)
         print(json.dumps(row), flush=True)
+        if args.rows:
+            with open(args.rows, "a", encoding="utf-8") as f:
+                f.write(json.dumps(row) + "\n")
     full = [r for r in rows if r["strict"] and r["fixed"] and len(r["delta"]) == 2 and max(r["delta"]) <= 1e-4]
     summary = (f"{len(rows)} builders (torchvision {torchvision.__version__}, torch {torch.__version__}): "
                f"{sum(r['traced'] for r in rows)} traced, {sum(r['converted'] for r in rows)} converted, "

@@ -2,8 +2,11 @@
 
 Stages, in the order data flows: trace.py (build the module, run it once, trace each module's
 forward with torch.fx), recognise.py (a PyTorch module or function → an archlang layer, or a
-diagnostic), structure.py (a traced graph → Chain / Parallel / SkipConnection), write.py
-(classes → blocks with parameters, the spec's text). Imports torch: nothing below the CLI's
+diagnostic), patterns.py and dense.py (several torch operations that are one layer or none,
+rewritten in the traced graphs: a channel shuffle, a chunk, a layer scale, LayerNorm2d, a
+dense block), structure.py (a traced graph → Chain / Parallel / SkipConnection), layout.py
+(permute pairs around per-position layers), write.py (classes → blocks with parameters, the
+spec's text). Imports torch: nothing below the CLI's
 `from-torch` and `archlang.from_torch` loads this package.
 
 The contract (tests/fromtorch): the spec's compiled module loads the original state_dict with

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from dataclasses import dataclass, field
 
 
@@ -35,7 +36,7 @@ class Layer:
 
     def fragments(self) -> list:
         pos = list(self.pos) + ([[self.act]] if self.act else [])
-        kw = [[f"{k}=", *v] for k, v in self.kw] + ([[f'name="{self.name}"']] if self.name else [])
+        kw = [[f"{k}=", *v] for k, v in self.kw] + ([[f"name={quoted(self.name)}"]] if self.name else [])
         if not pos and not kw:
             return [self.head]
         out = [self.head, "("]
@@ -44,6 +45,23 @@ class Layer:
         for i, arg in enumerate(kw):
             out += (["; "] if i == 0 else [", "]) + arg
         return out + [")"]
+
+
+def quoted(text: str) -> str:
+    """`text` as a spec's string: in double quotes, `\\` and `"` escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def key_name(where: str, key: str, position: int, keys_weights: bool = True) -> str | None:
+    """The `name=` of an nn.Sequential element keyed `key` at `position`: None where the
+    compiled Sequential keys it so anyway (its position) or nothing is keyed by it."""
+    from ..ir.names import name_problem
+    if key == str(position) or not keys_weights:
+        return None
+    bad = name_problem(key)
+    if bad is not None:
+        raise Unsupported(where, "name", f"its key in the nn.Sequential: {bad[0]}")
+    return key
 
 
 ACTIVATION = "activation"   # the head of a layer that is an activation alone (`relu`)
@@ -83,7 +101,19 @@ def spatial_kw(values, role: str, default: int) -> list | None:
 
 
 def real(x: float) -> str:
-    return repr(float(x))
+    """A float as a spec writes it: Python's shortest text, exponents without padding (1e-6)."""
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", repr(float(x)))
+
+
+def real32(x: float) -> str:
+    """The shortest text that reads back as the float32 `x` (1e-06, not 9.99999997e-07)."""
+    import struct
+    f32 = struct.unpack("f", struct.pack("f", x))[0]
+    for digits in range(1, 10):
+        text = f"{f32:.{digits}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == f32:
+            return real(float(text))
+    return real(f32)
 
 
 def _conv(m, where):
@@ -199,6 +229,7 @@ MODULES = {
     "AdaptiveAvgPool3d": lambda m, w: _adaptive(m, w, "Mean"),
     "AdaptiveMaxPool1d": lambda m, w: _adaptive(m, w, "Max"), "AdaptiveMaxPool2d": lambda m, w: _adaptive(m, w, "Max"),
     "AdaptiveMaxPool3d": lambda m, w: _adaptive(m, w, "Max"),
+    "ChannelShuffle": lambda m, w: Layer("ChannelShuffle", [[Num(m.groups, "g")]]),
     "Dropout": lambda m, w: Layer("Dropout", [[real(m.p)]]),
     "Dropout1d": lambda m, w: Layer("Dropout", [[real(m.p)]]),
     "Dropout2d": lambda m, w: Layer("Dropout", [[real(m.p)]]),
@@ -232,14 +263,30 @@ def is_torch_module(m) -> bool:
     return type(m).__module__.startswith("torch.nn") and not is_sequential(m)
 
 
-def layer_of_module(m, where: str) -> Layer:
-    make = MODULES.get(type(m).__name__)
-    if make is None or not type(m).__module__.startswith("torch.nn"):
+def layer_of_module(m, where: str, any_class: bool = False) -> Layer:
+    """The layer a module of torch.nn is (`any_class`: a subclass elsewhere whose forward
+    computes the same, by its base class: patterns.module_layer)."""
+    cls = next((c for c in type(m).__mro__ if c.__module__.startswith("torch.nn")), type(m)) \
+        if any_class else type(m)
+    make = MODULES.get(cls.__name__)
+    if make is None or not cls.__module__.startswith("torch.nn"):
         raise Unsupported(where, type(m).__name__, "no archlang layer computes this module")
     layer = make(m, where)
     if layer.head == ACTIVATION and layer.act in STANDALONE:
         layer = Layer(layer.act)
     return layer
+
+
+def computes_nothing(node) -> bool:
+    """A call that is the identity in eval mode: F.dropout, `contiguous`, torchvision's
+    stochastic_depth traced with training=False."""
+    import torch.nn.functional as F
+    t = node.target
+    name = t if isinstance(t, str) else getattr(t, "__name__", "")
+    if t is F.dropout or (node.op == "call_method" and name == "contiguous"):
+        return True
+    training = node.args[3] if len(node.args) > 3 else node.kwargs.get("training")
+    return name == "stochastic_depth" and training is False
 
 
 def flattens(shape_in, shape_out) -> bool:

@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import fx
 
 from .recognise import (ACTIVATION_FUNCTIONS, JOIN_NAMES, JOINS, Layer, Unsupported, activation,
-                        flattens, is_torch_module, layer_of_module)
+                        computes_nothing, flattens, is_torch_module, layer_of_module)
+from .patterns import LAYER
 from .trace import Traced
 
 
@@ -108,10 +109,8 @@ def recognise_call(node: fx.Node, where: str):
                  if "avg" in name else ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"))
         kw = {k: _arg(node, i + 1, k) for i, k in enumerate(names)}
         return layer_of_module(module(**{k: v for k, v in kw.items() if v is not None}), where)
-    if t is F.dropout or name == "contiguous":
-        return None
-    if name == "stochastic_depth" and _arg(node, 3, "training") is False:
-        return None       # torchvision.ops.stochastic_depth: the identity in eval mode
+    if computes_nothing(node):
+        return None       # F.dropout, torchvision.ops.stochastic_depth in eval mode
     raise Unsupported(where, name, "no archlang layer computes this operation")
 
 
@@ -131,8 +130,15 @@ class Builder:
         self.users = {n: [u for u in n.users if n in tensor_inputs(u)] for n in nodes if _tensor(n)}
 
     def item(self, node: fx.Node):
-        """The layer(s) one node computes; a join op string for a join."""
+        """The layer(s) one node computes; a join op string for a join; a Layout change."""
         where = f"{self.where}.{node.target}" if node.op == "call_module" else self.where
+        if LAYER in node.meta:                  # patterns.py: one layer, a layout change, or none
+            found = node.meta[LAYER]
+            if isinstance(found, Layer) and found.weighted and node.op == "call_module":
+                if not node.target.isidentifier():
+                    raise Unsupported(where, found.head, "a submodule reached by index")
+                found.name = node.target
+            return found
         if node.op == "call_module":
             sub = self.t.module.get_submodule(node.target)
             path = f"{self.t.path}.{node.target}" if self.t.path else node.target

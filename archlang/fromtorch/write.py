@@ -8,7 +8,11 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from .recognise import ACTIVATION, Layer, Num, Unsupported, is_sequential, is_torch_module, layer_of_module
+from . import dense, patterns
+from .layout import paired
+from .patterns import Layout, module_layer
+from .recognise import (ACTIVATION, Layer, Num, Unsupported, is_sequential, is_torch_module, key_name,
+                        layer_of_module, quoted)
 from .structure import Par, Seq, Sub, body
 from .trace import Traced
 
@@ -56,30 +60,30 @@ class Writer:
         if path not in self.frags:
             expression = body(self.traced[path])
             unname(expression)
-            self.frags[path] = self.render(expression, outer=path == "")
+            self.frags[path] = self.render(expression, outer=path == "", where=path or "the root module")
         return self.frags[path]
 
-    def render(self, e, outer: bool = False) -> list:
+    def render(self, e, outer: bool = False, where: str = "") -> list:
         if isinstance(e, Seq):
-            items = fuse(e.items)
+            items = fuse(paired(e.items, where))
             if not items:
                 return ["identity"]
             # A model's body is a Chain even of one element: a named one keeps its name.
             if len(items) == 1 and not outer:
-                return self.render(items[0])
+                return self.render(items[0], where=where)
             out = ["Chain("]
             for i, it in enumerate(items):
-                out += ([", "] if i else []) + self.render(it)
+                out += ([", "] if i else []) + self.render(it, where=where)
             return out + [")"]
         if isinstance(e, Layer):
             return e.fragments() if e.head != ACTIVATION else [e.act]
         if isinstance(e, Par):
             rest = [b for b in e.branches if b.items]
             if len(e.branches) == 2 and len(rest) == 1 and (e.branches[1] is not rest[0] or e.op != "cat"):
-                return ["SkipConnection("] + self.render(rest[0]) + [f", {e.op})"]
+                return ["SkipConnection("] + self.render(rest[0], where=where) + [f", {e.op})"]
             out = [f"Parallel({e.op}"]
             for b in e.branches:
-                out += [", "] + self.render(b)
+                out += [", "] + self.render(b, where=where)
             return out + [")"]
         if isinstance(e, Sub):
             return self.sub(e)
@@ -93,21 +97,46 @@ class Writer:
         return [CallFrag(e.path, e.attr)]
 
     def sequential(self, path: str, m: nn.Module, attr: str | None) -> SeqFrag:
-        keys = [k for k, _ in m.named_children()]
-        if keys != [str(i) for i in range(len(keys))]:
-            # A compiled Chain numbers its elements; keys such as `block1` cannot be kept.
-            raise Unsupported(path, type(m).__name__, f"an nn.Sequential whose children are named "
-                              f"({', '.join(keys[:3])}), not numbered")
-        return SeqFrag(attr, tuple(self.element(f"{path}.{k}", c) for k, c in m.named_children()))
+        """An nn.Sequential: a Chain whose elements keep their keys. A key that is not the
+        element's position becomes its `name=` (DenseNet's `conv0`, RegNet's `block1-0`) where
+        it keys weights: on a layer with weights, a block call, an inner Sequential."""
+        items, later = [], []
+        for i, (key, child) in enumerate(m.named_children()):
+            items.append((key, i, self.element(f"{path}.{key}", child)))
+            later.append(any(True for _ in child.state_dict()))
+        paired([obj for _, _, obj in items], path, sequential=True)
+        out = []
+        for (key, i, obj), holds in zip(items, later):
+            if isinstance(obj, Layout):
+                continue
+            if obj is None:
+                if any(later[i + 1:]):
+                    raise Unsupported(f"{path}.{key}", type(m.get_submodule(key)).__name__,
+                                      "a module that computes nothing inside an nn.Sequential: "
+                                      "the keys after it would move up")
+                continue
+            name = key_name(f"{path}.{key}", key, i, holds or not isinstance(obj, Layer))
+            if isinstance(obj, Layer):
+                obj.name = name if obj.weighted else None
+                out.append(tuple(self.render(Seq([obj]))))
+            elif isinstance(obj, SeqFrag):
+                out.append(SeqFrag(name, obj.children))
+            else:
+                out.append(CallFrag(obj.path, name))
+        return SeqFrag(attr, tuple(out))
 
     def element(self, path: str, m: nn.Module):
-        """One element of an nn.Sequential: a layer, an inner Sequential, or a block call."""
+        """One element of an nn.Sequential: a Layer (or nothing: None), a Layout change, an
+        inner Sequential (SeqFrag) or a block call (CallFrag)."""
         if is_sequential(m):
             if not len(m):
                 raise Unsupported(path, type(m).__name__, "an empty nn.Sequential inside another")
             return self.sequential(path, m, None)
         if is_torch_module(m):
-            return tuple(self.render(Seq([layer_of_module(m, path)])))
+            return layer_of_module(m, path)
+        found, layer = module_layer(self.traced, path, m)
+        if found:
+            return layer
         self.block(path)
         return CallFrag(path, None)
 
@@ -207,14 +236,14 @@ class Writer:
         for value in self.arguments(f.path):
             slot = next(it) if params else None
             args.append(slot or str(value))
-        name = [f'name="{f.name}"'] if with_name and f.name else []
+        name = [f"name={quoted(f.name)}"] if with_name and f.name else []
         inner = ", ".join(args) + (("; " if args else "") + ", ".join(name) if name else "")
         return f"{g.name}({inner})"
 
     def _sequential(self, f: SeqFrag, it, params: bool) -> str:
-        texts = [self._call(c, it, params, False) if isinstance(c, CallFrag) else self._text(parts(c), it, params)
+        texts = [self._call(c, it, params) if isinstance(c, CallFrag) else self._text(parts(c), it, params)
                  for c in f.children]
-        name = f'; name="{f.attr}"' if f.attr else ""
+        name = f"; name={quoted(f.attr)}" if f.attr else ""
         if not texts:
             return "identity"
         if f.attr and len(texts) > 1 and len(set(texts)) == 1 and all(isinstance(c, CallFrag) for c in f.children):
@@ -294,6 +323,8 @@ def _name_blocks(groups, taken: set) -> None:
 def write(traced: dict[str, Traced], dims: tuple[int, ...], model: str) -> str:
     """The spec: blocks in the order of their first use, inner ones first, then the model."""
     from ..syntax.format import format_text
+    patterns.rewrite(traced)
+    dense.rewrite(traced)
     w = Writer(traced)
     root = w.fragments("")
     groups = list(w.groups.values())

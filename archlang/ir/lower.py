@@ -5,9 +5,7 @@ diagnostic is recorded, so every independent mistake in a spec is reported at on
 """
 from __future__ import annotations
 
-import keyword as keyword_module
 import math
-import re
 
 from ..diagnostics import Diagnostic, Diagnostics, Label, Problem, release_reserve, working_on
 from ..functions import FUNCTIONS, Function, apply as apply_function
@@ -27,11 +25,10 @@ from ..symbolic import SymInt
 from ..syntax import ast
 from ..vocabulary import CONSTANTS, JOINS, STRUCTURAL
 from .graph import TooManyNodes
+from .names import body_names, name_problem
 from .terms import BlockCall, Broken, Leaf, Par, Repeat, Seq, Skip, Term
 
 MAX_INT = 2 ** 63 - 1
-ATTR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-"""What `name="…"` may say: an identifier, as the compiled module's attribute."""
 
 # AST class → its Lowerer method (`Call` → `v_call`), found once per class.
 _VISITORS: dict[type, object] = {}
@@ -65,6 +62,7 @@ class Lowerer:
         self.earlier_terms = 0   # ... for the file's earlier models (with them: MAX_PROGRAM_NODES)
         self.term_limit = MAX_NODES
         self.bodies: dict = {}   # (block, typed arguments) → its body term (kept for the file)
+        self.named: set[int] = set()   # name spans already diagnosed (ir/names.py)
 
     def start_model(self) -> None:
         """Count the terms of a new model: at most MAX_NODES, and with the terms of the
@@ -78,7 +76,10 @@ class Lowerer:
         evaluate 2^40 terms: more than MAX_NODES is refused (TooManyNodes), as the graph
         builder refuses more nodes."""
         self.start_model()
-        return self.term(node, Env())
+        body = self.term(node, Env())
+        for d in body_names(body, self.named):
+            self.diags.add(d)
+        return body
 
     # ---- diagnostics -------------------------------------------------------------------
     def problem(self, code: str, message: str, span: Span | None, **kw) -> Problem:
@@ -353,7 +354,7 @@ class Lowerer:
         if named is not None:
             keyword, attr = named
             term = self.call_term(replace(node, args=tuple(a for a in node.args if a is not keyword)), env)
-            term.attr = attr
+            term.attr, term.attr_span = attr, keyword.value.span
             return term
         name = node.func
         if name == "Chain":
@@ -415,11 +416,9 @@ class Lowerer:
                 and REGISTRY.get(node.func) is None:
             return None                     # an unknown layer: reported as such
         value = self.value(keyword.value, Env()).value
-        if not isinstance(value, str) or not ATTR_NAME.fullmatch(value) or keyword_module.iskeyword(value):
-            raise self.problem("E0103", "a name is a Python identifier in quotes, such as "
-                               '`name="fc"`', keyword.value.span, label="not a name",
-                               help="letters, digits and `_`, not starting with a digit; dots "
-                                    "are not allowed (name the enclosing Chain or block instead)")
+        bad = name_problem(value)
+        if bad is not None:
+            raise self.problem("E0103", bad[0], keyword.value.span, label="not a name", help=bad[1])
         return keyword, value
 
     def _no_keywords(self, node: ast.Call) -> None:
@@ -535,6 +534,8 @@ class Lowerer:
             self.stack.append(Frame(block.name, node.span))
             try:
                 body = self.term(block.body, Env(values))
+                for d in body_names(body, self.named):
+                    self.diags.add(self.in_context(d))
             finally:
                 self.stack.pop()
             self.bodies[key] = body

@@ -4,7 +4,8 @@ A term is a description, so one term can be built many times: `repeat(3, Res(4))
 its body three times into three sets of nodes, with separate weights.
 
 `attr` is the name a spec gives a layer, block call, repeat or Chain with `name="fc"`: the
-compiled module's attribute for it (backends/torch/occurrences.py), "" when none was given.
+compiled module's attribute for it, or its key in a named Chain's nn.Sequential
+(backends/torch/occurrences.py), "" when none was given; ir/names.py says which are valid.
 """
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ class Leaf(Term):
     layer: Layer
     spans: dict[str, Span] = field(default_factory=dict)   # argument name → where it was written
     attr: str = ""
+    attr_span: Span | None = None     # where `name=` gave it (ir/names.py)
 
 
 @dataclass(eq=False, slots=True)
 class Seq(Term):
     items: list[Term]
     attr: str = ""
+    attr_span: Span | None = None     # where `name=` gave it (ir/names.py)
 
 
 @dataclass(eq=False, slots=True)
@@ -54,6 +57,7 @@ class BlockCall(Term):
     defined_at: Span
     args: tuple = ()            # ((parameter, value), ...) with values as plain Python
     attr: str = ""
+    attr_span: Span | None = None     # where `name=` gave it (ir/names.py)
 
 
 @dataclass(eq=False, slots=True)
@@ -61,6 +65,7 @@ class Repeat(Term):
     n: int
     body: Term
     attr: str = ""
+    attr_span: Span | None = None     # where `name=` gave it (ir/names.py)
 
 
 @dataclass(eq=False, slots=True)

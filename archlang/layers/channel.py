@@ -9,7 +9,7 @@ from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register
 from .layout import EITHER, torch_dim
 from .shape import DTYPES, Shape, dim_letters
-from .torch_code import Call, Method, TorchCode
+from .torch_code import Call, Index, Method, TorchCode
 
 _AXES = {1: ("length",), 2: ("width", "height"), 3: ("width", "height", "depth")}
 DIMS = Param("dims", A.size, default=None, positional=False,
@@ -143,6 +143,15 @@ class Chunk(_Part):
                                help="Chunk takes equal parts; Slice(a, b) takes any range")
         k = size // self.n
         return (self.i - 1) * k, k
+
+    def torch(self, inputs, out, layout) -> TorchCode:
+        # x.chunk(n, dim)[i − 1], as torchvision's ShuffleNetV2 splits: no size in the code,
+        # so the calls of one block on other channel counts share its class.
+        x = inputs[0]
+        axis = axis_of(self.dims, x)
+        self.part(x[axis], x, axis)
+        return TorchCode(call=Method("chunk", (self.n, torch_dim(len(x), axis + 1, layout))),
+                         post=(Index(self.i - 1),))
 
     def args_text(self):
         return [str(self.n), str(self.i), *_dims_text(self.dims)]

@@ -22,7 +22,7 @@ class Dense(Layer):
     layout = CHANNELS_LAST
     names = ("Linear",)
     family = "dense"
-    summary = "fully connected layer on a vector"
+    summary = "fully connected layer on a vector; per token or pixel on a sequence or image"
     schema = (
         Param("channels", A.channels_pair, doc="inputs => outputs (or two numbers); `_` infers the input", shown="in => out"),
         Param("act", A.activation, default="identity"),
@@ -55,11 +55,13 @@ class Dense(Layer):
         if x.rank == 1:
             return self._per_token(x)
         if not x.is_vector:
+            if self.c_in == x.channels:
+                return Shape((*x[:-1], self.c_out))     # per pixel: nn.Linear channels last
             raise ShapeProblem(
                 "E0303", f"Dense applied to {x.describe()}", label="expects a vector",
                 help=f"add `flatten` before it: {x} flattens to {x.numel:,}; for the same linear "
-                     f"map at every pixel use a 1×1 convolution: Conv((1, 1), {x.channels} => "
-                     f"{self.c_out})", blame_input=True)
+                     f"map at every pixel write Dense({x.channels} => {self.c_out})",
+                blame_input=True)
         if self.c_in != x[0]:
             raise ShapeProblem(
                 "E0301", f"Dense expects {self.c_in:,} inputs but receives {x[0]:,}",
@@ -93,15 +95,17 @@ class Dense(Layer):
         return (self.c_out, self.c_in)             # nn.Linear's weight: out × in
 
     def macs(self, inputs, out) -> int:
-        tokens = inputs[0][0] if inputs and inputs[0].rank == 1 else 1
-        return tokens * self.c_in * self.c_out
+        x = inputs[0] if inputs else None
+        positions = x.numel // x.channels if x is not None and not x.is_vector else 1
+        return positions * self.c_in * self.c_out
 
     def elementwise(self, inputs, out) -> int:
         return out.numel * ((1 if self.bias else 0) + (self.act != "identity"))
 
     def torch(self, inputs, out) -> TorchCode:
         module = Call("nn.Linear", (self.c_in, self.c_out), kw(bias=False if not self.bias else None))
-        # On a sequence it is per token: nn.Linear on the last dim of N×L×C (channels last).
+        # On a sequence or image it is per position: nn.Linear on the last dim of N×L×C or
+        # N×H×W×C (channels last).
         return TorchCode(module, act=self.act, init=self.init)
 
     def args_text(self):

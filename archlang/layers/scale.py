@@ -7,7 +7,7 @@ from . import args as A
 from ..records import dataclass
 from .base import Layer, Param, Resampling, register
 from .norm import PerChannel
-from .torch_code import Call, TorchCode, kw
+from .torch_code import Call, Template, TorchCode, kw
 
 
 @register
@@ -39,11 +39,17 @@ class Scale(PerChannel, Layer):
         return Resampling.identity(inputs[0].rank)
 
     def torch(self, inputs, out) -> TorchCode:
-        # PyTorch has no such module; ChannelScale (tables.HELPERS) holds γ as C×1×1 for an
-        # image, the shape of torchvision's CNBlock.layer_scale, so weights copy by position.
+        # γ is C×1×…×1 (C×1×1 for an image, the shape of torchvision's CNBlock.layer_scale),
+        # channels first. Without β it is the Parameter itself, so that its key is the
+        # layer's attribute (`layer_scale`, as torchvision's); with β, ChannelScale
+        # (tables.HELPERS) holds both (`scale1.weight`, `scale1.bias`).
         rank = inputs[0].rank
+        if not self.bias:
+            shape = (self.c,) + (1,) * rank
+            return TorchCode(Call("nn.Parameter", (Call("torch.full", (shape, float(self.init))),)),
+                             call=Template("{self} * {0}"), act=self.act)
         return TorchCode(Call("ChannelScale", (self.c,), kw(
-            spatial_dims=rank if rank != 2 else None, bias=False if not self.bias else None,
+            spatial_dims=rank if rank != 2 else None,
             init=float(self.init) if self.init != 1 else None)), act=self.act)
 
     def args_text(self):

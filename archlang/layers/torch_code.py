@@ -72,6 +72,13 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Index:
+    """X[index]: one of the tensors a `chunk` gives."""
+
+    index: int
+
+
+@dataclass(frozen=True)
 class Op:
     """An infix join of the inputs: `h + x`."""
 

@@ -179,16 +179,20 @@ class HandLayerScale(torch.nn.Module):
         return self.layer_scale * x
 
 
-def test_convnext_layer_scale_copies_by_position():
-    m = archlang.load("model m(x: 7×7×8) = Chain(Conv((1, 1), 8 => 8), Scale(8, bias=false, init=1e-6))")
-    assert [tuple(p.shape) for p in m.parameters()] == [(8, 8, 1, 1), (8,), (8, 1, 1)]
-    assert torch.allclose(m.scale1.weight, torch.full((8, 1, 1), 1e-6))
+def test_convnext_layer_scale_is_a_parameter_keyed_by_its_name():
+    m = archlang.load("model m(x: 7×7×8) = Chain(Conv((1, 1), 8 => 8), "
+                      'Scale(8, bias=false, init=1e-6; name="layer_scale"))')
+    # Without β, γ is the Parameter itself: torchvision's key `layer_scale`, C×1×1 (a
+    # module's own parameters come first in its state_dict, as in torchvision's CNBlock).
+    assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == [
+        ("layer_scale", (8, 1, 1)), ("conv1.weight", (8, 8, 1, 1)), ("conv1.bias", (8,))]
+    assert torch.allclose(m.layer_scale, torch.full((8, 1, 1), 1e-6))
     hand = HandLayerScale(8)
     with torch.no_grad():
         hand.layer_scale.copy_(torch.randn(8, 1, 1))
-        m.scale1.weight.copy_(hand.layer_scale)
+        m.load_state_dict({**m.state_dict(), "layer_scale": hand.layer_scale})
         x = torch.randn(2, 8, 7, 7)
-        assert torch.allclose(m(x), hand(m.conv1(x)))
+        assert torch.equal(m(x), hand(m.conv1(x)))
 
 
 @pytest.mark.parametrize("shape,param_shape", [("10", (10,)), ("6×10", (10, 1)),

@@ -14,6 +14,18 @@ CASES = [  # module, input shape (spec order), a second size, parameters
     (nets.Concat, (8, 8, 3), (13, 11, 3), 259),
     (nets.SmallResNet, (32, 32, 3), (40, 24, 3), 43_226),
     (nets.MobileLike, (16, 16, 3), (20, 12, 3), 3_580),
+    # stem 216 + 16; two stride-1 blocks of 8 (1×1 64 + 16, 3×3 in 2 groups 288 + 16, 1×1
+    # 64 + 16) 464 each; a projecting block 8 => 16 (proj 128 + 32, a 128 + 32, b 1152 + 32,
+    # c 256 + 32) 1792; fc 85
+    (nets.RegNetLike, (16, 16, 3), (24, 20, 3), 232 + 2 * 464 + 1792 + 85),
+    # conv0 216 + norm0 16; dense layers of c inputs 10c + 304 (c = 8, 12, 16; 10, 14);
+    # transition 40 + 200; norm5 36; classifier 57
+    (nets.DenseNetLike, (16, 16, 3), (20, 12, 3), 232 + 384 + 424 + 464 + 240 + 404 + 444 + 36 + 57),
+    # conv1 232; the stride-2 unit's branches 168 each; two split units 168 each; fc 68
+    (nets.ShuffleLike, (16, 16, 3), (24, 16, 3), 232 + 336 + 2 * 168 + 68),
+    # stem 104 + 16; CNBlock(c): 7×7 depthwise 49c + c, LayerNorm 2c, Linear c => 4c and
+    # back 8c² + 5c, layer scale c (976 for 8, 2,976 for 16); downsampling 16 + 528; head 83
+    (nets.ConvNeXtLike, (16, 16, 3), (24, 20, 3), 120 + 2 * 976 + 544 + 2_976 + 83),
 ]
 
 
@@ -105,15 +117,6 @@ def test_nested_sequentials_keep_their_positions():
     spec = converted(nets.MobileLike, (16, 16, 3))[1]
     assert "Chain(Conv((3, 3), 3 => 8; stride=2, pad=1, bias=false), BatchNorm(8), relu6)," in spec
     assert 'name="features"' in spec and 'name="classifier"' in spec
-
-
-def test_a_sequential_with_named_children_is_a_diagnostic():
-    from collections import OrderedDict
-    module = nets.MLP()
-    module.layers = torch.nn.Sequential(OrderedDict(first=torch.nn.Linear(784, 10)))
-    with pytest.raises(Unsupported) as err:
-        from_torch(module, (784,))
-    assert err.value.where == "layers" and "named (first), not numbered" in str(err.value)
 
 
 def test_a_module_class_named_like_a_layer_gets_a_block_name_of_its_own():

@@ -29,9 +29,17 @@ def test_dense_with_the_wrong_token_size():
     assert err.code == "E0301" and err.message == "Dense expects 7 inputs per token but the sequence 4×8 has 8 channels"
 
 
-def test_dense_on_an_image_mentions_the_one_by_one_convolution():
-    (err,) = errors_of("model m(x: 6×6×8) = Dense(8 => 10)")
-    assert err.code == "E0303" and "Conv((1, 1), 8 => 10)" in err.help
+def test_dense_on_an_image_is_per_pixel():
+    # nn.Linear on N×H×W×C (ConvNeXt's and Swin's MLPs): 8·10 + 10 weights, 36 pixels.
+    m = model_of("model m(x: 6×6×8) = Dense(8 => 10)")
+    assert tuple(m.output_shape) == (6, 6, 10) and m.params == 90
+    assert analyze_report(m).totals.macs == 36 * 80
+
+
+def test_dense_on_an_image_of_other_channels_asks_for_the_per_pixel_form():
+    (err,) = errors_of("model m(x: 6×6×8) = Dense(7 => 10)")
+    assert err.code == "E0303" and err.message == "Dense applied to a 6×6×8 image"
+    assert "Dense(8 => 10)" in err.help and "flatten" in err.help
 
 
 @pytest.mark.parametrize("spec, out", [

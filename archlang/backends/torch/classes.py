@@ -1,14 +1,15 @@
 """Block and model classes: sharing a class between calls that differ in numbers, rendering."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from .tables import ACTIVATIONS, INITS, VARIABLES
+from .tables import ACT_MODULES, ACTIVATIONS, INITS, VARIABLES
 from .docstrings import class_doc
 from .layout import converted, dims_text, shape_of
 from .names import doc_text, plain, safe_identifier
-from .text import fmt, ints_of, wrap
-from .occurrences import Item, Occurrence
+from .text import fmt, fmt_lines, ints_of, wrap
+from .occurrences import Item, Occurrence, keyed
 from ...ir.groups import Group
 from ...layers.torch_code import Template
 
@@ -37,6 +38,7 @@ def abstract(cls: ClassDef) -> None:
     occs = cls.occs
     cols = list(zip(*[[n for it in o.items if (c := o.ctor(it)) is not None for n in ints_of(c)]
                       for o in occs]))
+    owners = [w for it in occs[0].items if occs[0].ctor(it) is not None for w in _owners(occs[0], it)]
     names: list[str] = []
     values: list[list[int]] = []        # per parameter, its value in each call
     if not cls.model:
@@ -48,10 +50,12 @@ def abstract(cls: ClassDef) -> None:
                 cls.spec_params[names[-1]] = pname
     extras: dict[tuple, str] = {}
     slots = []
-    for col in cols:
+    used: dict[int, set] = {}            # node → the parameters its earlier numbers took
+    for col, owner in zip(cols, owners):
         col = list(col)
         const = len(set(col)) == 1
-        hit = next((n for n, v in zip(names, values) if v == col and (not const or col[0] >= 2)), None)
+        fits = [n for n, v in zip(names, values) if v == col and (not const or col[0] >= 2)]
+        hit = _as_written(fits, owner, cls, used.setdefault(owner, set())) if fits else None
         if hit is None and not const:
             hit = _expression(col, names, values)
         if hit is None and const:
@@ -76,13 +80,55 @@ def abstract(cls: ClassDef) -> None:
         o.kwargs = [(name, key[i]) for key, name in extras.items()]
 
 
+def _owners(o: Occurrence, it: Item) -> list[int | None]:
+    """Per number of an item's constructor (in `ints_of` order), the layer node it comes
+    from (None: a block instance's argument)."""
+    if it.code is not None:
+        return [it.out] * len(ints_of(o.ctor(it)))
+    if it.members:
+        return _member_owners(it.members)
+    return [None] * len(ints_of(o.ctor(it)))
+
+
+def _member_owners(members: list) -> list[int | None]:
+    out: list[int | None] = []
+    for _, m, role in keyed(members):
+        if role == "inner":
+            out += _member_owners(m.inner)
+        elif role == "block":
+            out += [None] * len(ints_of(m.occ.instance()))
+        elif role == "layer":
+            out += [m.node] * len(ints_of(m.code.module))
+        elif role == "act":
+            out += [m.node] * len(ints_of(ACT_MODULES[m.code.act]))
+    return out
+
+
+def _as_written(fits: list[str], owner: int | None, cls: ClassDef, used: set) -> str:
+    """Of the parameters whose values a number has in every call, the one the layer names:
+    `BottleneckDown(256, 64, 256, 2)` gives cin and cout the same value, and its
+    `Conv((1, 1), mid => cout)` must read `nn.Conv2d(mid, cout)`, not `(mid, cin)`. The
+    parameters written in the layer's text come first, in the order written, each taken
+    once per layer while another is left."""
+    if len(fits) == 1 or owner is None:
+        return fits[0]
+    span = cls.first.report.model.graph[owner].span
+    text = span.text if span is not None else ""
+    where = {n: m.start() for n in fits
+             if (m := re.search(rf"(?<![\w]){re.escape(cls.spec_params.get(n, n))}(?![\w])", text))}
+    written = sorted(where, key=where.get) or fits
+    hit = next((n for n in written if n not in used), written[0])
+    used.add(hit)
+    return hit
+
+
 def _expression(col, names, values) -> str | None:
     pairs = list(zip(names, values))
     for i, (n, v) in enumerate(pairs):
         for m, w in pairs[i:]:
             if col == [a * b for a, b in zip(v, w)]:
                 return f"{n} * {m}"
-            if col == [a + b for a, b in zip(v, w)]:
+            if m != n and col == [a + b for a, b in zip(v, w)]:      # n + n is 2 * n, below
                 return f"{n} + {m}"
     for n, v in pairs:
         for k in range(2, 9):
@@ -160,7 +206,7 @@ def render_class(cls: ClassDef, source_path: str) -> str:
         if it.copies:
             text = _sequential(it, num)
         else:
-            text = fmt(ctor, num)
+            text = fmt_lines(ctor, num, "        ", LISTED_WIDTH + 8)
         lines.append(f"        self.{it.attr} = {text}")
         if it.code is not None and it.code.init != "default":
             inits.append(f"        {INITS[it.code.init].format(f'self.{it.attr}.weight')}")
@@ -263,15 +309,18 @@ def forward_lines(o: Occurrence, held: list | None = None) -> tuple[list[tuple[s
             held.append((len(out), target))
     if o.group.is_model:
         # Images and volumes leave the model channels first (backends/torch/layout.py).
-        back = o.layouts.returned
-        out.append((f"return {', '.join(_returned(o, n, var[n]) if n in back else var[n] for n in outputs)}", None))
+        out.append((f"return {', '.join(_returned(o, n, var[n]) for n in outputs)}", None))
     else:
         out.append((f"return {', '.join(var[n] for n in outputs)}", None))
     return out, args
 
 
 def _returned(o: Occurrence, node: int, variable: str) -> str:
-    return converted(variable, len(o.report.infos[node].out), o.layouts.returned[node])
+    """A model output in the layout it is returned in, from the one the forward holds it in."""
+    target, held = o.layouts.output(node), o.layout(node)
+    if target is None or held is None or target == held:
+        return variable
+    return converted(variable, len(o.report.infos[node].out), target)
 
 
 def _statement_variables(o: Occurrence, taken: list[str]) -> dict[int, str]:

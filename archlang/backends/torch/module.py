@@ -7,7 +7,7 @@ from ...check import ModelReport
 from ...layers.plugins import torch_imports
 from .tables import HEADER, HELPERS
 from .names import camel, doc_text, safe_identifier
-from .text import filled
+from .text import calls_of, filled, uses_keys
 from .layout import assign
 from .occurrences import Occurrence, occurrence
 from .classes import ClassDef, abstract, render_class
@@ -63,10 +63,11 @@ def generate(reports: list[ModelReport], source_path: str) -> Generated:
         if id(cls) not in done:
             abstract(cls)
             done.add(id(cls))
-    helpers = sorted({it.code.module.fn for o in all_occ for it in o.items
-                      if it.code is not None and it.code.module is not None
-                      and it.code.module.fn in HELPERS})
+    ctors = [c for o in all_occ for it in o.items if (c := o.ctor(it)) is not None]
+    helpers = sorted({fn for c in ctors for fn in calls_of(c) if fn in HELPERS})
+    keyed = any(uses_keys(c) for c in ctors)
     parts = [HEADER.format(path=doc_text(source_path))
+             + ("from collections import OrderedDict\n" if keyed else "")
              + "".join(f"import {m}  # a plugin's layers (--plugin)\n" for m in imports)]
     parts += [HELPERS[h] for h in helpers]
     parts += [render_class(c, source_path) for c in _models_last(order)]

@@ -15,7 +15,7 @@ from ...check import ModelReport
 from ...ir.groups import Group, GroupKind
 from ...layers.layout import CHANNELS_FIRST, torch_order
 from .classes import forward_lines
-from .occurrences import Occurrence
+from .occurrences import Occurrence, _last_node, keyed
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,14 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
     class, so that each occurrence's class and its forward lines are final)."""
     m = ModuleMap(report.name, {i.index: i.node.id for i in report.layers}, {}, {}, {}, {},
                   dict(root.layouts.of), {n: root.layouts.output(n) for n in root.layouts.of})
+    seen: set[int] = set()
     held_by: dict[int, list] = {}             # id(class) → its forward's (line, variable) per item
 
     def walk(occ: Occurrence, owner: str) -> None:
         prefix = owner + "." if owner else ""
+        if id(occ) not in seen:           # values its forward holds in another layout
+            seen.add(id(occ))
+            m.layouts.update(occ.moved)
         held = held_by.get(id(occ.cls))
         if held is None:
             held = held_by[id(occ.cls)] = []
@@ -84,18 +88,6 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
                     m.layers[it.out] = path
                     if it.code.module.fn != "nn.Parameter":   # a tensor, not a submodule
                         m.submodules[path] = (it.out, it.code.raw_out)
-            elif it.chain:
-                m.groups[it.group] = path
-                m.submodules[path] = (it.out, None)
-                k = 0
-                for node, code in it.chain:
-                    if code.module is not None:
-                        m.layers[node] = f"{path}.{k}"
-                        m.submodules[f"{path}.{k}"] = (node, code.raw_out)
-                        k += 1
-                    if code.act != "identity":
-                        m.submodules[f"{path}.{k}"] = (node, None)
-                        k += 1
             elif it.members:
                 m.groups[it.group] = path
                 m.submodules[path] = (it.out, None)
@@ -115,28 +107,24 @@ def module_map(report: ModelReport, root: Occurrence) -> ModuleMap:
             m.places[it.out] = Place(owner, line, variable)   # after the inner ones: outermost
 
     def members(items: list, path: str) -> None:
-        """A named Chain's nested nn.Sequential: its submodules numbered as it holds them."""
-        k = 0
-        for member in items:
-            here = f"{path}.{k}"
-            if isinstance(member, list):
-                members(member, here)
-            elif isinstance(member, tuple):
-                node, code = member
-                if code.module is not None:
-                    m.layers[node] = here
-                    m.submodules[here] = (node, code.raw_out)
-                    k += 1
-                    here = f"{path}.{k}"
-                if code.act != "identity":
-                    m.submodules[here] = (node, None)
-                else:
-                    continue
-            else:
+        """A named Chain's nn.Sequential: its submodules keyed as it holds them, each output
+        in the layout the Sequential holds it in (a Permute's, a LayerNorm2d's)."""
+        for key, member, role in keyed(items):
+            here = f"{path}.{key}"
+            node = member.node if member.group is None else _last_node(member.group)
+            held = torch_order(report.infos[node].out, member.gives or CHANNELS_FIRST)
+            if role == "inner":
+                m.submodules[here] = (node, held)
+                members(member.inner, here)
+            elif role == "block":
                 m.groups[member.group] = here
-                m.submodules[here] = (member.output, None)
-                walk(member, here)
-            k += 1
+                m.submodules[here] = (member.occ.output, held)
+                walk(member.occ, here)
+            elif role == "layer":
+                m.layers[node] = here
+                m.submodules[here] = (node, member.code.raw_out or held)
+            else:                              # an activation's module, a Permute
+                m.submodules[here] = (node, held)
 
     walk(root, "")
     return m

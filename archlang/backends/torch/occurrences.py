@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 from ...check import ModelReport
 from ...ir.groups import Group, GroupKind
-from ...layers.torch_code import X, Call, Template, TorchCode
+from ...layers.layout import CHANNELS_FIRST, CHANNELS_LAST, conversion, has_layout, torch_order
+from ...layers.torch_code import X, Call, Method, Raw, Template, TorchCode
+from ...records import replace
 from .tables import ACT_MODULES, SHORT_NAMES
-from .layout import Layouts, act_dim, shape_of, torch_code
+from .layout import Layouts, act_dim, torch_code
 from .names import safe_identifier, snake
-from .text import filled, fmt
+from .text import Keyed, filled, fmt
 
 
 if TYPE_CHECKING:  # a class holds its occurrences and each occurrence its class
@@ -30,9 +32,8 @@ class Item:
     times: int = 0                          # a folded repeat: its count (`copies` holds one)
     group: Group | None = None              # the block or repeat this attribute compiles
     inputs_rel: tuple = ()                  # inputs as positions in the body (-1: its input)
-    chain: list = field(default_factory=list)    # a named Chain: its layers' (node, code)
-    members: list = field(default_factory=list)  # a named Chain of blocks, layers and inner
-                                                 # Chains: Occurrence | (node, code) | list
+    members: list = field(default_factory=list)  # a named Chain compiled as one nn.Sequential:
+                                                 # its Members (blocks, layers, inner Chains)
     converts: tuple = ()                    # per input, (the layout it is moved to, its
                                             # spec dims' count), or None: used as it comes
     act_dim: int = 1                        # where softmax finds the output's channels
@@ -51,9 +52,21 @@ class Occurrence:
     outputs: list = field(default_factory=list)   # a model's (name, node) outputs, return order
     args: list = field(default_factory=list)      # the instance's constructor ints, in order
     kwargs: list = field(default_factory=list)    # ((name, int), ...) for extra arguments
+    moved: dict = field(default_factory=dict)     # node → the layout its value is held in
+                                                  # here, where not layouts.of's: the output of
+                                                  # an nn.Sequential that changes layout inside
+
+    def layout(self, node: int) -> str | None:
+        """The layout this body's forward holds `node`'s value in."""
+        return self.moved.get(node, self.layouts.of.get(node))
+
+    @property
+    def gives(self) -> str | None:
+        """The layout this body returns its output in."""
+        return self.layout(self.output)
 
     def shapes(self, item: Item) -> tuple[int, ...]:
-        return shape_of(self.report, self.layouts, item.out)
+        return torch_order(self.report.infos[item.out].out, self.layout(item.out) or CHANNELS_FIRST)
 
     def key(self) -> tuple:
         """What two calls must share to share a class: everything but constructor numbers."""
@@ -65,8 +78,6 @@ class Occurrence:
     def ctor(self, it: Item):
         if it.code is not None:
             return it.code.module
-        if it.chain:
-            return sequential(it.chain)
         if it.members:
             return nested(it.members)
         if it.child is not None:
@@ -78,8 +89,6 @@ class Occurrence:
             return f"<{id(it.child.cls)}>"
         if it.copies:
             return "[" + ", ".join(f"<{id(c.cls)}>" for c in it.copies) + "]"
-        if it.chain:
-            return fmt(sequential(it.chain), lambda v: "#")
         if it.members:
             return fmt(nested(it.members, skeleton=True), lambda v: "#")
         return fmt(filled(it.code.module), lambda v: "#") if it.code.module is not None else ""
@@ -87,89 +96,189 @@ class Occurrence:
     def forward_skeleton(self, it: Item) -> str:
         c = it.code
         if c is None:
-            return ""
+            return repr(it.converts) if it.members else ""
         return repr((c.pre, c.call, c.post, c.act, c.init, it.converts, it.act_dim))
 
     def instance(self) -> Call:
         return Call(self.cls.name, tuple(self.args), tuple(self.kwargs))
 
 
-def sequential(chain: list) -> Call:
-    """A named Chain's nn.Sequential: each layer's module, then its activation's module."""
-    mods = []
-    for _, code in chain:
-        if code.module is not None:
-            mods.append(code.module)
-        if code.act != "identity":
-            mods.append(ACT_MODULES[code.act])
-    return Call("nn.Sequential", tuple(mods))
+@dataclass(eq=False)
+class Member:
+    """One element of a named Chain compiled as one nn.Sequential: a layer (its node and
+    code), a block call, an inner Chain (an nn.Sequential in its place), or a Permute that
+    archlang adds where the layout changes. `name` is its key (the spec's `name=`); an
+    unnamed one is keyed by its position, as nn.Sequential numbers its modules."""
+
+    name: str = ""
+    node: int | None = None
+    code: TorchCode | None = None
+    occ: Occurrence | None = None
+    inner: list | None = None
+    group: Group | None = None           # a block call's or inner Chain's group
+    permute: tuple | None = None         # a layout change: the permute dims (N first), of
+                                         # the value of `node`
+    gives: str | None = None             # the layout its output is in
 
 
-def nested(members: list, skeleton: bool = False) -> Call:
-    """A named Chain's nn.Sequential of block instances, layers (then their activation's
-    module) and inner Chains (an nn.Sequential each), in order: keys `name.0.…`, `name.1.0.…`."""
-    mods = []
+def keyed(members: list[Member]) -> list[tuple[str, Member, str]]:
+    """The nn.Sequential's modules in order, as (key, member, role): role "layer" (the
+    layer's module), "act" (its activation's module), "block", "inner" or "permute". A named
+    member's first module takes its name, every other module its position (a name is never
+    all digits: ir/names.py), so that a layer's activation keeps the place nn.Sequential
+    gives it."""
+    out, k = [], 0
     for m in members:
-        if isinstance(m, list):
-            mods.append(nested(m, skeleton))
-        elif isinstance(m, tuple):
-            mods += sequential([m]).args
+        if m.permute is not None:
+            roles = ["permute"]
+        elif m.occ is not None:
+            roles = ["block"]
+        elif m.inner is not None:
+            roles = ["inner"]
         else:
-            mods.append(Call(f"<{id(m.cls)}>") if skeleton else m.instance())
-    return Call("nn.Sequential", tuple(mods))
+            roles = (["layer"] if m.code.module is not None else []) + \
+                (["act"] if m.code.act != "identity" else [])
+        for i, role in enumerate(roles):
+            out.append((m.name if m.name and i == 0 else str(k), m, role))
+            k += 1
+    return out
 
 
-def _plain(c: int, report: ModelReport, layouts: Layouts, entry, prev) -> TorchCode | None:
+def nested(members: list[Member], skeleton: bool = False) -> Call:
+    """A named Chain's nn.Sequential: block instances, layers (then their activation's
+    module), inner Chains (an nn.Sequential each) and Permutes, in order: keys `name.0.…`,
+    `name.1.0.…`, or the spec's names (`nn.Sequential(OrderedDict([("conv0", …), …]))`)."""
+    entries = []
+    for key, m, role in keyed(members):
+        if role == "permute":
+            value = Call("Permute", (Raw(repr(m.permute)),))
+        elif role == "block":
+            value = Call(f"<{id(m.occ.cls)}>") if skeleton else m.occ.instance()
+        elif role == "inner":
+            value = nested(m.inner, skeleton)
+        elif role == "layer":
+            value = m.code.module
+        else:
+            value = ACT_MODULES[m.code.act]
+        entries.append((key, value))
+    if any(m.name for m in members):
+        return Call("nn.Sequential", (Keyed(tuple(entries)),))
+    return Call("nn.Sequential", tuple(v for _, v in entries))
+
+
+FLATTEN = Method("flatten", (1,))
+OTHER = "other"
+"""A block call or inner Chain in a Sequential: it moves its input itself."""
+
+
+def _plain(c: int, report: ModelReport, layouts: Layouts) -> TorchCode | None:
     """The code of a layer an nn.Sequential can hold: a module applied as it is (or an
-    activation with a module), its input in the layout it takes; None otherwise."""
-    graph = report.model.graph
-    node = graph[c]
-    if len(node.inputs) != 1 or (prev is not None and node.inputs[0] != prev):
+    activation with a module); None otherwise."""
+    node = report.model.graph[c]
+    if len(node.inputs) != 1:
         return None
     code = torch_code(report, layouts, c)
+    if code.module is None and code.call == FLATTEN and not code.post:
+        code = replace(code, module=Call("nn.Flatten"), call=None)     # torchvision's classifiers
     plain = code.module is not None or code.call is X
     if not plain or code.pre is not None or code.post or isinstance(code.call, Template) \
             or code.act not in ACT_MODULES or code.init != "default":
         return None
-    take, came = layouts.takes.get(c), entry.get(node.inputs[0], layouts.of.get(node.inputs[0]))
-    if prev is not None and take and came and take != came:
-        return None
     return code
 
 
-def _members(group: Group, report: ModelReport, layouts: Layouts, all_occ: list, entry) -> list | None:
-    """A named Chain's members when one nn.Sequential (nested for inner Chains) computes it:
-    block calls, plain layers and unnamed inner Chains of the same, in a line. None otherwise."""
-    out = []
+def _needs(c: int, report: ModelReport) -> str | None:
+    """The layout layer `c` must get its input in inside an nn.Sequential (None: any)."""
+    info = report.infos[c]
+    layout = info.layer.layout
+    fixed = layout in (CHANNELS_FIRST, CHANNELS_LAST)
+    return layout if fixed and has_layout(report.infos[info.node.inputs[0]].out) else None
+
+
+def _last_node(group: Group) -> int:
+    """The node whose value a group gives (an inner Chain records none)."""
+    if group.output is not None:
+        return group.output
+    last = group.children[-1]
+    return last if isinstance(last, int) else _last_node(last)
+
+
+def _sequence(group: Group, report: ModelReport, layouts: Layouts, all_occ: list, entry: dict,
+              came: str | None) -> tuple[list[Member], str | None] | None:
+    """A named Chain's Members when one nn.Sequential computes it (block calls, plain layers
+    in a line, inner Chains), and the layout it starts in; None otherwise (it is then
+    written layer by layer). `came`: the layout its input arrives in.
+
+    Layouts, as torchvision writes ConvNeXt: the Sequential starts in the layout its first
+    layer takes (its input is moved before it, if need be); where a layer needs the other
+    layout, a `Permute` module moves it there; a LayerNorm on an image alone between
+    channels-first neighbours is torchvision's LayerNorm2d instead (one module, one key);
+    the Sequential ends in the layout it started in."""
+    graph, infos = report.model.graph, report.infos
+    parts: list[tuple[Member, str | None]] = []     # member, its need: a layout, None, OTHER
     for c in group.children:
         if isinstance(c, int):
-            code = _plain(c, report, layouts, entry, None)
+            code = _plain(c, report, layouts)
             if code is None:
                 return None
-            out.append((c, code))
-        elif c.is_block:
-            out.append(occurrence(c, report, layouts, all_occ, entry))
-        elif c.kind is GroupKind.CHAIN and not c.attr and c.children:
-            inner = _members(c, report, layouts, all_occ, entry)
-            if inner is None:
-                return None
-            out.append(inner)
+            parts.append((Member(graph[c].attr, node=c, code=code), _needs(c, report)))
+        elif c.is_block or (c.kind is GroupKind.CHAIN and c.children):
+            parts.append((Member(c.attr, group=c), OTHER))
         else:
             return None
-    return out or None
+    if not parts:
+        return None
+    for i, (m, need) in enumerate(parts):
+        if need == CHANNELS_LAST and infos[m.node].layer.kind == "LayerNorm" \
+                and len(infos[m.node].out) == 3 and _alone(parts, i, came):
+            m.code = replace(m.code, module=Call("LayerNorm2d", m.code.module.args, m.code.module.kwargs))
+            parts[i] = (m, CHANNELS_FIRST)
+    first = parts[0][1]
+    start = first if first in (CHANNELS_FIRST, CHANNELS_LAST) else came
+    cur, out = start, []
+    for m, need in parts:
+        if m.group is not None and m.group.is_block:
+            ext = external_input(m.group, report)
+            m.occ = occurrence(m.group, report, layouts, all_occ, {**entry, ext: cur})
+            cur = m.gives = m.occ.gives
+        elif m.group is not None:                  # an inner Chain: an nn.Sequential inside
+            ext = external_input(m.group, report)
+            inner = _sequence(m.group, report, layouts, all_occ, entry, cur)
+            if inner is None:
+                return None
+            m.inner, begins = inner
+            out += _moved(report, ext, cur, begins)
+            cur = m.gives = begins if begins is not None else cur
+        else:
+            if need in (CHANNELS_FIRST, CHANNELS_LAST):
+                out += _moved(report, graph[m.node].inputs[0], cur, need)
+                cur = need
+            m.gives = cur
+        out.append(m)
+    out += _moved(report, _last_node(group), cur, start)
+    return out, start
 
 
-def _sequential_chain(group: Group, report: ModelReport, layouts: Layouts, entry) -> list | None:
-    """A named Chain's layers as (node, code), when one nn.Sequential computes it: layers in
-    a line, each a module applied as it is (or an activation with a module), none needing its
-    input moved to another layout. None otherwise: its layers are then written one by one."""
-    chain, prev = [], None
-    for c in group.children:
-        if not isinstance(c, int) or (code := _plain(c, report, layouts, entry, prev)) is None:
-            return None
-        chain.append((c, code))
-        prev = c
-    return chain or None
+def _alone(parts: list, i: int, came: str | None) -> bool:
+    """Whether the layer at `i` has no channels-last neighbour: the nearest members before
+    and after it that take a layout (activations take either), or the Chain's ends (its
+    input's layout before, channels first after)."""
+    def side(seq, end):
+        for _, need in seq:
+            if need == OTHER:
+                return CHANNELS_FIRST
+            if need is not None:
+                return need
+        return end
+    return CHANNELS_LAST not in (side(reversed(parts[:i]), came), side(parts[i + 1:], CHANNELS_FIRST))
+
+
+def _moved(report: ModelReport, node: int, cur: str | None, to: str | None) -> list[Member]:
+    """A Permute member moving the value of `node` from layout `cur` to `to`, if needed."""
+    dims = report.infos[node].out
+    if cur is None or to is None or cur == to or not has_layout(dims):
+        return []
+    return [Member(node=node, permute=conversion(len(dims), to), gives=to)]
 
 
 def external_input(group: Group, report: ModelReport) -> int:
@@ -186,14 +295,29 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
     own (the body of a folded repeat gets the previous copy's output)."""
     items: list[Item] = []
     graph, infos = report.model.graph, report.infos
-    entry = entry or {}
+    here = dict(entry or {})       # entry, and the values this body holds in another layout
+    moved: dict[int, str] = {}
 
     def arriving(i: int) -> str | None:
-        return entry.get(i, layouts.of.get(i))
+        return here.get(i, layouts.of.get(i))
 
     def moves(ins, target) -> tuple:
         return tuple((target, len(infos[i].out)) if target and arriving(i) and arriving(i) != target
                      else None for i in ins)
+
+    def held(node: int, layout: str | None) -> None:
+        """The forward holds `node`'s value in `layout` (its consumers move it from there)."""
+        if layout != layouts.of.get(node):
+            here[node] = moved[node] = layout
+
+    def chained(blocks: list[Group]) -> list[Occurrence]:
+        """Block calls one after another, each taking its input as the previous gives it."""
+        out = []
+        for b in blocks:
+            start = external_input(b, report)
+            out.append(occurrence(b, report, layouts, all_occ, {**here, start: arriving(start)}))
+            held(b.output, out[-1].gives)
+        return out
 
     def walk(children):
         for c in children:
@@ -203,7 +327,7 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
                                   converts=moves(graph[c].inputs, layouts.takes.get(c)),
                                   act_dim=act_dim(report, layouts, c)))
             elif c.is_block:
-                child = occurrence(c, report, layouts, all_occ, entry)
+                (child,) = chained([c])
                 items.append(Item(c.output, (child.input,), child=child, group=c))
             elif c.folded:
                 # Folded: one copy was built; its class is instantiated `times` times, so
@@ -211,35 +335,48 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
                 body = c.repeated_body
                 start = external_input(body, report)
                 loop = layouts.of.get(body.output)
-                child = occurrence(body, report, layouts, all_occ, {**entry, start: loop})
+                built = len(all_occ)
+                child = occurrence(body, report, layouts, all_occ, {**here, start: loop})
+                if child.gives != loop:           # it gives another layout than it was built for
+                    del all_occ[built:]
+                    loop = child.gives
+                    child = occurrence(body, report, layouts, all_occ, {**here, start: loop})
                 items.append(Item(c.output, (child.input,), copies=[child], times=c.times, group=c,
                                   converts=moves((start,), loop)))
+                held(c.output, child.gives)
             elif c.copied_blocks is not None:
-                copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.copied_blocks]
+                copies = chained(c.copied_blocks)
                 items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
             elif c.kind is GroupKind.CHAIN and c.attr and c.children \
-                    and all(not isinstance(b, int) and b.is_block for b in c.children):
+                    and all(not isinstance(b, int) and b.is_block and not b.attr for b in c.children):
                 # A named Chain of block calls is an nn.Sequential of their instances, as a
                 # repeat's copies are: its keys are `name.0.…`, `name.1.…` (torchvision's
                 # `layer2` of a BasicBlock with a downsample and one without).
-                copies = [occurrence(b, report, layouts, all_occ, entry) for b in c.children]
+                copies = chained(c.children)
                 items.append(Item(c.output, (copies[0].input,), copies=copies, group=c))
-            elif c.kind is GroupKind.CHAIN and (chain := _sequential_chain(c, report, layouts, entry)):
-                first = graph[chain[0][0]].inputs
-                items.append(Item(c.output, first, chain=chain, group=c,
-                                  converts=moves(first, layouts.takes.get(chain[0][0]))))
-            elif c.kind is GroupKind.CHAIN and c.attr and not c.is_model \
-                    and (members := _members(c, report, layouts, all_occ, entry)):
-                # Layers, blocks and inner Chains mixed (torchvision's `features`): nested
-                # nn.Sequentials, keys `features.0.0.weight`, `features.1.conv.0.weight`.
-                items.append(Item(c.output, (external_input(c, report),), members=members, group=c))
+            elif c.kind is GroupKind.CHAIN and c.children and (seq := sequence(c)):
+                # Layers, blocks and inner Chains (torchvision's `features`): nested
+                # nn.Sequentials, keys `features.0.0.weight`, `features.1.conv.0.weight`, or the
+                # names the spec gives them (`features.conv0.weight`).
+                members, start = seq
+                ext = external_input(c, report)
+                out = _last_node(c)
+                items.append(Item(out, (ext,), members=members, group=c, converts=moves((ext,), start)))
+                held(out, start if has_layout(infos[out].out) else layouts.of.get(out))
             else:
                 walk(c.children)
+
+    def sequence(c: Group):
+        built = len(all_occ)
+        seq = _sequence(c, report, layouts, all_occ, here, arriving(external_input(c, report)))
+        if seq is None:
+            del all_occ[built:]           # block calls built before a part that cannot be held
+        return seq
 
     walk(group.children)
     model = report.model
     inp = model.inputs[0] if group.is_model else external_input(group, report)
-    occ = Occurrence(group, report, layouts, items, inp, group.output)
+    occ = Occurrence(group, report, layouts, items, inp, group.output, moved=moved)
     if group.is_model:
         occ.inputs, occ.outputs = list(model.inputs), list(model.outputs)
     local = {i: -1 - k for k, i in enumerate(occ.inputs or [inp])}
@@ -275,7 +412,7 @@ def _attribute_names(items: list[Item], infos, graph) -> None:
             prefix = getattr(layer, "short_name", None) or SHORT_NAMES.get(layer.kind, layer.family)
         elif it.child is not None:
             prefix = snake(it.child.group.name)
-        elif it.chain or it.members:
+        elif it.members:
             prefix = "seq"
         else:
             prefix = f"{snake(it.copies[0].group.name)}s"

@@ -44,6 +44,28 @@ SHORT_NAMES = {
 """Attribute prefix of a layer kind: `conv1`, `bn2`, `fc6`."""
 
 HELPERS = {
+    "Permute": '''class Permute(nn.Module):
+    """torch.permute(x, dims): a layout change inside an nn.Sequential, where a layer that
+    takes channels last follows one that takes channels first or the other way round
+    (torchvision.ops.Permute)."""
+
+    def __init__(self, dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return torch.permute(x, self.dims)
+''',
+    "LayerNorm2d": '''class LayerNorm2d(nn.LayerNorm):
+    """nn.LayerNorm over the channels of an N×C×H×W image (torchvision's LayerNorm2d): a
+    LayerNorm inside an nn.Sequential between layers that take channels first."""
+
+    def forward(self, x):
+        x = x.permute(0, 2, 3, 1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        x = x.permute(0, 3, 1, 2)
+        return x
+''',
     "ChannelScale": '''class ChannelScale(nn.Module):
     """y = weight ⊙ x (+ bias) per channel of an N×C×… tensor (archlang's Scale, Flux's Scale).
 
