@@ -77,6 +77,16 @@ def model_doc(occ, source_path: str) -> list[str]:
     return [f"{title} from {doc_text(source_path)}.", f"{shapes}; {report.params:,} parameters."]
 
 
+def spec_block_name(cls: type) -> str | None:
+    """The spec's block a compiled class was generated from, read from the first line of its
+    docstring (`Block SwinTransformerBlock of swin_t.arch.`, block_doc below): one block may
+    compile to several classes (`SwinTransformerBlock3` where its code differs), which
+    `archlang from-torch` reads back as the one block. None for any other class."""
+    import re
+    found = re.match(r"Block (\w+) of ", cls.__doc__ or "")
+    return found.group(1) if found else None
+
+
 def block_doc(cls: ClassDef, source_path: str) -> list[str]:
     """`Block B of FILE.`, what became of the arguments that are not `__init__` parameters,
     and an Args section: one line per `__init__` parameter, what it is and its values in the

@@ -134,6 +134,10 @@ HELPERS = {
             rel = pos[:, :, None] - pos[:, None, :]            # 2×hw×hw: (Δrow, Δcolumn)
             index = (rel[0] + h - 1) * (2 * w - 1) + rel[1] + w - 1
             self.relative_position_index = index if keys == "maxvit" else index.flatten()
+        # The projections under the names of the module whose weights they are (`keys`); the
+        # others None (TorchScript then compiles only the branches that hold a module).
+        self.in_proj_weight = self.in_proj_bias = self.out_proj = None
+        self.qkv = self.proj = self.to_qkv = self.merge = None
         if keys == "swin":
             self.qkv = nn.Linear(d, 3 * d, bias=bias)
             self.proj = nn.Linear(d, d, bias=bias)
@@ -151,18 +155,20 @@ HELPERS = {
     def in_projection(self):
         # type: () -> Tuple[Tensor, Optional[Tensor]]
         """The q, k, v projection's weight (3d×d: q, k, v stacked) and bias, by `keys`."""
-        if hasattr(self, "qkv"):
+        if self.qkv is not None:
             return self.qkv.weight, self.qkv.bias
-        if hasattr(self, "to_qkv"):
+        if self.to_qkv is not None:
             return self.to_qkv.weight, self.to_qkv.bias
+        assert self.in_proj_weight is not None
         return self.in_proj_weight, self.in_proj_bias
 
     def out_projection(self, y):
         # type: (Tensor) -> Tensor
-        if hasattr(self, "proj"):
+        if self.proj is not None:
             return self.proj(y)
-        if hasattr(self, "merge"):
+        if self.merge is not None:
             return self.merge(y)
+        assert self.out_proj is not None
         return self.out_proj(y)
 
     def forward(self, q, k=None, v=None, mask=None):
