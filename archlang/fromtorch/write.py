@@ -103,10 +103,12 @@ class Writer:
         for i, (key, child) in enumerate(m.named_children()):
             try:
                 layout = self._element_layout(f"{path}.{key}", child, layout)
-            except NeedsLayout:
+            except NeedsLayout as need:
                 if i:
-                    raise Unsupported(f"{path}.{key}", type(child).__name__, "a layer inside an "
-                                      "nn.Sequential that takes the other layout than it gets") from None
+                    got = "channels-last" if need.wants == CF else "channels-first"
+                    raise Unsupported(f"{path}.{key}", type(child).__name__,
+                                      f"a {type(child).__name__} on {got} values inside an "
+                                      "nn.Sequential") from None
                 raise
         return layout
 
@@ -435,8 +437,14 @@ def write(traced: dict[str, Traced], dims: tuple[int, ...], model: str) -> str:
     patterns.rewrite(traced)
     dense.rewrite(traced)
     w = Writer(traced)
-    root_shape = traced[""].shapes[""][0]
-    w.convert("", CF if has_layout(root_shape) else None)
+    root_in, root_out = traced[""].shapes[""]
+    gives = w.convert("", CF if has_layout(root_in) else None)
+    if len(root_out) >= 4 and gives != CF:
+        # A permute the model never undoes: its output is channels last, where a spec's
+        # image (volume) output is returned channels first.
+        raise Unsupported(type(traced[""].module).__name__, "permute", "the channels are moved last "
+                          "and not back: the model returns N×H×W×C, a spec's image output is "
+                          "N×C×H×W")
     root = w.fragments("")
     groups = list(w.groups.values())
     for g in groups:

@@ -278,13 +278,21 @@ def _alone(parts: list, i: int, came: str | None, after: str) -> bool:
 
 
 def _consumers_take(group: Group, report: ModelReport) -> str:
-    """The layout the first layer after a Chain takes, of those that fix one: channels last
-    for Swin's stem (Conv2d, Permute, LayerNorm, then blocks that begin with a LayerNorm),
-    channels first (the default) for ConvNeXt's (its LayerNorm2d, then a convolution)."""
+    """The layout the first layer after a Chain takes, of those that fix one and are no
+    LayerNorm (which may itself be a LayerNorm2d): channels last for Swin's stem (Conv2d,
+    Permute, LayerNorm, then blocks whose LayerNorm is followed by attention), channels first
+    (the default) for ConvNeXt's (its LayerNorm2d, then a convolution or a downsampling
+    LayerNorm2d and convolution)."""
     graph, infos = report.model.graph, report.infos
-    for s in graph.successors(_last_node(group)):
-        layer = infos[s].layer
-        if layer is not None and layer.layout in (CHANNELS_FIRST, CHANNELS_LAST):
+    node = _last_node(group)
+    for _ in range(64):                           # the first successors, one after another
+        after = graph.successors(node)
+        if not after:
+            break
+        node = after[0]
+        layer = infos[node].layer
+        if layer is not None and layer.layout in (CHANNELS_FIRST, CHANNELS_LAST) \
+                and layer.kind != "LayerNorm":
             return layer.layout
     return CHANNELS_FIRST
 
