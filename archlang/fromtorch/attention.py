@@ -126,20 +126,21 @@ def _compiled(m, where: str) -> Layer:
 
 
 def _swin(m, where: str, shape: tuple) -> list[Layer]:
-    """torchvision's ShiftedWindowAttention on N×H×W×C, as specs/zoo/swin_t.arch writes it."""
+    """torchvision's ShiftedWindowAttention on N×H×W×C, as specs/zoo/swin_t.arch writes it:
+    the map padded with zeros to a multiple of the window (where the window does not divide
+    it), rolled by −shift, in windows, attended, merged, rolled back and cropped."""
+    from .calls import zero_pad
     _, H, W, C = shape
     (wh, ww), (sh, sw) = m.window_size, m.shift_size
-    if H % wh or W % ww:
-        raise Unsupported(where, type(m).__name__, f"windows of {ww}×{wh} on a {W}×{H} map: "
-                          "torchvision pads the map to a multiple of the window, archlang's "
-                          "Windows does not (choose an input size whose maps the window divides)")
+    pb, pr = (wh - H % wh) % wh, (ww - W % ww) % ww
+    Hp, Wp = H + pb, W + pr
     # torchvision's shifted_window_attention: no shift along a dim the window covers.
-    sh, sw = (0 if wh >= H else sh), (0 if ww >= W else sw)
+    sh, sw = (0 if wh >= Hp else sh), (0 if ww >= Wp else sw)
     bias = m.qkv.bias is not None
     if bias != (m.proj.bias is not None):
         raise Unsupported(where, type(m).__name__, "a bias on one projection only")
     window = window_text(wh, ww)
-    gw, gh, tokens = W // ww, H // wh, wh * ww
+    gw, gh, tokens = Wp // ww, Hp // wh, wh * ww
     shifted = sh or sw
     shift = (["(", Num(-sw, "s"), ", ", Num(-sh, "s"), ")"], ["(", Num(sw, "s"), ", ", Num(sh, "s"), ")"])
     attend = _layer(C, m.num_heads, where, bias=None if bias else ["false"],
@@ -148,17 +149,24 @@ def _swin(m, where: str, shape: tuple) -> list[Layer]:
                     shift=(["(", Num(sw, "s"), ", ", Num(sh, "s"), ")"] if sw != sh else [Num(sw, "s")])
                     if shifted else None,
                     keys=['"swin"'])
-    layers = [windows_layer(wh, ww)]
+    layers = [zero_pad((0, 0), (pr, pb))] if pr or pb else []
     if shifted:
-        layers = [Layer("circshift", [shift[0]])] + layers + [reshape_layer((tokens, gw, gh, C))]
+        layers.append(Layer("circshift", [shift[0]]))
+    layers.append(windows_layer(wh, ww))
+    if shifted:
+        layers.append(reshape_layer((tokens, gw, gh, C)))
     layers.append(attend)
     if shifted:
         layers.append(reshape_layer((tokens, gw * gh, C)))
     if m.dropout:
         layers.append(Layer("Dropout", [[real(m.dropout)]]))
-    layers.append(merge_layer(wh, ww, W, H))
+    layers.append(merge_layer(wh, ww, Wp, Hp))
     if shifted:
         layers.append(Layer("circshift", [shift[1]]))
+    if pr:
+        layers.append(Layer("Slice", [[Num(1, "n")], [Num(W, "n")]], kw=[("dims", ["1"])]))
+    if pb:
+        layers.append(Layer("Slice", [[Num(1, "n")], [Num(H, "n")]], kw=[("dims", ["2"])]))
     return layers
 
 

@@ -183,9 +183,41 @@ def recognise_call(node: fx.Node, where: str, layout: str | None, ins: list, cho
                  if "avg" in name else ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"))
         kw = {k: arg(node, i + 1, k) for i, k in enumerate(names)}
         return layer_of_module(module(**{k: v for k, v in kw.items() if v is not None}), where), CF
+    if t is F.pad or (node.op == "call_method" and name == "pad"):
+        return _zero_pad(node, x, layout, where), layout
+    if name == "narrow" and (node.op == "call_method" or t is torch.narrow):
+        dim, start, length = (arg(node, i, k) for i, k in ((1, "dim"), (2, "start"), (3, "length")))
+        d = spec_dim_of(len(x) - 1, dim, layout) if has_layout(x) else 1
+        return Layer("Slice", [[Num(start + 1, "n")], [Num(start + length, "n")]],
+                     kw=[("dims", [str(d)])] if d != len(x) - 1 else []), keep
     if name == "_patch_merging_pad":
         return _patch_merging(x, layout, where), CL
     raise Unsupported(where, name, "no archlang layer computes this operation")
+
+
+def zero_pad(lo, hi) -> Layer:
+    """`ZeroPad(n)` when every side is padded alike, else `ZeroPad((w_lo, w_hi, h_lo, h_hi))`."""
+    flat = [v for pair in zip(lo, hi) for v in pair]
+    text = str(flat[0]) if len(set(flat)) == 1 else "(" + ", ".join(map(str, flat)) + ")"
+    return Layer("ZeroPad", [[text]])
+
+
+def _zero_pad(node, x, layout, where) -> Layer:
+    """`F.pad(x, (…))` with zeros, of the positions only: ZeroPad."""
+    pads = tuple(arg(node, 1, "pad"))
+    if arg(node, 2, "mode", "constant") != "constant" or arg(node, 3, "value", 0) not in (0, 0.0, None):
+        raise Unsupported(where, "pad", "padding other than with zeros")
+    n = len(x) - 1                                       # spec dims
+    lo, hi = [0] * n, [0] * n
+    for k in range(len(pads) // 2):
+        t = len(x) - 1 - k                               # F.pad's pairs start at the last dim
+        if not pads[2 * k] and not pads[2 * k + 1]:
+            continue
+        d = spec_dim_of(n, t, layout) if has_layout(x) else 1
+        if t == 0 or d == n:
+            raise Unsupported(where, "pad", "padding of the batch or the channels")
+        lo[d - 1], hi[d - 1] = pads[2 * k], pads[2 * k + 1]
+    return zero_pad(lo[:n - 1], hi[:n - 1])
 
 
 def _patch_merging(x, layout, where) -> list[Layer]:
@@ -195,11 +227,10 @@ def _patch_merging(x, layout, where) -> list[Layer]:
     if layout != CL or len(x) != 4:
         raise Unsupported(where, "_patch_merging_pad", "patch merging of a tensor that is not N×H×W×C")
     _, h, w, c = x
-    if h % 2 or w % 2:
-        raise Unsupported(where, "_patch_merging_pad", f"a {w}×{h} map: torchvision pads an odd "
-                          "size, archlang does not (choose an input size that halves evenly)")
-    return [reshape_layer((2, w // 2, 2, h // 2, c)), Layer("permutedims", [["(2, 4, 5, 3, 1)"]]),
-            reshape_layer((w // 2, h // 2, 4 * c))]
+    pad = [zero_pad((0, 0), (w % 2, h % 2))] if h % 2 or w % 2 else []    # torchvision pads odd sizes
+    w, h = w + w % 2, h + h % 2
+    return pad + [reshape_layer((2, w // 2, 2, h // 2, c)), Layer("permutedims", [["(2, 4, 5, 3, 1)"]]),
+                  reshape_layer((w // 2, h // 2, 4 * c))]
 
 
 

@@ -55,10 +55,13 @@ def test_a_swin_reads_its_permutes_windows_and_patch_merging():
     assert "reshape(2, 4, 2, 4, 8),\n    permutedims((2, 4, 5, 3, 1)),\n    reshape(4, 4, 32)," in spec
 
 
-def test_windows_the_window_does_not_divide_are_reported():
-    with pytest.raises(Unsupported) as err:
-        from_torch(tr.TinySwin().eval(), (12, 12, 3))           # maps of 6×6, then 3×3
-    assert err.value.op == "ShiftedWindowAttention" and "torchvision pads" in str(err.value)
+def test_a_map_the_window_does_not_divide_is_padded_as_torchvision_pads_it():
+    # 10×10: maps of 5×5 padded to 6×6 for the windows; patch merging pads 5×5 to 6×6, then
+    # 3×3 is padded to 4×4. Each cropped back after its windows are merged.
+    spec = contract(tr.TinySwin(), (10, 10, 3))
+    assert "ZeroPad((0, 1, 0, 1)),\n            Windows(2)," in spec
+    assert "MergeWindows(2, (n, n)),\n            Slice(1, n2; dims=1),\n            Slice(1, n2; dims=2)," in spec
+    assert "block PatchMerging() = Chain(\n    ZeroPad((0, 1, 0, 1)),\n    reshape(2, 3, 2, 3, 8)," in spec
 
 
 def test_maxvit_attention_over_windows_and_a_grid_in_a_module_list():
