@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from tests.fromtorch.nets import Permute
+
 
 # ---- ViT ------------------------------------------------------------------------------------
 class EncoderBlock(nn.Module):
@@ -75,17 +77,6 @@ class TinyViT(nn.Module):
 
 
 # ---- Swin -------------------------------------------------------------------------------------
-class Permute(nn.Module):
-    """torchvision.ops.misc.Permute."""
-
-    def __init__(self, dims):
-        super().__init__()
-        self.dims = dims
-
-    def forward(self, x):
-        return torch.permute(x, self.dims)
-
-
 def _patch_merging_pad(x):
     H, W, _ = x.shape[-3:]
     x = F.pad(x, (0, 0, 0, W % 2, 0, H % 2))
