@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .recognise import Layer, Num, Unsupported, real, reshape_layer
+from .recognise import Layer, Num, Unsupported, real, reshape_layer, zero_pad
 from .windows import merge_layer, window_text, windows_layer
 
 
@@ -129,7 +129,6 @@ def _swin(m, where: str, shape: tuple) -> list[Layer]:
     """torchvision's ShiftedWindowAttention on N×H×W×C, as specs/zoo/swin_t.arch writes it:
     the map padded with zeros to a multiple of the window (where the window does not divide
     it), rolled by −shift, in windows, attended, merged, rolled back and cropped."""
-    from .calls import zero_pad
     _, H, W, C = shape
     (wh, ww), (sh, sw) = m.window_size, m.shift_size
     pb, pr = (wh - H % wh) % wh, (ww - W % ww) % ww

@@ -8,9 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import fx
 
+from ..layers import REGISTRY
 from .layout import CF, CL, has_layout, permute_meaning, reshape_meaning, spec_dim_of, transpose_perm
 from .recognise import (ACTIVATION_FUNCTIONS, JOIN_NAMES, JOINS, Layer, Num, Unsupported, activation,
-                        computes_nothing, layer_of_module, reshape_layer)
+                        computes_nothing, layer_of_module, reshape_layer, zero_pad)
 
 
 class Join(str):
@@ -195,13 +196,6 @@ def recognise_call(node: fx.Node, where: str, layout: str | None, ins: list, cho
     raise Unsupported(where, name, "no archlang layer computes this operation")
 
 
-def zero_pad(lo, hi) -> Layer:
-    """`ZeroPad(n)` when every side is padded alike, else `ZeroPad((w_lo, w_hi, h_lo, h_hi))`."""
-    flat = [v for pair in zip(lo, hi) for v in pair]
-    text = str(flat[0]) if len(set(flat)) == 1 else "(" + ", ".join(map(str, flat)) + ")"
-    return Layer("ZeroPad", [[text]])
-
-
 def _zero_pad(node, x, layout, where) -> Layer:
     """`F.pad(x, (…))` with zeros, of the positions only: ZeroPad."""
     pads = tuple(arg(node, 1, "pad"))
@@ -236,7 +230,6 @@ def _patch_merging(x, layout, where) -> list[Layer]:
 
 def layer_layout(item) -> str | None:
     """The layout a recognised layer takes (CF, CL), or None: any (element-wise, moves)."""
-    from ..layers import REGISTRY
     head = item.head if isinstance(item, Layer) else None
     cls = REGISTRY.get(head) if head else None
     want = getattr(cls, "layout", None)

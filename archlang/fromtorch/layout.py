@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ..layers import REGISTRY
 from ..layers.layout import CHANNELS_FIRST as CF, CHANNELS_LAST as CL, spec_order, torch_dim
 from .patterns import Layout
 from .recognise import ACTIVATION, Layer, Unsupported
@@ -74,7 +75,6 @@ def paired(items: list, where: str, sequential: bool = False, came: str | None =
 
 
 def _takes(layer: Layer) -> str | None:
-    from ..layers import REGISTRY
     cls = REGISTRY.get(layer.head)
     return getattr(cls, "layout", None)
 

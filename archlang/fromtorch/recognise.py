@@ -70,6 +70,13 @@ def reshape_layer(dims) -> Layer:
     return Layer("reshape", [[Num(d, "c" if i == len(dims) - 1 else "n")] for i, d in enumerate(dims)])
 
 
+def zero_pad(lo, hi) -> Layer:
+    """`ZeroPad(n)` when every side is padded alike, else `ZeroPad((w_lo, w_hi, h_lo, h_hi))`."""
+    flat = [v for pair in zip(lo, hi) for v in pair]
+    text = str(flat[0]) if len(set(flat)) == 1 else "(" + ", ".join(map(str, flat)) + ")"
+    return Layer("ZeroPad", [[text]])
+
+
 ACTIVATION = "activation"   # the head of a layer that is an activation alone (`relu`)
 
 # nn modules without arguments of their own, and the functions that compute the same.

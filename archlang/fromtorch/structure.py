@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from torch import fx
+from torch import fx, nn
 
 from .attention import attention, is_attention
 from .calls import Join, layer_layout, recognise_call, shape
@@ -485,7 +485,6 @@ class Builder:
 
 def _list_element(module, target: str) -> tuple[str, int] | None:
     """(the list's attribute, the index) of a call of an nn.ModuleList's element."""
-    from torch import nn
     prefix, _, index = target.rpartition(".")
     if not prefix.isidentifier() or not index.isdigit():
         return None

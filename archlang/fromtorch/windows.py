@@ -15,6 +15,7 @@ from math import prod
 
 import numpy as np
 
+from ..layers.tensor import _split
 from .recognise import Layer, Num
 
 MOVES = ("reshape", "permutedims")
@@ -58,7 +59,6 @@ def _moved(ops: list, shape: tuple) -> np.ndarray:
 
 def _partition_ops(spatial: tuple, window: tuple, grid: bool, c: int, merge: bool) -> list:
     """Windows (or MergeWindows) as reshape, permutedims, reshape: layers/tensor.py's rule."""
-    from ..layers.tensor import _split
     split, perm, merged = _split(spatial, window, grid)
     if not merge:
         return [("reshape", (*split, c)), ("permutedims", perm), ("reshape", (*merged, c))]

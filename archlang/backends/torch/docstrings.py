@@ -10,6 +10,7 @@ names its `__init__` parameters, in order.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -82,7 +83,6 @@ def spec_block_name(cls: type) -> str | None:
     docstring (`Block SwinTransformerBlock of swin_t.arch.`, block_doc below): one block may
     compile to several classes (`SwinTransformerBlock3` where its code differs), which
     `archlang from-torch` reads back as the one block. None for any other class."""
-    import re
     found = re.match(r"Block (\w+) of ", cls.__doc__ or "")
     return found.group(1) if found else None
 
