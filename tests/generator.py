@@ -462,6 +462,21 @@ def w_circshift(g: Gen, t: T, cls):
     return f"{g.name(cls)}({text})", t
 
 
+def w_zero_pad(g: Gen, t: T, cls):
+    if t.rank < 1:
+        return None
+    form = g.rng.choice(["one", "per dim", "sides"])
+    if form == "one":
+        p = g.rng.randint(0, 2)
+        return f"{g.name(cls, t.rank)}({p})", T(tuple(n + 2 * p for n in t.spatial), t.c)
+    if form == "per dim":
+        pads = [g.rng.randint(0, 2) for _ in t.spatial]
+        return f"{g.name(cls, t.rank)}({tup(pads)})", T(tuple(n + 2 * p for n, p in zip(t.spatial, pads)), t.c)
+    sides = [(g.rng.randint(0, 2), g.rng.randint(0, 2)) for _ in t.spatial]
+    flat = [v for pair in sides for v in pair]
+    return f"{g.name(cls, t.rank)}({tup(flat)})", T(tuple(n + a + b for n, (a, b) in zip(t.spatial, sides)), t.c)
+
+
 def w_windows(g: Gen, t: T, cls):
     if not 1 <= t.rank <= 3 or g.block_mode:
         return None
@@ -494,7 +509,7 @@ WRITERS = {
     "ChannelShuffle": w_channel_shuffle, "Chunk": w_chunk, "Slice": w_slice, "Scale": w_scale,
     "Upsample": w_upsample, "PixelShuffle": w_pixel_shuffle,
     "Embedding": w_embedding, "PositionEmbedding": w_embedding,
-    "PermuteDims": w_permutedims, "CircShift": w_circshift, "Windows": w_windows,
+    "PermuteDims": w_permutedims, "CircShift": w_circshift, "ZeroPad": w_zero_pad, "Windows": w_windows,
     "MergeWindows": w_merge_windows,
     "LSTM": w_recurrent, "GRU": w_recurrent, "RNN": w_recurrent,
 }

@@ -280,6 +280,8 @@ def receptive_fields(report) -> tuple[list[RF | None], list[Diagnostic]]:
         # hold: the field is in the values it masks.
         ins_ids = tuple(i for i in node.inputs if infos[i].out is None or infos[i].out.dtype != BOOL) \
             or node.inputs
+        if layer is not None and layer.arity == 0:
+            ins_ids = ()     # a Parameter joined in a SkipConnection reads only the batch size
         deps.append(deps[ins_ids[0]] if len(ins_ids) == 1 else
                     frozenset().union(*(deps[i] for i in ins_ids)))
         # Inputs that depend on no model input (a Parameter) do not limit the field.

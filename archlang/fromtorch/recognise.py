@@ -33,6 +33,7 @@ class Layer:
     act: str | None = None
     weighted: bool = False        # has parameters or buffers: keeps its attribute's name
     name: str | None = None
+    spec_in: tuple | None = None  # its input's spec dims, where a later pass needs them
 
     def fragments(self) -> list:
         pos = list(self.pos) + ([[self.act]] if self.act else [])
@@ -62,6 +63,18 @@ def key_name(where: str, key: str, position: int, keys_weights: bool = True) -> 
     if bad is not None:
         raise Unsupported(where, "name", f"its key in the nn.Sequential: {bad[0]}")
     return key
+
+
+def reshape_layer(dims) -> Layer:
+    """`reshape(…)`: its last dim the channels (a block parameter `c`), the others sizes `n`."""
+    return Layer("reshape", [[Num(d, "c" if i == len(dims) - 1 else "n")] for i, d in enumerate(dims)])
+
+
+def zero_pad(lo, hi) -> Layer:
+    """`ZeroPad(n)` when every side is padded alike, else `ZeroPad((w_lo, w_hi, h_lo, h_hi))`."""
+    flat = [v for pair in zip(lo, hi) for v in pair]
+    text = str(flat[0]) if len(set(flat)) == 1 else "(" + ", ".join(map(str, flat)) + ")"
+    return Layer("ZeroPad", [[text]])
 
 
 ACTIVATION = "activation"   # the head of a layer that is an activation alone (`relu`)

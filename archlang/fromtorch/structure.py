@@ -1,18 +1,24 @@
 """A traced forward → a series-parallel expression: Chain of layers, Parallel joins and
-SkipConnections, submodule calls left for the writer. A graph that is not series-parallel
-(a value used after a join) or an operation without an archlang layer is Unsupported."""
+SkipConnections, submodule calls left for the writer; or, for the model itself when its data
+does not flow so (ViT's class token joined to the patches), a graph body of named values.
+
+Each value's PyTorch layout is followed from the input (layout.py): a permute that moves the
+channels is a layout change, not a layer, and where a layer needs the other layout than the
+one chosen, the permute before it is read the other way (MLP-Mixer's transpose between two
+per-token layers is a `permutedims`, Swin's `Permute([0, 2, 3, 1])` before LayerNorm is no
+operation). A graph that is not series-parallel (in a block), an operation without an
+archlang layer, or a layer on a layout it cannot take is Unsupported."""
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 
-import torch
-import torch.nn.functional as F
-from torch import fx
+from torch import fx, nn
 
-from .recognise import (ACTIVATION_FUNCTIONS, JOIN_NAMES, JOINS, Layer, Unsupported, activation,
-                        computes_nothing, flattens, is_torch_module, layer_of_module)
-from .patterns import LAYER
+from .attention import attention, is_attention
+from .calls import Join, layer_layout, recognise_call, shape
+from .layout import CF, CL, has_layout, spec_dims
+from .patterns import LAYER, Layout
+from .recognise import Layer, Num, Unsupported, is_torch_module, layer_of_module
 from .trace import Traced
 
 
@@ -21,6 +27,16 @@ class Sub:
     """A call of a submodule that is no single layer: a block, or an nn.Sequential."""
     path: str       # qualified in the root
     attr: str       # the attribute in its parent
+
+
+@dataclass
+class Listed:
+    """A call of element `index` of an nn.ModuleList (`for block in self.blocks: x = block(x)`
+    reaches `blocks.0`, `blocks.1`, …); the calls of all of them in order are one Sub, the
+    list written as a named Chain (an nn.Sequential has the same keys)."""
+    path: str       # the element's, qualified in the root
+    attr: str       # the list's attribute
+    index: int
 
 
 @dataclass
@@ -34,152 +50,338 @@ class Par:
     branches: list             # Seq each; an empty Seq is the input itself
 
 
+# ---- graph bodies ------------------------------------------------------------------------------
+@dataclass
+class Ref:
+    """A value by name: the input, or a statement's."""
+    name: str
+
+
+@dataclass
+class Apply:
+    """Layers applied to a value: `Chain(…)(v)`."""
+    items: list
+    arg: object
+
+
+@dataclass
+class JoinOf:
+    """`a + b`, `a * b`, `cat(a, b; dims=d)`."""
+    op: Join
+    args: list
+
+
+@dataclass
+class Body:
+    """A model's graph body: statements (name, expression or Parameter layer), and the
+    returned expression."""
+    statements: list
+    output: object
+
+
+class Conflict(Exception):
+    """A layer (`node`) that takes one layout met a value (`start`) in the other: `wants` the
+    one it takes. A join of values in two layouts may also be mended on its other side:
+    `others`, more (start, wants)."""
+
+    def __init__(self, node, wants: str, start, others: tuple = ()):
+        super().__init__(f"{node} wants {wants}")
+        self.node, self.wants, self.start = node, wants, start
+        self.ways = ((start, wants), *others)
+
+
+class NeedsLayout(Exception):
+    """A body whose first layer needs its input in `wants` (the caller revises a permute)."""
+
+    def __init__(self, wants: str):
+        super().__init__(wants)
+        self.wants = wants
+
+
+class NotSeriesParallel(Unsupported):
+    """A forward whose data does not flow as a nest of branches and joins."""
+
+
 def _tensor(n) -> bool:
     return isinstance(n, fx.Node) and "shape" in n.meta
 
 
-def _shape(n) -> tuple:
-    return n.meta["shape"]
+def _target_name(n) -> str:
+    return n.target if isinstance(n.target, str) else getattr(n.target, "__name__", "")
 
 
-def tensor_inputs(node: fx.Node) -> list[fx.Node]:
-    found = []
-    fx.node.map_arg((node.args, node.kwargs), lambda a: found.append(a) if _tensor(a) else None)
-    return found
+def _is_permute(n) -> bool:
+    """A permute call: read here, in the layout its input is in (patterns.py marks those that
+    move the channels without knowing which layout that is)."""
+    name = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", "")
+    return n.op in ("call_function", "call_method") and name in MOVES
 
 
-def _arg(node, i, key, default=None):
-    if len(node.args) > i:
-        return node.args[i]
-    return node.kwargs.get(key, default)
-
-
-def _spatial_dims(node, dims) -> bool:
-    """`dims` names every spatial dimension of the node's input (N×C×…)."""
-    rank = len(_shape(tensor_inputs(node)[0]))
-    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
-    return sorted(d % rank for d in dims) == list(range(2, rank))
-
-
-def recognise_call(node: fx.Node, where: str):
-    """A function or method call → a Layer, a list of Layers, a join op, or None (no-op)."""
-    t = node.target
-    name = t if isinstance(t, str) else getattr(t, "__name__", str(t))
-    ins = tensor_inputs(node)
-    if t in JOINS or (node.op == "call_method" and name in JOIN_NAMES) or t in (torch.add, torch.mul):
-        if len(ins) != 2 or len(ins) != len([a for a in node.args if isinstance(a, fx.Node)]) or node.kwargs:
-            raise Unsupported(where, name, "a join of a tensor with a number or with alpha=")
-        return JOINS.get(t) or JOIN_NAMES.get(name) or ("+" if t is torch.add else "*")
-    if t in (torch.cat, torch.concat):
-        dim = _arg(node, 1, "dim", 0)
-        rank = len(_shape(node))
-        if dim % rank != 1:
-            raise Unsupported(where, "torch.cat", f"along dim={dim} (archlang joins along the channels)")
-        return "cat"
-    if name in ACTIVATION_FUNCTIONS and len(ins) == 1:
-        return activation(ACTIVATION_FUNCTIONS[name])
-    if t is F.gelu:
-        return activation("gelu" if node.kwargs.get("approximate", "none") == "tanh" else "gelu_erf")
-    if t in (F.softmax, torch.softmax) or (node.op == "call_method" and name == "softmax"):
-        if _arg(node, 1, "dim") not in (1, -1):
-            raise Unsupported(where, name, "softmax over a dimension other than the channels")
-        return activation("softmax")
-    if t in (torch.flatten,) or name in ("flatten", "view", "reshape"):
-        if flattens(_shape(ins[0]), _shape(node)):
-            return Layer("flatten")
-        if _shape(ins[0]) == _shape(node):
-            return None
-        raise Unsupported(where, name, f"a reshape from {_shape(ins[0])} to {_shape(node)}")
-    if t in (F.adaptive_avg_pool2d, F.adaptive_avg_pool1d, F.adaptive_avg_pool3d):
-        size = _arg(node, 1, "output_size")
-        if size in (1, (1, 1), [1, 1], (1, 1, 1), [1, 1, 1], (1,)):
-            return Layer("GlobalMeanPool", [])
-        raise Unsupported(where, name, f"output size {size}")
-    if name == "mean" and node.op == "call_method" or t is torch.mean:
-        dims = _arg(node, 1, "dim")
-        if dims is not None and _spatial_dims(node, dims):
-            keep = _arg(node, 2, "keepdim", False)
-            return [Layer("GlobalMeanPool", [])] + ([] if keep else [Layer("flatten")])
-        raise Unsupported(where, name, f"a mean over dims {dims}")
-    if t in (F.avg_pool2d, F.max_pool2d, F.avg_pool1d, F.max_pool1d):
-        # The functional form of a pooling module (Inception v3's branches): the same layer.
-        module = (torch.nn.AvgPool2d if t is F.avg_pool2d else torch.nn.MaxPool2d if t is F.max_pool2d
-                  else torch.nn.AvgPool1d if t is F.avg_pool1d else torch.nn.MaxPool1d)
-        names = (("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
-                 if "avg" in name else ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"))
-        kw = {k: _arg(node, i + 1, k) for i, k in enumerate(names)}
-        return layer_of_module(module(**{k: v for k, v in kw.items() if v is not None}), where)
-    if computes_nothing(node):
-        return None       # F.dropout, torchvision.ops.stochastic_depth in eval mode
-    raise Unsupported(where, name, "no archlang layer computes this operation")
+LAYOUT_WORDS = {CF: "channels first (N×C×H×W)", CL: "channels last (N×H×W×C)"}
+MOVES = ("permute", "transpose", "swapaxes", "swapdims")
 
 
 class Builder:
-    """One traced body → Seq; `where` prefixes names in diagnostics."""
+    """One traced body, its input in `layout_in`; `subs(path, module, layout)` gives the
+    layout a block's or Sequential's output is in (converting it)."""
 
-    def __init__(self, traced: Traced):
+    def __init__(self, traced: Traced, layout_in: str | None, subs):
         self.t = traced
         self.where = traced.path or type(traced.module).__name__
-        nodes = list(traced.graph.nodes)
-        self.order = {n: i for i, n in enumerate(nodes)}
-        self.inputs = [n for n in nodes if n.op == "placeholder"]
-        outs = [n for n in nodes if n.op == "output"][0].args[0]
+        self.nodes = list(traced.graph.nodes)
+        self.order = {n: i for i, n in enumerate(self.nodes)}
+        # Inputs that are no tensors (MaxViT's WindowPartition(x, p)) are numbers the caller
+        # passes: the shapes they give are read from the graph.
+        self.inputs = [n for n in self.nodes if n.op == "placeholder" and _tensor(n)]
+        outs = [n for n in self.nodes if n.op == "output"][0].args[0]
         if len(self.inputs) != 1 or not isinstance(outs, fx.Node):
             raise Unsupported(self.where, "forward", "a forward with several inputs or outputs")
         self.output = outs
-        self.users = {n: [u for u in n.users if n in tensor_inputs(u)] for n in nodes if _tensor(n)}
+        self.layout_in, self.subs = layout_in, subs
+        self.chosen: dict = {}           # permute node → the layout it is read to give
+        for _ in range(1 + len(self.nodes)):
+            try:
+                self._recognise()
+                break
+            except Conflict as c:
+                self._revise(c)
+        else:
+            raise Unsupported(self.where, "permute", "no reading of its permutes gives every layer "
+                              "the layout it takes")
+        self.users = {n: [u for u in n.users if u in self.items and n in self.deps(u)]
+                      for n in self.nodes if n in self.layout}
 
-    def item(self, node: fx.Node):
-        """The layer(s) one node computes; a join op string for a join; a Layout change."""
-        where = f"{self.where}.{node.target}" if node.op == "call_module" else self.where
-        if LAYER in node.meta:                  # patterns.py: one layer, a layout change, or none
-            found = node.meta[LAYER]
-            if isinstance(found, Layer) and found.weighted and node.op == "call_module":
-                if not node.target.isidentifier():
-                    raise Unsupported(where, found.head, "a submodule reached by index")
-                found.name = node.target
-            return found
-        if node.op == "call_module":
-            sub = self.t.module.get_submodule(node.target)
-            path = f"{self.t.path}.{node.target}" if self.t.path else node.target
-            if is_torch_module(sub):
-                layer = layer_of_module(sub, path)
+    # ---- recognition, in order, with layouts --------------------------------------------------
+    def deps(self, n) -> list:
+        """The values a node computes from (not learned tensors), each once."""
+        found: list = []
+        fx.node.map_arg((n.args, n.kwargs),
+                        lambda a: found.append(a) if _tensor(a) and a not in self.free and a not in found else None)
+        return found
+
+    def frees(self, n) -> list:
+        found: list = []
+        fx.node.map_arg((n.args, n.kwargs),
+                        lambda a: found.append(a) if a in self.free and a not in found else None)
+        return found
+
+    def _recognise(self) -> None:
+        self.items: dict = {}
+        self.layout: dict = {}
+        self.free: set = set()
+        self.attr_of: dict = {}          # a learned tensor's value → its get_attr node
+        for n in self.nodes:
+            if n.op == "placeholder" and _tensor(n):
+                self.layout[n] = self.layout_in if has_layout(shape(n)) else None
+            elif n.op == "output" or not _tensor(n):
+                continue
+            elif n.op == "get_attr":
+                self.free.add(n)
+                self.attr_of[n] = n
+            elif not self.deps(n):
+                self._free_op(n)
+            else:
+                self.items[n], self.layout[n] = self._item(n)
+
+    def _free_op(self, n) -> None:
+        """An operation on learned tensors alone: spread over the batch (`expand`), no more."""
+        name = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", "")
+        (src,) = self.frees(n) or [None]
+        if name in ("expand", "expand_as", "contiguous", "clone") and src is not None and \
+                shape(n)[1:] == shape(src)[1:]:
+            self.free.add(n)
+            self.attr_of[n] = self.attr_of[src]
+            return
+        raise Unsupported(self.where, name, "an operation on a learned tensor the forward reads "
+                          "(archlang's Parameter is joined as it is)")
+
+    def _item(self, n):
+        deps = self.deps(n)
+        lay = self.layout[deps[0]]
+        x = shape(deps[0])
+        if has_layout(shape(n)) or has_layout(x):
+            for d in deps[1:]:
+                if has_layout(shape(d)) and self.layout[d] != lay:
+                    raise Conflict(n, lay, d, ((deps[0], self.layout[d]),))
+        if LAYER in n.meta and not _is_permute(n):
+            return self._pattern(n, n.meta[LAYER], lay, x)
+        if n.op == "call_module":
+            return self._module(n, deps, lay, x)
+        if n.op not in ("call_function", "call_method"):
+            raise Unsupported(self.where, f"{n.op} {n.target}", "an operation archlang does not read")
+        item, out = recognise_call(n, self.where, lay, deps, self.chosen.get(n))
+        for layer in item if isinstance(item, list) else [item]:
+            # A mean over the positions (`x.mean((2, 3))`, `x.mean(1)` of N×L×C) names its
+            # dims: whichever layout they are in.
+            if isinstance(layer, Layer) and not _target_name(n) == "mean":
+                self._check(n, layer, lay, x)
+        first = item[0] if isinstance(item, list) and item else item
+        if isinstance(first, Layer) and first.head in ("reshape", "permutedims"):
+            first.spec_in = spec_dims(x, lay)       # windows.py reads runs of these
+        return item, out
+
+    def _pattern(self, n, found, lay, x):
+        """What patterns.py made of a node: a layer on channels-first values (LayerNorm2d, a
+        channel shuffle, a chunk, a layer scale; its layout kept), a module that only moves
+        the channels (torchvision's Permute, the compiled module's), or nothing."""
+        where = f"{self.where}.{n.target}" if n.op == "call_module" else self.where
+        if isinstance(found, Layout):
+            want = CL if found.last else CF
+            if has_layout(x) and lay == want:
+                raise Unsupported(where, "permute", "channels moved " + ("last" if found.last else "first")
+                                  + " that are there already")
+            return None, want
+        if isinstance(found, Layer):
+            if has_layout(x) and lay != CF:
+                raise Conflict(n, CF, self.deps(n)[0])
+            if found.weighted and n.op == "call_module":
+                found.name = self._attr(n, found, where)
+        return found, lay
+
+    def _check(self, n, layer: Layer, lay, x) -> None:
+        """A layer that takes one layout, given a value in the other: a Conflict."""
+        want = layer_layout(layer)
+        if not want or not has_layout(x) or lay == want:
+            return
+        if layer.head == "reshape":
+            return               # read in the layout it came in (calls.py, layout.reshape_meaning)
+        if layer.head == "flatten" and all(d == 1 for d in x[1:-1]):
+            return
+        raise Conflict(n, want, self.deps(n)[0])
+
+    def _module(self, n, deps, lay, x):
+        sub = self.t.module.get_submodule(n.target)
+        path = f"{self.t.path}.{n.target}" if self.t.path else n.target
+        if is_attention(sub):
+            if has_layout(x) and lay != CL:
+                raise Conflict(n, CL, deps[0])
+            layers = attention(sub, path, n.args, n.kwargs, x)
+            for layer in layers:
                 if layer.weighted:
-                    if not node.target.isidentifier():
-                        raise Unsupported(path, type(sub).__name__, "a submodule reached by index")
-                    layer.name = node.target
-                return layer
-            if not node.target.isidentifier():
-                raise Unsupported(path, type(sub).__name__, "a submodule reached by index")
-            return Sub(path, node.target)
-        if node.op in ("call_function", "call_method"):
-            return recognise_call(node, where)
-        raise Unsupported(where, f"{node.op} {node.target}",
-                          "a tensor the forward reads itself (archlang has Parameter in graph bodies only)")
+                    layer.name = self._attr(n, sub, path)
+            return layers, CL
+        if is_torch_module(sub):
+            layer = layer_of_module(sub, path)
+            self._check(n, layer, lay, x)
+            if layer.weighted:
+                layer.name = self._attr(n, sub, path)
+            want = layer_layout(layer)
+            return layer, ((want or lay) if has_layout(shape(n)) else None)
+        listed = _list_element(self.t.module, n.target)
+        if listed is None:
+            self._attr(n, sub, path)
+        try:
+            out = self.subs(path, sub, lay)
+        except NeedsLayout as need:
+            raise Conflict(n, need.wants, deps[0]) from None
+        if listed is not None:
+            return Listed(path, *listed), out
+        return Sub(path, n.target), out
 
+    def _attr(self, n, sub, path) -> str:
+        if not n.target.isidentifier():
+            what = sub.head if isinstance(sub, Layer) else type(sub).__name__
+            raise Unsupported(path, what, "a submodule reached by index")
+        return n.target
+
+    def _revise(self, c: Conflict) -> None:
+        """Read the permute that made `c.start` (through operations that keep the layout) the
+        other way, or say which layout this body's input must be in."""
+        for start, wants in c.ways:
+            v = start
+            while True:
+                if v.op == "placeholder":
+                    if self.t.path and len(c.ways) == 1:
+                        raise NeedsLayout(wants)
+                    break
+                if _target_name(v) in MOVES:
+                    if v in self.chosen:
+                        break
+                    self.chosen[v] = wants
+                    return
+                item, deps = self.items.get(v), self.deps(v)
+                passes = item is None or (isinstance(item, Layer) and layer_layout(item) is None
+                                          and item.head != "reshape")
+                if not passes or len(deps) != 1:
+                    break
+                v = deps[0]
+        layer = self.items.get(c.node)
+        layer = layer[0] if isinstance(layer, list) and layer else layer
+        what = (layer.head if isinstance(layer, Layer) else
+                type(self.t.module.get_submodule(c.node.target)).__name__ if c.node.op == "call_module"
+                else c.node.name)
+        raise Unsupported(self.where, what, f"it takes its input {LAYOUT_WORDS[c.wants]}, and the "
+                          "tensor it gets is in the other layout")
+
+    # ---- learned tensors -----------------------------------------------------------------------
+    def parameter(self, free_node, layout) -> Layer:
+        """`Parameter(197×768; name="pos_embedding")`: a learned tensor as a join takes it."""
+        src = self.attr_of[free_node]
+        target = src.target
+        where = f"{self.t.path}.{target}" if self.t.path else target
+        if not target.isidentifier():
+            raise Unsupported(where, "get_attr", "a tensor of a submodule read by its parent")
+        tensor = self.t.module.get_parameter(target) if target in dict(self.t.module.named_parameters()) \
+            else None
+        if tensor is None:
+            raise Unsupported(where, "get_attr", "a buffer read by the forward (archlang's learned "
+                              "tensors are parameters)")
+        torch_shape = tuple(tensor.shape)
+        if len(torch_shape) < 2 or torch_shape[0] != 1:
+            raise Unsupported(where, "Parameter", f"a learned tensor of shape {torch_shape}: archlang's "
+                              "Parameter is one sample's tensor with a batch dim of 1 (1×…)")
+        dims = spec_dims(torch_shape, layout if has_layout(torch_shape) else None)
+        text: list = []
+        for i, d in enumerate(dims):
+            text += (["×"] if i else []) + [Num(d, "c" if i == len(dims) - 1 else "n")]
+        layer = Layer("Parameter", [text], weighted=True, name=target)
+        init = _init(tensor)
+        if init != "zeros":
+            layer.kw.append(("init", [f'"{init}"']))
+        return layer
+
+    # ---- a Chain of branches and joins -------------------------------------------------------
     def build(self) -> Seq:
-        return Seq(self.chain(self.inputs[0], self.output, None))
+        return _lists(Seq(self.chain(self.inputs[0], self.output, None)), self)
+
+    def step(self, u):
+        """The layer(s) one node computes in a chain; a Join for a join of several values."""
+        item = self.items[u]
+        if isinstance(item, Join):
+            frees = self.frees(u)
+            if len(self.deps(u)) == 1 and frees:
+                if item not in ("+", "*") or item.dims is not None:
+                    raise NotSeriesParallel(self.where, "cat", "a concatenation with a learned tensor "
+                                            "(a graph body's cat(t, h; dims=…))")
+                # x + a learned tensor: SkipConnection(Parameter(…), +) (the order of a sum or
+                # a product does not change it)
+                params = [Seq([self.parameter(f, self.layout[u])]) for f in frees]
+                return Par(str(item), params + [Seq([])])
+            if len(self.deps(u)) == 1:
+                raise NotSeriesParallel(self.where, u.name, "a join of a value with itself")
+        return item
 
     def chain(self, v: fx.Node, end: fx.Node, region: set | None) -> list:
         items = []
         while v is not end:
             users = [u for u in self.users.get(v, []) if region is None or u in region]
-            if len(users) == 1 and len(tensor_inputs(users[0])) == 1:
+            if len(users) == 1 and len(self.deps(users[0])) == 1:
                 u = users[0]
-                got = self.item(u)
-                if isinstance(got, str):
-                    raise Unsupported(self.where, u.name, "a join of one value with itself")
+                got = self.step(u)
                 items += got if isinstance(got, list) else [got] if got is not None else []
                 v = u
                 continue
             join = self.merge(v, region)
-            op = self.item(join)
-            if not isinstance(op, str):
-                raise Unsupported(self.where, join.name, "a layer that takes several inputs")
+            op = self.items[join]
+            if not isinstance(op, Join) or self.frees(join):
+                raise NotSeriesParallel(self.where, join.name, "a layer that takes several inputs")
+            if op.dims is not None:
+                raise NotSeriesParallel(self.where, "cat", f"a concatenation along dimension {op.dims} "
+                                        "(a graph body's cat(a, b; dims=…); a Parallel joins channels)")
             branches = []
-            for e in tensor_inputs(join):
+            for e in self.deps(join):
                 branches.append(Seq([] if e is v else self.chain(v, e, self.ancestors(e, v))))
-            items.append(Par(op, branches))
+            items.append(Par(str(op), branches))
             v = join
         return items
 
@@ -187,7 +389,7 @@ class Builder:
         seen, todo = {e}, [e]
         while todo:
             n = todo.pop()
-            for i in tensor_inputs(n):
+            for i in self.deps(n):
                 if i is not v and i not in seen:
                     seen.add(i)
                     todo.append(i)
@@ -199,13 +401,13 @@ class Builder:
         for n in sorted(self.users, key=self.order.get):
             if self.order[n] <= self.order[v] or (region is not None and n not in region):
                 continue
-            ins = tensor_inputs(n)
+            ins = self.deps(n)
             used = [i for i in ins if i in live]
             if not used:
                 continue
             if len(used) != len(ins):
-                raise Unsupported(self.where, n.name, "a value used after the branches it feeds join "
-                                  "(not a chain of branches and joins)")
+                raise NotSeriesParallel(self.where, n.name, "a value used after the branches it feeds "
+                                        "join (not a chain of branches and joins)")
             for i in used:
                 live[i] -= 1
                 if live[i] == 0:
@@ -213,8 +415,142 @@ class Builder:
             live[n] = len([u for u in self.users[n] if region is None or u in region])
             if len(live) == 1 and n in live:
                 return n
-        raise Unsupported(self.where, v.name, "branches that never join")
+        raise NotSeriesParallel(self.where, v.name, "branches that never join")
+
+    # ---- a graph body ----------------------------------------------------------------------------
+    def graph(self) -> Body:
+        """The forward as named values (the model's own body): learned tensors are statements
+        named by their attribute, a value used twice gets a name (h1, h2, …), chains of layers
+        are applied to the value they start from."""
+        uses: dict = {}
+        for u in self.items:
+            for i in self.deps(u) + self.frees(u):
+                uses[i] = uses.get(i, 0) + 1
+        uses[self.output] = uses.get(self.output, 0) + 1
+        names: dict = {self.inputs[0]: "x"}
+        statements: list = []
+        free_layout: dict = {}
+        for u, item in self.items.items():
+            for f in self.frees(u):
+                src = self.attr_of[f]
+                if free_layout.setdefault(src, self.layout[u]) != self.layout[u]:
+                    raise Unsupported(self.where, src.target, "a learned tensor used in two layouts")
+
+        def value(n):
+            if n in names:
+                return Ref(names[n])
+            if n in self.free:
+                src = self.attr_of[n]
+                if src not in names:
+                    layer = self.parameter(n, free_layout[src])
+                    statement, layer.name = layer.name, None      # the statement names it
+                    statements.append((statement, layer))
+                    names[src] = statement
+                return Ref(names[src])
+            item = self.items[n]
+            if isinstance(item, Join):
+                # Joins and what they join are named values (`h2 = cat(class_token, h1;
+                # dims=1)`): a spec reads as a list of steps, not one nested expression.
+                args = [value(a) for a in _join_args(n)]
+                e = JoinOf(item, [a if isinstance(a, Ref) else value_named(None, a) for a in args])
+                return e if n is self.output else value_named(n, e)
+            else:
+                chain, m = [item], n
+                while True:
+                    (d,) = self.deps(m)
+                    if d in names or d in self.free or uses.get(d, 0) > 1 or \
+                            isinstance(self.items.get(d), Join):
+                        break
+                    chain.append(self.items[d])
+                    m = d
+                items = []
+                for it in reversed(chain):
+                    items += it if isinstance(it, list) else [it] if it is not None else []
+                items = _lists(Seq(items), self).items
+                e = Apply(items, value(d)) if items else value(d)
+            if uses.get(n, 0) > 1 and n is not self.output:
+                return value_named(n, e)
+            return e
+
+        def value_named(n, e):
+            name = f"h{sum(1 for s in statements if not isinstance(s[1], Layer)) + 1}"
+            statements.append((name, e))
+            if n is not None:
+                names[n] = name
+            return Ref(name)
+
+        out = value(self.output)
+        return Body(statements, out)
 
 
-def body(traced: Traced) -> Seq:
-    return Builder(traced).build()
+def _list_element(module, target: str) -> tuple[str, int] | None:
+    """(the list's attribute, the index) of a call of an nn.ModuleList's element."""
+    prefix, _, index = target.rpartition(".")
+    if not prefix.isidentifier() or not index.isdigit():
+        return None
+    return (prefix, int(index)) if isinstance(module.get_submodule(prefix), nn.ModuleList) else None
+
+
+def _lists(e, b: Builder):
+    """Calls of every element of an nn.ModuleList, in order and one after another, as one
+    Sub of the list (keys `blocks.0.…`); any other use of an element is Unsupported."""
+    if isinstance(e, Par):
+        return Par(e.op, [_lists(x, b) for x in e.branches])
+    if not isinstance(e, Seq):
+        return e
+    out: list = []
+    for it in e.items:
+        if isinstance(it, Listed):
+            run = out[-1] if out and isinstance(out[-1], list) and out[-1][0].attr == it.attr else None
+            if run is not None and run[-1].index + 1 == it.index:
+                run.append(it)
+            else:
+                out.append([it])
+            continue
+        out.append(_lists(it, b))
+    items = []
+    for it in out:
+        if isinstance(it, list):
+            size = len(b.t.module.get_submodule(it[0].attr))
+            if [x.index for x in it] != list(range(size)):
+                raise Unsupported(it[0].path, "ModuleList", "a submodule reached by index (not every "
+                                  "element of its list, in order)")
+            list_path = it[0].path.rpartition(".")[0]
+            items.append(Sub(list_path, it[0].attr))
+        else:
+            items.append(it)
+    return Seq(items)
+
+
+def _join_args(n) -> list:
+    """A join's operands in the order written: `a + b`, `torch.cat([a, b])`."""
+    first = n.args[0]
+    if isinstance(first, (list, tuple)):
+        return list(first)
+    return [a for a in n.args if isinstance(a, fx.Node)]
+
+
+def _init(tensor) -> str:
+    """The initialiser a learned tensor looks like it came from: "zeros", "ones", else "normal"
+    (its values are loaded anyway; this is what training from scratch would start from)."""
+    if not tensor.any():
+        return "zeros"
+    if bool((tensor == 1).all()):
+        return "ones"
+    return "normal"
+
+
+def body(traced: Traced, layout_in, subs, graph_ok: bool = False):
+    """The expression of one traced forward: a Seq, or (`graph_ok`, for the model itself) a
+    Body where it is no Chain; and the layout of its output."""
+    b = Builder(traced, layout_in, subs)
+    try:
+        expression = b.build()
+    except NotSeriesParallel:
+        if not graph_ok:
+            raise
+        expression = b.graph()
+    return expression, b.layout.get(b.output)
+
+
+__all__ = ["Apply", "Body", "Builder", "JoinOf", "NeedsLayout", "Par", "Ref", "Seq", "Sub", "body"]

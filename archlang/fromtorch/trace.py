@@ -7,12 +7,13 @@ import importlib
 import importlib.util
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import fx, nn
 
+from .attention import is_opaque
 from .recognise import Unsupported, is_sequential, is_torch_module
 
 
@@ -23,6 +24,7 @@ class Traced:
     path: str
     module: nn.Module
     graph: fx.Graph
+    shapes: dict = field(default_factory=dict)   # the root's: path → (input, output) shapes
 
 
 def parse_shape(shape) -> tuple[int, ...]:
@@ -139,13 +141,24 @@ def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
     traced: dict[str, Traced] = {}
 
     ran: set[str] = set()
+    shapes: dict[str, tuple] = {}
 
-    def run(m: nn.Module, path: str, args: tuple):
+    def run(m: nn.Module, path: str, args: tuple, kwargs: dict | None = None):
+        out = call(m, path, args, kwargs)
+        if args and isinstance(args[0], torch.Tensor):
+            shapes.setdefault(path, (tuple(args[0].shape),
+                                     tuple((out[0] if isinstance(out, tuple) else out).shape)))
+        return out
+
+    def call(m: nn.Module, path: str, args: tuple, kwargs: dict | None = None):
         ran.add(path)
-        if is_torch_module(m):
+        if is_torch_module(m) or is_opaque(m):
             # Shapes only: a layer that keeps its input's shape need not run (a fake
-            # BatchNorm costs 30 ms, most of ResNet-50's conversion).
-            return args[0] if isinstance(m, SAME_SHAPE) and len(args) == 1 else m(*args)
+            # BatchNorm costs 30 ms, most of ResNet-50's conversion). A module recognised
+            # by its class (attention: fromtorch/attention.py) runs whole, its inside untraced.
+            ran.update(f"{path}.{k}" if path else k for k, _ in m.named_modules() if k)
+            return args[0] if isinstance(m, SAME_SHAPE) and len(args) == 1 and not kwargs \
+                else m(*args, **(kwargs or {}))
         if is_sequential(m):
             (x,) = args
             for key, child in m.named_children():
@@ -179,6 +192,7 @@ def trace_all(root: nn.Module, dims: tuple[int, ...]) -> dict[str, Traced]:
             fake = FakeTensorMode(allow_non_fake_inputs=True)
             with fake:
                 run(root, "", (fake.from_tensor(example(dims, 1)),))
+    traced[""].shapes = shapes
     # Weights of a module the forward never calls (GoogLeNet's auxiliary heads in eval mode)
     # would be missing from the spec: refused rather than dropped.
     for key in [*root.state_dict()]:
@@ -207,10 +221,14 @@ class _Shapes(fx.Interpreter):
         result = super().run_node(n)
         if isinstance(result, torch.Tensor):
             n.meta["shape"] = tuple(result.shape)
+        elif (n.op == "call_module" and isinstance(result, tuple) and result
+              and isinstance(result[0], torch.Tensor)):
+            # nn.MultiheadAttention's (output, weights): the output is the value; the
+            # `[0]` that reads it is no operation (structure.py).
+            n.meta["shape"], n.meta["tuple"] = tuple(result[0].shape), True
         return result
 
     def call_module(self, target, args, kwargs):
-        if kwargs:
-            return super().call_module(target, args, kwargs)
         sub = self.module.get_submodule(target)
-        return self._run(sub, f"{self._path}.{target}" if self._path else target, tuple(args))
+        return self._run(sub, f"{self._path}.{target}" if self._path else target, tuple(args),
+                         dict(kwargs))

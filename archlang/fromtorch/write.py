@@ -8,13 +8,17 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
+from ..backends.torch.docstrings import spec_block_name
 from . import dense, patterns
-from .layout import paired
+from .attention import attention, is_attention
+from .calls import layer_layout
+from .layout import CF, CL, has_layout, paired
 from .patterns import Layout, module_layer
 from .recognise import (ACTIVATION, Layer, Num, Unsupported, is_sequential, is_torch_module, key_name,
                         layer_of_module, quoted)
-from .structure import Par, Seq, Sub, body
+from .structure import Apply, Body, JoinOf, NeedsLayout, Par, Ref, Seq, Sub, body
 from .trace import Traced
+from .windows import fold
 
 
 @dataclass(frozen=True)
@@ -48,24 +52,93 @@ class Group:
     slots: list = field(default_factory=list)       # per slot: param name or None (a literal)
 
 
+def is_container(m) -> bool:
+    """An nn.Sequential, or an nn.ModuleList whose elements the forward calls in order
+    (structure.Listed): a Chain whose elements keep their keys."""
+    return is_sequential(m) or isinstance(m, nn.ModuleList)
+
+
 class Writer:
     def __init__(self, traced: dict[str, Traced]):
         self.traced = traced
+        self.shapes = traced[""].shapes          # path → (input shape, output shape) of each call
         self.frags: dict[str, list] = {}
+        self.takes: dict[str, str | None] = {}   # path → the layout its body was read for
+        self.gives: dict[str, str | None] = {}   # path → the layout its output is in
+        self.came: dict[str, str | None] = {}    # an nn.Sequential's path → its input's layout
         self.groups: dict[tuple, Group] = {}
         self.group_of: dict[str, Group] = {}
 
     # ---- fragments ---------------------------------------------------------------------
+    def convert(self, path: str, layout: str | None) -> str | None:
+        """Read the forward of the module at `path`, its input in `layout` (structure.py):
+        its fragments, and the layout its output is in."""
+        if path in self.frags:
+            if self.takes[path] != layout:
+                raise Unsupported(path, type(self._module(path)).__name__,
+                                  "called with its input in two layouts")
+            return self.gives[path]
+        expression, gives = body(self.traced[path], layout, self.layout_after, graph_ok=path == "")
+        if isinstance(expression, Seq):
+            unname(expression)
+        where = path or "the root module"
+        self.frags[path] = self.render_body(expression) if isinstance(expression, Body) else \
+            self.render(expression, outer=path == "", where=where)
+        self.takes[path], self.gives[path] = layout, gives
+        return gives
+
     def fragments(self, path: str) -> list:
         if path not in self.frags:
-            expression = body(self.traced[path])
-            unname(expression)
-            self.frags[path] = self.render(expression, outer=path == "", where=path or "the root module")
+            raise Unsupported(path, type(self._module(path)).__name__, "the forward never calls it")
         return self.frags[path]
+
+    def layout_after(self, path: str, m: nn.Module, layout: str | None) -> str | None:
+        """The layout the output of the block or nn.Sequential at `path` is in, its input in
+        `layout` (converting it: structure.Builder asks this of every submodule call)."""
+        if not is_container(m):
+            if path not in self.traced:
+                raise Unsupported(path, type(m).__name__, "the forward never calls it")
+            return self.convert(path, layout)
+        self.came[path] = layout
+        for i, (key, child) in enumerate(m.named_children()):
+            try:
+                layout = self._element_layout(f"{path}.{key}", child, layout)
+            except NeedsLayout as need:
+                if i:
+                    got = "channels-last" if need.wants == CF else "channels-first"
+                    raise Unsupported(f"{path}.{key}", type(child).__name__,
+                                      f"a {type(child).__name__} on {got} values inside an "
+                                      "nn.Sequential") from None
+                raise
+        return layout
+
+    def _element_layout(self, path: str, m: nn.Module, layout: str | None) -> str | None:
+        shape_in, shape_out = self.shapes.get(path, ((), ()))
+        if is_container(m):
+            return self.layout_after(path, m, layout)
+        if is_attention(m):
+            if has_layout(shape_in) and layout != CL:
+                raise NeedsLayout(CL)
+            return CL
+        if is_torch_module(m):
+            layer = layer_of_module(m, path)
+            want = layer_layout(layer)
+            if want and has_layout(shape_in) and layout != want and not (
+                    layer.head == "flatten" and all(d == 1 for d in shape_in[1:-1])):
+                raise NeedsLayout(want)
+            return (want or layout) if has_layout(shape_out) else None
+        found, what = module_layer(self.traced, path, m)
+        if found:
+            if isinstance(what, Layout):
+                return CL if what.last else CF
+            if isinstance(what, Layer) and has_layout(shape_in) and layout != CF:
+                raise NeedsLayout(CF)
+            return layout
+        return self.layout_after(path, m, layout)
 
     def render(self, e, outer: bool = False, where: str = "") -> list:
         if isinstance(e, Seq):
-            items = fuse(paired(e.items, where))
+            items = fuse(fold(paired(e.items, where)))
             if not items:
                 return ["identity"]
             # A model's body is a Chain even of one element: a named one keeps its name.
@@ -78,6 +151,10 @@ class Writer:
         if isinstance(e, Layer):
             return e.fragments() if e.head != ACTIVATION else [e.act]
         if isinstance(e, Par):
+            # A branch that computes nothing (torchvision's nn.Identity shortcut) is the input.
+            e = Par(e.op, [Seq([]) if all(isinstance(it, Layer) and it.head == ACTIVATION and
+                                          it.act == "identity" for it in b.items) else b
+                           for b in e.branches])
             rest = [b for b in e.branches if b.items]
             if len(e.branches) == 2 and len(rest) == 1 and (e.branches[1] is not rest[0] or e.op != "cat"):
                 return ["SkipConnection("] + self.render(rest[0], where=where) + [f", {e.op})"]
@@ -89,9 +166,35 @@ class Writer:
             return self.sub(e)
         raise AssertionError(e)
 
+    def render_body(self, b: Body) -> list:
+        """A graph body: `{ name = value … return value }` (the model's own)."""
+        out = ["{\n"]
+        for name, value in b.statements:
+            out += [f"    {name} = "] + (self.render(value) if isinstance(value, Layer) else self.expr(value)) + ["\n"]
+        return out + ["    return "] + self.expr(b.output) + ["\n}"]
+
+    def expr(self, e) -> list:
+        if isinstance(e, Ref):
+            return [e.name]
+        if isinstance(e, JoinOf):
+            args = [(["("] + self.expr(a) + [")"]) if isinstance(a, JoinOf) and str(e.op) != "cat"
+                    else self.expr(a) for a in e.args]
+            if str(e.op) == "cat":
+                out = ["cat("]
+                for i, a in enumerate(args):
+                    out += ([", "] if i else []) + a
+                return out + ([f"; dims={e.op.dims})"] if e.op.dims is not None else [")"])
+            out = []
+            for i, a in enumerate(args):
+                out += ([f" {e.op} "] if i else []) + a
+            return out
+        if isinstance(e, Apply):
+            return self.render(Seq(list(e.items))) + ["("] + self.expr(e.arg) + [")"]
+        raise AssertionError(e)
+
     def sub(self, e: Sub) -> list:
         m = self._module(e.path)
-        if is_sequential(m):
+        if is_container(m):
             return [self.sequential(e.path, m, e.attr)]
         self.block(e.path)
         return [CallFrag(e.path, e.attr)]
@@ -104,7 +207,7 @@ class Writer:
         for i, (key, child) in enumerate(m.named_children()):
             items.append((key, i, self.element(f"{path}.{key}", child)))
             later.append(any(True for _ in child.state_dict()))
-        paired([obj for _, _, obj in items], path, sequential=True)
+        paired([obj for _, _, obj in items], path, sequential=True, came=self.came.get(path))
         out = []
         for (key, i, obj), holds in zip(items, later):
             if isinstance(obj, Layout):
@@ -128,12 +231,19 @@ class Writer:
     def element(self, path: str, m: nn.Module):
         """One element of an nn.Sequential: a Layer (or nothing: None), a Layout change, an
         inner Sequential (SeqFrag) or a block call (CallFrag)."""
-        if is_sequential(m):
+        if is_container(m):
             if not len(m):
                 raise Unsupported(path, type(m).__name__, "an empty nn.Sequential inside another")
             return self.sequential(path, m, None)
+        if is_attention(m):
+            (layer,) = attention(m, path, (None,), {}, self.shapes[path][0])
+            return layer
         if is_torch_module(m):
-            return layer_of_module(m, path)
+            layer = layer_of_module(m, path)
+            shape_in = self.shapes.get(path, ((),))[0]
+            if len(shape_in) == 2:
+                layer.spec_in = tuple(shape_in[1:])      # a vector: no layout (layout._alone)
+            return layer
         found, layer = module_layer(self.traced, path, m)
         if found:
             return layer
@@ -149,7 +259,8 @@ class Writer:
         if path not in self.traced:
             raise Unsupported(path, type(self._module(path)).__name__, "the forward never calls it")
         frags = self.fragments(path)
-        key = (type(self._module(path)).__name__, self.skeleton(frags))
+        m = self._module(path)
+        key = (spec_block_name(type(m)) or type(m).__name__, self.skeleton(frags))
         g = self.groups.setdefault(key, Group(*key))
         g.paths.append(path)
         self.group_of[path] = g
@@ -326,6 +437,14 @@ def write(traced: dict[str, Traced], dims: tuple[int, ...], model: str) -> str:
     patterns.rewrite(traced)
     dense.rewrite(traced)
     w = Writer(traced)
+    root_in, root_out = traced[""].shapes[""]
+    gives = w.convert("", CF if has_layout(root_in) else None)
+    if len(root_out) >= 4 and gives != CF:
+        # A permute the model never undoes: its output is channels last, where a spec's
+        # image (volume) output is returned channels first.
+        raise Unsupported(type(traced[""].module).__name__, "permute", "the channels are moved last "
+                          "and not back: the model returns N×H×W×C, a spec's image output is "
+                          "N×C×H×W")
     root = w.fragments("")
     groups = list(w.groups.values())
     for g in groups:

@@ -320,8 +320,11 @@ class Lowerer:
             raise self.from_arg_problem(err, node.span)
 
     # ---- layer terms -------------------------------------------------------------------
-    def term(self, node: ast.Node, env: Env) -> Term:
-        """Evaluate a layer expression; on error record it and return a Broken term."""
+    def term(self, node: ast.Node, env: Env, joined: bool = False) -> Term:
+        """Evaluate a layer expression; on error record it and return a Broken term.
+        `joined`: the expression is a whole branch of a join (SkipConnection's layer, a
+        Parallel branch), where a value without input (`Parameter`) may stand: the join
+        adds it to the input (`SkipConnection(Parameter(197×768), +)`)."""
         working_on(node.span)
         self.terms += 1
         if self.terms > self.term_limit:
@@ -329,7 +332,15 @@ class Lowerer:
                 TooManyNodes.at(node.span) if self.terms > MAX_NODES else
                 TooManyNodes.in_file(node.span, None, self.earlier_terms)))
         try:
-            return self.as_term(self.value(node, env))
+            term = self.as_term(self.value(node, env))
+            if isinstance(term, Leaf) and term.layer.arity == 0 and not joined:
+                name = node.func if isinstance(node, ast.Call) else term.layer.kind
+                raise self.problem("E0109", f"`{name}` is a value, not a layer",
+                                   getattr(node, "func_span", node.span), label="takes no input",
+                                   help="join it to the input, `SkipConnection(Parameter(197×768), +)`, "
+                                        "or define it in a graph body: `t = Parameter(1×768)`, then "
+                                        "`cat(t, h; dims=1)` or `h + t`")
+            return term
         except Problem as p:
             self.diags.add(p.diagnostic)
             return Broken(node.span)
@@ -391,11 +402,6 @@ class Lowerer:
             layer, spans = bind(cls, name, node.span, positional, keywords)
         except ArgProblem as err:
             raise self.from_arg_problem(err, node.span)
-        if layer.arity == 0:
-            raise self.problem("E0109", f"`{name}` is a value, not a layer", node.func_span,
-                               label="takes no input",
-                               help="define it in a graph body and join it: `t = Parameter(1×768)`, "
-                                    "then `cat(t, h; dims=1)` or `h + t`")
         return Leaf(node.span, layer, spans)
 
     NAMEABLE = ("Chain", "repeat")
@@ -459,7 +465,7 @@ class Lowerer:
                                help="write SkipConnection(layer, +)")
         op_arg = self.value(args[1], env)
         op = self._join(op_arg)
-        return Skip(node.span, self.term(args[0], env), op, op_arg.span)
+        return Skip(node.span, self.term(args[0], env, joined=True), op, op_arg.span)
 
     def parallel(self, node: ast.Call, env: Env) -> Par:
         self._no_keywords(node)
@@ -469,7 +475,7 @@ class Lowerer:
                                node.span, help="write Parallel(cat, branch1, branch2, ...)")
         op_arg = self.value(args[0], env)
         op = self._join(op_arg)
-        return Par(node.span, op, op_arg.span, [self.term(b, env) for b in args[1:]])
+        return Par(node.span, op, op_arg.span, [self.term(b, env, joined=True) for b in args[1:]])
 
     def repeat(self, node: ast.Call, env: Env) -> Repeat:
         self._no_keywords(node)

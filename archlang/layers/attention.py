@@ -24,7 +24,7 @@ from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, dtype_problem, register
 from .layout import CHANNELS_LAST, rev
 from .shape import BOOL, DTYPE_WORDS, FLOAT, Shape
-from .torch_code import Call, Template, TorchCode, kw
+from .torch_code import Call, Raw, Template, TorchCode, kw
 
 
 def _window(arg: A.Arg) -> tuple[int, int]:
@@ -48,6 +48,25 @@ def _shift(arg: A.Arg) -> tuple[int, int]:
     return sizes
 
 
+KEYS = {"torch": "nn.MultiheadAttention's in_proj_weight, in_proj_bias and out_proj",
+        "swin": "torchvision's Swin ShiftedWindowAttention: qkv and proj",
+        "maxvit": "torchvision's MaxViT RelativePositionalMultiHeadAttention: to_qkv and merge, "
+                  "its relative_position_index a T×T matrix"}
+"""`keys=`: the names (and shapes) of the weights in the compiled module's state_dict, so that
+a module of that library loads strictly. The same numbers in each: q, k, v stacked in one
+3d×d projection, then the output projection."""
+
+
+def _keys(arg: A.Arg) -> str:
+    name = A.string(arg)
+    if name not in KEYS:
+        from ..suggest import did_you_mean
+        raise ArgProblem(f'unknown keys "{name}" for MultiHeadAttention', arg.span,
+                         label="not a naming of the weights",
+                         help=did_you_mean(name, KEYS) or 'choose "torch", "swin" or "maxvit"')
+    return name
+
+
 @register
 @dataclass(frozen=True)
 class MultiHeadAttention(Layer):
@@ -64,6 +83,7 @@ class MultiHeadAttention(Layer):
     relative_bias: tuple[int, int] | None = None      # the window (w, h), spec order
     shift: tuple[int, int] | None = None              # Swin's shifted windows (sw, sh)
     scale: float | None = None                        # the scores' factor; None: 1/√(d/heads)
+    keys: str = "torch"                               # whose state_dict keys: KEYS
     key_mask: bool = False             # the last input is a boolean key mask (`mask=`)
 
     kind = "MultiHeadAttention"
@@ -92,7 +112,11 @@ class MultiHeadAttention(Layer):
                         "is 1/√d: `scale=d^-0.5`)"),
               Param("shift", _shift, default=None, positional=False,
                     doc="Swin's shifted windows: the mask that keeps tokens rolled in from "
-                        "the other edge apart (with relative_bias, on T×Gw×Gh×C)"))
+                        "the other edge apart (with relative_bias, on T×Gw×Gh×C)"),
+              Param("keys", _keys, default="torch", positional=False,
+                    doc='whose state_dict keys the weights have: "torch" (nn.MultiheadAttention: '
+                        'in_proj_weight, in_proj_bias, out_proj), "swin" (torchvision\'s Swin: '
+                        'qkv, proj), "maxvit" (torchvision\'s MaxViT: to_qkv, merge)'))
 
     @classmethod
     def from_bound(cls, bound, spans, alias):
@@ -258,7 +282,9 @@ class MultiHeadAttention(Layer):
         module = Call("Attention", (self.d, self.heads),
                       kw(bias=False if not self.bias else None, dropout=self.dropout or None,
                          causal=True if self.causal else None, window=window, shift=shift,
-                         scale=self.scale))
+                         scale=self.scale,
+                         # one of KEYS (checked when bound): no text of the spec's own
+                         keys=Raw(f'"{self.keys}"') if self.keys != "torch" else None))
         n = len(inputs) - self.key_mask
         args = [f"{{{i}}}" for i in range(n)]
         if self.key_mask:
@@ -279,6 +305,8 @@ class MultiHeadAttention(Layer):
             out.append(f"shift={_pair_text(self.shift)}")
         if self.scale is not None:
             out.append(f"scale={self.scale:.6g}")
+        if self.keys != "torch":
+            out.append(f'keys="{self.keys}"')
         return out
 
 

@@ -11,12 +11,13 @@ Dense then mixes.
 """
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from . import args as A
 from ..records import dataclass
 from .base import ArgProblem, Layer, Param, Resampling, ShapeProblem, register, tup
-from .layout import EITHER, torch_dim, torch_order
+from .layout import CHANNELS_LAST, EITHER, torch_dim, torch_order
 from .shape import DTYPES, Shape, dim_letters, fmt_dims
 from .torch_code import X, Call, Method, TorchCode
 
@@ -204,6 +205,65 @@ class CircShift(_Moves):
     def args_text(self):
         shifts = _sizes_text(self.shifts)
         return [shifts] if self.dims is None else [shifts, f"dims={_sizes_text(self.dims)}"]
+
+
+# ---- zero padding ------------------------------------------------------------------------------
+@register
+@dataclass(frozen=True)
+class ZeroPad(_Moves):
+    """Zeros around the positions: `ZeroPad((0, 6, 0, 6))` makes 56×56×C into 62×62×C, the
+    padding before and after each spatial dim in the W, H, D order of a convolution's uneven
+    `pad` (PyTorch's nn.ZeroPad2d: left, right, top, bottom). torchvision's Swin pads its map
+    to a multiple of the window so; `Slice(…; dims)` crops it back."""
+
+    pad: tuple[int, ...]
+
+    kind = "ZeroPad"
+    names = ("ZeroPad1d", "ZeroPad2d", "ZeroPad3d")
+    summary = "zeros before and after each position dim: (w_lo, w_hi, h_lo, h_hi), PyTorch's ZeroPad2d"
+    schema = (Param("pad", A.nonneg_sizes, doc="one number for every side, one per spatial dim, "
+                                               "or (lo, hi) per spatial dim, W first"),)
+
+    def sides(self, x: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(before, after) per spatial dim of input x, spec order."""
+        if x.is_vector:
+            raise ShapeProblem("E0303", f"ZeroPad applied to {x.describe()}", blame_input=True,
+                               label="pads positions", help="a vector has only channels: reshape it first")
+        n, pad = x.rank, self.pad
+        if len(pad) == 1:
+            return pad * n, pad * n
+        if len(pad) == n:
+            return pad, pad
+        if len(pad) == 2 * n:
+            return pad[0::2], pad[1::2]
+        raise ShapeProblem("E0303", f"ZeroPad of {len(pad)} numbers for {x.describe()}", arg="pad",
+                           label=f"1, {n} or {2 * n} numbers" if n > 1 else "1 or 2 numbers",
+                           blame_input=True,
+                           help="one number for every side, one per spatial dim, or (before, after) "
+                                "per spatial dim, W first: ZeroPad((0, 6, 0, 6))")
+
+    def infer(self, inputs):
+        x = inputs[0]
+        lo, hi = self.sides(x)
+        return x.with_spatial(tuple(d + a + b for d, a, b in zip(x.spatial, lo, hi)))
+
+    def resampling(self, inputs):
+        lo, _ = self.sides(inputs[0])
+        # Output n reads input n − before (the padding reads nothing of the input).
+        shift = tuple(Fraction(-a) for a in lo)
+        return Resampling((Fraction(1),) * len(lo), shift, shift)
+
+    def torch(self, inputs, out, layout) -> TorchCode:
+        x = inputs[0]
+        lo, hi = self.sides(x)
+        # F.pad's pairs start at PyTorch's last dim: the channels (not padded) channels last,
+        # then W, H, D — the spec's order.
+        flat = tuple(v for pair in zip(lo, hi) for v in pair)
+        flat = ((0, 0) + flat) if layout == CHANNELS_LAST and len(x) > 1 else flat
+        return TorchCode(call=Call("F.pad", (X, flat)))
+
+    def args_text(self):
+        return [str(self.pad[0]) if len(self.pad) == 1 else tup(self.pad)]
 
 
 # ---- window partition ----------------------------------------------------------------------

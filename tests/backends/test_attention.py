@@ -199,3 +199,27 @@ def test_a_key_mask_equals_pytorchs_key_padding_mask():
         assert torch.allclose(m(q, kv2, keep)[0], got[0], atol=1e-6)
         kv2[0, :, 0] += 1
         assert not torch.allclose(m(q, kv2, keep)[0], got[0], atol=1e-3)
+
+
+def test_the_keys_of_torchvisions_swin_and_maxvit_hold_the_same_numbers():
+    # keys="swin": ShiftedWindowAttention's qkv and proj (nn.Linear); keys="maxvit":
+    # RelativePositionalMultiHeadAttention's to_qkv and merge, its index a T×T matrix.
+    spec = "model m(x: 6×4×8) = MultiHeadAttention(8, 2; relative_bias=(3, 2){})"
+    _, _, plain = compiled(spec.format(""))
+    x = torch.randn(2, 8, 4, 6)
+    for keys, qkv, proj, index in (("swin", "qkv", "proj", (36,)), ("maxvit", "to_qkv", "merge", (6, 6))):
+        _, gen, m = compiled(spec.format(f', keys="{keys}"'))
+        assert f'Attention(8, 2, window=(2, 3), keys="{keys}")' in gen.source
+        state = m.attention1.state_dict()
+        assert [(k, tuple(v.shape)) for k, v in state.items()] == [
+            ("relative_position_bias_table", (15, 2)), ("relative_position_index", index),
+            (f"{qkv}.weight", (24, 8)), (f"{qkv}.bias", (24,)), (f"{proj}.weight", (8, 8)),
+            (f"{proj}.bias", (8,))]
+        theirs = plain.attention1.state_dict()
+        m.attention1.load_state_dict({
+            "relative_position_bias_table": theirs["relative_position_bias_table"],
+            "relative_position_index": theirs["relative_position_index"].view(index),
+            f"{qkv}.weight": theirs["in_proj_weight"], f"{qkv}.bias": theirs["in_proj_bias"],
+            f"{proj}.weight": theirs["out_proj.weight"], f"{proj}.bias": theirs["out_proj.bias"]})
+        assert torch.equal(m.eval()(x), plain.eval()(x))
+        assert torch.allclose(torch.jit.script(m)(x), plain(x), atol=1e-6)

@@ -97,6 +97,32 @@ def test_parameters_are_learned_and_shared_by_the_batch():
     assert all(p.grad is not None for p in m.parameters())
 
 
+def test_a_parameter_joined_in_a_block_is_an_attribute_of_its_class():
+    # torchvision's ViT keeps its position embedding in the encoder: `encoder.pos_embedding`.
+    spec = ('block Encoder(d) = Chain(SkipConnection(Parameter(5×d; init="normal", '
+            'name="pos_embedding"), +), LayerNorm(d; name="ln"))\n'
+            'model m(x: 5×8) = Chain(Dense(8 => 8; name="fc"), Encoder(8; name="encoder"))')
+    report, gen, m = compiled(spec)
+    assert param_count(m) == report.params == 72 + 40 + 16
+    assert [(k, tuple(v.shape)) for k, v in m.state_dict().items()] == [
+        ("fc.weight", (8, 8)), ("fc.bias", (8,)), ("encoder.pos_embedding", (1, 5, 8)),
+        ("encoder.ln.weight", (8,)), ("encoder.ln.bias", (8,))]
+    x = torch.randn(3, 8, 5)
+    h = m.fc(x.transpose(1, 2)) + m.encoder.pos_embedding
+    assert torch.equal(m(x), m.encoder.ln(h))
+    # Its receptive field is the other side's: the tensor reads no input.
+    rows = archlang.analyze("model m(x: 8×8×3) = Chain(Conv((3, 3), 3 => 4), "
+                            "SkipConnection(Parameter(6×6×4), +))").layers
+    assert [r.rf.size if r.rf else None for r in rows] == [(3, 3), None, (3, 3)]
+
+
+def test_a_parameter_that_no_join_takes_is_a_value_not_a_layer():
+    result = archlang.check("model m(x: 5×8) = Chain(Dense(8 => 8), Parameter(5×8))")
+    (err,) = result.diagnostics
+    assert (err.code, err.span.text) == ("E0109", "Parameter")
+    assert "SkipConnection(Parameter(197×768), +)" in err.help
+
+
 def test_patch_embedding_order_matches_pytorchs_flatten():
     # torchvision's ViT: conv → x.reshape(n, c, h·w) → permute; token w + W·h.
     _, _, m = compiled("model m(x: 8×8×3) = Chain(Conv((4, 4), 3 => 5, stride=4), reshape(4, 5))")

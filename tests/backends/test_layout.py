@@ -108,3 +108,34 @@ def test_dimension_naming_layers_work_channels_last(spec):
     source = archlang.compile(spec)
     assert source.count(".transpose(1, 2)") == 1          # the input's, nothing after it
     forward_agrees(report, gen, m)
+
+
+STEM = ("block B(c) = SkipConnection(Chain(LayerNorm(c), Dense(c => c)), +)\n"
+        "model m(x: 8×8×3) = Chain(Chain(Conv((2, 2), 3 => 4; stride=2), LayerNorm(4); name=\"stem\"), {})")
+
+
+def test_a_named_chain_hands_on_the_layout_its_last_layer_gives():
+    # torchvision's Swin stem: nn.Sequential(Conv2d, Permute([0, 2, 3, 1]), LayerNorm), whose
+    # blocks take channels last: the LayerNorm at position 2 (key stem.2.weight), no move back.
+    report, gen, m = compiled(STEM.format("B(4), GlobalMeanPool(), flatten"))
+    assert [type(s).__name__ for s in m.stem] == ["Conv2d", "Permute", "LayerNorm"]
+    assert "stem.2.weight" in m.state_dict() and m.stem[1].dims == (0, 2, 3, 1)
+    forward_agrees(report, gen, m)
+    x = torch.randn(2, 3, 8, 8)
+    h = m.stem[2](m.stem[0](x).permute(0, 2, 3, 1))
+    h = h + m.b1.fc1(m.b1.ln1(h))
+    assert torch.allclose(m(x), h.mean((1, 2)), atol=1e-6)
+
+
+def test_a_lone_layernorm_before_a_convolution_is_torchvisions_layernorm2d():
+    # ConvNeXt's stem: its LayerNorm2d between channels-first layers is one module, one key.
+    _, _, m = compiled(STEM.format("Conv((1, 1), 4 => 4)"))
+    assert [type(s).__name__ for s in m.stem] == ["Conv2d", "LayerNorm2d"]
+
+
+def test_attention_is_one_module_of_a_named_chain():
+    # MaxViT's attn_layer: nn.Sequential(LayerNorm, its attention, Dropout), keys attn_layer.1.….
+    _, _, m = compiled('model m(x: 4×6×8) = Chain(Chain(LayerNorm(8), MultiHeadAttention(8, 2; '
+                       'relative_bias=2, keys="maxvit"), Dropout(0.0); name="attn_layer"))')
+    assert [type(s).__name__ for s in m.attn_layer] == ["LayerNorm", "Attention", "Dropout"]
+    assert "attn_layer.1.to_qkv.weight" in m.state_dict()

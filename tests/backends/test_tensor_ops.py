@@ -75,6 +75,16 @@ def test_circshift_is_torch_roll_in_spec_order(layer, shape, shifts, dims, per_t
     assert torch.allclose(y, torch.roll(ref, shifts, dims), atol=1e-6)
 
 
+@pytest.mark.parametrize("per_token", [False, True], ids=["first", "last"])
+def test_zero_padding_is_f_pad_in_spec_order(per_token):
+    # (w_lo, w_hi, h_lo, h_hi) = PyTorch's nn.ZeroPad2d (left, right, top, bottom) of N×C×H×W.
+    x = torch.randn(2, 5, 4, 3)                                    # spec order: W×H×C
+    pre = "LayerNorm(3), " if per_token else ""
+    y, _ = run(f"model m(x: 5×4×3) = Chain({pre}ZeroPad((0, 2, 1, 3)), Dropout(0.0))", x)
+    ref = F.layer_norm(x, (3,)) if per_token else x
+    assert torch.equal(y, F.pad(ref.permute(0, 3, 2, 1), (0, 2, 1, 3)).permute(0, 3, 2, 1))
+
+
 def test_circshift_is_julias_direction():
     # Julia: circshift([1, 2, 3, 4], 1) == [4, 1, 2, 3].
     y, _ = run("model m(x: 4) = circshift(1)", torch.tensor([[1.0, 2, 3, 4]]))

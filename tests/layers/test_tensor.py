@@ -29,6 +29,11 @@ import archlang
     ("MergeWindows(7, (56, 56); grid=true)", "49×64×96", (56, 56, 96)),
     ("reshape(7, 8, 7, 8, 96)", "56×56×96", (7, 8, 7, 8, 96)),  # 5 dims: a partition's middle
     ("reshape(2, 3, 2, 3, 2, 5)", "6×6×10", (2, 3, 2, 3, 2, 5)),
+    ("ZeroPad((0, 6, 0, 6))", "56×56×96", (62, 62, 96)),       # Swin's map to windows of 7
+    ("ZeroPad(1)", "5×4×3", (7, 6, 3)),                         # every side
+    ("ZeroPad((1, 2))", "5×4×3", (7, 8, 3)),                    # both sides of W, of H
+    ("ZeroPad2d((0, 1, 2, 3))", "5×4×3", (6, 9, 3)),            # PyTorch's name and order
+    ("ZeroPad((2, 0))", "10×3", (12, 3)),                       # a sequence
 ])
 def test_shapes(layer, shape, out):
     m = model_of(f"model m(x: {shape}) = {layer}")
@@ -71,6 +76,18 @@ def test_a_mixer_block_counts_timms_parameters():
 # ---- receptive fields ------------------------------------------------------------------------
 def rf_texts(text):
     return [r.rf.text() for r in archlang.analyze(text).records]
+
+
+def test_zero_padding_of_the_wrong_length_and_of_a_vector():
+    (err,) = errors_of("model m(x: 5×4×3) = ZeroPad((1, 2, 3))")
+    assert (err.code, err.label) == ("E0303", "1, 2 or 4 numbers") and err.span.text == "(1, 2, 3)"
+    (err,) = errors_of("model m(x: 5) = ZeroPad(1)")
+    assert err.code == "E0303" and err.message == "ZeroPad applied to a vector of 5"
+
+
+def test_zero_padding_shifts_the_receptive_field():
+    assert rf_texts("model m(x: 8×8×1) = Chain(Conv((3, 3), 1 => 1), ZeroPad((2, 0, 2, 0)), "
+                    "Conv((3, 3), 1 => 1))") == ["1×1 /1", "3×3 /1", "3×3 /1", "5×5 /1"]
 
 
 def test_receptive_fields():

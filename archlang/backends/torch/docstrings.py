@@ -10,6 +10,7 @@ names its `__init__` parameters, in order.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -93,6 +94,15 @@ def named_sizes(report) -> list[str]:
     joint = "".join(f", where {j}" for j in found.joint)
     return [doc_text(f"Named input sizes: it runs at {', '.join(sets)}{joint}; the shapes "
                      "above and in forward are formulas of them.")]
+
+
+def spec_block_name(cls: type) -> str | None:
+    """The spec's block a compiled class was generated from, read from the first line of its
+    docstring (`Block SwinTransformerBlock of swin_t.arch.`, block_doc below): one block may
+    compile to several classes (`SwinTransformerBlock3` where its code differs), which
+    `archlang from-torch` reads back as the one block. None for any other class."""
+    found = re.match(r"Block (\w+) of ", cls.__doc__ or "")
+    return found.group(1) if found else None
 
 
 def block_doc(cls: ClassDef, source_path: str) -> list[str]:

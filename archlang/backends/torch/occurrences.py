@@ -167,6 +167,7 @@ def nested(members: list[Member], skeleton: bool = False) -> Call:
 
 
 FLATTEN = Method("flatten", (1,))
+SELF_CALL = Template("{self}({0})")
 OTHER = "other"
 """A block call or inner Chain in a Sequential: it moves its input itself."""
 
@@ -180,6 +181,8 @@ def _plain(c: int, report: ModelReport, layouts: Layouts) -> TorchCode | None:
     code = torch_code(report, layouts, c)
     if code.module is None and code.call == FLATTEN and not code.post:
         code = replace(code, module=Call("nn.Flatten"), call=None)     # torchvision's classifiers
+    if code.module is not None and code.call == SELF_CALL:
+        code = replace(code, call=None)          # attention on one input: the module applied
     plain = code.module is not None or code.call is X
     if not plain or code.pre is not None or code.post or isinstance(code.call, Template) \
             or code.act not in ACT_MODULES or code.init != "default":
@@ -204,16 +207,17 @@ def _last_node(group: Group) -> int:
 
 
 def _sequence(group: Group, report: ModelReport, layouts: Layouts, all_occ: list, entry: dict,
-              came: str | None) -> tuple[list[Member], str | None] | None:
+              came: str | None) -> tuple[list[Member], str | None, str | None] | None:
     """A named Chain's Members when one nn.Sequential computes it (block calls, plain layers
-    in a line, inner Chains), and the layout it starts in; None otherwise (it is then
-    written layer by layer). `came`: the layout its input arrives in.
+    in a line, inner Chains), the layout it starts in and the one it ends in; None otherwise
+    (it is then written layer by layer). `came`: the layout its input arrives in.
 
-    Layouts, as torchvision writes ConvNeXt: the Sequential starts in the layout its first
-    layer takes (its input is moved before it, if need be); where a layer needs the other
-    layout, a `Permute` module moves it there; a LayerNorm on an image alone between
+    Layouts, as torchvision writes ConvNeXt and Swin: the Sequential starts in the layout its
+    first layer takes (its input is moved before it, if need be); where a layer needs the
+    other layout, a `Permute` module moves it there; a LayerNorm on an image alone between
     channels-first neighbours is torchvision's LayerNorm2d instead (one module, one key);
-    the Sequential ends in the layout it started in."""
+    the Sequential ends in the layout its last layer gives (Swin's stem, Conv2d, Permute,
+    LayerNorm, hands its blocks channels last), its consumers moving it if they need to."""
     graph, infos = report.model.graph, report.infos
     parts: list[tuple[Member, str | None]] = []     # member, its need: a layout, None, OTHER
     for c in group.children:
@@ -228,9 +232,10 @@ def _sequence(group: Group, report: ModelReport, layouts: Layouts, all_occ: list
             return None
     if not parts:
         return None
+    after = _consumers_take(group, report)
     for i, (m, need) in enumerate(parts):
         if need == CHANNELS_LAST and infos[m.node].layer.kind == "LayerNorm" \
-                and len(infos[m.node].out) == 3 and _alone(parts, i, came):
+                and len(infos[m.node].out) == 3 and _alone(parts, i, came, after):
             m.code = replace(m.code, module=Call("LayerNorm2d", m.code.module.args, m.code.module.kwargs))
             parts[i] = (m, CHANNELS_FIRST)
     first = parts[0][1]
@@ -246,23 +251,22 @@ def _sequence(group: Group, report: ModelReport, layouts: Layouts, all_occ: list
             inner = _sequence(m.group, report, layouts, all_occ, entry, cur)
             if inner is None:
                 return None
-            m.inner, begins = inner
+            m.inner, begins, ends = inner
             out += _moved(report, ext, cur, begins)
-            cur = m.gives = begins if begins is not None else cur
+            cur = m.gives = ends if ends is not None else begins if begins is not None else cur
         else:
             if need in (CHANNELS_FIRST, CHANNELS_LAST):
                 out += _moved(report, graph[m.node].inputs[0], cur, need)
                 cur = need
             m.gives = cur
         out.append(m)
-    out += _moved(report, _last_node(group), cur, start)
-    return out, start
+    return out, start, cur
 
 
-def _alone(parts: list, i: int, came: str | None) -> bool:
+def _alone(parts: list, i: int, came: str | None, after: str) -> bool:
     """Whether the layer at `i` has no channels-last neighbour: the nearest members before
     and after it that take a layout (activations take either), or the Chain's ends (its
-    input's layout before, channels first after)."""
+    input's layout before, the layout its consumers take after)."""
     def side(seq, end):
         for _, need in seq:
             if need == OTHER:
@@ -270,7 +274,27 @@ def _alone(parts: list, i: int, came: str | None) -> bool:
             if need is not None:
                 return need
         return end
-    return CHANNELS_LAST not in (side(reversed(parts[:i]), came), side(parts[i + 1:], CHANNELS_FIRST))
+    return CHANNELS_LAST not in (side(reversed(parts[:i]), came), side(parts[i + 1:], after))
+
+
+def _consumers_take(group: Group, report: ModelReport) -> str:
+    """The layout the first layer after a Chain takes, of those that fix one and are no
+    LayerNorm (which may itself be a LayerNorm2d): channels last for Swin's stem (Conv2d,
+    Permute, LayerNorm, then blocks whose LayerNorm is followed by attention), channels first
+    (the default) for ConvNeXt's (its LayerNorm2d, then a convolution or a downsampling
+    LayerNorm2d and convolution)."""
+    graph, infos = report.model.graph, report.infos
+    node = _last_node(group)
+    for _ in range(64):                           # the first successors, one after another
+        after = graph.successors(node)
+        if not after:
+            break
+        node = after[0]
+        layer = infos[node].layer
+        if layer is not None and layer.layout in (CHANNELS_FIRST, CHANNELS_LAST) \
+                and layer.kind != "LayerNorm":
+            return layer.layout
+    return CHANNELS_FIRST
 
 
 def _moved(report: ModelReport, node: int, cur: str | None, to: str | None) -> list[Member]:
@@ -358,11 +382,11 @@ def occurrence(group: Group, report: ModelReport, layouts: Layouts, all_occ: lis
                 # Layers, blocks and inner Chains (torchvision's `features`): nested
                 # nn.Sequentials, keys `features.0.0.weight`, `features.1.conv.0.weight`, or the
                 # names the spec gives them (`features.conv0.weight`).
-                members, start = seq
+                members, start, end = seq
                 ext = external_input(c, report)
                 out = _last_node(c)
                 items.append(Item(out, (ext,), members=members, group=c, converts=moves((ext,), start)))
-                held(out, start if has_layout(infos[out].out) else layouts.of.get(out))
+                held(out, end if has_layout(infos[out].out) else layouts.of.get(out))
             else:
                 walk(c.children)
 

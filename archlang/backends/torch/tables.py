@@ -110,10 +110,13 @@ HELPERS = {
             from there (torchvision's mask, −100 between regions; no shift along a dim of
             one window, as torchvision)
         scale: the factor of the scores (None: 1/√(d/heads), SDPA's default)
+        keys: whose state_dict keys the projections have: "torch" nn.MultiheadAttention's
+            (in_proj_weight, in_proj_bias, out_proj), "swin" torchvision's Swin (qkv, proj),
+            "maxvit" torchvision's MaxViT (to_qkv, merge; relative_position_index hw×hw)
     """
 
     def __init__(self, d, heads, bias=True, dropout=0.0, causal=False, window=None, shift=None,
-                 scale=None):
+                 scale=None, keys="torch"):
         super().__init__()
         self.heads, self.dropout, self.causal, self.scale = heads, dropout, causal, scale
         self.window_h, self.window_w = window if window is not None else (0, 0)
@@ -130,19 +133,49 @@ HELPERS = {
             pos = torch.stack((ih.flatten(), iw.flatten()))                 # 2×hw
             rel = pos[:, :, None] - pos[:, None, :]            # 2×hw×hw: (Δrow, Δcolumn)
             index = (rel[0] + h - 1) * (2 * w - 1) + rel[1] + w - 1
-            self.relative_position_index = index.flatten()
-        self.in_proj_weight = nn.Parameter(torch.empty(3 * d, d))
-        self.in_proj_bias = nn.Parameter(torch.zeros(3 * d)) if bias else None
-        self.out_proj = nn.Linear(d, d, bias=bias)
-        nn.init.xavier_uniform_(self.in_proj_weight)         # nn.MultiheadAttention's init
-        if bias:
-            nn.init.zeros_(self.out_proj.bias)
+            self.relative_position_index = index if keys == "maxvit" else index.flatten()
+        # The projections under the names of the module whose weights they are (`keys`); the
+        # others None (TorchScript then compiles only the branches that hold a module).
+        self.in_proj_weight = self.in_proj_bias = self.out_proj = None
+        self.qkv = self.proj = self.to_qkv = self.merge = None
+        if keys == "swin":
+            self.qkv = nn.Linear(d, 3 * d, bias=bias)
+            self.proj = nn.Linear(d, d, bias=bias)
+        elif keys == "maxvit":
+            self.to_qkv = nn.Linear(d, 3 * d, bias=bias)
+            self.merge = nn.Linear(d, d, bias=bias)
+        else:
+            self.in_proj_weight = nn.Parameter(torch.empty(3 * d, d))
+            self.in_proj_bias = nn.Parameter(torch.zeros(3 * d)) if bias else None
+            self.out_proj = nn.Linear(d, d, bias=bias)
+            nn.init.xavier_uniform_(self.in_proj_weight)     # nn.MultiheadAttention's init
+            if bias:
+                nn.init.zeros_(self.out_proj.bias)
+
+    def in_projection(self):
+        # type: () -> Tuple[Tensor, Optional[Tensor]]
+        """The q, k, v projection's weight (3d×d: q, k, v stacked) and bias, by `keys`."""
+        if self.qkv is not None:
+            return self.qkv.weight, self.qkv.bias
+        if self.to_qkv is not None:
+            return self.to_qkv.weight, self.to_qkv.bias
+        assert self.in_proj_weight is not None
+        return self.in_proj_weight, self.in_proj_bias
+
+    def out_projection(self, y):
+        # type: (Tensor) -> Tensor
+        if self.proj is not None:
+            return self.proj(y)
+        if self.merge is not None:
+            return self.merge(y)
+        assert self.out_proj is not None
+        return self.out_proj(y)
 
     def forward(self, q, k=None, v=None, mask=None):
         # type: (Tensor, Optional[Tensor], Optional[Tensor], Optional[Tensor]) -> Tensor
         """q: N×…×Lq×d; k, v: N×…×Lk×d (none: self-attention; k alone: v = k); mask: N×Lk
         bools, True where a key is attended (PyTorch's key_padding_mask is ~mask)."""
-        w, b = self.in_proj_weight, self.in_proj_bias
+        w, b = self.in_projection()
         grid = q.shape[-4:-2] if q.dim() >= 5 else [1, 1]          # windows down, across
         if k is None:
             q, key, value = F.linear(q, w, b).chunk(3, dim=-1)         # one projection
@@ -179,7 +212,7 @@ HELPERS = {
             q, key, value, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
             is_causal=self.causal and mask is None, scale=self.scale)
         y = y.unflatten(1, windows + [self.heads]) if windowed else y
-        return self.out_proj(y.transpose(-3, -2).flatten(-2))     # N×…×Lq×d
+        return self.out_projection(y.transpose(-3, -2).flatten(-2))     # N×…×Lq×d
 
     def shift_mask(self, gh, gw, device):
         # type: (int, int, torch.device) -> Tensor
