@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..fromtorch import Unsupported, from_torch
+    from ..fromtorch import Unsupported, convert
     from ..fromtorch.trace import build, parse_arguments, parse_shape
     try:
         dims = parse_shape(args.input)
@@ -47,8 +47,14 @@ def run(args) -> int:
         raise UsageError(str(err)) from None
     except Exception as err:   # noqa: BLE001 — the user's constructor failed
         raise UsageError(f"{args.target}: building it failed: {type(err).__name__}: {err}") from None
+    def rebuild():
+        try:
+            return build(args.target, pos, kw)[0]
+        except Exception as err:   # noqa: BLE001 — the user's constructor failed on the CPU
+            raise UsageError(f"{args.target}: building it failed: {type(err).__name__}: {err}") from None
+
     try:
-        text = from_torch(module, dims, name=args.name or label)
+        text = convert(module, dims, args.name or label, rebuild=rebuild)
     except Unsupported as err:
         print(f"error: {err}", file=sys.stderr)
         print("  = help: no spec computes this; rewrite the module without it, or convert the part "

@@ -28,3 +28,17 @@ def test_a_module_given_as_an_instance_is_used_as_it_is():
     before = {k: v.clone() for k, v in module.state_dict().items()}
     from_torch(module, "28x28x1")
     assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
+
+
+def test_a_conversion_that_reads_a_value_is_done_again_with_weights():
+    # ConvNeXt's layer scale is written with its initial value (`init=1e-6`): a module built
+    # on the meta device has none, so the conversion builds it again with weights.
+    from archlang.fromtorch import convert, is_meta
+    with torch.device("meta"):
+        module = nets.ConvNeXtLike().eval()
+    assert is_meta(module)
+    rebuilt = []
+    text = convert(module, (32, 32, 3), "m", rebuild=lambda: rebuilt.append(1) or nets.ConvNeXtLike().eval())
+    assert rebuilt == [1] and "init=1e-6" in text
+    assert text == from_torch(nets.ConvNeXtLike(), "32x32x3", name="m")
+    assert from_torch(f"{nets.__file__}:ConvNeXtLike", "32x32x3", name="m") == text
