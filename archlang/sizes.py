@@ -372,7 +372,7 @@ def size_variables(model) -> list[str]:
 
 
 def _run(checks, model, values: dict):
-    """(ok, guards, exact) of one check at these sizes. `checks`: (check.check_model,
+    """(ok, guards, exact, first error) of one check at these sizes. `checks`: (check.check_model,
     check.drop_margins). `exact`: the conditions for no dropped pixel, as guards that must
     hold (margin ≤ 0) — read from the formulas, not decided at the hints, so that one run
     settles the exact flavour of its whole region — or None when a margin is a positive
@@ -382,7 +382,7 @@ def _run(checks, model, values: dict):
     with sizes(values), recording() as guards:
         report = check(model, diags, strict=False, explain=False)
         ok = report.ok
-    _run.first_error = next((d for d in diags.items if d.is_error), None)
+    first_error = next((d for d in diags.items if d.is_error), None)
     exact: list | None = []
     if ok:
         with sizes(values), recording() as pinned:
@@ -394,7 +394,7 @@ def _run(checks, model, values: dict):
             elif m > 0:
                 exact = None
                 break
-    return ok, guards, exact
+    return ok, guards, exact, first_error
 
 
 def _region(guards: list[Guard], var: tuple, values: dict) -> SizeSet:
@@ -446,7 +446,7 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
         if checks >= MAX_RUNS or time.monotonic() > deadline:
             return VariableSizes(" = ".join(var), runs, exact, False, n, checks, failures=failures)
         values = {**reference, **{v: n for v in var}}
-        ok, guards, exact_guards = _run(check, model, values)
+        ok, guards, exact_guards, first_error = _run(check, model, values)
         checks += 1
         region = _region(guards, var, values)
         if n not in region:            # a guard not captured (should not happen): the point only
@@ -456,8 +456,8 @@ def explore(check, model, var: tuple, reference: dict, deadline: float) -> Varia
             runs = runs.union(region)
             if exact_guards is not None:
                 exact = exact.union(_region(guards + exact_guards, var, values))
-        elif _run.first_error is not None:
-            _failed(failures, region, _run.first_error)
+        elif first_error is not None:
+            _failed(failures, region, first_error)
         n = covered.first_missing()
     return VariableSizes(" = ".join(var), runs, exact, True, None, checks, failures=failures)
 
@@ -492,7 +492,7 @@ def input_sizes(model, check, margins, seconds: float = MAX_SECONDS) -> InputSiz
         if len(names) == 1:
             out.reference = {name: _pick(found)}
         out.variables[name] = found
-    _, guards, _ = _run(check, model, out.reference)
+    _, guards, _, _ = _run(check, model, out.reference)
     joint = []
     for g in guards:
         if len(variables(g.expr)) > 1 and str(g) not in joint:

@@ -13,17 +13,15 @@ import argparse
 import re
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archlang.check import check_model, check_source  # noqa: E402
-from archlang.diagnostics import Diagnostics  # noqa: E402
-from archlang.layers.shape import Shape  # noqa: E402
+from archlang.check import check_source  # noqa: E402
 from archlang.sizes import describe  # noqa: E402
 from archlang.source import Source  # noqa: E402
+from tests.test_sizes import brute_force  # noqa: E402  (the tests' brute force, one of it)
 
 HEADER = re.compile(r"^(model\s+(\w+)\s*\(\s*(\w+)\s*:\s*)(\d+)\s*×\s*(\d+)\s*×\s*(\d+)", re.M)
 # (the first three dims: W×H×C, or W×H×T of a video's W×H×T×C)
@@ -35,25 +33,6 @@ def symbolic(text: str):
     if m is None:
         return None, None
     return text[:m.start()] + f"{m.group(1)}{m.group(4)}×H×{m.group(6)}" + text[m.end():], m.group(2)
-
-
-def brute_force(model, sizes):
-    node = model.graph[model.inputs[0]]
-    sym = node.layer
-    runs, exact = set(), set()
-    try:
-        for n in sizes:
-            dims = list(sym.shape)
-            dims[1] = n                                   # W×H×C, W×H×T×C (video): the height
-            node.layer = replace(sym, shape=Shape(tuple(dims)))
-            diags = Diagnostics()
-            if check_model(model, diags, strict=True).ok:
-                runs.add(n)
-                if not any(d.code == "W0001" for d in diags.items):
-                    exact.add(n)
-    finally:
-        node.layer = sym
-    return runs, exact
 
 
 def main() -> int:
@@ -78,7 +57,7 @@ def main() -> int:
             continue
         h = report.input_sizes.variables["H"]
         start = time.perf_counter()
-        runs, exact = brute_force(report.model, range(1, args.max + 1))
+        runs, exact = brute_force(report.model, range(1, args.max + 1), width=None)
         brute = time.perf_counter() - start
         same = runs == {n for n in range(1, args.max + 1) if n in h.runs} and \
             exact == {n for n in range(1, args.max + 1) if n in h.exact}

@@ -50,13 +50,19 @@ def test_sets_in_words(name):
 
 
 def brute_force(model, sizes_to_try, width=224):
-    """(runs, exact) sets of H by the concrete check at every size."""
+    """(runs, exact) sets of H by the concrete check at every size (the input W×H×C, or a
+    video's W×H×T×C; W at `width`, or as the spec has it with None). bench/sizes_every_spec.py
+    uses it too."""
     node = model.graph[model.inputs[0]]
     symbolic = node.layer
     runs, exact = set(), set()
     try:
         for n in sizes_to_try:
-            node.layer = replace(symbolic, shape=Shape((width, n, symbolic.shape[-1])))   # W×H×C
+            dims = list(symbolic.shape)
+            dims[1] = n
+            if width is not None:
+                dims[0] = width
+            node.layer = replace(symbolic, shape=Shape(tuple(dims)))
             diags = Diagnostics()
             report = check_model(model, diags, strict=True)
             if report.ok:
